@@ -1,0 +1,78 @@
+import type { Dim } from './ir/types';
+
+/**
+ * Result types of the runtime probes. Like the summary types, these are exactly what `layerscope probe --json` and
+ * `layerscope grad --json` print (DESIGN.md's CLI contract), and what the probe and gradient panels draw.
+ */
+
+export interface Histogram {
+  /** Bin edges, one more than counts. */
+  edges: number[];
+  counts: number[];
+}
+
+export interface TensorStats {
+  count: number;
+  mean: number;
+  /** Population standard deviation. */
+  std: number;
+  min: number;
+  max: number;
+  fracZero: number;
+  fracSaturated: number;
+  p01: number;
+  p50: number;
+  p99: number;
+}
+
+export interface ProbeDiagnostic {
+  kind: 'dead-relu' | 'saturated' | 'vanishing-activations' | 'exploding-activations' | 'initial-loss' | string;
+  /** The node the diagnostic is about, so that the editor can link to it. */
+  node: string;
+  message: string;
+}
+
+export interface ProbeLayer {
+  name: string;
+  op: string;
+  output: string;
+  shape: Dim[];
+  stats: TensorStats;
+  histogram: Histogram;
+}
+
+export interface ProbeReport {
+  /** The execution provider that actually ran the session. */
+  executionProvider: string;
+  /** Nodes that the chosen provider did not take and that ran on the CPU instead, when profiling could tell. */
+  cpuFallbackNodes?: string[];
+  timing: { totalMs: number; [phase: string]: number };
+  layers: ProbeLayer[];
+  diagnostics: ProbeDiagnostic[];
+}
+
+export interface GradParam {
+  /** The initializer's name in the ONNX file. */
+  name: string;
+  shape: number[];
+  l2: number;
+  mean: number;
+  std: number;
+  maxAbs: number;
+  /** L2 norm of the parameter itself, so that the update ratio |g|/|w| can be read off. */
+  weightL2: number;
+  histogram?: Histogram;
+  /** Per-tensor numerical check, when --check ran. */
+  check?: { sampled: number; maxRelError: number };
+}
+
+export interface GradReport {
+  executionProvider: string;
+  loss: number;
+  input: { name: string; l2: number; shape?: number[] };
+  params: GradParam[];
+  activations: { name: string; l2: number }[];
+  check?: { sampled: number; maxRelError: number; worst?: string };
+  diagnostics?: ProbeDiagnostic[];
+  timing?: { totalMs: number; [phase: string]: number };
+}
