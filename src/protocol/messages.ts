@@ -1,0 +1,50 @@
+import type { ModelSummary } from '../core/analysis/types';
+import type { GradReport, ProbeReport } from '../core/reports';
+
+/**
+ * The one typed protocol between the extension host and the webview. It is the only module both sides import; the
+ * webview's tsconfig has DOM libs and no Node types, so keep this file free of runtime imports.
+ *
+ * The webview posts 'ready' first; only then does the host send data. Large payloads (thousands of layers) travel in
+ * one message, never one per node.
+ */
+
+/** Which panel a webview shows. One bundle serves them all and switches on this. */
+export type PanelKind = 'inspector' | 'probe' | 'grad';
+
+export type ExportFormat = 'markdown' | 'json' | 'csv';
+
+export interface InitMessage {
+  type: 'init';
+  panel: PanelKind;
+  /** Shown in the header; for a Python model it is the class name. */
+  title: string;
+  summary: ModelSummary;
+  /** False in Restricted Mode: probes are off and the view says why. */
+  trusted: boolean;
+  /** Layer names whose scope should start collapsed, decided by the host from the setting and the graph size. */
+  collapseThreshold: number;
+}
+
+export type HostToWebview =
+  | InitMessage
+  | { type: 'revealLayer'; name: string }
+  | { type: 'probeResult'; report: ProbeReport }
+  | { type: 'gradResult'; report: GradReport }
+  | { type: 'busy'; message: string | null }
+  | { type: 'error'; message: string };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'layerSelected'; name: string }
+  | { type: 'runProbe' }
+  | { type: 'runGradProbe' }
+  | { type: 'exportSummary'; format: ExportFormat }
+  | { type: 'copyMarkdown' }
+  /** The webview renders the SVG or PNG itself; the host only asks where to save it. */
+  | { type: 'saveImage'; format: 'svg' | 'png'; data: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export function isWebviewToHost(value: unknown): value is WebviewToHost {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
