@@ -1,0 +1,47 @@
+import { UserInputError } from '../errors';
+import { decodeValues } from '../ir/tensorData';
+import type { Tensor } from '../ir/types';
+import { readFileRange } from './fileSource';
+
+/**
+ * Loading a tensor's actual bytes. Analysis never calls this; the runtime, the writer and constant folding of large
+ * constants do, when they really need values.
+ */
+
+/** The tensor's raw little-endian bytes, read from the model or external-data file when they are not inline. */
+export function readTensorBytes(tensor: Tensor): Uint8Array {
+  const data = tensor.data;
+  switch (data.kind) {
+    case 'inline':
+      return data.bytes;
+    case 'file':
+      try {
+        return readFileRange(data.path, data.offset, data.length);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        throw new UserInputError(`cannot read the data of tensor '${tensor.name}' from ${data.path}: ${why}`);
+      }
+    case 'strings':
+      throw new UserInputError(`tensor '${tensor.name}' holds strings, which have no raw byte layout`);
+  }
+}
+
+/**
+ * The tensor's values as numbers: a Float32Array for float32 tensors (the common case, without a per-element copy
+ * into a JavaScript array), plain numbers otherwise. int64 values beyond 2^53 lose precision.
+ */
+export function readTensorValues(tensor: Tensor): Float32Array | number[] {
+  const bytes = readTensorBytes(tensor);
+  if (tensor.dtype === 'float32') {
+    const n = Math.floor(bytes.byteLength / 4);
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+    return new Float32Array(bytes.slice(0, n * 4).buffer);
+  }
+  return decodeValues(tensor.dtype, bytes);
+}
+
+/** A copy of the tensor with its data loaded inline (string tensors are returned unchanged). */
+export function inlineTensor(tensor: Tensor): Tensor {
+  if (tensor.data.kind !== 'file') return tensor;
+  return { ...tensor, data: { kind: 'inline', bytes: readTensorBytes(tensor) } };
+}
