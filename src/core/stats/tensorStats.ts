@@ -1,0 +1,225 @@
+import type { Histogram, TensorStats } from '../reports';
+import { quantileInPlace, selectKth } from './quantile';
+
+/**
+ * Per-value activation statistics: what `layerscope probe` reports for each layer.
+ *
+ * Everything is computed in a fixed number of passes over the tensor, in float64 accumulators:
+ * 1. count, sum, min, max, exact zeros, saturated elements;
+ * 2. squared deviations from the mean (two-pass variance, no cancellation), the user-facing histogram, and a fine
+ *    internal histogram (about 4096 bins);
+ * 3. for large tensors, only the elements in the few fine bins that hold the wanted order statistics are gathered and
+ *    selected. The percentiles are therefore exact (linear interpolation, NumPy's default), not a sketch, at a cost
+ *    close to one extra pass.
+ *
+ * Non-finite elements (NaN, ±Infinity) are counted apart and left out of the moments, percentiles and histogram, so
+ * that one overflow does not turn every figure into NaN; the diagnostics report them instead.
+ */
+
+/** Which activation's saturation rule applies: tanh |y| > 0.99; sigmoid y < 0.01 or y > 0.99. */
+export type Saturation = 'tanh' | 'sigmoid' | 'none';
+
+export interface StatsOptions {
+  /** Histogram bins; 64 by default. */
+  bins?: number;
+  saturation?: Saturation;
+}
+
+export interface ValueStats {
+  stats: TensorStats;
+  histogram: Histogram;
+  /** NaN and infinite elements, left out of every other figure. */
+  nonFinite: number;
+}
+
+export const DEFAULT_BINS = 64;
+const PERCENTILES = [0.01, 0.5, 0.99] as const;
+const SMALL = 1 << 16;
+const FINE_TARGET = 4096;
+
+type Values = Float32Array | Float64Array;
+
+/** The saturation rule for an ONNX op type: Tanh and Sigmoid (and HardSigmoid) have one, others none. */
+export function saturationFor(opType: string): Saturation {
+  if (opType === 'Tanh') return 'tanh';
+  if (opType === 'Sigmoid' || opType === 'HardSigmoid') return 'sigmoid';
+  return 'none';
+}
+
+export function computeTensorStats(input: Values | ArrayLike<number>, options: StatsOptions = {}): ValueStats {
+  const values: Values = input instanceof Float32Array || input instanceof Float64Array ? input : Float64Array.from(input);
+  const bins = Math.max(1, Math.floor(options.bins ?? DEFAULT_BINS));
+  const saturation = options.saturation ?? 'none';
+  const n = values.length;
+
+  // Pass 1.
+  let finite = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let zeros = 0;
+  let saturated = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) continue;
+    finite++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === 0) zeros++;
+  }
+  if (saturation === 'tanh') {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (v > 0.99 || v < -0.99) saturated++;
+    }
+  } else if (saturation === 'sigmoid') {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (v < 0.01 || v > 0.99) saturated++;
+    }
+  }
+  const nonFinite = n - finite;
+  if (finite === 0) {
+    return {
+      stats: { count: n, mean: 0, std: 0, min: 0, max: 0, fracZero: 0, fracSaturated: n > 0 ? saturated / n : 0, p01: 0, p50: 0, p99: 0 },
+      histogram: { edges: linspace(-0.5, 0.5, bins), counts: new Array<number>(bins).fill(0) },
+      nonFinite,
+    };
+  }
+  const mean = sum / finite;
+
+  // NumPy widens a degenerate range by half a unit on each side; doing the same keeps histograms comparable.
+  let lo = min;
+  let hi = max;
+  if (lo === hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const edges = linspace(lo, hi, bins);
+  const counts = new Float64Array(bins);
+  const fineBins = bins * Math.max(1, Math.ceil(FINE_TARGET / bins));
+  const useFine = finite > SMALL;
+  const fine = useFine ? new Float64Array(fineBins) : null;
+  const coarseScale = bins / (hi - lo);
+  const fineScale = fineBins / (hi - lo);
+
+  // Pass 2.
+  let m2 = 0;
+  const lastBin = bins - 1;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) continue;
+    const d = v - mean;
+    m2 += d * d;
+    let b = Math.floor((v - lo) * coarseScale);
+    if (b > lastBin) b = lastBin;
+    // Like NumPy, correct the rare element that floating-point rounding put on the wrong side of an edge.
+    if (v < edges[b]!) b--;
+    else if (b < lastBin && v >= edges[b + 1]!) b++;
+    counts[b]!++;
+    if (fine) {
+      let f = Math.floor((v - lo) * fineScale);
+      if (f >= fineBins) f = fineBins - 1;
+      fine[f]!++;
+    }
+  }
+
+  const percentiles = fine ? percentilesFromFineHistogram(values, finite, fine, lo, fineScale) : percentilesDirect(values, finite);
+
+  return {
+    stats: {
+      count: n,
+      mean,
+      std: Math.sqrt(m2 / finite),
+      min,
+      max,
+      fracZero: zeros / n,
+      fracSaturated: saturated / n,
+      p01: percentiles[0]!,
+      p50: percentiles[1]!,
+      p99: percentiles[2]!,
+    },
+    histogram: { edges, counts: Array.from(counts) },
+    nonFinite,
+  };
+}
+
+function linspace(lo: number, hi: number, bins: number): number[] {
+  const edges = new Array<number>(bins + 1);
+  for (let i = 0; i <= bins; i++) edges[i] = lo + ((hi - lo) * i) / bins;
+  edges[bins] = hi;
+  return edges;
+}
+
+/** Copies the finite values and selects: fine for tensors small enough that a copy costs nothing. */
+function percentilesDirect(values: Values, finite: number): number[] {
+  const copy = values instanceof Float32Array ? new Float32Array(finite) : new Float64Array(finite);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v === 0) copy[j++] = v;
+  }
+  return PERCENTILES.map((q) => quantileInPlace(copy, q));
+}
+
+/**
+ * Finds, for each wanted rank, the fine bin that holds it, gathers only those bins' elements in one more pass, and
+ * selects within them. Ranks are 0-based positions among the sorted finite values.
+ */
+function percentilesFromFineHistogram(values: Values, finite: number, fine: Float64Array, lo: number, fineScale: number): number[] {
+  const fineBins = fine.length;
+  const cumulative = new Float64Array(fineBins + 1);
+  for (let b = 0; b < fineBins; b++) cumulative[b + 1] = cumulative[b]! + fine[b]!;
+  const binOfRank = (r: number): number => {
+    // Binary search for the bin b with cumulative[b] <= r < cumulative[b + 1].
+    let a = 0;
+    let z = fineBins - 1;
+    while (a < z) {
+      const m = (a + z) >>> 1;
+      if (cumulative[m + 1]! <= r) a = m + 1;
+      else z = m;
+    }
+    return a;
+  };
+  const wanted: { q: number; k: number; frac: number; bk: number; bk1: number }[] = PERCENTILES.map((q) => {
+    const pos = q * (finite - 1);
+    const k = Math.floor(pos);
+    const frac = pos - k;
+    const k1 = Math.min(k + 1, finite - 1);
+    return { q, k, frac, bk: binOfRank(k), bk1: binOfRank(k1) };
+  });
+  const gatherBins = new Map<number, { buf: Values; fill: number }>();
+  for (const w of wanted) {
+    for (const b of [w.bk, w.bk1]) {
+      if (!gatherBins.has(b)) {
+        const size = fine[b]!;
+        gatherBins.set(b, { buf: values instanceof Float32Array ? new Float32Array(size) : new Float64Array(size), fill: 0 });
+      }
+    }
+  }
+  const lookup = new Int32Array(fineBins).fill(-1);
+  const slots = [...gatherBins.entries()];
+  slots.forEach(([b], i) => (lookup[b] = i));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) continue;
+    let f = Math.floor((v - lo) * fineScale);
+    if (f >= fineBins) f = fineBins - 1;
+    const slot = lookup[f]!;
+    if (slot >= 0) {
+      const g = slots[slot]![1];
+      g.buf[g.fill++] = v;
+    }
+  }
+  const valueAtRank = (r: number, b: number): number => {
+    const g = gatherBins.get(b)!;
+    return selectKth(g.buf, r - cumulative[b]!);
+  };
+  return wanted.map((w) => {
+    const lower = valueAtRank(w.k, w.bk);
+    if (w.frac === 0) return lower;
+    const upper = valueAtRank(Math.min(w.k + 1, finite - 1), w.bk1);
+    return lower + (upper - lower) * w.frac;
+  });
+}
