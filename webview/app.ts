@@ -1,0 +1,259 @@
+import type { GradReport, ProbeReport } from '../src/core/reports';
+import type { HostToWebview, InitMessage, WebviewToHost } from '../src/protocol/messages';
+import { BreakdownView } from './breakdownView';
+import { clear, controlValue, h } from './dom';
+import { fallbackGradPanel, fallbackProbePanel } from './fallbackPanels';
+import { GraphModel } from './graphModel';
+import { GraphView } from './graphView';
+import { renderHeader } from './header';
+import { LayerTable } from './layerTable';
+import { pickFactory } from './panels';
+import type { PanelHost, PanelName, PanelReports, ResultPanel } from './panels';
+import { RfExplorer } from './rfExplorer';
+import { svgToPngBase64 } from './exportImage';
+
+export interface AppOptions {
+  /** Loads webview/charts/<name>Panel.ts when the bundle has it; rejects or resolves null otherwise. */
+  loadPanel?: (name: PanelName) => Promise<unknown>;
+  /** Size for views that have no layout yet (tests). */
+  fallbackSize?: { width: number; height: number };
+}
+
+const TABS = ['Layers & graph', 'Breakdown', 'Receptive field', 'Probes', 'Gradients'] as const;
+
+/**
+ * The inspector shell. It owns no numbers: it receives the ModelSummary in one init message and hands pieces of it
+ * to the views. Host messages arrive through `handle`; everything the view wants from the host goes through `post`.
+ */
+export class InspectorApp {
+  private init: InitMessage | null = null;
+  private table: LayerTable | null = null;
+  private graph: GraphView | null = null;
+  private rf: RfExplorer | null = null;
+  private tabs: HTMLElement | null = null;
+  private readonly status: HTMLElement;
+  private readonly content: HTMLElement;
+  private readonly panels: { probe: ResultPanel<ProbeReport> | null; grad: ResultPanel<GradReport> | null } = { probe: null, grad: null };
+  private readonly panelBoxes = new Map<PanelName, HTMLElement>();
+  private readonly pending: { probe: ProbeReport | null; grad: GradReport | null } = { probe: null, grad: null };
+
+  constructor(
+    private readonly doc: Document,
+    root: HTMLElement,
+    private readonly post: (message: WebviewToHost) => void,
+    private readonly options: AppOptions = {},
+  ) {
+    this.status = h(doc, 'div', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.content = h(doc, 'div', { class: 'content' }, h(doc, 'p', { class: 'loading' }, 'Loading model…'));
+    root.replaceChildren(this.status, this.content);
+  }
+
+  get layerTable(): LayerTable | null {
+    return this.table;
+  }
+
+  get graphView(): GraphView | null {
+    return this.graph;
+  }
+
+  get rfExplorer(): RfExplorer | null {
+    return this.rf;
+  }
+
+  handle(message: HostToWebview): void {
+    switch (message.type) {
+      case 'init':
+        this.render(message);
+        break;
+      case 'revealLayer':
+        this.revealByName(message.name);
+        break;
+      case 'busy':
+        this.setStatus(message.message, 'busy');
+        break;
+      case 'error':
+        this.setStatus(message.message, 'error');
+        break;
+      case 'probeResult':
+        this.deliver('probe', message.report);
+        break;
+      case 'gradResult':
+        this.deliver('grad', message.report);
+        break;
+    }
+  }
+
+  /** Selects a layer in the table and reveals it in the graph. Returns false when the model has no such layer. */
+  revealByName(name: string): boolean {
+    const layers = this.init?.summary.layers ?? [];
+    const index = layers.findIndex((l) => l.name === name || l.outputs.some((o) => o.name === name));
+    if (index < 0) {
+      this.setStatus(`No layer named ${name}.`, 'error');
+      return false;
+    }
+    this.selectTab(0);
+    this.table?.select(index);
+    this.graph?.revealLayer(index);
+    this.rf?.showLayer(index);
+    return true;
+  }
+
+  private setStatus(message: string | null, kind: 'busy' | 'error'): void {
+    clear(this.status);
+    this.status.className = message ? `status status-${kind}` : 'status';
+    if (!message) return;
+    if (kind === 'busy') this.status.appendChild(h(this.doc, 'vscode-progress-ring', { class: 'status-ring' }));
+    this.status.appendChild(h(this.doc, 'span', {}, message));
+  }
+
+  private selectTab(index: number): void {
+    if (!this.tabs) return;
+    this.tabs.setAttribute('selected-index', String(index));
+    (this.tabs as HTMLElement & { selectedIndex?: number }).selectedIndex = index;
+  }
+
+  private render(init: InitMessage): void {
+    const doc = this.doc;
+    this.init = init;
+    const { summary } = init;
+    const header = renderHeader(doc, summary, init.title);
+    const actions = h(doc, 'div', { class: 'hd-actions' });
+    const button = (label: string, message: WebviewToHost): HTMLElement => {
+      const el = h(doc, 'vscode-button', { secondary: true }, label);
+      el.addEventListener('click', () => this.post(message));
+      return el;
+    };
+    actions.append(
+      button('Copy as Markdown', { type: 'copyMarkdown' }),
+      button('Export Markdown', { type: 'exportSummary', format: 'markdown' }),
+      button('Export JSON', { type: 'exportSummary', format: 'json' }),
+      button('Export CSV', { type: 'exportSummary', format: 'csv' }),
+    );
+    header.appendChild(actions);
+
+    // Layers and graph side by side, so that choosing a row shows its node without leaving the table.
+    const table = new LayerTable(doc, summary.layers, {
+      viewportHeight: this.options.fallbackSize?.height,
+      onActivate: (index) => {
+        this.graph?.revealLayer(index);
+        this.rf?.showLayer(index);
+        this.post({ type: 'layerSelected', name: summary.layers[index]!.name });
+      },
+    });
+    this.table = table;
+    const filter = h(doc, 'vscode-textfield', { placeholder: 'Filter layers by name or op', 'aria-label': 'Filter layers', class: 'lt-filter' });
+    filter.addEventListener('input', () => table.setFilter(controlValue(filter)));
+
+    const model = new GraphModel(summary);
+    const graph = new GraphView(doc, model, {
+      collapseThreshold: init.collapseThreshold,
+      fallbackSize: this.options.fallbackSize,
+      onSelectLayer: (index) => {
+        table.select(index);
+        this.rf?.showLayer(index);
+        this.post({ type: 'layerSelected', name: summary.layers[index]!.name });
+      },
+    });
+    this.graph = graph;
+    const search = h(doc, 'vscode-textfield', { placeholder: 'Search graph', 'aria-label': 'Search graph', class: 'gv-search' });
+    search.addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key !== 'Enter') return;
+      const hits = graph.search(controlValue(search));
+      this.setStatus(hits > 0 ? null : 'No layer matches the search.', 'error');
+    });
+    const tool = (label: string, run: () => void): HTMLElement => {
+      const el = h(doc, 'vscode-button', { secondary: true }, label);
+      el.addEventListener('click', run);
+      return el;
+    };
+    const graphBar = h(
+      doc,
+      'div',
+      { class: 'gv-toolbar', role: 'toolbar', 'aria-label': 'Graph' },
+      search,
+      tool('Fit', () => graph.fit()),
+      tool('Expand all', () => graph.expandAll()),
+      tool('Collapse all', () => graph.collapseAll()),
+      tool('SVG', () => this.post({ type: 'saveImage', format: 'svg', data: graph.exportSvg().svg })),
+      tool('PNG', () => void this.exportPng()),
+    );
+    const split = h(
+      doc,
+      'div',
+      { class: 'ls-split' },
+      h(doc, 'div', { class: 'ls-pane ls-table-pane' }, h(doc, 'div', { class: 'lt-toolbar' }, filter), table.element),
+      h(doc, 'div', { class: 'ls-pane ls-graph-pane' }, graphBar, graph.element),
+    );
+
+    this.rf = new RfExplorer(doc, summary);
+    const breakdownView = new BreakdownView(doc, summary.layers);
+    this.panelBoxes.set('probe', h(doc, 'div', { class: 'panel-box' }));
+    this.panelBoxes.set('grad', h(doc, 'div', { class: 'panel-box' }));
+
+    const tabs = h(doc, 'vscode-tabs', { class: 'ls-tabs', 'selected-index': init.panel === 'probe' ? 3 : init.panel === 'grad' ? 4 : 0 });
+    const bodies = [split, breakdownView.element, this.rf.element, this.panelBoxes.get('probe')!, this.panelBoxes.get('grad')!];
+    TABS.forEach((title, i) => {
+      tabs.appendChild(h(doc, 'vscode-tab-header', { slot: 'header' }, title));
+      tabs.appendChild(h(doc, 'vscode-tab-panel', {}, bodies[i]!));
+    });
+    this.tabs = tabs;
+    this.content.replaceChildren(header, tabs);
+    void this.mountPanel('probe');
+    void this.mountPanel('grad');
+  }
+
+  private panelHost(): PanelHost {
+    return {
+      document: this.doc,
+      summary: this.init?.summary ?? null,
+      trusted: this.init?.trusted ?? false,
+      post: (message) => this.post(message),
+      revealLayer: (name) => void this.revealByName(name),
+    };
+  }
+
+  private async mountPanel<N extends PanelName>(name: N): Promise<void> {
+    let factory = null;
+    try {
+      factory = pickFactory(name, (await this.options.loadPanel?.(name)) ?? null);
+    } catch {
+      factory = null;
+    }
+    const host = this.panelHost();
+    let panel: ResultPanel<PanelReports[N]>;
+    try {
+      panel = (factory ?? (name === 'probe' ? fallbackProbePanel : fallbackGradPanel))(host) as ResultPanel<PanelReports[N]>;
+    } catch (error) {
+      this.post({ type: 'log', level: 'error', message: `The ${name} panel failed to start: ${String(error)}` });
+      panel = (name === 'probe' ? fallbackProbePanel : fallbackGradPanel)(host) as ResultPanel<PanelReports[N]>;
+    }
+    (this.panels as Record<PanelName, ResultPanel<unknown> | null>)[name] = panel as ResultPanel<unknown>;
+    this.panelBoxes.get(name)?.replaceChildren(panel.element);
+    const pending = this.pending[name];
+    if (pending) {
+      this.pending[name] = null;
+      this.deliver(name, pending as PanelReports[N]);
+    }
+  }
+
+  private deliver<N extends PanelName>(name: N, report: PanelReports[N]): void {
+    const panel = (this.panels as Record<PanelName, ResultPanel<unknown> | null>)[name];
+    if (!panel) {
+      (this.pending as Record<PanelName, unknown>)[name] = report;
+      return;
+    }
+    this.setStatus(null, 'busy');
+    this.selectTab(name === 'probe' ? 3 : 4);
+    panel.update(report);
+  }
+
+  private async exportPng(): Promise<void> {
+    if (!this.graph) return;
+    try {
+      const { svg, width, height } = this.graph.exportSvg();
+      this.post({ type: 'saveImage', format: 'png', data: await svgToPngBase64(this.doc, svg, width, height) });
+    } catch (error) {
+      this.setStatus(`PNG export failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+    }
+  }
+}

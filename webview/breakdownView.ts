@@ -1,0 +1,57 @@
+import type { LayerSummary } from '../src/core/analysis/types';
+import { barChart } from './charts/barChart';
+import { clear, controlValue, h } from './dom';
+import { formatCompact } from './format';
+import { breakdown } from './scopes';
+import type { BreakdownMetric } from './scopes';
+
+/**
+ * Parameters and MACs by scope and by op, as sorted bar charts. The controls pick the grouping and the scope depth;
+ * the sums are of the core's per-layer numbers.
+ */
+export class BreakdownView {
+  readonly element: HTMLElement;
+  private readonly charts: HTMLElement;
+  private groupBy: 'scope' | 'op' = 'scope';
+  private depth = 1;
+
+  constructor(
+    private readonly doc: Document,
+    private readonly layers: readonly LayerSummary[],
+  ) {
+    const group = h(doc, 'vscode-single-select', { 'aria-label': 'Group by', class: 'bd-group' });
+    group.append(h(doc, 'vscode-option', { value: 'scope' }, 'by scope'), h(doc, 'vscode-option', { value: 'op' }, 'by op type'));
+    group.addEventListener('change', () => this.set(controlValue(group) === 'op' ? 'op' : 'scope', this.depth));
+    const depth = h(doc, 'vscode-single-select', { 'aria-label': 'Scope depth', class: 'bd-depth' });
+    for (let d = 1; d <= 4; d++) depth.appendChild(h(doc, 'vscode-option', { value: d }, `depth ${d}`));
+    depth.addEventListener('change', () => this.set(this.groupBy, Number(controlValue(depth)) || 1));
+    this.charts = h(doc, 'div', { class: 'bd-charts' });
+    this.element = h(
+      doc,
+      'section',
+      { class: 'breakdown', 'aria-label': 'Parameter breakdown' },
+      h(doc, 'div', { class: 'bd-controls' }, h(doc, 'label', {}, 'Group '), group, depth),
+      this.charts,
+    );
+    this.render();
+  }
+
+  set(groupBy: 'scope' | 'op', depth: number): void {
+    this.groupBy = groupBy;
+    this.depth = depth;
+    this.render();
+  }
+
+  private render(): void {
+    clear(this.charts);
+    const metrics: [BreakdownMetric, string][] = [
+      ['params', 'Parameters'],
+      ['macs', 'MACs'],
+    ];
+    for (const [metric, title] of metrics) {
+      const items = breakdown(this.layers, this.groupBy, metric, this.depth).filter((item) => item.value > 0);
+      const by = this.groupBy === 'op' ? 'op type' : `scope (depth ${this.depth})`;
+      this.charts.appendChild(barChart(items, { title: `${title} by ${by}`, format: formatCompact }, this.doc));
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { s } from '../dom';
+import { paddingOverlap, unitSpan } from '../receptiveField';
+import type { SpatialField } from '../receptiveField';
+
+export interface RfGridData {
+  /** Input spatial size, [height, width]; a 1-D field uses [1, length]. */
+  inputSize: number[];
+  rf: SpatialField;
+  /** The chosen output unit, one index per axis of `rf`. */
+  unit: number[];
+  /** Output spatial size, when known, for drawing the stride grid of all units. */
+  outputSize: number[] | null;
+}
+
+export interface RfGridOptions {
+  /** Largest side of the drawing in pixels. */
+  maxSide?: number;
+  /** Units drawn on the stride grid at most; beyond this only the neighbourhood of the chosen unit is drawn. */
+  maxStrideDots?: number;
+}
+
+/** Pads a 1-D field to two axes so that one drawing routine serves both. */
+function twoAxes(rf: SpatialField, unit: number[], outputSize: number[] | null) {
+  if (rf.size.length >= 2) return { rf, unit, outputSize };
+  return {
+    rf: { ...rf, size: [1, ...rf.size], stride: [1, ...rf.stride], start: [0, ...rf.start] },
+    unit: [0, ...unit],
+    outputSize: outputSize ? [1, ...outputSize] : null,
+  };
+}
+
+/**
+ * The input grid with one output unit's receptive field, the centres of its neighbours' fields (the stride grid),
+ * and the padding the field reaches into. Pure: returns a detached <svg>.
+ */
+export function rfGrid(data: RfGridData, options: RfGridOptions, doc: Document): SVGSVGElement {
+  const maxSide = options.maxSide ?? 360;
+  const maxDots = options.maxStrideDots ?? 2500;
+  const { rf, unit, outputSize } = twoAxes(data.rf, data.unit, data.outputSize);
+  const [inH, inW] = data.inputSize.length >= 2 ? [data.inputSize[0]!, data.inputSize[1]!] : [1, data.inputSize[0] ?? 1];
+  const [spanY, spanX] = unitSpan(rf, unit) as [ReturnType<typeof unitSpan>[0], ReturnType<typeof unitSpan>[0]];
+  const x0 = Math.min(0, spanX.low);
+  const y0 = Math.min(0, spanY.low);
+  const x1 = Math.max(inW, spanX.high + 1);
+  const y1 = Math.max(inH, spanY.high + 1);
+  const cell = maxSide / Math.max(x1 - x0, y1 - y0);
+  const margin = 4;
+  const px = (x: number): number => margin + (x - x0) * cell;
+  const py = (y: number): number => margin + (y - y0) * cell;
+  const width = Math.ceil(px(x1) + margin);
+  const height = Math.ceil(py(y1) + margin);
+  const padY = paddingOverlap(spanY, inH);
+  const padX = paddingOverlap(spanX, inW);
+  const label = `Receptive field of output unit (${unit.join(', ')})`;
+  const svg = s(doc, 'svg', {
+    class: 'chart rf-grid',
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': label,
+    'data-span': `${spanY.low},${spanY.high},${spanX.low},${spanX.high}`,
+    'data-padding': `${padY.before},${padY.after},${padX.before},${padX.after}`,
+    // The drawing's frame (origin, cell size, margin), so that a click can be mapped back to input coordinates.
+    'data-frame': `${x0},${y0},${cell},${margin}`,
+  });
+  // The padding zone: everything the drawing shows outside the input.
+  svg.appendChild(s(doc, 'rect', { class: 'rf-pad', x: px(x0), y: py(y0), width: (x1 - x0) * cell, height: (y1 - y0) * cell }));
+  svg.appendChild(s(doc, 'rect', { class: 'rf-input', x: px(0), y: py(0), width: inW * cell, height: inH * cell }));
+  if (cell >= 4) {
+    const grid = s(doc, 'g', { class: 'rf-gridlines' });
+    for (let x = 1; x < inW; x++) grid.appendChild(s(doc, 'line', { x1: px(x), x2: px(x), y1: py(0), y2: py(inH) }));
+    for (let y = 1; y < inH; y++) grid.appendChild(s(doc, 'line', { x1: px(0), x2: px(inW), y1: py(y), y2: py(y) }));
+    svg.appendChild(grid);
+  }
+  svg.appendChild(
+    s(doc, 'rect', {
+      class: 'rf-field',
+      x: px(spanX.low),
+      y: py(spanY.low),
+      width: (spanX.high - spanX.low + 1) * cell,
+      height: (spanY.high - spanY.low + 1) * cell,
+    }),
+  );
+
+  // Stride grid: where each output unit's field is centred. Large outputs draw only the chosen unit's neighbourhood.
+  const outH = outputSize?.[0] ?? 1;
+  const outW = outputSize?.[1] ?? 1;
+  const radius = outH * outW > maxDots ? Math.floor(Math.sqrt(maxDots) / 2) : Number.MAX_SAFE_INTEGER;
+  const dots = s(doc, 'g', { class: 'rf-stride' });
+  const uy0 = Math.max(0, unit[0]! - radius);
+  const uy1 = Math.min(outH - 1, unit[0]! + radius);
+  const ux0 = Math.max(0, unit[1]! - radius);
+  const ux1 = Math.min(outW - 1, unit[1]! + radius);
+  const r = Math.max(1, Math.min(3, cell * 0.25));
+  for (let uy = uy0; uy <= uy1; uy++) {
+    for (let ux = ux0; ux <= ux1; ux++) {
+      const cy = rf.start[0]! + uy * rf.stride[0]! + 0.5;
+      const cx = rf.start[1]! + ux * rf.stride[1]! + 0.5;
+      dots.appendChild(s(doc, 'circle', { cx: px(cx), cy: py(cy), r }));
+    }
+  }
+  svg.appendChild(dots);
+  svg.appendChild(s(doc, 'circle', { class: 'rf-centre', cx: px(spanX.centre + 0.5), cy: py(spanY.centre + 0.5), r: r + 2 }));
+  svg.appendChild(s(doc, 'title', {}, label));
+  return svg;
+}

@@ -1,0 +1,379 @@
+import { select } from 'd3-selection';
+import { curveBasis, line } from 'd3-shape';
+import { zoom as d3zoom, zoomIdentity } from 'd3-zoom';
+import type { ZoomBehavior, ZoomTransform } from 'd3-zoom';
+import { clear, h, s } from './dom';
+import { layeredLayout } from './layout';
+import type { LayoutResult } from './layout';
+import { layerId } from './graphModel';
+import type { GraphItem, GraphModel, VisibleGraph } from './graphModel';
+
+export interface GraphViewOptions {
+  /** Graphs with more layers than this open with their scopes collapsed. */
+  collapseThreshold: number;
+  /** Called when a layer node is clicked. */
+  onSelectLayer?: (layerIndex: number) => void;
+  /** Size used before the view has layout (hidden tab, jsdom). */
+  fallbackSize?: { width: number; height: number };
+}
+
+const NODE_HEIGHT = 36;
+const CHAR_WIDTH = 6.6;
+
+/** Node boxes are sized from their text length, which needs no DOM measurement and so works before layout. */
+export function nodeWidth(item: GraphItem): number {
+  const chars = Math.max(item.label.length, Math.min(item.detail.length, 40));
+  return Math.max(72, Math.min(260, Math.round(chars * CHAR_WIDTH + 20)));
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `…${text.slice(text.length - max + 1)}` : text;
+}
+
+interface Drawn {
+  el: SVGGElement;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  shown: boolean;
+}
+
+/**
+ * The graph panel: a layered layout drawn with plain SVG shapes, panned and zoomed with d3-zoom. To stay fluid on
+ * thousands of nodes it hides what is outside the viewport after each zoom frame, and drops edge labels when zoomed
+ * far out. Name scopes collapse to a single node and expand on click.
+ */
+export class GraphView {
+  readonly element: HTMLElement;
+  readonly svg: SVGSVGElement;
+  private readonly viewport: SVGGElement;
+  private readonly zoomBehavior: ZoomBehavior<SVGSVGElement, unknown>;
+  private expanded: Set<string>;
+  private graph: VisibleGraph = { items: [], edges: [], clusters: [] };
+  private layout: LayoutResult | null = null;
+  private drawn: Drawn[] = [];
+  private nodeEls = new Map<string, SVGGElement>();
+  private transform: ZoomTransform = zoomIdentity;
+  private frame = 0;
+  private selected: string | null = null;
+
+  constructor(
+    private readonly doc: Document,
+    readonly model: GraphModel,
+    private readonly options: GraphViewOptions,
+  ) {
+    this.expanded = model.initialExpansion(options.collapseThreshold);
+    this.viewport = s(doc, 'g', { class: 'gv-viewport' });
+    this.svg = s(doc, 'svg', { class: 'gv-svg', role: 'img', 'aria-label': 'Model graph' }, this.viewport);
+    this.element = h(doc, 'div', { class: 'graph-view' }, this.svg);
+    this.zoomBehavior = d3zoom<SVGSVGElement, unknown>()
+      .scaleExtent([0.02, 4])
+      .on('zoom', (event: { transform: ZoomTransform }) => {
+        this.transform = event.transform;
+        this.viewport.setAttribute('transform', event.transform.toString());
+        this.scheduleCull();
+      });
+    select(this.svg).call(this.zoomBehavior).on('dblclick.zoom', null);
+    this.svg.addEventListener('click', (e) => this.onClick(e));
+    this.redraw();
+  }
+
+  /** Keys of the expanded scopes. */
+  get expandedScopes(): ReadonlySet<string> {
+    return this.expanded;
+  }
+
+  get visibleGraph(): VisibleGraph {
+    return this.graph;
+  }
+
+  get currentLayout(): LayoutResult | null {
+    return this.layout;
+  }
+
+  /** Node groups currently displayed (not culled), for tests and diagnostics. */
+  get shownNodeCount(): number {
+    return this.drawn.filter((d) => d.shown).length;
+  }
+
+  toggleScope(key: string): void {
+    if (this.expanded.has(key)) {
+      // Collapsing a scope also collapses everything inside it, so that reopening it starts from an outline.
+      for (const k of [...this.expanded]) if (k === key || k.startsWith(key + '/')) this.expanded.delete(k);
+    } else {
+      this.expanded.add(key);
+    }
+    this.redraw();
+  }
+
+  expandAll(): void {
+    this.expanded = new Set(this.model.collapsibleKeys());
+    this.redraw();
+  }
+
+  collapseAll(): void {
+    this.expanded = new Set();
+    this.redraw();
+  }
+
+  /** Expands the scopes around a layer, selects its node and centres the view on it. */
+  revealLayer(layerIndex: number): void {
+    let changed = false;
+    for (const key of this.model.ancestors(layerIndex)) {
+      const scope = this.model.scope(key);
+      if (scope && scope.size > 1 && !this.expanded.has(key)) {
+        this.expanded.add(key);
+        changed = true;
+      }
+    }
+    if (changed) this.redraw();
+    this.select(layerId(layerIndex));
+    this.centreOn(layerId(layerIndex));
+  }
+
+  /** Finds layers whose name or op contains the query; reveals the first. Returns the number of matches. */
+  search(query: string): number {
+    const q = query.trim().toLowerCase();
+    if (!q) return 0;
+    const hits: number[] = [];
+    this.model.summary.layers.forEach((layer, i) => {
+      if (layer.name.toLowerCase().includes(q) || layer.op.toLowerCase().includes(q)) hits.push(i);
+    });
+    if (hits.length > 0) this.revealLayer(hits[0]!);
+    return hits.length;
+  }
+
+  /** Fits the whole graph into the view. */
+  fit(): void {
+    if (!this.layout) return;
+    const { width, height } = this.viewSize();
+    const k = Math.min(1, 0.95 * Math.min(width / Math.max(1, this.layout.width), height / Math.max(1, this.layout.height)));
+    const scale = Math.max(0.02, k);
+    const t = zoomIdentity
+      .translate((width - this.layout.width * scale) / 2, Math.max(8, (height - this.layout.height * scale) / 2))
+      .scale(scale);
+    this.applyTransform(t);
+  }
+
+  private viewSize(): { width: number; height: number } {
+    const width = this.svg.clientWidth || this.options.fallbackSize?.width || 800;
+    const height = this.svg.clientHeight || this.options.fallbackSize?.height || 600;
+    return { width, height };
+  }
+
+  private applyTransform(t: ZoomTransform): void {
+    select(this.svg).call(this.zoomBehavior.transform, t);
+    // d3-zoom reports through its event; set the state directly too so that it holds without a layout engine.
+    this.transform = t;
+    this.viewport.setAttribute('transform', t.toString());
+    this.cull();
+  }
+
+  private centreOn(id: string): void {
+    const node = this.layout?.nodes.get(id);
+    if (!node) return;
+    const { width, height } = this.viewSize();
+    const k = Math.max(this.transform.k, 0.6);
+    this.applyTransform(zoomIdentity.translate(width / 2 - node.x * k, height / 2 - node.y * k).scale(k));
+  }
+
+  private select(id: string): void {
+    if (this.selected) this.nodeEls.get(this.selected)?.classList.remove('gv-selected');
+    this.selected = id;
+    this.nodeEls.get(id)?.classList.add('gv-selected');
+  }
+
+  private onClick(e: MouseEvent): void {
+    const target = (e.target as Element | null)?.closest?.('[data-id]');
+    if (!target) return;
+    const id = target.getAttribute('data-id')!;
+    if (id.startsWith('scope:') || id.startsWith('cluster:')) {
+      this.toggleScope(id.slice(id.indexOf(':') + 1));
+      return;
+    }
+    if (id.startsWith('layer:')) {
+      const index = Number(id.slice('layer:'.length));
+      this.select(id);
+      this.options.onSelectLayer?.(index);
+    }
+  }
+
+  /** Recomputes what is visible, lays it out and redraws it. */
+  redraw(): void {
+    const doc = this.doc;
+    this.graph = this.model.visible(this.expanded);
+    const items = new Map(this.graph.items.map((item) => [item.id, item]));
+    this.layout = layeredLayout(
+      this.graph.items.map((item) => ({ id: item.id, width: nodeWidth(item), height: NODE_HEIGHT })),
+      this.graph.edges,
+    );
+    clear(this.viewport);
+    this.drawn = [];
+    this.nodeEls.clear();
+
+    const clusterLayer = s(doc, 'g', { class: 'gv-clusters' });
+    const edgeLayer = s(doc, 'g', { class: 'gv-edges' });
+    const nodeLayer = s(doc, 'g', { class: 'gv-nodes' });
+    this.viewport.append(clusterLayer, edgeLayer, nodeLayer);
+
+    for (const cluster of this.graph.clusters) {
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (const m of cluster.members) {
+        const n = this.layout.nodes.get(m);
+        if (!n) continue;
+        x0 = Math.min(x0, n.x - n.width / 2);
+        x1 = Math.max(x1, n.x + n.width / 2);
+        y0 = Math.min(y0, n.y - n.height / 2);
+        y1 = Math.max(y1, n.y + n.height / 2);
+      }
+      if (!Number.isFinite(x0)) continue;
+      const depth = cluster.key.split('/').length;
+      const pad = 10 + 4 * Math.max(0, 4 - depth);
+      const g = s(
+        doc,
+        'g',
+        { class: 'gv-cluster', 'data-id': `cluster:${cluster.key}` },
+        s(doc, 'rect', { x: x0 - pad, y: y0 - pad - 12, width: x1 - x0 + 2 * pad, height: y1 - y0 + 2 * pad + 12, rx: 6 }),
+        s(doc, 'text', { x: x0 - pad + 6, y: y0 - pad, class: 'gv-cluster-label' }, `▾ ${truncate(cluster.name, 60)}`),
+        s(doc, 'title', {}, `${cluster.name}: click to collapse`),
+      );
+      clusterLayer.appendChild(g);
+      this.drawn.push({ el: g, x0: x0 - pad, y0: y0 - pad - 12, x1: x1 + pad, y1: y1 + pad, shown: true });
+    }
+
+    const path = line<{ x: number; y: number }>()
+      .x((p) => p.x)
+      .y((p) => p.y)
+      .curve(curveBasis);
+    const edgeLabels = new Map(this.graph.edges.map((e) => [`${e.from}\u0000${e.to}`, e]));
+    for (const edge of this.layout.edges) {
+      const info = edgeLabels.get(`${edge.from}\u0000${edge.to}`);
+      const pts = edge.points;
+      const first = pts[0]!;
+      const second = pts[1] ?? first;
+      const label = info ? (info.tensors > 1 ? `${info.label} +${info.tensors - 1}` : info.label) : '';
+      const g = s(
+        doc,
+        'g',
+        { class: 'gv-edge' },
+        s(doc, 'path', { d: path(pts) ?? '' }),
+        label && label !== '?'
+          ? s(doc, 'text', { class: 'gv-edge-label', x: (first.x + second.x) / 2 + 4, y: first.y + 14 }, label)
+          : null,
+      );
+      edgeLayer.appendChild(g);
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (const p of pts) {
+        x0 = Math.min(x0, p.x);
+        x1 = Math.max(x1, p.x + 80);
+        y0 = Math.min(y0, p.y);
+        y1 = Math.max(y1, p.y + 16);
+      }
+      this.drawn.push({ el: g, x0, y0, x1, y1, shown: true });
+    }
+
+    for (const item of this.graph.items) {
+      const n = this.layout.nodes.get(item.id)!;
+      const x = n.x - n.width / 2;
+      const y = n.y - n.height / 2;
+      const maxChars = Math.floor((n.width - 12) / CHAR_WIDTH);
+      const g = s(
+        doc,
+        'g',
+        {
+          class: `gv-node gv-${item.kind} op-${item.family}`,
+          'data-id': item.id,
+          transform: `translate(${x},${y})`,
+        },
+        s(doc, 'rect', { width: n.width, height: n.height, rx: item.kind === 'scope' ? 2 : 5 }),
+        s(doc, 'text', { class: 'gv-label', x: n.width / 2, y: 15 }, truncate(item.kind === 'scope' ? `▸ ${item.label}` : item.label, maxChars)),
+        s(doc, 'text', { class: 'gv-detail', x: n.width / 2, y: 29 }, truncate(item.detail, maxChars)),
+        s(doc, 'title', {}, item.kind === 'scope' ? `${item.label} (${item.detail}): click to expand` : `${item.label} ${item.detail}`),
+      );
+      if (items.get(item.id)?.id === this.selected) g.classList.add('gv-selected');
+      nodeLayer.appendChild(g);
+      this.nodeEls.set(item.id, g);
+      this.drawn.push({ el: g, x0: x, y0: y, x1: x + n.width, y1: y + n.height, shown: true });
+    }
+    this.svg.setAttribute('data-nodes', String(this.graph.items.length));
+    this.fit();
+  }
+
+  private scheduleCull(): void {
+    if (this.frame) return;
+    const view = this.doc.defaultView;
+    if (view?.requestAnimationFrame) {
+      this.frame = view.requestAnimationFrame(() => {
+        this.frame = 0;
+        this.cull();
+      });
+    } else {
+      this.cull();
+    }
+  }
+
+  /** Hides what lies outside the viewport, and edge labels when they would be too small to read. */
+  private cull(): void {
+    const { width, height } = this.viewSize();
+    const t = this.transform;
+    const margin = 100 / t.k;
+    const wx0 = -t.x / t.k - margin;
+    const wy0 = -t.y / t.k - margin;
+    const wx1 = (width - t.x) / t.k + margin;
+    const wy1 = (height - t.y) / t.k + margin;
+    for (const d of this.drawn) {
+      const shown = d.x1 >= wx0 && d.x0 <= wx1 && d.y1 >= wy0 && d.y0 <= wy1;
+      if (shown !== d.shown) {
+        d.shown = shown;
+        d.el.style.display = shown ? '' : 'none';
+      }
+    }
+    this.svg.classList.toggle('gv-far', t.k < 0.45);
+  }
+
+  /** A standalone SVG document of the whole graph, with the theme's colours inlined so it renders elsewhere. */
+  exportSvg(): { svg: string; width: number; height: number } {
+    const doc = this.doc;
+    const layout = this.layout;
+    const width = Math.ceil((layout?.width ?? 0) + 40);
+    const height = Math.ceil((layout?.height ?? 0) + 60);
+    const clone = this.svg.cloneNode(true) as SVGSVGElement;
+    const originals = [this.svg, ...Array.from(this.svg.querySelectorAll('*'))];
+    const copies = [clone, ...Array.from(clone.querySelectorAll('*'))];
+    const view = doc.defaultView;
+    const props = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'opacity', 'fill-opacity'];
+    originals.forEach((orig, i) => {
+      const copy = copies[i] as SVGElement | HTMLElement;
+      copy.style.removeProperty('display');
+      if (!view?.getComputedStyle) return;
+      const computed = view.getComputedStyle(orig);
+      for (const p of props) {
+        const v = computed.getPropertyValue(p);
+        if (v) copy.style.setProperty(p, v);
+      }
+    });
+    clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    clone.setAttribute('width', String(width));
+    clone.setAttribute('height', String(height));
+    clone.setAttribute('viewBox', `-20 -30 ${width} ${height}`);
+    clone.classList.remove('gv-far');
+    const vp = clone.querySelector('.gv-viewport');
+    vp?.removeAttribute('transform');
+    const background = view?.getComputedStyle ? view.getComputedStyle(doc.body).getPropertyValue('background-color') : '';
+    if (background) {
+      const rect = s(doc, 'rect', { x: -20, y: -30, width, height });
+      rect.style.setProperty('fill', background);
+      clone.insertBefore(rect, clone.firstChild);
+    }
+    const serializer = new (view?.XMLSerializer ?? XMLSerializer)();
+    return { svg: serializer.serializeToString(clone), width, height };
+  }
+}
+

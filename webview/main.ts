@@ -1,0 +1,31 @@
+import '@vscode-elements/elements';
+import type { HostToWebview, WebviewToHost } from '../src/protocol/messages';
+import { InspectorApp } from './app';
+import type { PanelName } from './panels';
+
+/** The API VS Code injects into webviews; it may be acquired once per page. */
+declare function acquireVsCodeApi(): { postMessage(message: WebviewToHost): void };
+
+const vscode = acquireVsCodeApi();
+const post = (message: WebviewToHost): void => vscode.postMessage(message);
+
+const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
+const app = new InspectorApp(document, root, post, {
+  // esbuild bundles whichever webview/charts/*Panel.ts files exist; a missing one rejects and the shell falls back.
+  loadPanel: (name: PanelName) => import(`./charts/${name}Panel.ts`),
+});
+
+window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
+  const message = event.data;
+  if (typeof message !== 'object' || message === null || typeof message.type !== 'string') return;
+  try {
+    app.handle(message);
+  } catch (error) {
+    post({ type: 'log', level: 'error', message: `webview: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
+  }
+});
+
+window.addEventListener('error', (event) => post({ type: 'log', level: 'error', message: `webview: ${event.message}` }));
+
+// The host sends nothing until the webview says it is listening.
+post({ type: 'ready' });
