@@ -1,0 +1,48 @@
+import type { ShapeRule, ShapeRuleContext } from './ruleContext';
+import { constantRules } from './constantRules';
+import { controlFlowRules } from './controlFlowRules';
+import { convPoolRules } from './convPoolRules';
+import { elementwiseRules } from './elementwiseRules';
+import { linalgRules } from './linalgRules';
+import { miscRules } from './miscRules';
+import { normalizationRules } from './normalizationRules';
+import { recurrentRules } from './recurrentRules';
+import { reductionRules } from './reductionRules';
+import { shapeOpRules } from './shapeOpRules';
+
+/**
+ * The per-op shape rules of the default ONNX domain, keyed by op type. Each family lives in its own file; this map
+ * is the one place that says which ops are understood. Other analyses may consult it (for example to tell a user
+ * which ops have no rule), but should not add to it at run time.
+ */
+export const shapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>([
+  ...Object.entries(elementwiseRules),
+  ...Object.entries(convPoolRules),
+  ...Object.entries(linalgRules),
+  ...Object.entries(normalizationRules),
+  ...Object.entries(shapeOpRules),
+  ...Object.entries(constantRules),
+  ...Object.entries(reductionRules),
+  ...Object.entries(recurrentRules),
+  ...Object.entries(controlFlowRules),
+  ...Object.entries(miscRules),
+]);
+
+function sameAsInput(ctx: ShapeRuleContext): void {
+  const x = ctx.shape(0);
+  ctx.set(0, ctx.dtype(0), x ? [...x] : null);
+}
+
+/**
+ * A few com.microsoft contrib ops that onnxruntime's optimiser writes into saved models; their outputs follow the
+ * standard op they fuse.
+ */
+export const microsoftShapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>([
+  ['Gelu', sameAsInput],
+  ['FastGelu', sameAsInput],
+  ['BiasGelu', sameAsInput],
+  ['QuickGelu', sameAsInput],
+  ['BiasAdd', sameAsInput],
+  ['SkipLayerNormalization', sameAsInput],
+  ['FusedConv', convPoolRules.Conv],
+]);
