@@ -271,6 +271,8 @@ export class ProtoWriter {
   private pos = 0;
   private total = 0;
   private readonly stack: { chunkIndex: number; totalAtStart: number }[] = [];
+  private slab = new Uint8Array(64 * 1024);
+  private slabPos = 0;
 
   get length(): number {
     return this.total;
@@ -363,6 +365,28 @@ export class ProtoWriter {
   }
 
   stringField(field: number, s: string): void {
+    const n = s.length;
+    if (n < 128) {
+      // Names are short and almost always ASCII; writing them directly avoids a TextEncoder call per name.
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.tag(field, WIRE_LENGTH);
+        this.ensure(n + 1);
+        const b = this.buf;
+        let p = this.pos;
+        b[p++] = n;
+        for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+        this.total += p - this.pos;
+        this.pos = p;
+        return;
+      }
+    }
     this.bytesField(field, encodeUtf8(s));
   }
 
@@ -384,10 +408,19 @@ export class ProtoWriter {
     if (!frame) throw new Error('ProtoWriter.end without begin');
     this.flush();
     const len = this.total - frame.totalAtStart;
-    const prefix = new Uint8Array(10);
-    const n = len < 0x80000000 ? writeVarint32(prefix, 0, len) : writeVarint64(prefix, 0, len >>> 0, Math.floor(len / 4294967296) >>> 0);
-    this.chunks[frame.chunkIndex] = prefix.subarray(0, n);
-    this.total += n;
+    // Length prefixes are carved from a shared slab rather than allocated one by one.
+    if (this.slabPos + 10 > this.slab.length) {
+      this.slab = new Uint8Array(64 * 1024);
+      this.slabPos = 0;
+    }
+    const start = this.slabPos;
+    const end =
+      len < 0x80000000
+        ? writeVarint32(this.slab, start, len)
+        : writeVarint64(this.slab, start, len >>> 0, Math.floor(len / 4294967296) >>> 0);
+    this.slabPos = end;
+    this.chunks[frame.chunkIndex] = this.slab.subarray(start, end);
+    this.total += end - start;
   }
 
   /** Joins all chunks into one array. */
