@@ -69,6 +69,14 @@ export class GraphView {
     this.element = h(doc, 'div', { class: 'graph-view' }, this.svg);
     this.zoomBehavior = d3zoom<SVGSVGElement, unknown>()
       .scaleExtent([0.02, 4])
+      // An explicit extent: d3's default reads SVG length properties that only a laid-out browser page has.
+      .extent(() => {
+        const { width, height } = this.viewSize();
+        return [
+          [0, 0],
+          [width, height],
+        ];
+      })
       .on('zoom', (event: { transform: ZoomTransform }) => {
         this.transform = event.transform;
         this.viewport.setAttribute('transform', event.transform.toString());

@@ -1,0 +1,45 @@
+/// <reference lib="dom" />
+import { strict as assert } from 'node:assert';
+import { rfGrid } from '../../../../webview/charts/rfGrid';
+import { makeDocument } from '../fixtures';
+
+describe('webview/charts/rfGrid', () => {
+  const conv1 = { size: [7, 7], stride: [2, 2], start: [0, 0], global: false as const };
+
+  it('draws the field of a corner unit reaching into the padding', () => {
+    const { document } = makeDocument();
+    const svg = rfGrid({ inputSize: [16, 16], rf: conv1, unit: [0, 0], outputSize: [8, 8] }, { maxSide: 230 }, document);
+    assert.equal(svg.getAttribute('data-span'), '-3,3,-3,3');
+    assert.equal(svg.getAttribute('data-padding'), '3,0,3,0');
+    const cell = 230 / 19;
+    const field = svg.querySelector('rect.rf-field')!;
+    assert.ok(Math.abs(Number(field.getAttribute('width')) - 7 * cell) < 1e-9);
+    const input = svg.querySelector('rect.rf-input')!;
+    assert.ok(Math.abs(Number(input.getAttribute('width')) - 16 * cell) < 1e-9);
+    assert.ok(Number(input.getAttribute('x')) > Number(field.getAttribute('x')), 'the field starts left of the input');
+    assert.equal(svg.querySelectorAll('.rf-stride circle').length, 64, 'one stride dot per output unit');
+    assert.equal(svg.querySelectorAll('.rf-gridlines line').length, 30);
+  });
+
+  it('keeps an inner unit inside the input', () => {
+    const { document } = makeDocument();
+    const svg = rfGrid({ inputSize: [16, 16], rf: conv1, unit: [4, 3], outputSize: [8, 8] }, {}, document);
+    assert.equal(svg.getAttribute('data-span'), '5,11,3,9');
+    assert.equal(svg.getAttribute('data-padding'), '0,0,0,0');
+  });
+
+  it('limits the stride grid around the chosen unit on large outputs', () => {
+    const { document } = makeDocument();
+    const svg = rfGrid({ inputSize: [224, 224], rf: conv1, unit: [56, 56], outputSize: [112, 112] }, { maxStrideDots: 400 }, document);
+    const dots = svg.querySelectorAll('.rf-stride circle').length;
+    assert.ok(dots > 0 && dots <= 441, `dots ${dots}`);
+    assert.equal(svg.querySelectorAll('.rf-gridlines line').length, 0, 'no grid lines when cells are too small');
+  });
+
+  it('draws one-dimensional fields as a single row', () => {
+    const { document } = makeDocument();
+    const rf = { size: [5], stride: [1], start: [0], global: false as const };
+    const svg = rfGrid({ inputSize: [32], rf, unit: [10], outputSize: [32] }, {}, document);
+    assert.equal(svg.getAttribute('data-span'), '0,0,8,12');
+  });
+});
