@@ -69,6 +69,8 @@ export class GraphView {
     this.element = h(doc, 'div', { class: 'graph-view' }, this.svg);
     this.zoomBehavior = d3zoom<SVGSVGElement, unknown>()
       .scaleExtent([0.02, 4])
+      // d3's default touch test reads the global navigator; ask the document's own window instead.
+      .touchable(() => (doc.defaultView?.navigator?.maxTouchPoints ?? 0) > 0)
       // An explicit extent: d3's default reads SVG length properties that only a laid-out browser page has.
       .extent(() => {
         const { width, height } = this.viewSize();
@@ -367,7 +369,6 @@ export class GraphView {
         if (v) copy.style.setProperty(p, v);
       }
     });
-    clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
     clone.setAttribute('width', String(width));
     clone.setAttribute('height', String(height));
     clone.setAttribute('viewBox', `-20 -30 ${width} ${height}`);

@@ -1,0 +1,128 @@
+/// <reference lib="dom" />
+import { strict as assert } from 'node:assert';
+import type { WebviewToHost } from '../../../src/protocol/messages';
+import type { ProbeReport } from '../../../src/core/reports';
+import { InspectorApp } from '../../../webview/app';
+import type { PanelHost } from '../../../webview/panels';
+import { HOSTILE, deeperBnConvNet, hostileModel, makeDocument } from './fixtures';
+
+function start(loadPanel?: (name: 'probe' | 'grad') => Promise<unknown>) {
+  const { document, window } = makeDocument();
+  const posted: WebviewToHost[] = [];
+  const root = document.getElementById('root')!;
+  const app = new InspectorApp(document, root, (m) => posted.push(m), { loadPanel, fallbackSize: { width: 800, height: 600 } });
+  return { document, window, root, app, posted };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+const probeReport: ProbeReport = {
+  executionProvider: 'cpu',
+  timing: { totalMs: 12.5 },
+  layers: [
+    {
+      name: '/net/net.2/Relu',
+      op: 'Relu',
+      output: '/net/net.2/Relu_output_0',
+      shape: [1, 16, 32, 32],
+      stats: { count: 16384, mean: 0.5, std: 0.8, min: 0, max: 4, fracZero: 0.5, fracSaturated: 0, p01: 0, p50: 0.1, p99: 3 },
+      histogram: { edges: [0, 1, 2], counts: [10, 5] },
+    },
+  ],
+  diagnostics: [],
+};
+
+describe('webview/app', () => {
+  it('renders header totals, the table and the graph from one init message', () => {
+    const { app, root } = start();
+    const summary = deeperBnConvNet();
+    app.handle({ type: 'init', panel: 'inspector', title: 'DeeperBNConvNet', summary, trusted: true, collapseThreshold: 500 });
+    assert.equal(root.querySelector('.hd-title')!.textContent, 'DeeperBNConvNet');
+    const stat = (key: string) => root.querySelector(`.hd-stat[data-key="${key}"] .hd-stat-value`)!.textContent;
+    assert.equal(stat('trainableParams'), summary.totals.trainableParams.toLocaleString('en-US'));
+    assert.equal(stat('nonTrainableParams'), summary.totals.nonTrainableParams.toLocaleString('en-US'));
+    assert.match(root.querySelector('.hd-facts')!.textContent!, /opset 13/);
+    assert.equal(root.querySelectorAll('.hd-warnings li').length, 1);
+    assert.ok(root.querySelector('[role="grid"]'));
+    assert.equal(root.querySelectorAll('g.gv-node.gv-layer').length, summary.layers.length);
+    assert.equal(root.querySelectorAll('vscode-tab-header').length, 5);
+  });
+
+  it('never lets markup from the model reach the DOM as HTML', async () => {
+    const { app, root, window } = start();
+    app.handle({ type: 'init', panel: 'inspector', title: HOSTILE, summary: hostileModel(), trusted: true, collapseThreshold: 500 });
+    app.handle({ type: 'error', message: HOSTILE });
+    app.handle({ type: 'probeResult', report: { ...probeReport, layers: [{ ...probeReport.layers[0]!, name: HOSTILE }] } });
+    await tick();
+    assert.equal(root.querySelectorAll('img, script, b').length, 0, 'no element was parsed from model strings');
+    assert.equal((window as unknown as { pwned?: number }).pwned, undefined);
+    assert.equal(root.querySelector('.hd-title')!.textContent, HOSTILE, 'the markup is shown as text');
+    assert.ok(root.textContent!.includes(HOSTILE));
+    const cells = [...root.querySelectorAll('.lt-col-name')].map((c) => c.textContent);
+    assert.ok(cells.some((t) => t!.includes('<script>')));
+    // Every attribute value that carries a model string is an attribute, not markup.
+    for (const el of root.querySelectorAll('*')) {
+      for (const attr of el.getAttributeNames()) assert.ok(!attr.startsWith('on'), `no event handler attribute ${attr}`);
+    }
+  });
+
+  it('reveals a layer by name in the table and the graph', () => {
+    const { app, root } = start();
+    const summary = deeperBnConvNet();
+    app.handle({ type: 'init', panel: 'inspector', title: 't', summary, trusted: true, collapseThreshold: 500 });
+    app.handle({ type: 'revealLayer', name: '/net/net.9/Conv' });
+    assert.equal(app.layerTable!.activeLayer, 9);
+    assert.ok(root.querySelector('[data-id="layer:9"]')!.classList.contains('gv-selected'));
+    assert.equal(app.rfExplorer!.currentLayer, 9);
+  });
+
+  it('posts layerSelected when a row is clicked', () => {
+    const { app, root, posted } = start();
+    app.handle({ type: 'init', panel: 'inspector', title: 't', summary: deeperBnConvNet(), trusted: true, collapseThreshold: 500 });
+    (root.querySelector('.lt-body [data-layer="3"] .lt-col-op') as HTMLElement).click();
+    assert.deepEqual(posted.at(-1), { type: 'layerSelected', name: '/net/net.3/Conv' });
+    assert.ok(root.querySelector('[data-id="layer:3"]')!.classList.contains('gv-selected'));
+  });
+
+  it('shows busy and error states', () => {
+    const { app, root } = start();
+    app.handle({ type: 'busy', message: 'Running probe…' });
+    assert.match(root.querySelector('.status')!.textContent!, /Running probe/);
+    app.handle({ type: 'busy', message: null });
+    assert.equal(root.querySelector('.status')!.textContent, '');
+  });
+
+  it('mounts a panel module when the bundle has one and forwards its results', async () => {
+    const updates: ProbeReport[] = [];
+    let host: PanelHost | null = null;
+    const loadPanel = async (name: 'probe' | 'grad') => {
+      if (name !== 'probe') throw new Error('not bundled');
+      return {
+        createProbePanel: (h: PanelHost) => {
+          host = h;
+          return { element: h.document.createElement('div'), update: (r: ProbeReport) => updates.push(r) };
+        },
+      };
+    };
+    const { app, root, posted } = start(loadPanel);
+    app.handle({ type: 'init', panel: 'probe', title: 't', summary: deeperBnConvNet(), trusted: false, collapseThreshold: 500 });
+    app.handle({ type: 'probeResult', report: probeReport });
+    await tick();
+    assert.equal(updates.length, 1, 'a result that arrived before the panel loaded is delivered once it has');
+    assert.equal(host!.trusted, false);
+    host!.post({ type: 'runProbe' });
+    assert.deepEqual(posted.at(-1), { type: 'runProbe' });
+    // The gradient panel is not bundled, so the built-in table stands in and says why probes are off.
+    assert.match(root.textContent!, /Restricted Mode/);
+  });
+
+  it('falls back to a plain table for probe results', async () => {
+    const { app, root } = start();
+    app.handle({ type: 'init', panel: 'inspector', title: 't', summary: deeperBnConvNet(), trusted: true, collapseThreshold: 500 });
+    await tick();
+    app.handle({ type: 'probeResult', report: probeReport });
+    const cells = [...root.querySelectorAll('.simple-table td')].map((c) => c.textContent);
+    assert.ok(cells.includes('/net/net.2/Relu'));
+    assert.ok(cells.includes('50.0%'));
+  });
+});

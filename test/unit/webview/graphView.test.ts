@@ -1,0 +1,68 @@
+/// <reference lib="dom" />
+import { strict as assert } from 'node:assert';
+import { GraphModel, layerId } from '../../../webview/graphModel';
+import { GraphView } from '../../../webview/graphView';
+import { blockChain, deeperBnConvNet, makeDocument } from './fixtures';
+
+describe('webview/graphView', () => {
+  it('draws a node for every layer of a small graph, coloured by op family', () => {
+    const { document } = makeDocument();
+    const summary = deeperBnConvNet();
+    const view = new GraphView(document, new GraphModel(summary), { collapseThreshold: 500 });
+    document.body.appendChild(view.element);
+    const nodes = view.svg.querySelectorAll('g.gv-node.gv-layer');
+    assert.equal(nodes.length, summary.layers.length);
+    assert.equal(view.svg.querySelectorAll('g.gv-node.op-conv').length, 7);
+    assert.equal(view.svg.querySelectorAll('g.gv-node.op-norm').length, 7);
+    const labels = [...view.svg.querySelectorAll('.gv-edge-label')].map((t) => t.textContent);
+    assert.ok(labels.includes('[1, 16, 32, 32]'));
+  });
+
+  it('opens a 20,000-layer graph collapsed and expands a scope on click', () => {
+    const { document } = makeDocument();
+    const summary = blockChain(20000);
+    const view = new GraphView(document, new GraphModel(summary), { collapseThreshold: 300 });
+    const scopes = view.svg.querySelectorAll('g.gv-node.gv-scope');
+    assert.ok(scopes.length > 0);
+    assert.ok(view.visibleGraph.items.length <= 302);
+    const target = scopes[0] as SVGGElement;
+    const key = target.getAttribute('data-id')!.slice('scope:'.length);
+    target.querySelector('rect')!.dispatchEvent(new (document.defaultView!.MouseEvent)('click', { bubbles: true }));
+    assert.ok(view.expandedScopes.has(key));
+    assert.ok(!view.svg.querySelector(`[data-id="scope:${key}"]`), 'the expanded scope is no longer a node');
+  });
+
+  it('reveals a hidden layer by expanding its scopes and selecting it', () => {
+    const { document } = makeDocument();
+    const view = new GraphView(document, new GraphModel(blockChain(2000)), { collapseThreshold: 100 });
+    assert.ok(!view.svg.querySelector(`[data-id="${layerId(1234)}"]`));
+    view.revealLayer(1234);
+    const node = view.svg.querySelector(`[data-id="${layerId(1234)}"]`);
+    assert.ok(node, 'the layer is drawn');
+    assert.ok(node.classList.contains('gv-selected'));
+    assert.ok(view.shownNodeCount < view.visibleGraph.items.length + view.visibleGraph.edges.length, 'off-screen items are culled');
+  });
+
+  it('reports clicks on layers', () => {
+    const { document } = makeDocument();
+    const selected: number[] = [];
+    const view = new GraphView(document, new GraphModel(deeperBnConvNet()), { collapseThreshold: 500, onSelectLayer: (i) => selected.push(i) });
+    const node = view.svg.querySelector(`[data-id="${layerId(4)}"] text`)!;
+    node.dispatchEvent(new (document.defaultView!.MouseEvent)('click', { bubbles: true }));
+    assert.deepEqual(selected, [4]);
+  });
+
+  it('exports a standalone SVG of the whole graph', () => {
+    const { document } = makeDocument();
+    const summary = deeperBnConvNet();
+    const view = new GraphView(document, new GraphModel(summary), { collapseThreshold: 500 });
+    const { svg, width, height } = view.exportSvg();
+    assert.ok(width > 0 && height > 0);
+    const parsed = new (document.defaultView!.DOMParser)().parseFromString(svg, 'image/svg+xml');
+    assert.equal(parsed.querySelector('parsererror'), null);
+    assert.equal(parsed.documentElement.namespaceURI, 'http://www.w3.org/2000/svg');
+    assert.ok(svg.startsWith('<svg'));
+    assert.equal(parsed.querySelectorAll('g.gv-node.gv-layer').length, summary.layers.length);
+    assert.equal(parsed.querySelector('.gv-viewport')!.getAttribute('transform'), null);
+  });
+});
