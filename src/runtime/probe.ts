@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Model } from '../core/ir/types';
+import type { ProbeLayer, ProbeReport } from '../core/reports';
+import { diagnoseProbe } from '../core/stats/diagnostics';
+import type { DiagnosableLayer } from '../core/stats/diagnostics';
+import { DEFAULT_BINS } from '../core/stats/tensorStats';
+import { buildFeeds } from './inputs';
+import type { InputOptions } from './inputs';
+import { DEFAULT_BUDGET_BYTES, planProbe, writeProbeModels } from './probePlan';
+import type { ExecutionProviderChoice } from './providers';
+import { isAcceleratorProvider } from './providers';
+import { runProbeJob } from './runtimeClient';
+import type { RunJobOptions } from './runtimeClient';
+
+/**
+ * An activation probe, end to end: build the inputs, plan which values to fetch in which session, write the probe
+ * models to a temporary folder, run them in the worker, and turn the statistics into a ProbeReport (DESIGN.md's
+ * `layerscope probe --json` contract) with diagnostics.
+ */
+
+export interface ProbeOptions extends InputOptions, Pick<RunJobOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> {
+  provider?: ExecutionProviderChoice;
+  deviceId?: number;
+  bins?: number;
+  budgetBytes?: number;
+  /** 'basic' keeps every probed value (a probed value is a graph output, which no fusion may remove). */
+  graphOptimizationLevel?: 'disabled' | 'basic';
+  /** Only these node or value names. */
+  select?: string[];
+}
+
+export interface ProbeOutcome {
+  report: ProbeReport;
+  /** Things the user should know that are not part of the report: providers that failed to start, estimates. */
+  notes: string[];
+}
+
+export async function probeModel(model: Model, options: ProbeOptions = {}): Promise<ProbeOutcome> {
+  const start = performance.now();
+  const feeds = buildFeeds(model, options);
+  const inputShapes: Record<string, number[]> = {};
+  for (const f of feeds) inputShapes[f.name] = f.dims;
+  const plan = planProbe(model, { inputShapes, budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, ...(options.select ? { select: options.select } : {}) });
+  const written = writeProbeModels(model, plan);
+  const notes = [...plan.warnings];
+  try {
+    const provider = options.provider ?? 'auto';
+    const profileDir = join(written.dir, 'profile');
+    mkdirSync(profileDir, { recursive: true });
+    const prepared = performance.now();
+    const result = await runProbeJob(
+      {
+        groups: written.groups,
+        feeds,
+        provider,
+        deviceId: options.deviceId ?? 0,
+        graphOptimizationLevel: options.graphOptimizationLevel ?? 'basic',
+        bins: options.bins ?? DEFAULT_BINS,
+        // Profiling only ever switches on for accelerator providers, where it finds the nodes that fell back to the CPU.
+        profileDir,
+      },
+      options,
+    );
+    const byValue = new Map(result.values.map((v) => [v.value, v]));
+    const diagnosable: DiagnosableLayer[] = [];
+    const layers: ProbeLayer[] = [];
+    for (const planned of plan.values) {
+      const r = byValue.get(planned.value);
+      if (!r) continue;
+      const layer: ProbeLayer = {
+        name: planned.node.name || planned.value,
+        op: planned.node.opType,
+        output: planned.value,
+        shape: r.dims,
+        stats: r.stats,
+        histogram: r.histogram,
+      };
+      layers.push(layer);
+      diagnosable.push({ layer, findings: r.findings });
+    }
+    for (const f of result.providerFailures) notes.push(`execution provider ${f.provider} did not start: ${f.message}`);
+    const report: ProbeReport = {
+      executionProvider: result.executionProvider,
+      timing: {
+        totalMs: round(performance.now() - start),
+        prepareMs: round(prepared - start),
+        sessionMs: round(result.timing.sessionMs),
+        runMs: round(result.timing.runMs),
+        statsMs: round(result.timing.statsMs),
+        sessions: written.groups.length,
+      },
+      layers,
+      diagnostics: diagnoseProbe(diagnosable),
+    };
+    if (isAcceleratorProvider(result.executionProvider) && result.cpuFallbackNodes) report.cpuFallbackNodes = result.cpuFallbackNodes;
+    return { report, notes };
+  } finally {
+    written.dispose();
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
