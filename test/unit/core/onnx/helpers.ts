@@ -40,9 +40,18 @@ export function requirePython(ctx: Mocha.Context): string {
   ctx.skip();
 }
 
-/** Runs a Python script with the oracle and returns its stdout; throws with stderr on failure. */
-export function runPython(py: string, script: string, args: string[] = []): string {
-  const r = spawnSync(py, ['-c', script, ...args], { encoding: 'utf8', timeout: 120_000 });
+/**
+ * Runs a Python script with the oracle and returns its stdout; throws with stderr on failure. With `scriptDir` the
+ * script is saved there and run as a file, which torch.jit.script needs (it reads the source of what it compiles).
+ */
+export function runPython(py: string, script: string, args: string[] = [], scriptDir?: string): string {
+  let argv = ['-c', script, ...args];
+  if (scriptDir) {
+    const file = path.join(scriptDir, `script-${process.pid}-${Date.now()}.py`);
+    fs.writeFileSync(file, script);
+    argv = [file, ...args];
+  }
+  const r = spawnSync(py, argv, { encoding: 'utf8', timeout: 240_000 });
   if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
