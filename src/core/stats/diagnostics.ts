@@ -35,6 +35,12 @@ export interface DiagnosticThresholds {
   severeExploding: number;
   /** The initial loss is flagged when it exceeds ln C by more than this factor. */
   initialLossFactor: number;
+  /**
+   * A ReLU layer is flagged when at least this fraction of its units is zero for the whole batch. A few such units are
+   * normal even with He initialisation (after the first layer every input is positive and the batch shares a common
+   * component, so a unit whose weights sum negative stays off); a large share is the problem the lectures mean.
+   */
+  deadUnitFraction: number;
 }
 
 export const DEFAULT_THRESHOLDS: DiagnosticThresholds = {
@@ -46,6 +52,7 @@ export const DEFAULT_THRESHOLDS: DiagnosticThresholds = {
   severeVanishing: 0.01,
   severeExploding: 100,
   initialLossFactor: 1.25,
+  deadUnitFraction: 0.25,
 };
 
 /** Element-wise nonlinearities: their outputs are "the activations" whose scale the lectures track across depth. */
@@ -92,7 +99,7 @@ export function diagnoseProbe(layers: DiagnosableLayer[], thresholds: Diagnostic
     }
     const dead = findings?.deadUnits;
     // With fewer than 8 observations per unit a healthy ReLU is all-zero by chance too often (2^-m) to call it dead.
-    if (dead && dead.dead > 0 && (findings?.observationsPerUnit ?? 0) >= 8) {
+    if (dead && dead.dead > 0 && dead.dead >= thresholds.deadUnitFraction * dead.units && (findings?.observationsPerUnit ?? 0) >= 8) {
       const which = dead.examples.join(', ') + (dead.dead > dead.examples.length ? ', …' : '');
       out.push({
         kind: 'dead-relu',

@@ -65,7 +65,9 @@ describe('core/stats diagnostics', () => {
 
     const dead = diagnoseProbe([
       { layer: layer('/relu', 'Relu', 1), findings: { deadUnits: { units: 10, dead: 3, examples: [0, 4, 7] }, observationsPerUnit: 16 } },
+      { layer: layer('/relu2', 'Relu', 1), findings: { deadUnits: { units: 100, dead: 3, examples: [0, 4, 7] }, observationsPerUnit: 16 } },
     ]);
+    assert.equal(dead.length, 1, "3% dead units is not flagged; 30% is");
     assert.equal(dead[0]!.kind, 'dead-relu');
     assert.match(dead[0]!.message, /3 of 10 units/);
     // A batch of one row cannot tell a dead unit from an idle one.
