@@ -32,6 +32,8 @@ import type { ByteSource } from './wire';
 export const MAX_GRAPH_DEPTH = 32;
 /** TypeProto nesting (sequence of map of optional ...) deeper than this is treated as hostile input. */
 const MAX_TYPE_DEPTH = 32;
+/** int32 and int64 tensors up to this size stay inline whatever the limit: they are shapes and indices, not weights. */
+export const INTEGER_INLINE_LIMIT_BYTES = 64 * 1024;
 /** The largest dimension the IR can hold exactly. */
 const MAX_DIM = 2 ** 53;
 
@@ -39,6 +41,9 @@ const V = 0; // varint
 const I64 = 1; // fixed64
 const LEN = 2; // length-delimited
 const I32 = 5; // fixed32
+
+/** Tensor data: bytes in memory, or a byte range in the model file that was skipped without reading. */
+type Chunk = Uint8Array | { offset: number; length: number };
 
 export interface DecoderOptions {
   /** Absolute path of the model file, when reading from a file; raw_data above the limit becomes a range in it. */
@@ -403,14 +408,12 @@ export class OnnxDecoder {
     let dtypeCode = 0;
     const dims: number[] = [];
     let docString: string | undefined;
-    let rawStart = -1;
-    let rawLength = 0;
-    let rawBytes: Uint8Array | undefined;
+    let raw: Chunk | undefined;
     let dataLocation = 0;
     const external: StringEntry[] = [];
     // Typed data fields, kept as they arrive and converted to raw little-endian bytes once the dtype is known.
-    const floatChunks: Uint8Array[] = [];
-    const doubleChunks: Uint8Array[] = [];
+    const floatChunks: Chunk[] = [];
+    const doubleChunks: Chunk[] = [];
     const int32s: number[] = [];
     const int64s: number[] = []; // lo, hi pairs, so int64 values stay exact
     const strings: Uint8Array[] = [];
@@ -437,17 +440,7 @@ export class OnnxDecoder {
           break;
         case 9 * 8 + LEN: {
           const fieldEnd = r.lengthEnd(end);
-          const n = fieldEnd - r.pos;
-          if (this.options.filePath !== undefined && n > this.options.inlineLimitBytes) {
-            // Weights: remember where they are and jump over them without reading a byte.
-            rawStart = r.pos;
-            rawLength = n;
-            rawBytes = undefined;
-            r.pos = fieldEnd;
-          } else {
-            rawBytes = r.bytes(n);
-            rawStart = -1;
-          }
+          raw = this.payload(fieldEnd - r.pos, dtypeCode);
           break;
         }
         case 13 * 8 + LEN:
@@ -460,8 +453,9 @@ export class OnnxDecoder {
           floatChunks.push(r.bytes(4));
           break;
         case 4 * 8 + LEN: {
+          // Packed float_data is exactly raw float32 (or complex64) bytes, so large ones are skipped like raw_data.
           const fieldEnd = r.lengthEnd(end);
-          floatChunks.push(r.bytes(fieldEnd - r.pos));
+          floatChunks.push(this.payload(fieldEnd - r.pos, dtypeCode));
           break;
         }
         case 10 * 8 + I64:
@@ -469,7 +463,7 @@ export class OnnxDecoder {
           break;
         case 10 * 8 + LEN: {
           const fieldEnd = r.lengthEnd(end);
-          doubleChunks.push(r.bytes(fieldEnd - r.pos));
+          doubleChunks.push(this.payload(fieldEnd - r.pos, dtypeCode));
           break;
         }
         case 5 * 8 + V:
@@ -522,16 +516,43 @@ export class OnnxDecoder {
       data = { kind: 'file', path: resolved.path, offset: resolved.offset, length: resolved.length, external: resolved.external };
     } else if (dtype === 'string') {
       data = { kind: 'strings', values: strings };
-    } else if (rawStart >= 0 && this.options.filePath !== undefined) {
-      data = { kind: 'file', path: this.options.filePath, offset: rawStart, length: rawLength };
-    } else if (rawBytes) {
-      data = { kind: 'inline', bytes: rawBytes };
+    } else if (raw !== undefined) {
+      data = this.chunkData(raw);
+    } else if (floatChunks.length === 1 || doubleChunks.length === 1) {
+      data = this.chunkData(floatChunks.length ? floatChunks[0] : doubleChunks[0]);
     } else {
-      data = { kind: 'inline', bytes: typedToRaw(dtype, floatChunks, doubleChunks, int32s, int64s) };
+      const floats = floatChunks.map((c) => this.materialize(c));
+      const doubles = doubleChunks.map((c) => this.materialize(c));
+      data = { kind: 'inline', bytes: typedToRaw(dtype, floats, doubles, int32s, int64s) };
     }
     const t: Tensor = { name, dtype, dims, data };
     if (docString !== undefined) t.docString = docString;
     return t;
+  }
+
+  /**
+   * The next n bytes of tensor data: copied when small, or recorded as a range in the model file and skipped without
+   * reading when larger than the inline limit. Integer tensors get a higher limit, because they are shape constants,
+   * indices and axes that shape folding reads, not weights.
+   */
+  private payload(n: number, dtypeCode: number): Chunk {
+    const r = this.r;
+    const limit = dtypeCode === 6 || dtypeCode === 7 ? Math.max(this.options.inlineLimitBytes, INTEGER_INLINE_LIMIT_BYTES) : this.options.inlineLimitBytes;
+    if (this.options.filePath !== undefined && n > limit) {
+      const range = { offset: r.pos, length: n };
+      r.pos += n;
+      return range;
+    }
+    return r.bytes(n);
+  }
+
+  private materialize(c: Chunk): Uint8Array {
+    return c instanceof Uint8Array ? c : this.r.source.read(c.offset, c.length).slice();
+  }
+
+  private chunkData(c: Chunk): TensorData {
+    if (c instanceof Uint8Array) return { kind: 'inline', bytes: c };
+    return { kind: 'file', path: this.options.filePath as string, offset: c.offset, length: c.length };
   }
 
   private sparseTensor(end: number): SparseTensor {

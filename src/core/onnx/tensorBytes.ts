@@ -1,6 +1,7 @@
 import { UserInputError } from '../errors';
 import { decodeValues } from '../ir/tensorData';
 import type { Tensor } from '../ir/types';
+import { expectedByteLength } from './decoder';
 import { readFileRange } from './fileSource';
 
 /**
@@ -32,6 +33,13 @@ export function readTensorBytes(tensor: Tensor): Uint8Array {
  */
 export function readTensorValues(tensor: Tensor): Float32Array | number[] {
   const bytes = readTensorBytes(tensor);
+  const expected = expectedByteLength(tensor.dtype, tensor.dims);
+  if (expected !== undefined && bytes.length !== expected) {
+    // Decoding would silently give too few or too many values; a damaged file should say so instead.
+    throw new UserInputError(
+      `tensor '${tensor.name}' has ${bytes.length} bytes of data, but ${tensor.dtype} [${tensor.dims.join(', ')}] needs ${expected}`,
+    );
+  }
   if (tensor.dtype === 'float32') {
     const n = Math.floor(bytes.byteLength / 4);
     if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);

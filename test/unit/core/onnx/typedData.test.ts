@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { readOnnxBytes } from '../../../../src/core/onnx/reader';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readOnnxBytes, readOnnxFile } from '../../../../src/core/onnx/reader';
 import { readTensorBytes, readTensorValues } from '../../../../src/core/onnx/tensorBytes';
-import { float32ToBfloat16Bits, float32ToFloat16Bits } from '../../../../src/core/ir/tensorData';
+import { encodeValues, float32ToBfloat16Bits, float32ToFloat16Bits } from '../../../../src/core/ir/tensorData';
+import { makeTempDir } from './helpers';
 import type { Field } from './protoBuild';
 import { modelOf, valueInfo } from './protoBuild';
 
@@ -125,5 +128,39 @@ describe('core/onnx typed data fields', () => {
       { name: 'alpha', type: 'float', value: 0.5 },
       { name: 'packed', type: 'ints', value: [3, -4] },
     ]);
+  });
+});
+
+describe('core/onnx typed data in files', () => {
+  let tmp: { dir: string; cleanup: () => void };
+  beforeEach(() => {
+    tmp = makeTempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('leaves large packed float_data and double_data in the file, like raw_data, and keeps integer constants inline', () => {
+    const floats = Array.from({ length: 5000 }, (_, i) => i / 4);
+    const file = path.join(tmp.dir, 'typed.onnx');
+    fs.writeFileSync(
+      file,
+      modelOf([
+        tensorField('f', 1, [5000], [[4, 'packedFloats', floats]]),
+        tensorField('d', 11, [300], [[10, 'packedDoubles', floats.slice(0, 300)]]),
+        tensorField('idx', 7, [1000], [[9, 'bytes', encodeValues('int64', Array.from({ length: 1000 }, (_, i) => i - 500))]]),
+      ]),
+    );
+    const model = readOnnxFile(file);
+    const [f, d, idx] = model.graph.initializers;
+    assert.equal(f.data.kind, 'file');
+    assert.equal(d.data.kind, 'file');
+    assert.deepEqual(Array.from(readTensorValues(f)), floats);
+    assert.deepEqual(readTensorValues(d), floats.slice(0, 300));
+    assert.equal(idx.data.kind, 'inline', '8000 bytes of int64 indices stay inline');
+    assert.deepEqual(readTensorValues(idx).slice(0, 3), [-500, -499, -498]);
+  });
+
+  it('readTensorValues refuses data whose length does not match dims and dtype', () => {
+    const model = readOnnxBytes(modelOf([tensorField('short', 1, [4], [[9, 'bytes', new Uint8Array(12)]])]));
+    assert.throws(() => readTensorValues(model.graph.initializers[0]), /'short' has 12 bytes of data, but float32 \[4\] needs 16/);
   });
 });
