@@ -157,6 +157,7 @@ export const constantRules: Readonly<Record<string, ShapeRule>> = {
   ConstantOfShape: constantOfShape,
   Range: range,
   EyeLike: likeInput,
+  Bernoulli: likeInput,
   RandomNormalLike: likeInput,
   RandomUniformLike: likeInput,
   RandomNormal: fromShapeAttr,

@@ -55,7 +55,38 @@ function loopRule(ctx: ShapeRuleContext): void {
   }
 }
 
+/**
+ * Scan-8 differs from later versions: an optional sequence_lens input comes first, and every state and scan input has
+ * a leading batch axis, with the sequence on axis 1 of the scan inputs.
+ */
+function scan8(ctx: ShapeRuleContext): void {
+  const body = getGraph(ctx.node, 'body');
+  const numScanInputs = getInt(ctx.node, 'num_scan_inputs', 0);
+  const nStates = ctx.inputCount - 1 - numScanInputs;
+  let batch: Dim = null;
+  let seq: Dim = null;
+  const bound: Array<TensorType | undefined> = [];
+  for (let i = 1; i < ctx.inputCount; i++) {
+    const t = ctx.type(i);
+    if (!t || !t.shape) {
+      bound.push(t);
+      continue;
+    }
+    batch ??= t.shape[0] ?? null;
+    if (i - 1 >= nStates) seq ??= t.shape[1] ?? null;
+    bound.push({ dtype: t.dtype, shape: t.shape.slice(i - 1 < nStates ? 1 : 2) });
+  }
+  const outs = body ? ctx.inferSubgraph(body, bound) : [];
+  for (let i = 0; i < ctx.outputCount; i++) {
+    const o = outs[i];
+    if (!o) continue;
+    if (!o.shape) ctx.set(i, o.dtype, null);
+    else ctx.set(i, o.dtype, i < nStates ? [batch, ...o.shape] : [batch, seq, ...o.shape]);
+  }
+}
+
 function scanRule(ctx: ShapeRuleContext): void {
+  if (ctx.opset < 9) return scan8(ctx);
   const body = getGraph(ctx.node, 'body');
   const numScanInputs = getInt(ctx.node, 'num_scan_inputs', 0);
   const nStates = ctx.inputCount - numScanInputs;

@@ -31,6 +31,11 @@ function readWindow(ctx: ShapeRuleContext, spatial: number, kernel: Dim[]): Wind
   return { kernel, strides, dilations, pads, autoPad };
 }
 
+/** A context that answers some questions differently, for ops that are a known op with inputs moved around. */
+function withOverrides(ctx: ShapeRuleContext, overrides: Partial<ShapeRuleContext>): ShapeRuleContext {
+  return Object.assign(Object.create(ctx) as ShapeRuleContext, overrides);
+}
+
 /** Output size of one spatial axis of a convolution or pooling window. */
 export function windowOutputDim(input: Dim, w: Window, i: number, ceilMode: boolean, isPool: boolean): Dim {
   const s = w.strides[i];
@@ -138,8 +143,11 @@ function globalPool(ctx: ShapeRuleContext): void {
 function maxUnpool(ctx: ShapeRuleContext): void {
   const x = ctx.shape(0);
   const dtype = ctx.dtype(0);
-  const given = ctx.ints(2);
-  if (given) return ctx.set(0, dtype, [...given]);
+  if (ctx.has(2)) {
+    const given = ctx.value(2)?.values;
+    const s = ctx.shape(2);
+    return ctx.set(0, dtype, given ? [...given] : s && isKnown(s[0]) ? unknownDims(s[0]) : null);
+  }
   if (!x) return ctx.set(0, dtype, null);
   const spatial = x.length - 2;
   const kernel = getInts(ctx.node, 'kernel_shape');
@@ -156,10 +164,10 @@ function maxUnpool(ctx: ShapeRuleContext): void {
 
 export const convPoolRules: Readonly<Record<string, ShapeRule>> = {
   Conv: conv,
-  ConvInteger: (ctx) => conv({ ...ctx, dtype: () => 'int32' }),
+  ConvInteger: (ctx) => conv(withOverrides(ctx, { dtype: () => 'int32' })),
   // QLinearConv reads x at 0 and w at 3; its output has y_zero_point's type.
   QLinearConv: (ctx) =>
-    conv({ ...ctx, shape: (i) => ctx.shape(i === 1 ? 3 : i), dtype: () => (ctx.has(7) ? ctx.dtype(7) : 'uint8') }),
+    conv(withOverrides(ctx, { shape: (i) => ctx.shape(i === 1 ? 3 : i), dtype: () => (ctx.has(7) ? ctx.dtype(7) : 'uint8') })),
   ConvTranspose: convTranspose,
   MaxPool: pool(true),
   AveragePool: pool(false),

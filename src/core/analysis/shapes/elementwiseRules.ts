@@ -111,7 +111,7 @@ const SAME_TYPE_UNARY = [
   'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Sign', 'Round', 'ThresholdedRelu', 'Shrink',
   'Identity', 'Softmax', 'LogSoftmax', 'Hardmax', 'Clip', 'Not', 'BitwiseNot', 'LpNormalization',
   'MeanVarianceNormalization', 'CumSum', 'Trilu', 'ReverseSequence', 'Scatter', 'ScatterND', 'ScatterElements',
-  'Swish', 'Bernoulli',
+  'Swish',
 ];
 
 const UNARY_FOLDS: Record<string, Fold> = {

@@ -4,6 +4,7 @@ import { controlFlowRules } from './controlFlowRules';
 import { convPoolRules } from './convPoolRules';
 import { elementwiseRules } from './elementwiseRules';
 import { linalgRules } from './linalgRules';
+import { lossRules } from './lossRules';
 import { miscRules } from './miscRules';
 import { normalizationRules } from './normalizationRules';
 import { recurrentRules } from './recurrentRules';
@@ -26,6 +27,7 @@ export const shapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeR
   ...Object.entries(recurrentRules),
   ...Object.entries(controlFlowRules),
   ...Object.entries(miscRules),
+  ...Object.entries(lossRules),
 ]);
 
 function sameAsInput(ctx: ShapeRuleContext): void {
