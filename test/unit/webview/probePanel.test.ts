@@ -1,0 +1,112 @@
+/// <reference lib="dom" />
+import { strict as assert } from 'node:assert';
+import type { ProbeLayer, ProbeReport } from '../../../src/core/reports';
+import type { WebviewToHost } from '../../../src/protocol/messages';
+import { createProbePanel, defaultFilter, renderProbePanel } from '../../../webview/charts/probePanel';
+import { histogramRidgeline, histogramSmallMultiples } from '../../../webview/charts/probeHistograms';
+import { depthChart } from '../../../webview/charts/probeDepth';
+import { pickFactory } from '../../../webview/panels';
+import * as probePanelModule from '../../../webview/charts/probePanel';
+import { makeDocument } from './fixtures';
+
+function layer(name: string, op: string, mean: number, std: number, counts: number[], lo = -1, hi = 1): ProbeLayer {
+  const edges = counts.map((_, i) => lo + ((hi - lo) * i) / counts.length).concat([hi]);
+  return {
+    name,
+    op,
+    output: `${name}_output_0`,
+    shape: [16, 512],
+    stats: { count: 8192, mean, std, min: lo, max: hi, fracZero: 0, fracSaturated: 0, p01: lo, p50: 0, p99: hi },
+    histogram: { edges, counts },
+  };
+}
+
+/** Display fixture shaped like the init lab's tanh report: a collapse towards zero. */
+const report: ProbeReport = {
+  executionProvider: 'cuda',
+  cpuFallbackNodes: ['/Shape'],
+  timing: { totalMs: 81.2 },
+  layers: [
+    layer('/layers.0/MatMul', 'MatMul', 0, 0.6, [1, 5, 9, 5, 1], -2, 2),
+    layer('/layers.0/Tanh', 'Tanh', 0, 0.5, [2, 4, 8, 4, 2]),
+    layer('/layers.1/MatMul', 'MatMul', 0, 0.2, [1, 3, 20, 3, 1], -1, 1),
+    layer('/layers.1/Tanh', 'Tanh', 0, 0.2, [1, 3, 12, 3, 1], -0.5, 0.5),
+    layer('/layers.2/Tanh', 'Tanh', 0, 0.05, [0, 1, 30, 1, 0], -0.1, 0.1),
+  ],
+  diagnostics: [{ kind: 'vanishing-activations', node: '/layers.1/Tanh', message: 'Activations shrink with depth <b>not markup</b>' }],
+};
+
+describe('webview/charts/probePanel', () => {
+  it('draws one histogram per visible layer in graph order, bars proportional to counts', () => {
+    const { document } = makeDocument();
+    const svg = histogramSmallMultiples(report.layers, { sharedX: false }, document);
+    assert.equal(svg.parentNode, null);
+    const cells = [...svg.querySelectorAll('g.hist-cell')];
+    assert.deepEqual(cells.map((c) => c.getAttribute('data-layer')), report.layers.map((l) => l.name));
+    const bars = [...cells[2]!.querySelectorAll('rect.hist-bar')].map((r) => Number(r.getAttribute('height')));
+    assert.equal(bars.length, 5);
+    assert.ok(Math.abs(bars[2]! / bars[1]! - 20 / 3) < 1e-9);
+  });
+
+  it('puts every layer on the shared x range in the ridgeline', () => {
+    const { document } = makeDocument();
+    const svg = histogramRidgeline(report.layers, {}, document);
+    const rows = [...svg.querySelectorAll('g.ridge-row')];
+    assert.equal(rows.length, 5);
+    const axis = [...svg.querySelectorAll('text.hist-axis')].map((t) => t.textContent);
+    assert.deepEqual(axis, ['-2', '2']);
+    assert.ok(svg.querySelector('line.ridge-zero'));
+  });
+
+  it('plots mean and std against depth', () => {
+    const { document } = makeDocument();
+    const svg = depthChart(report.layers, {}, document);
+    const std = [...svg.querySelectorAll('circle.series-std')];
+    assert.equal(std.length, 5);
+    const ys = std.map((c) => Number(c.getAttribute('cy')));
+    // SVG y grows downwards: a shrinking std climbs down the chart, so y increases from layer 1 to layer 3.
+    assert.ok(ys[0]! < ys[2]! && ys[2]! < ys[4]!);
+  });
+
+  it('renders provider, fallback nodes, diagnostics as text with links, and filters to activations', () => {
+    const { document } = makeDocument();
+    const selected: string[] = [];
+    assert.equal(defaultFilter(report), 'activations');
+    const el = renderProbePanel(report, { onSelectLayer: (n) => selected.push(n) }, document);
+    assert.equal(el.querySelector('.probe-provider')!.textContent, 'cuda');
+    assert.match(el.querySelector('.probe-fallback')!.textContent!, /1 node ran on the CPU instead of cuda: \/Shape/);
+    const diag = el.querySelector('.probe-diagnostic')!;
+    assert.equal(diag.querySelector('b'), null, 'messages are text, never markup');
+    assert.match(diag.textContent!, /<b>not markup<\/b>/);
+    (diag.querySelector('a.diag-link') as HTMLElement).click();
+    assert.deepEqual(selected, ['/layers.1/Tanh']);
+    assert.equal(el.querySelectorAll('g.hist-cell').length, 3, 'only the three Tanh outputs');
+    (el.querySelector('g.hist-cell') as unknown as HTMLElement).dispatchEvent(new (document.defaultView!.MouseEvent)('click'));
+    assert.deepEqual(selected, ['/layers.1/Tanh', '/layers.0/Tanh']);
+    const all = renderProbePanel(report, { filter: 'all', layout: 'ridgeline' }, document);
+    assert.equal(all.querySelectorAll('g.ridge-row').length, 5);
+  });
+
+  it('is the factory the shell picks up: run button, updates, reveal on click, restricted mode', () => {
+    const { document } = makeDocument();
+    const factory = pickFactory('probe', probePanelModule);
+    assert.ok(factory);
+    const posted: WebviewToHost[] = [];
+    const revealed: string[] = [];
+    const panel = createProbePanel({ document, summary: null, trusted: true, post: (m) => posted.push(m), revealLayer: (n) => revealed.push(n) });
+    (panel.element.querySelector('.probe-run') as HTMLElement).click();
+    assert.deepEqual(posted, [{ type: 'runProbe' }]);
+    assert.match(panel.element.textContent!, /No probe has run yet/);
+    panel.update(report);
+    assert.equal(panel.element.querySelectorAll('g.hist-cell').length, 3);
+    const filter = panel.element.querySelector('select.probe-filter') as HTMLSelectElement;
+    filter.value = 'all';
+    filter.dispatchEvent(new (document.defaultView!.Event)('change'));
+    assert.equal(panel.element.querySelectorAll('g.hist-cell').length, 5);
+    (panel.element.querySelector('a.diag-link') as HTMLElement).click();
+    assert.deepEqual(revealed, ['/layers.1/Tanh']);
+    const restricted = createProbePanel({ document, summary: null, trusted: false, post: () => undefined, revealLayer: () => undefined });
+    assert.equal(restricted.element.querySelector('.probe-run'), null);
+    assert.match(restricted.element.textContent!, /Restricted Mode/);
+  });
+});

@@ -1,0 +1,144 @@
+import { scaleLinear } from 'd3-scale';
+import type { ProbeLayer } from '../../src/core/reports';
+import { s } from '../dom';
+
+/**
+ * Per-layer activation histograms, in graph order: small multiples (one small chart per layer, each on its own x
+ * range) or a ridgeline (every layer on one shared x axis, stacked by depth), which is how the lectures draw the
+ * weight-initialisation figures. Pure: data and options in, a detached SVG out.
+ */
+
+export interface HistogramOptions {
+  /** Called with the layer's node name when its chart is clicked. */
+  onSelect?: (name: string) => void;
+  /** Share one x range across all layers, so that a collapse towards zero is visible at a glance. */
+  sharedX?: boolean;
+  cellWidth?: number;
+  cellHeight?: number;
+  columns?: number;
+}
+
+function label(layer: ProbeLayer): string {
+  const name = layer.name.length > 34 ? `…${layer.name.slice(-33)}` : layer.name;
+  return `${name} (${layer.op})`;
+}
+
+function short(x: number): string {
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-2 ? x.toExponential(1) : String(Number(x.toPrecision(3)));
+}
+
+/** The shared x range: the union of every layer's histogram range. */
+function unionRange(layers: readonly ProbeLayer[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of layers) {
+    const e = l.histogram.edges;
+    if (e.length < 2) continue;
+    lo = Math.min(lo, e[0]!);
+    hi = Math.max(hi, e[e.length - 1]!);
+  }
+  return Number.isFinite(lo) && hi > lo ? [lo, hi] : [-1, 1];
+}
+
+function bars(doc: Document, layer: ProbeLayer, x: (v: number) => number, height: number): SVGGElement {
+  const { edges, counts } = layer.histogram;
+  const max = Math.max(1, ...counts);
+  const y = scaleLinear().domain([0, max]).range([0, height]);
+  const g = s(doc, 'g', { class: 'hist-bars' });
+  counts.forEach((c, i) => {
+    if (c <= 0) return;
+    const x0 = x(edges[i]!);
+    const x1 = x(edges[i + 1]!);
+    const h = Math.max(0.5, y(c));
+    g.appendChild(s(doc, 'rect', { class: 'hist-bar', x: x0, y: height - h, width: Math.max(0.5, x1 - x0), height: h, 'data-count': c }));
+  });
+  return g;
+}
+
+function clickable(el: SVGElement, name: string, options: HistogramOptions): void {
+  el.setAttribute('data-layer', name);
+  el.setAttribute('tabindex', '0');
+  el.setAttribute('role', 'button');
+  if (!options.onSelect) return;
+  const select = options.onSelect;
+  el.addEventListener('click', () => select(name));
+  el.addEventListener('keydown', (e) => {
+    const key = (e as KeyboardEvent).key;
+    if (key === 'Enter' || key === ' ') select(name);
+  });
+}
+
+export function histogramSmallMultiples(layers: readonly ProbeLayer[], options: HistogramOptions, doc: Document): SVGSVGElement {
+  const cw = options.cellWidth ?? 200;
+  const ch = options.cellHeight ?? 96;
+  const columns = Math.max(1, options.columns ?? 4);
+  const rows = Math.ceil(layers.length / columns);
+  const width = columns * cw;
+  const height = Math.max(1, rows) * ch;
+  const svg = s(doc, 'svg', { class: 'chart probe-histograms small-multiples', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Activation histograms per layer' });
+  const shared = options.sharedX ? unionRange(layers) : null;
+  const plotTop = 18;
+  const plotBottom = 16;
+  const plotH = ch - plotTop - plotBottom;
+  layers.forEach((layer, i) => {
+    const col = i % columns;
+    const row = Math.floor(i / columns);
+    const e = layer.histogram.edges;
+    const domain: [number, number] = shared ?? [e[0] ?? 0, e[e.length - 1] ?? 1];
+    const x = scaleLinear().domain(domain).range([6, cw - 8]);
+    const cell = s(doc, 'g', { class: 'hist-cell', transform: `translate(${col * cw},${row * ch})` });
+    cell.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
+    cell.appendChild(s(doc, 'rect', { class: 'hist-frame', x: 0.5, y: 0.5, width: cw - 3, height: ch - 3, fill: 'none' }));
+    cell.appendChild(s(doc, 'text', { class: 'hist-title', x: 6, y: 13 }, label(layer)));
+    const plot = bars(doc, layer, x, plotH);
+    plot.setAttribute('transform', `translate(0,${plotTop})`);
+    cell.appendChild(plot);
+    cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: 6, y: ch - 5 }, short(domain[0])));
+    cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: cw - 8, y: ch - 5, 'text-anchor': 'end' }, short(domain[1])));
+    cell.appendChild(s(doc, 'text', { class: 'hist-stat', x: (cw - 2) / 2, y: ch - 5, 'text-anchor': 'middle' }, `μ ${short(layer.stats.mean)} σ ${short(layer.stats.std)}`));
+    clickable(cell, layer.name, options);
+    svg.appendChild(cell);
+  });
+  return svg;
+}
+
+/**
+ * A ridgeline: one row per layer, top to bottom in graph order, all on the shared x axis. Each row's curve is scaled to
+ * its own peak, so that the shape of every distribution is visible even when one layer holds most of the mass.
+ */
+export function histogramRidgeline(layers: readonly ProbeLayer[], options: HistogramOptions, doc: Document): SVGSVGElement {
+  const width = options.cellWidth ? options.cellWidth * 3 : 640;
+  const rowH = options.cellHeight ? options.cellHeight / 3 : 30;
+  const labelW = 220;
+  const overlap = 1.6;
+  const top = 8 + rowH * (overlap - 1);
+  const height = top + layers.length * rowH + 24;
+  const [lo, hi] = unionRange(layers);
+  const x = scaleLinear().domain([lo, hi]).range([labelW, width - 10]);
+  const svg = s(doc, 'svg', { class: 'chart probe-histograms ridgeline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Activation histograms per layer (ridgeline)' });
+  layers.forEach((layer, i) => {
+    const base = top + (i + 1) * rowH;
+    const { edges, counts } = layer.histogram;
+    const max = Math.max(1, ...counts);
+    const amp = rowH * overlap;
+    let d = `M${x(edges[0] ?? lo)},${base}`;
+    counts.forEach((c, j) => {
+      const y = base - (c / max) * amp;
+      d += `L${x(edges[j]!)},${y}L${x(edges[j + 1]!)},${y}`;
+    });
+    d += `L${x(edges[edges.length - 1] ?? hi)},${base}Z`;
+    const row = s(doc, 'g', { class: 'ridge-row' });
+    row.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
+    row.appendChild(s(doc, 'path', { class: 'ridge-area', d }));
+    row.appendChild(s(doc, 'text', { class: 'ridge-label', x: labelW - 8, y: base - 3, 'text-anchor': 'end' }, label(layer)));
+    clickable(row, layer.name, options);
+    svg.appendChild(row);
+  });
+  const axisY = top + layers.length * rowH + 16;
+  svg.appendChild(s(doc, 'text', { class: 'hist-axis', x: labelW, y: axisY }, short(lo)));
+  svg.appendChild(s(doc, 'text', { class: 'hist-axis', x: width - 10, y: axisY, 'text-anchor': 'end' }, short(hi)));
+  if (lo < 0 && hi > 0) svg.appendChild(s(doc, 'line', { class: 'ridge-zero', x1: x(0), x2: x(0), y1: 4, y2: axisY - 10 }));
+  return svg;
+}
