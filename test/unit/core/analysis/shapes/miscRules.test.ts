@@ -1,0 +1,32 @@
+import { strict as assert } from 'node:assert';
+import { inferOne, shapeOf, t } from './helpers';
+
+describe('shape rules: detection, sampling, losses and contrib ops', () => {
+  it('RoiAlign gives [rois, C, output_height, output_width]', () => {
+    assert.deepEqual(shapeOf('RoiAlign', [t([1, 256, 50, 50]), t(['R', 4]), t(['R'], 'int64')], { output_height: 7, output_width: 7 }), ['R', 256, 7, 7]);
+  });
+  it('GridSample takes spatial sizes from the grid', () => {
+    assert.deepEqual(shapeOf('GridSample', [t(['N', 3, 32, 32]), t(['N', 10, 12, 2])], {}, { opset: 16 }), ['N', 3, 10, 12]);
+  });
+  it('NonMaxSuppression and Unique have data-dependent sizes', () => {
+    assert.deepEqual(inferOne('NonMaxSuppression', [t([1, 6, 4]), t([1, 1, 6])]).types[0], { dtype: 'int64', shape: [null, 3] });
+    const u = inferOne('Unique', [t([6])], {}, { outputs: 4, opset: 11 });
+    assert.deepEqual(u.types.map((x) => x?.shape), [[null], [null], [null], [null]]);
+  });
+  it('losses are scalars unless reduction is none', () => {
+    assert.deepEqual(shapeOf('SoftmaxCrossEntropyLoss', [t(['N', 10]), t(['N'], 'int64')], {}, { opset: 13 }), []);
+    const r = inferOne('SoftmaxCrossEntropyLoss', [t(['N', 10, 5]), t(['N', 5], 'int64')], { reduction: 'none' }, { opset: 13, outputs: 2 });
+    assert.deepEqual(r.types.map((x) => x?.shape), [['N', 5], ['N', 10, 5]]);
+    assert.deepEqual(shapeOf('NegativeLogLikelihoodLoss', [t([3, 5]), t([3], 'int64')], { reduction: 'none' }, { opset: 13 }), [3]);
+  });
+  it('ConvInteger gives int32 and QLinearConv reads its weight at input 3', () => {
+    assert.deepEqual(inferOne('ConvInteger', [t([1, 1, 5, 5], 'uint8'), t([1, 1, 3, 3], 'uint8')]).types[0], { dtype: 'int32', shape: [1, 1, 3, 3] });
+    const q = inferOne('QLinearConv', [t([1, 1, 7, 7], 'uint8'), t([]), t([], 'uint8'), t([4, 1, 1, 1], 'uint8'), t([]), t([], 'uint8'), t([]), t([], 'uint8')]);
+    assert.deepEqual(q.types[0], { dtype: 'uint8', shape: [1, 4, 7, 7] });
+  });
+  it('knows a few com.microsoft contrib ops', () => {
+    const r = inferOne('FastGelu', [t(['B', 'S', 768])], {}, { domain: 'com.microsoft' });
+    assert.deepEqual(r.types[0]?.shape, ['B', 'S', 768]);
+    assert.deepEqual(r.warnings, []);
+  });
+});
