@@ -1,4 +1,4 @@
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { ProbeReport } from '../core/reports';
 import { readOnnxFile } from '../core/onnx/reader';
@@ -22,6 +22,8 @@ export interface ProbeCommandIo {
   stderr: Writer;
   /** Cancels the probe (Ctrl+C in the CLI). */
   signal?: AbortSignal;
+  /** The folder relative paths are resolved against; the process's by default. */
+  cwd?: string;
 }
 
 function write(w: Writer, text: string): void {
@@ -231,7 +233,11 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
       write(io.stdout, PROBE_USAGE + '\n');
       return 0;
     }
-    const { model: modelPath, json, options } = parseProbeArgs(argv);
+    const parsed = parseProbeArgs(argv);
+    const { json, options } = parsed;
+    const base = io.cwd ?? process.cwd();
+    const modelPath = resolve(base, parsed.model);
+    if (options.sources) options.sources = options.sources.map((s) => ({ ...s, path: resolve(base, s.path) }));
     if (extname(modelPath).toLowerCase() === '.py') {
       throw new UserInputError(`${modelPath}: probing PyTorch source is not wired up yet; export the model to ONNX (torch.onnx.export) and probe that`);
     }

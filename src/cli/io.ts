@@ -1,0 +1,58 @@
+/**
+ * The streams a CLI command writes to, passed in rather than taken from `process` so that every command can be run
+ * and checked in-process by tests. Commands return their exit code instead of calling process.exit.
+ *
+ * Contract for command modules (summary here; probe and grad in their own files):
+ *   export async function runXCommand(argv: string[], io: CliIo): Promise<number>
+ * where argv is everything after the command name. A command throws UserInputError (exit 2, one line) for bad input;
+ * anything else it throws is an internal error (exit 1). main.ts does the mapping, so commands need not catch.
+ */
+export interface CliIo {
+  /** Writes text to standard output as is; the caller adds newlines. */
+  stdout(text: string): void;
+  /** Writes text to standard error as is. */
+  stderr(text: string): void;
+  /** The folder relative paths are resolved against. */
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout is a terminal; used only for cosmetic choices such as progress lines. */
+  isTty?: boolean;
+}
+
+/** The real process streams. Write errors such as EPIPE (`layerscope summary x | head`) end the output quietly. */
+export function processIo(): CliIo {
+  let closed = false;
+  const onError = (): void => {
+    closed = true;
+  };
+  process.stdout.on('error', onError);
+  return {
+    stdout: (text) => {
+      if (!closed) process.stdout.write(text);
+    },
+    stderr: (text) => {
+      process.stderr.write(text);
+    },
+    cwd: process.cwd(),
+    env: process.env,
+    isTty: Boolean(process.stdout.isTTY),
+  };
+}
+
+/** An in-memory CliIo for tests: everything written is collected in `out` and `err`. */
+export function memoryIo(cwd = process.cwd(), env: Record<string, string | undefined> = {}): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    cwd,
+    env,
+    isTty: false,
+    stdout(text: string) {
+      io.out += text;
+    },
+    stderr(text: string) {
+      io.err += text;
+    },
+  };
+  return io;
+}

@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserInputError } from '../core/errors';
+import type { Dim } from '../core/ir/types';
+import type { ModelSummary } from '../core/analysis/types';
+import { summarizeModel } from '../core/analysis/summary';
+import { readOnnxFile } from '../core/onnx/index';
+import { lastValue, parseArgs, parseInputShape, parsePositiveInt } from './args';
+import type { InputShapeArg } from './args';
+import type { CliIo } from './io';
+import { formatHeader, formatSummaryJson, formatSummaryMarkdown, formatSummaryTable } from './summaryFormat';
+
+export const SUMMARY_HELP = `Usage: layerscope summary MODEL [--input-shape [NAME=]1x3x224x224]... [--json | --markdown]
+
+Shapes, parameters, MACs, memory and receptive fields of every layer of an ONNX file (.onnx) or of the PyTorch
+modules in a Python file (.py).
+
+Options:
+  --input-shape [NAME=]DIMS  Fix an input's dims, for example input=1x3x224x224 or N=?; a name such as N keeps a
+                             dim symbolic. The name may be left out when the model has one input. Repeatable.
+  --json                     Print one JSON document (the contract in DESIGN.md).
+  --markdown                 Print a Markdown table to paste into a README.
+  --max-nodes N              Refuse graphs with more than N nodes (default 50,000).
+  -h, --help                 Show this help.
+`;
+
+/** The Python front end, loaded only when a .py file is summarised (and only if this build includes it). */
+interface PythonSummaryModule {
+  summarizePythonFile(file: string, options: { inputShapes?: Record<string, Dim[]> }): Promise<ModelSummary>;
+}
+
+function loadPythonSummary(): PythonSummaryModule | undefined {
+  try {
+    // A require inside try/catch lets the bundle build before the Python front end exists, and picks it up after.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('../core/python/summary') as Partial<PythonSummaryModule>;
+    return typeof mod.summarizePythonFile === 'function' ? (mod as PythonSummaryModule) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes'], aliases: { h: 'help' } }, 'layerscope summary');
+  if (args.flags.has('help')) {
+    io.stdout(SUMMARY_HELP);
+    return 0;
+  }
+  if (args.positionals.length === 0) throw new UserInputError('summary needs a MODEL file (.onnx or .py); see layerscope summary --help');
+  if (args.positionals.length > 1) throw new UserInputError(`summary takes one MODEL file, not ${args.positionals.length}: ${args.positionals.join(' ')}`);
+  if (args.flags.has('json') && args.flags.has('markdown')) throw new UserInputError('choose one of --json and --markdown');
+  const shapes = (args.values.get('input-shape') ?? []).map(parseInputShape);
+  const maxText = lastValue(args, 'max-nodes');
+  const maxNodes = maxText === undefined ? undefined : parsePositiveInt('max-nodes', maxText);
+  const given = args.positionals[0];
+  const file = path.resolve(io.cwd, given);
+  const mode = args.flags.has('json') ? 'json' : args.flags.has('markdown') ? 'markdown' : 'table';
+
+  let summary: ModelSummary;
+  if (path.extname(file).toLowerCase() === '.py') {
+    const python = loadPythonSummary();
+    if (!python) throw new UserInputError(`${given}: summarising Python source is not available in this build of layerscope`);
+    const inputShapes: Record<string, Dim[]> = {};
+    for (const s of shapes) inputShapes[s.name ?? 'input'] = s.dims;
+    summary = await python.summarizePythonFile(file, shapes.length > 0 ? { inputShapes } : {});
+  } else {
+    if (mode === 'table') {
+      // The header goes out before the model is read, so that even a very large file shows a line at once.
+      const size = fileSize(file);
+      if (size !== undefined) io.stdout(formatHeader(given, size));
+    }
+    const model = readOnnxFile(file);
+    summary = summarizeModel(model, {
+      ...(shapes.length > 0 ? { inputShapes: resolveShapeNames(shapes, model.graph.inputs.map((i) => i.name), new Set(model.graph.initializers.map((t) => t.name))) } : {}),
+      ...(maxNodes !== undefined ? { maxNodes } : {}),
+    });
+  }
+  io.stdout(mode === 'json' ? formatSummaryJson(summary) : mode === 'markdown' ? formatSummaryMarkdown(summary) : formatSummaryTable(summary));
+  return 0;
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    const stat = fs.statSync(file);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Unnamed --input-shape values apply to the model's only input; with several inputs a name is required. */
+function resolveShapeNames(shapes: InputShapeArg[], inputs: string[], initializers: Set<string>): Record<string, Dim[]> {
+  const real = inputs.filter((n) => !initializers.has(n));
+  const out: Record<string, Dim[]> = {};
+  for (const s of shapes) {
+    let name = s.name;
+    if (name === undefined) {
+      if (real.length !== 1) {
+        throw new UserInputError(`--input-shape ${s.dims.join('x')} needs a NAME= because the model has ${real.length} inputs (${real.join(', ')})`);
+      }
+      name = real[0];
+    }
+    out[name] = s.dims;
+  }
+  return out;
+}
