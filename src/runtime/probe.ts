@@ -79,7 +79,7 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
       layers.push(layer);
       diagnosable.push({ layer, findings: r.findings });
     }
-    for (const f of result.providerFailures) notes.push(`execution provider ${f.provider} did not start: ${f.message}`);
+    for (const f of result.providerFailures) notes.push(`execution provider ${f.provider} did not start (${briefReason(f.message)})`);
     const report: ProbeReport = {
       executionProvider: result.executionProvider,
       timing: {
@@ -102,4 +102,11 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** onnxruntime prefixes its reasons with source locations; the last clause is the part a user can act on. */
+function briefReason(message: string): string {
+  const parts = message.split(/:\s+/).filter((p) => p.trim().length > 0);
+  const tail = parts.slice(-2).join(': ');
+  return tail.length > 120 ? `${tail.slice(0, 119)}…` : tail;
 }

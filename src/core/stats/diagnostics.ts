@@ -140,7 +140,17 @@ export function diagnoseProbe(layers: DiagnosableLayer[], thresholds: Diagnostic
  * at every layer (the lectures' "activations collapse to zero again").
  */
 function depthTrend(layers: ProbeLayer[], t: DiagnosticThresholds): ProbeDiagnostic | null {
-  const seq = layers.filter((l) => isActivationOp(l.op) && l.stats.count > 0);
+  // Different nonlinearities have different natural scales (a sigmoid's outputs sit in (0, 1) whatever comes in), so
+  // the trend follows the most frequent one only.
+  const byOp = new Map<string, ProbeLayer[]>();
+  for (const l of layers) {
+    if (!isActivationOp(l.op) || l.stats.count === 0) continue;
+    const list = byOp.get(l.op);
+    if (list) list.push(l);
+    else byOp.set(l.op, [l]);
+  }
+  let seq: ProbeLayer[] = [];
+  for (const list of byOp.values()) if (list.length > seq.length) seq = list;
   if (seq.length < 3) return null;
   const first = seq[0]!;
   const last = seq[seq.length - 1]!;

@@ -86,3 +86,16 @@ describe('core/stats diagnostics', () => {
     assert.equal(nf[0]!.kind, 'non-finite');
   });
 });
+
+describe('core/stats diagnostics across different nonlinearities', () => {
+  it('follows the most frequent activation only, so a final sigmoid is not read as a collapse', () => {
+    const mixed: DiagnosableLayer[] = [
+      { layer: layer('/r1', 'Relu', 0.8) },
+      { layer: layer('/t1', 'Tanh', 0.5) },
+      { layer: layer('/s1', 'Sigmoid', 0.05) },
+    ];
+    assert.deepEqual(diagnoseProbe(mixed), []);
+    const reluThenSigmoid: DiagnosableLayer[] = [...chain('Relu', [0.8, 0.8, 0.8]), { layer: layer('/out', 'Sigmoid', 0.01) }];
+    assert.deepEqual(diagnoseProbe(reluThenSigmoid), []);
+  });
+});
