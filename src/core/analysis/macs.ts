@@ -26,6 +26,7 @@ export function countMacs(graph: Graph, shapes: Shapes): MacAnalysis {
   const perNode: PerNode<number> = new Map();
   const warnings: AnalysisWarning[] = [];
   let total = 0;
+  const unknown: Node[] = [];
   for (const node of graph.nodes) {
     if (node.domain !== '' || !MAC_OPS.has(node.opType)) {
       perNode.set(node, 0);
@@ -34,15 +35,21 @@ export function countMacs(graph: Graph, shapes: Shapes): MacAnalysis {
     const macs = nodeMacs(node, shapes);
     if (macs === undefined) {
       perNode.set(node, 0);
-      warnings.push({
-        code: 'macs-unknown',
-        node: node.name,
-        message: `MACs of ${node.opType} node '${node.name || node.opType}' are unknown because its shapes are not fully known (counted as 0; --input-shape can fix symbolic dims)`,
-      });
+      unknown.push(node);
     } else {
       perNode.set(node, macs);
       total += macs;
     }
+  }
+  // One line for all of them: a model with an unknown input size would otherwise print a warning per layer.
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 3).map((n) => `${n.opType} '${n.name || n.opType}'`).join(', ');
+    const more = unknown.length > 3 ? ` and ${unknown.length - 3} more` : '';
+    warnings.push({
+      code: 'macs-unknown',
+      ...(unknown.length === 1 ? { node: unknown[0].name } : {}),
+      message: `MACs of ${named}${more} are unknown because their shapes are not fully known (counted as 0; --input-shape can fix them)`,
+    });
   }
   return { perNode, total, warnings };
 }

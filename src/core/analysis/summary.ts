@@ -47,8 +47,12 @@ export function summarizeModel(model: Model, options: SummaryOptions = {}): Mode
   const shapes = inferShapes(model, inputShapes ? { inputShapes } : {});
   const types = shapes.types;
   const params = countParams(graph);
-  const macs = countMacs(graph, types);
-  const activations = activationBytes(graph, types);
+  // MACs and activation sizes are counted per unit of each symbolic dim (a batch "N" counts as 1), and a warning
+  // says so; dims that are not known at all still make a node count 0 with a warning, never a guess.
+  const symbols = new Set<string>();
+  const perUnitTypes = perUnitOfSymbols(types, symbols);
+  const macs = countMacs(graph, perUnitTypes);
+  const activations = activationBytes(graph, perUnitTypes);
   const fields = computeReceptiveFields(graph, { types, constants: shapes.constants }, index.order);
 
   const layers: LayerSummary[] = index.order.map((node) => {
@@ -71,16 +75,23 @@ export function summarizeModel(model: Model, options: SummaryOptions = {}): Mode
   });
 
   const warnings: AnalysisWarning[] = [...shapes.warnings, ...macs.warnings, ...fields.warnings];
+  if (symbols.size > 0 && (macs.total > 0 || activations.total > 0)) {
+    const list = [...symbols].slice(0, 5).join(', ');
+    warnings.push({
+      code: 'symbolic-dims-as-one',
+      message: `MACs and activation sizes are per ${[...symbols].slice(0, 5).map((s) => `${s}=1`).join(', ')}: the symbolic dim(s) ${list} are not fixed; use --input-shape to set them`,
+    });
+  }
   const folded = foldedBatchNormNote(model, params);
   if (folded) warnings.push(folded);
   if (activations.unknownOutputs > 0) {
     warnings.push({
       code: 'activation-bytes-partial',
-      message: `activation bytes leave out ${activations.unknownOutputs} node output(s) whose shapes are not fully known; --input-shape can fix symbolic dims`,
+      message: `activation bytes leave out ${activations.unknownOutputs} node output(s) whose shapes are not known; --input-shape may fix them`,
     });
   }
 
-  const memory = estimateMemory(graph, types, activations.total, params.totals.paramBytes, params.totals.paramBytesByDtype);
+  const memory = estimateMemory(graph, perUnitTypes, activations.total, params.totals.paramBytes, params.totals.paramBytesByDtype);
   const metadata: Record<string, string> = {};
   for (const e of model.metadataProps) metadata[e.key] = e.value;
   return {
@@ -139,6 +150,26 @@ function checkInputShapes(given: Record<string, Dim[]> | undefined, inputs: Valu
       );
     }
     out[name] = dims;
+  }
+  return out;
+}
+
+/** The same types with every symbolic dim set to 1; the symbols met are added to `symbols`. */
+function perUnitOfSymbols(types: ReadonlyMap<string, TensorType>, symbols: Set<string>): Map<string, TensorType> {
+  const out = new Map<string, TensorType>();
+  for (const [name, t] of types) {
+    if (t.shape && t.shape.some((d) => typeof d === 'string')) {
+      out.set(name, {
+        dtype: t.dtype,
+        shape: t.shape.map((d) => {
+          if (typeof d !== 'string') return d;
+          symbols.add(d);
+          return 1;
+        }),
+      });
+    } else {
+      out.set(name, t);
+    }
   }
   return out;
 }
