@@ -49,3 +49,31 @@ export function readFileRange(path: string, offset: number, length: number): Uin
     fs.closeSync(fd);
   }
 }
+
+/** Passes a byte range of a file to `write` in pieces of at most `pieceBytes`, so large ranges are never held whole. */
+export function pipeFileRange(
+  path: string,
+  offset: number,
+  length: number,
+  write: (bytes: Uint8Array) => void,
+  pieceBytes = 4 * 1024 * 1024,
+): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (offset + length > size) {
+      throw new RangeError(`${path}: range ${offset}+${length} is past the end of the file (${size} bytes)`);
+    }
+    const buf = new Uint8Array(Math.min(pieceBytes, Math.max(1, length)));
+    let done = 0;
+    while (done < length) {
+      const want = Math.min(buf.length, length - done);
+      const n = fs.readSync(fd, buf, 0, want, offset + done);
+      if (n === 0) throw new RangeError(`${path}: file ended while reading ${length} bytes at ${offset}`);
+      write(buf.subarray(0, n));
+      done += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -2,7 +2,7 @@ import { UserInputError } from '../errors';
 import { decodeValues } from '../ir/tensorData';
 import type { Tensor } from '../ir/types';
 import { expectedByteLength } from './decoder';
-import { readFileRange } from './fileSource';
+import { pipeFileRange, readFileRange } from './fileSource';
 
 /**
  * Loading a tensor's actual bytes. Analysis never calls this; the runtime, the writer and constant folding of large
@@ -52,4 +52,23 @@ export function readTensorValues(tensor: Tensor): Float32Array | number[] {
 export function inlineTensor(tensor: Tensor): Tensor {
   if (tensor.data.kind !== 'file') return tensor;
   return { ...tensor, data: { kind: 'inline', bytes: readTensorBytes(tensor) } };
+}
+
+/**
+ * Passes a tensor's bytes to `write` in pieces (a file range is streamed, inline bytes go in one call), for writers
+ * that copy weights without holding a whole tensor in memory. The pieces may reuse one buffer; copy them to keep them.
+ */
+export function pipeTensorBytes(tensor: Tensor, write: (bytes: Uint8Array) => void): void {
+  const data = tensor.data;
+  if (data.kind !== 'file') {
+    write(readTensorBytes(tensor));
+    return;
+  }
+  try {
+    pipeFileRange(data.path, data.offset, data.length, write);
+  } catch (e) {
+    if (!(e instanceof RangeError) && !(e as NodeJS.ErrnoException).code) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UserInputError(`cannot read the data of tensor '${tensor.name}' from ${data.path}: ${why}`);
+  }
 }

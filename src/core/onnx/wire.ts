@@ -265,7 +265,7 @@ export class ProtoReader {
  * nothing is copied until `finish`, and large payloads (weights) are referenced rather than copied into a buffer.
  */
 export class ProtoWriter {
-  private chunks: Uint8Array[] = [];
+  private chunks: (Uint8Array | DeferredBytes)[] = [];
   private buf = new Uint8Array(4096);
   private start = 0;
   private pos = 0;
@@ -423,6 +423,16 @@ export class ProtoWriter {
     this.total += end - start;
   }
 
+  /**
+   * Reserves `length` bytes whose content is loaded only when the output is assembled, so that a writer can lay out
+   * a model with file-backed weights without holding all of them in memory at once.
+   */
+  deferred(length: number, load: () => Uint8Array, pipe?: (write: (bytes: Uint8Array) => void) => void): void {
+    this.flush();
+    this.chunks.push(pipe ? { length, load, pipe } : { length, load });
+    this.total += length;
+  }
+
   /** Joins all chunks into one array. */
   finish(): Uint8Array {
     if (this.stack.length) throw new Error('ProtoWriter.finish with an open message');
@@ -430,11 +440,62 @@ export class ProtoWriter {
     const out = new Uint8Array(this.total);
     let p = 0;
     for (const c of this.chunks) {
-      out.set(c, p);
-      p += c.length;
+      const bytes = c instanceof Uint8Array ? c : loadDeferred(c);
+      out.set(bytes, p);
+      p += bytes.length;
     }
     return out;
   }
+
+  /** Writes all chunks through `write` in order, loading deferred ones one at a time. Returns the byte count. */
+  finishTo(write: (bytes: Uint8Array) => void): number {
+    if (this.stack.length) throw new Error('ProtoWriter.finishTo with an open message');
+    this.flush();
+    // Small chunks are gathered into one buffer so that a graph of many small messages costs few writes.
+    const batch = new Uint8Array(1024 * 1024);
+    let used = 0;
+    const drain = (): void => {
+      if (used) write(batch.subarray(0, used));
+      used = 0;
+    };
+    for (const c of this.chunks) {
+      if (!(c instanceof Uint8Array) && c.pipe) {
+        // Streamed in pieces: a 400 MB weight never sits in memory whole.
+        drain();
+        let n = 0;
+        c.pipe((piece) => {
+          n += piece.length;
+          write(piece);
+        });
+        if (n !== c.length) throw new Error(`deferred data has ${n} bytes, expected ${c.length}`);
+        continue;
+      }
+      const bytes = c instanceof Uint8Array ? c : loadDeferred(c);
+      if (bytes.length > batch.length - used) {
+        drain();
+        if (bytes.length > batch.length) {
+          write(bytes);
+          continue;
+        }
+      }
+      batch.set(bytes, used);
+      used += bytes.length;
+    }
+    drain();
+    return this.total;
+  }
+}
+
+interface DeferredBytes {
+  length: number;
+  load: () => Uint8Array;
+  pipe?: (write: (bytes: Uint8Array) => void) => void;
+}
+
+function loadDeferred(c: DeferredBytes): Uint8Array {
+  const bytes = c.load();
+  if (bytes.length !== c.length) throw new Error(`deferred data has ${bytes.length} bytes, expected ${c.length}`);
+  return bytes;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -16,8 +16,8 @@ import type {
   ValueType,
 } from '../ir/types';
 import { ATTRIBUTE_TYPE_CODES } from './protoEnums';
-import { readTensorBytes } from './tensorBytes';
-import { ProtoWriter, WIRE_FIXED32, WIRE_VARINT } from './wire';
+import { pipeTensorBytes, readTensorBytes } from './tensorBytes';
+import { ProtoWriter, WIRE_FIXED32, WIRE_LENGTH, WIRE_VARINT } from './wire';
 
 /**
  * IR to ONNX bytes. Probes write an in-memory copy of a model with extra outputs, the gradient builder writes its
@@ -77,8 +77,32 @@ export function writeOnnxFile(
     };
   }
   assertNotASource(model, target);
-  const bytes = writeOnnx(model, writeOptions);
-  fs.writeFileSync(target, bytes);
+  let sink: ExternalSink | undefined;
+  if (writeOptions.externalData) sink = new ExternalSink(writeOptions.externalData, model);
+  // Write to a temporary name and rename, so that a failure never leaves a half-written model behind.
+  const temporary = `${target}.tmp-${process.pid}`;
+  let fd: number | undefined;
+  try {
+    const enc = new OnnxEncoder(sink);
+    enc.model(model);
+    fd = fs.openSync(temporary, 'w');
+    let position = 0;
+    const out = fd;
+    enc.w.finishTo((bytes) => {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(out, bytes, done, bytes.length - done, position + done);
+      position += bytes.length;
+    });
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(temporary, target);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(temporary, { force: true });
+    throw e;
+  } finally {
+    sink?.close();
+  }
 }
 
 /** Every file that a model's tensors read from, so that writers never clobber their own input. */
@@ -139,18 +163,22 @@ class ExternalSink {
     this.fd = fs.openSync(target, 'w');
   }
 
-  /** Writes the bytes and returns their offset. */
-  append(bytes: Uint8Array): number {
-    if (this.fd === undefined) throw new Error('external data sink is closed');
+  /** Appends the tensor's bytes (streamed, for file-backed tensors) at an aligned offset and returns that offset. */
+  appendTensor(t: Tensor, length: number): number {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error('external data sink is closed');
     const pad = (this.alignment - (this.offset % this.alignment)) % this.alignment;
     if (pad) {
-      fs.writeSync(this.fd, new Uint8Array(pad), 0, pad, this.offset);
+      fs.writeSync(fd, new Uint8Array(pad), 0, pad, this.offset);
       this.offset += pad;
     }
     const at = this.offset;
-    let done = 0;
-    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, at + done);
-    this.offset += bytes.length;
+    pipeTensorBytes(t, (bytes) => {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, this.offset + done);
+      this.offset += bytes.length;
+    });
+    if (this.offset - at !== length) throw new Error(`tensor '${t.name}': wrote ${this.offset - at} bytes, expected ${length}`);
     return at;
   }
 
@@ -325,11 +353,20 @@ class OnnxEncoder {
     if (t.name) w.stringField(8, t.name);
     let external: { offset: number; length: number } | undefined;
     if (t.data.kind !== 'strings') {
-      const bytes = readTensorBytes(t);
-      if (mayExternalize && this.sink && bytes.length >= this.sink.threshold) {
-        external = { offset: this.sink.append(bytes), length: bytes.length };
+      const length = t.data.kind === 'inline' ? t.data.bytes.length : t.data.length;
+      if (mayExternalize && this.sink && length >= this.sink.threshold) {
+        external = { offset: this.sink.appendTensor(t, length), length };
+      } else if (t.data.kind === 'file') {
+        // File-backed weights are read only when the output is assembled, one tensor at a time.
+        w.tag(9, WIRE_LENGTH);
+        w.uint(length);
+        w.deferred(
+          length,
+          () => readTensorBytes(t),
+          (write) => pipeTensorBytes(t, write),
+        );
       } else {
-        w.bytesField(9, bytes);
+        w.bytesField(9, t.data.bytes);
       }
     }
     if (t.docString !== undefined) w.stringField(12, t.docString);

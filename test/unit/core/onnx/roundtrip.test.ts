@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readOnnxBytes, readOnnxFile } from '../../../../src/core/onnx/reader';
+import { pipeFileRange } from '../../../../src/core/onnx/fileSource';
 import { readTensorBytes, readTensorValues } from '../../../../src/core/onnx/tensorBytes';
 import { writeOnnx, writeOnnxFile } from '../../../../src/core/onnx/writer';
 import { makeTensor } from '../../../../src/core/ir/tensorData';
@@ -134,6 +135,34 @@ describe('core/onnx round trip', () => {
     assert.deepStrictEqual(normalizeModel(back), normalizeModel(model));
     // Small tensors stay in the protobuf.
     assert.equal(back.graph.initializers.find((t) => t.name === 'shape')?.data.kind, 'inline');
+  });
+
+  it('writeOnnxFile streams file-backed weights and writes the same bytes as writeOnnx', () => {
+    const model = richModel();
+    model.graph.initializers.push(makeTensor('huge', 'float32', [3, 100_000], Array.from({ length: 300_000 }, (_, i) => i % 97)));
+    const source = path.join(tmp.dir, 'source.onnx');
+    fs.writeFileSync(source, writeOnnx(model));
+    const fromFile = readOnnxFile(source);
+    assert.equal(fromFile.graph.initializers.find((t) => t.name === 'huge')?.data.kind, 'file');
+    const copy = path.join(tmp.dir, 'copy.onnx');
+    writeOnnxFile(fromFile, copy);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(copy)), writeOnnx(fromFile));
+    assert.deepEqual(fs.readdirSync(tmp.dir).sort(), ['copy.onnx', 'source.onnx'], 'no temporary files left behind');
+    // And as external data, streamed from the source file into the data file.
+    const ext = path.join(tmp.dir, 'ext.onnx');
+    writeOnnxFile(fromFile, ext, { externalData: { location: 'ext.weights' } });
+    assert.deepStrictEqual(normalizeModel(readOnnxFile(ext)), normalizeModel(model));
+  });
+
+  it('pipeFileRange passes a range in pieces that join to the range', () => {
+    const file = path.join(tmp.dir, 'bytes.bin');
+    const bytes = new Uint8Array(10_000).map((_, i) => (i * 31) & 0xff);
+    fs.writeFileSync(file, bytes);
+    const pieces: Uint8Array[] = [];
+    pipeFileRange(file, 123, 9000, (p) => pieces.push(p.slice()), 1000);
+    assert.equal(pieces.length, 9);
+    assert.deepEqual(Buffer.concat(pieces), Buffer.from(bytes.subarray(123, 9123)));
+    assert.throws(() => pipeFileRange(file, 9000, 2000, () => undefined), /past the end/);
   });
 
   it('refuses to overwrite the file a model reads its weights from', () => {
