@@ -16,7 +16,6 @@ function swapLast(ctx: GradContext, x: string, rank: number): string {
 function matmul(ctx: GradContext): (string | undefined)[] {
   const { e, node } = ctx;
   const [a, b] = node.inputs;
-  const y = node.outputs[0];
   let ra = e.rank(a);
   let rb = e.rank(b);
   if (ra === undefined || rb === undefined) {
@@ -40,7 +39,7 @@ function matmul(ctx: GradContext): (string | undefined)[] {
   const grads: (string | undefined)[] = [undefined, undefined];
   if (ctx.needs[0]) {
     const ga = e.op('MatMul', [gy, swapLast(ctx, b2, rb)]);
-    grads[0] = reduceToRuntime(ctx, ga, a);
+    grads[0] = reduceToOperand(ctx, ga, a2, a);
   }
   if (ctx.needs[1]) {
     let gb: string;
@@ -55,15 +54,18 @@ function matmul(ctx: GradContext): (string | undefined)[] {
     } else {
       gb = e.op('MatMul', [swapLast(ctx, a2, ra), gy]);
     }
-    grads[1] = reduceToRuntime(ctx, gb, b);
+    grads[1] = reduceToOperand(ctx, gb, b2, b);
   }
-  void y;
   return grads;
 }
 
-/** Reduce a gradient of unknown static shape to an operand's shape (batch broadcasting, 1-D promotion). */
-function reduceToRuntime(ctx: GradContext, g: string, x: string): string {
-  return ctx.e.reduceToShape(g, '', x);
+/**
+ * Reduce a gradient to the (promoted) operand's shape, summing over broadcast batch axes, then drop the axis that
+ * promotion of a 1-D operand added.
+ */
+function reduceToOperand(ctx: GradContext, g: string, promoted: string, original: string): string {
+  const reduced = ctx.e.reduceToShape(g, '', promoted);
+  return promoted === original ? reduced : ctx.e.op('Reshape', [reduced, ctx.e.shape(original)]);
 }
 
 function gemm(ctx: GradContext): (string | undefined)[] {
