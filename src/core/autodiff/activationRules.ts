@@ -98,6 +98,14 @@ function gelu(ctx: GradContext): (string | undefined)[] {
   return [e.op('Mul', [ctx.gy[0]!, local])];
 }
 
+function sin(ctx: GradContext): (string | undefined)[] {
+  return [ctx.e.op('Mul', [ctx.gy[0]!, ctx.e.op('Cos', [x0(ctx)])])];
+}
+
+function cos(ctx: GradContext): (string | undefined)[] {
+  return [ctx.e.op('Neg', [ctx.e.op('Mul', [ctx.gy[0]!, ctx.e.op('Sin', [x0(ctx)])])])];
+}
+
 function softmaxAxis(ctx: GradContext): number {
   // Opset 13 made Softmax act on one axis (default -1); the builder only accepts opset 13 and later.
   return getInt(ctx.node, 'axis', -1);
@@ -143,6 +151,8 @@ export const activationRules: Record<string, RuleEntry> = {
   Log: { rule: log, diff: [0] },
   Sqrt: { rule: sqrt, diff: [0] },
   Erf: { rule: erf, diff: [0] },
+  Sin: { rule: sin, diff: [0] },
+  Cos: { rule: cos, diff: [0] },
   Gelu: { rule: gelu, diff: [0] },
   Softmax: { rule: softmax, diff: [0] },
   LogSoftmax: { rule: logSoftmax, diff: [0] },

@@ -31,9 +31,11 @@ export function buildLoss(e: Emitter, output: string, spec: LossSpec): BuiltLoss
     case 'cross-entropy': {
       const target = e.fresh('layerscope_target');
       const logProbs = e.op('LogSoftmax', [output], { axis: -1 }, 'loss/LogSoftmax');
-      const depth = e.op('Slice', [e.shape(output), e.constI([-1]), e.constI([2 ** 62]), e.constI([0])]);
-      const oneHot = e.op('OneHot', [target, depth, e.constI([0, 1])], { axis: -1 }, 'loss/OneHot');
-      const mask = e.op('Cast', [oneHot], { to: dtypeCodeOf(e.floatType) });
+      // A one-hot mask built with Equal against a class range, because OneHot in onnxruntime rejects a scalar target.
+      const depth = e.op('Gather', [e.shape(output), e.constI(-1, [])], { axis: 0 });
+      const classes = e.op('Range', [e.constI(0, []), depth, e.constI(1, [])]);
+      const hit = e.op('Equal', [classes, e.op('Unsqueeze', [target, e.constI([-1])])], {}, 'loss/Equal');
+      const mask = e.op('Cast', [hit], { to: dtypeCodeOf(e.floatType) });
       const picked = e.reduceSum(e.op('Mul', [logProbs, mask], {}, 'loss/Mul'), [-1], false);
       const loss = e.op('Neg', [e.reduceMean(picked, null, false)], {}, 'loss/Neg');
       return { loss, target: { name: target, dtype: 'int64' } };

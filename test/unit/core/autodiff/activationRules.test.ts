@@ -13,6 +13,8 @@ describe('autodiff: activation rules', () => {
     { op: 'Log', positive: true },
     { op: 'Sqrt', positive: true },
     { op: 'Erf', dtype: 'float32' },
+    { op: 'Sin' },
+    { op: 'Cos' },
     { op: 'Softmax', attrs: { axis: 1 } },
     { op: 'Softmax' },
     { op: 'LogSoftmax', attrs: { axis: -1 } },
