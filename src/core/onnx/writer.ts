@@ -58,11 +58,15 @@ export function writeOnnx(model: Model, options: WriteOnnxOptions = {}): Uint8Ar
  * Writes a model to `filePath`, optionally with its large initializers in `<file>.data` (or `externalData.location`)
  * beside it. It refuses to overwrite the file the model was read from or any file its tensors point into.
  */
-export function writeOnnxFile(
-  model: Model,
-  filePath: string,
-  options: { externalData?: boolean | { location?: string; thresholdBytes?: number } } = {},
-): void {
+export interface WriteOnnxFileOptions {
+  /**
+   * Put initializers of at least `thresholdBytes` (default 1024) in a data file beside the model, named `location`
+   * (default `<model file name>.data`). `true` takes both defaults.
+   */
+  externalData?: boolean | { location?: string; thresholdBytes?: number };
+}
+
+export function writeOnnxFile(model: Model, filePath: string, options: WriteOnnxFileOptions = {}): void {
   const target = path.resolve(filePath);
   const ext = options.externalData;
   let writeOptions: WriteOnnxOptions = {};
