@@ -68,6 +68,11 @@ describe('core/onnx bad input', () => {
     assertUserError(() => readOnnxFile(tmp.dir), /is a directory/);
   });
 
+  it('a device or pipe is refused before it is opened, so reading never blocks', function () {
+    if (!fs.existsSync('/dev/null')) this.skip();
+    assertUserError(() => readOnnxFile('/dev/null'), /\/dev\/null is not a regular file/);
+  });
+
   it('a zero-length file, and empty bytes', () => {
     assertUserError(() => readOnnxFile(file('empty.onnx', new Uint8Array(0))), /empty\.onnx is empty \(0 bytes\)/);
     assertUserError(() => readOnnxBytes(new Uint8Array(0)), /empty/);
