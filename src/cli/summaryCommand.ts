@@ -24,6 +24,9 @@ Options:
   -h, --help                 Show this help.
 `;
 
+/** Files at least this large get their header line before they are read. */
+const EARLY_HEADER_BYTES = 32 * 1024 * 1024;
+
 /** The Python front end, loaded only when a .py file is summarised (and only if this build includes it). */
 interface PythonSummaryModule {
   summarizePythonFile(file: string, options: { inputShapes?: Record<string, Dim[]> }): Promise<ModelSummary>;
@@ -64,16 +67,17 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
     for (const s of shapes) inputShapes[s.name ?? 'input'] = s.dims;
     summary = await python.summarizePythonFile(file, shapes.length > 0 ? { inputShapes } : {});
   } else {
-    if (mode === 'table') {
-      // The header goes out before the model is read, so that even a very large file shows a line at once.
-      const size = fileSize(file);
-      if (size !== undefined) io.stdout(formatHeader(given, size));
-    }
+    const size = fileSize(file);
+    // For a large file the header goes out before the model is read, so that something shows at once; small files
+    // print it with the table, so that a broken small file leaves stdout empty and only the error line on stderr.
+    const early = mode === 'table' && size !== undefined && size >= EARLY_HEADER_BYTES;
+    if (early) io.stdout(formatHeader(given, size));
     const model = readOnnxFile(file);
     summary = summarizeModel(model, {
       ...(shapes.length > 0 ? { inputShapes: resolveShapeNames(shapes, model.graph.inputs.map((i) => i.name), new Set(model.graph.initializers.map((t) => t.name))) } : {}),
       ...(maxNodes !== undefined ? { maxNodes } : {}),
     });
+    if (mode === 'table' && !early) io.stdout(formatHeader(given, size));
   }
   io.stdout(mode === 'json' ? formatSummaryJson(summary) : mode === 'markdown' ? formatSummaryMarkdown(summary) : formatSummaryTable(summary));
   return 0;
