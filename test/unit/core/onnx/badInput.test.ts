@@ -127,6 +127,28 @@ describe('core/onnx bad input', () => {
     assert.ok(parsed < 20, `${parsed} truncated prefixes parsed`);
   });
 
+  it('randomly corrupted models either read (and write back) or give a UserInputError, never another error', () => {
+    const base = writeOnnx(richModel());
+    const next = random(2024);
+    let read = 0;
+    let refused = 0;
+    for (let i = 0; i < 3000; i++) {
+      const bytes = base.slice();
+      const flips = 1 + Math.floor(next() * 4);
+      for (let j = 0; j < flips; j++) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
+      try {
+        const model = readOnnxBytes(bytes);
+        read++;
+        readOnnxBytes(writeOnnx(model));
+      } catch (e) {
+        assert.ok(isUserInputError(e), `mutation ${i}: ${e instanceof Error ? e.stack : String(e)}`);
+        refused++;
+      }
+    }
+    // Both outcomes occur, so the test really exercises the error paths and the success path.
+    assert.ok(read > 100 && refused > 100, `read ${read}, refused ${refused}`);
+  });
+
   it('a truncated file with large weights names the file and says it is truncated', () => {
     const b = new GraphBuilder('g');
     const x = b.input('x', 'float32', [1, 1000]);
