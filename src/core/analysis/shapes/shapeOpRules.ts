@@ -130,8 +130,28 @@ function transpose(ctx: ShapeRuleContext): void {
   if (perm.length !== x.length) mismatch(`perm [${perm.join(', ')}] does not match input rank ${x.length}`);
   const axes = normalizeAxes(perm, x.length, 'perm');
   const out = axes.map((a) => x[a]);
-  const v = ctx.value(0);
-  ctx.set(0, dtype, out, x.length <= 1 ? reshaped(v, out) : undefined);
+  ctx.set(0, dtype, out, transposed(ctx.value(0), axes));
+}
+
+/** Folds a transpose of a small known tensor (PyTorch's pad export reverses pads through Reshape and Transpose). */
+function transposed(v: PartialValue | undefined, perm: readonly number[]): PartialValue | undefined {
+  if (!v || v.dims.length !== perm.length) return undefined;
+  const dims = perm.map((a) => v.dims[a]);
+  const inStrides = v.dims.map((_, i) => v.dims.slice(i + 1).reduce((p, q) => p * q, 1));
+  const strides = perm.map((a) => inStrides[a]);
+  const total = v.values.length;
+  const values: Dim[] = new Array<Dim>(total);
+  const index = new Array<number>(dims.length).fill(0);
+  for (let f = 0; f < total; f++) {
+    let off = 0;
+    for (let i = 0; i < dims.length; i++) off += index[i] * strides[i];
+    values[f] = v.values[off];
+    for (let i = dims.length - 1; i >= 0; i--) {
+      if (++index[i] < dims[i]) break;
+      index[i] = 0;
+    }
+  }
+  return { dtype: v.dtype, dims, values };
 }
 
 function squeeze(ctx: ShapeRuleContext): void {

@@ -50,6 +50,11 @@ describe('shape rules: shape manipulation', () => {
     assert.equal(inferOne('Transpose', [t([2, 3])], { perm: [0] }).warnings[0].code, 'shape-mismatch');
   });
 
+  it('Transpose folds known values (the pads-reversal pattern of PyTorch exports)', () => {
+    const r = inferOne('Transpose', [c([1, 2, 3, 4, 5, 6], 'int64', [3, 2])], { perm: [1, 0] });
+    assert.deepEqual(r.values[0], { dtype: 'int64', dims: [2, 3], values: [1, 3, 5, 2, 4, 6] });
+  });
+
   describe('Squeeze and Unsqueeze', () => {
     it('read axes from an attribute before opset 13 and from an input after', () => {
       assert.deepEqual(shapeOf('Squeeze', [t([1, 3, 1, 5])], { axes: [0, 2] }, { opset: 11 }), [3, 5]);
