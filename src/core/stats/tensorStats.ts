@@ -34,7 +34,7 @@ export interface ValueStats {
 
 export const DEFAULT_BINS = 64;
 const PERCENTILES = [0.01, 0.5, 0.99] as const;
-const SMALL = 1 << 16;
+const SMALL = 2048;
 const FINE_TARGET = 4096;
 
 type Values = Float32Array | Float64Array;
@@ -53,21 +53,9 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
   const n = values.length;
 
   // Pass 1.
-  let finite = 0;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let zeros = 0;
+  const scan = scanValues(values);
+  const { finite, sum, min, max, zeros } = scan;
   let saturated = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v - v !== 0) continue;
-    finite++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v === 0) zeros++;
-  }
   if (saturation === 'tanh') {
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
@@ -97,35 +85,40 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
     hi += 0.5;
   }
   const edges = linspace(lo, hi, bins);
-  const counts = new Float64Array(bins);
-  const fineBins = bins * Math.max(1, Math.ceil(FINE_TARGET / bins));
-  const useFine = finite > SMALL;
-  const fine = useFine ? new Float64Array(fineBins) : null;
-  const coarseScale = bins / (hi - lo);
+  // The fine histogram always exists: its bins nest exactly in the user-facing ones (K fine bins per bin), so one index
+  // computation per element serves both, and for large tensors it locates the percentiles.
+  const perBin = Math.max(1, Math.ceil(FINE_TARGET / bins));
+  const fineBins = bins * perBin;
+  const fine = new Int32Array(fineBins);
   const fineScale = fineBins / (hi - lo);
+  const lastFine = fineBins - 1;
 
   // Pass 2.
   let m2 = 0;
-  const lastBin = bins - 1;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v - v !== 0) continue;
-    const d = v - mean;
-    m2 += d * d;
-    let b = Math.floor((v - lo) * coarseScale);
-    if (b > lastBin) b = lastBin;
-    // Like NumPy, correct the rare element that floating-point rounding put on the wrong side of an edge.
-    if (v < edges[b]!) b--;
-    else if (b < lastBin && v >= edges[b + 1]!) b++;
-    counts[b]!++;
-    if (fine) {
-      let f = Math.floor((v - lo) * fineScale);
-      if (f >= fineBins) f = fineBins - 1;
+  if (finite === n) {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      const d = v - mean;
+      m2 += d * d;
+      let f = ((v - lo) * fineScale) | 0;
+      if (f > lastFine) f = lastFine;
+      fine[f]!++;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (v - v !== 0) continue;
+      const d = v - mean;
+      m2 += d * d;
+      let f = ((v - lo) * fineScale) | 0;
+      if (f > lastFine) f = lastFine;
       fine[f]!++;
     }
   }
+  const counts = new Array<number>(bins).fill(0);
+  for (let f = 0; f < fineBins; f++) counts[(f / perBin) | 0] += fine[f]!;
 
-  const percentiles = fine ? percentilesFromFineHistogram(values, finite, fine, lo, fineScale) : percentilesDirect(values, finite);
+  const percentiles = finite > SMALL ? percentilesFromFineHistogram(values, finite, fine, lo, fineScale, { min, max, zeros }) : percentilesDirect(values, finite);
 
   return {
     stats: {
@@ -140,7 +133,7 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
       p50: percentiles[1]!,
       p99: percentiles[2]!,
     },
-    histogram: { edges, counts: Array.from(counts) },
+    histogram: { edges, counts },
     nonFinite,
   };
 }
@@ -167,7 +160,56 @@ function percentilesDirect(values: Values, finite: number): number[] {
  * Finds, for each wanted rank, the fine bin that holds it, gathers only those bins' elements in one more pass, and
  * selects within them. Ranks are 0-based positions among the sorted finite values.
  */
-function percentilesFromFineHistogram(values: Values, finite: number, fine: Float64Array, lo: number, fineScale: number): number[] {
+interface Extremes {
+  min: number;
+  max: number;
+  zeros: number;
+}
+
+interface Scan {
+  finite: number;
+  sum: number;
+  min: number;
+  max: number;
+  zeros: number;
+}
+
+/**
+ * Sum, extremes and exact zeros. The common case has no NaN or infinity, and the loop then needs no check per
+ * element: any non-finite element makes the sum non-finite, and only then is the careful loop run.
+ */
+function scanValues(values: Values): Scan {
+  const n = values.length;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let zeros = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === 0) zeros++;
+  }
+  if (sum - sum === 0) return { finite: n, sum, min, max, zeros };
+  let finite = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  zeros = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) continue;
+    finite++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === 0) zeros++;
+  }
+  return { finite, sum, min, max, zeros };
+}
+
+function percentilesFromFineHistogram(values: Values, finite: number, fine: Int32Array, lo: number, fineScale: number, ext: Extremes): number[] {
   const fineBins = fine.length;
   const cumulative = new Float64Array(fineBins + 1);
   for (let b = 0; b < fineBins; b++) cumulative[b + 1] = cumulative[b]! + fine[b]!;
@@ -189,10 +231,18 @@ function percentilesFromFineHistogram(values: Values, finite: number, fine: Floa
     const k1 = Math.min(k + 1, finite - 1);
     return { q, k, frac, bk: binOfRank(k), bk1: binOfRank(k1) };
   });
+  // When zero is the minimum (ReLU outputs) or the maximum, the ranks that fall among the zeros are known without
+  // looking; otherwise the bin holding half the tensor would have to be gathered and selected.
+  const known = (r: number): number | undefined =>
+    ext.min === 0 && r < ext.zeros ? 0 : ext.max === 0 && r >= finite - ext.zeros ? 0 : undefined;
   const gatherBins = new Map<number, { buf: Values; fill: number }>();
   for (const w of wanted) {
-    for (const b of [w.bk, w.bk1]) {
-      if (!gatherBins.has(b)) {
+    const ranks: [number, number][] = [
+      [w.k, w.bk],
+      [Math.min(w.k + 1, finite - 1), w.bk1],
+    ];
+    for (const [r, b] of ranks) {
+      if (known(r) === undefined && !gatherBins.has(b)) {
         const size = fine[b]!;
         gatherBins.set(b, { buf: values instanceof Float32Array ? new Float32Array(size) : new Float64Array(size), fill: 0 });
       }
@@ -201,11 +251,13 @@ function percentilesFromFineHistogram(values: Values, finite: number, fine: Floa
   const lookup = new Int32Array(fineBins).fill(-1);
   const slots = [...gatherBins.entries()];
   slots.forEach(([b], i) => (lookup[b] = i));
-  for (let i = 0; i < values.length; i++) {
+  const lastFine = fineBins - 1;
+  const n = slots.length > 0 ? values.length : 0;
+  for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v - v !== 0) continue;
-    let f = Math.floor((v - lo) * fineScale);
-    if (f >= fineBins) f = fineBins - 1;
+    let f = ((v - lo) * fineScale) | 0;
+    if (f > lastFine) f = lastFine;
     const slot = lookup[f]!;
     if (slot >= 0) {
       const g = slots[slot]![1];
@@ -213,6 +265,8 @@ function percentilesFromFineHistogram(values: Values, finite: number, fine: Floa
     }
   }
   const valueAtRank = (r: number, b: number): number => {
+    const k = known(r);
+    if (k !== undefined) return k;
     const g = gatherBins.get(b)!;
     return selectKth(g.buf, r - cumulative[b]!);
   };

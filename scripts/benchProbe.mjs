@@ -1,0 +1,174 @@
+// Benchmark of the activation probe (issue 5): probing every layer of a ResNet-18 export at 224×224 against a plain
+// onnxruntime-node run of the same model, both in a fresh Node process of the same kind, run side by side
+// (interleaved) and summarised by medians; and PyTorch forward hooks computing the same statistics and histograms
+// against a plain PyTorch forward. Needs `npm run build` first (dist/cli.js, dist/runtimeWorker.js) and, for the
+// model export and the hooks, /usr/bin/python3 with torch and torchvision. Writes its section of docs/benchmarks.md
+// between the bench:probe markers.
+//
+//   node scripts/benchProbe.mjs [--repeats 5] [--no-write]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const repeats = Number(args[args.indexOf('--repeats') + 1] ?? 5) || 5;
+const write = !args.includes('--no-write');
+const python = process.env.LAYERSCOPE_TORCH_PYTHON ?? '/usr/bin/python3';
+
+if (!existsSync(join(root, 'dist', 'cli.js')) || !existsSync(join(root, 'dist', 'runtimeWorker.js'))) {
+  console.error('benchProbe: run `npm run build` first (dist/cli.js and dist/runtimeWorker.js are missing)');
+  process.exit(2);
+}
+const probeTorch = spawnSync(python, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
+if (probeTorch.status !== 0) {
+  console.error(`benchProbe: ${python} with torch and torchvision is needed to export ResNet-18 (apt install python3-torch python3-torchvision)`);
+  process.exit(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'layerscope-bench-probe-'));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => `${x.toFixed(0)} ms`;
+
+try {
+  // 1. The model, its weights (for the PyTorch side) and one fixed input.
+  execFileSync(
+    python,
+    [
+      '-c',
+      `import torch, torchvision, numpy as np, sys
+torch.manual_seed(0)
+m = torchvision.models.resnet18(weights=None).eval()
+x = torch.from_numpy(np.random.RandomState(0).randn(1, 3, 224, 224).astype(np.float32))
+np.save(sys.argv[1] + '/input.npy', x.numpy())
+torch.save(m.state_dict(), sys.argv[1] + '/weights.pt')
+torch.onnx.export(m, x, sys.argv[1] + '/resnet18.onnx', opset_version=13, input_names=['input'], output_names=['output'])`,
+      dir,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const model = join(dir, 'resnet18.onnx');
+  const input = join(dir, 'input.npy');
+
+  // 2. The plain run: a fresh Node process that creates a session with default options and runs it once.
+  const plainScript = join(dir, 'plainRun.cjs');
+  writeFileSync(
+    plainScript,
+    `const { createRequire } = require('node:module');
+const ort = createRequire(${JSON.stringify(join(root, 'package.json'))})('onnxruntime-node');
+const fs = require('node:fs');
+(async () => {
+  const t0 = performance.now();
+  const bytes = fs.readFileSync(process.argv[3]);
+  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 128, bytes.byteOffset + bytes.byteLength));
+  const session = await ort.InferenceSession.create(process.argv[2], { executionProviders: ['cpu'] });
+  const t1 = performance.now();
+  const out = await session.run({ input: new ort.Tensor('float32', data, [1, 3, 224, 224]) });
+  const t2 = performance.now();
+  void out;
+  process.stdout.write(JSON.stringify({ sessionMs: t1 - t0, runMs: t2 - t1, totalMs: t2 - t0 }));
+})();
+`,
+  );
+  // The input header is 128 bytes for this shape (NumPy pads the header to a multiple of 64); check rather than assume.
+  const npy = readFileSync(input);
+  if (npy.readUInt16LE(8) + 10 !== 128) throw new Error('unexpected .npy header length');
+
+  const plain = [];
+  const probe = [];
+  for (let i = 0; i < repeats; i++) {
+    let t = performance.now();
+    const p = JSON.parse(execFileSync(process.execPath, [plainScript, model, input], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    plain.push({ wallMs: performance.now() - t, ...p });
+    t = performance.now();
+    const out = execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'probe', model, '--input', input, '--ep', 'cpu', '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const report = JSON.parse(out);
+    probe.push({ wallMs: performance.now() - t, layers: report.layers.length, ...report.timing });
+  }
+
+  // 3. PyTorch forward hooks computing the same per-layer statistics and 64-bin histograms.
+  const torchOut = execFileSync(
+    python,
+    [
+      '-c',
+      `import torch, torchvision, numpy as np, sys, time, json
+torch.set_num_threads(${cpus().length})
+m = torchvision.models.resnet18(weights=None).eval()
+m.load_state_dict(torch.load(sys.argv[1] + '/weights.pt'))
+x = torch.from_numpy(np.load(sys.argv[1] + '/input.npy'))
+def stats(module, inp, out):
+    a = out.detach().reshape(-1).double()
+    lo, hi = a.min(), a.max()
+    torch.histc(a, bins=64, min=float(lo), max=float(hi))
+    a.mean(); a.std(unbiased=False); (a == 0).double().mean()
+    torch.quantile(a[:16000000], torch.tensor([0.01, 0.5, 0.99], dtype=torch.float64))
+plain, hooked = [], []
+with torch.no_grad():
+    m(x)
+    for r in range(${repeats}):
+        t = time.perf_counter(); m(x); plain.append((time.perf_counter() - t) * 1000)
+    hs = [mod.register_forward_hook(stats) for name, mod in m.named_modules() if len(list(mod.children())) == 0]
+    for r in range(${repeats}):
+        t = time.perf_counter(); m(x); hooked.append((time.perf_counter() - t) * 1000)
+print(json.dumps({'plainMs': sorted(plain)[len(plain)//2], 'hookedMs': sorted(hooked)[len(hooked)//2], 'hooks': len(hs)}))`,
+      dir,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const torch = JSON.parse(torchOut.trim().split('\n').pop());
+
+  const plainWall = median(plain.map((p) => p.wallMs));
+  const probeWall = median(probe.map((p) => p.wallMs));
+  const plainRun = median(plain.map((p) => p.runMs));
+  const plainSession = median(plain.map((p) => p.sessionMs));
+  const probeRun = median(probe.map((p) => p.runMs));
+  const probeStats = median(probe.map((p) => p.statsMs));
+  const probeSession = median(probe.map((p) => p.sessionMs));
+  const probePrepare = median(probe.map((p) => p.prepareMs));
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    `ResNet-18 (torchvision, weights=None, opset 13), input 1×3×224×224, CPU execution provider, ${cpus().length} cores (${cpuModel}),`,
+    `onnxruntime-node ${JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version}, Node ${process.version}. Medians of ${repeats} interleaved runs; each run is a fresh process.`,
+    '',
+    '| | plain onnxruntime-node run | `layerscope probe` (every layer) | ratio |',
+    '|---|---:|---:|---:|',
+    `| whole process (start, load, session, run, exit) | ${ms(plainWall)} | ${ms(probeWall)} | ${(probeWall / plainWall).toFixed(2)}× |`,
+    `| session creation | ${ms(plainSession)} | ${ms(probeSession)} | |`,
+    `| inference | ${ms(plainRun)} | ${ms(probeRun)} (+ ${ms(probeStats)} statistics) | ${((probeRun + probeStats) / plainRun).toFixed(2)}× |`,
+    `| model preparation (read, plan, write probe copy) | | ${ms(probePrepare)} | |`,
+    '',
+    `The probe fetched ${probe[0].layers} values in one session ('basic' graph optimisation, so that no probed value is fused away;`,
+    "the plain run uses onnxruntime's default 'all'), and computed count, mean, std, min, max, zero and saturated fractions,",
+    'exact p01/p50/p99 and a 64-bin histogram for each.',
+    '',
+    `PyTorch ${spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim()} forward hooks computing the same statistics and histograms on every leaf module`,
+    `(${torch.hooks} hooks): plain forward ${ms(torch.plainMs)}, hooked forward ${ms(torch.hookedMs)}, ${(torch.hookedMs / torch.plainMs).toFixed(2)}× its own plain forward`,
+    `and ${(torch.hookedMs / plainRun).toFixed(2)}× the plain onnxruntime-node inference above.`,
+  ];
+  const section = lines.join('\n');
+  console.log(section);
+  if (write) {
+    const docs = join(root, 'docs', 'benchmarks.md');
+    mkdirSync(dirname(docs), { recursive: true });
+    const start = '<!-- bench:probe:start -->';
+    const end = '<!-- bench:probe:end -->';
+    const block = `${start}\n## Activation probe (\`node scripts/benchProbe.mjs\`, ${new Date().toISOString().slice(0, 10)})\n\n${section}\n${end}`;
+    let text = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
+    const a = text.indexOf(start);
+    const b = text.indexOf(end);
+    text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+    writeFileSync(docs, text);
+    console.log(`\nwrote ${docs}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
