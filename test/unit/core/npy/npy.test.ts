@@ -67,6 +67,7 @@ describe('core/npy', () => {
   });
 
   it('agrees with NumPy in both directions', function () {
+    this.timeout(60_000);
     const py = findTorchPython();
     if (!py) {
       if (process.env.CI) throw new Error('CI: /usr/bin/python3 with numpy is required');
