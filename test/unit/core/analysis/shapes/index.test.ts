@@ -278,7 +278,9 @@ describe('inferShapes', () => {
     assert.deepEqual(r.warnings, []);
   });
 
-  it('infers a 100,000-node chain', () => {
+  it('infers a 100,000-node chain', function () {
+    // Speed is measured by the benchmark, not here; the generous limit only keeps a loaded machine from failing it.
+    this.timeout(60_000);
     const b = new GraphBuilder();
     let x = b.input('x', 'float32', ['N', 16]);
     for (let i = 0; i < 100_000; i++) x = b.op(i % 2 ? 'Relu' : 'Sigmoid', [x], {}, { name: `n${i}`, output: `v${i}` });
