@@ -189,7 +189,6 @@ function valueSummary(v: ValueInfo, types: ReadonlyMap<string, TensorType>): Val
  */
 function foldedBatchNormNote(model: Model, params: ParamAnalysis): AnalysisWarning | undefined {
   const graph = model.graph;
-  if (graph.nodes.some((n) => n.opType === 'BatchNormalization')) return undefined;
   const isTorch = (model.producerName ?? '').toLowerCase().includes('pytorch');
   const fusedNames = new Set(params.tensors.map((t) => t.name).filter((n) => /^onnx::Conv_\d+$/.test(n)));
   let folded = 0;
