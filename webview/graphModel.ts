@@ -51,6 +51,9 @@ export const scopeId = (key: string): string => `scope:${key}`;
 export const inputId = (name: string): string => `in:${name}`;
 export const outputId = (name: string): string => `out:${name}`;
 
+/** Below this many visible items the initial expansion opens scopes regardless of the threshold. */
+const MIN_USEFUL_ITEMS = 8;
+
 /** A scope of a single layer is not worth a box of its own: it is always shown open. */
 function collapsible(scope: ScopeNode): boolean {
   return scope.size > 1;
@@ -118,7 +121,8 @@ export class GraphModel {
       const scope = queue.shift()!;
       if (!collapsible(scope)) continue;
       const delta = itemCount(scope) - 1;
-      if (visible + delta > threshold) continue;
+      // A view of a handful of boxes says nothing, so wrappers such as a lone top-level module always open.
+      if (visible + delta > threshold && visible >= MIN_USEFUL_ITEMS) continue;
       visible += delta;
       expanded.add(scope.key);
       queue.push(...scope.children);

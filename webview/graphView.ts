@@ -22,7 +22,8 @@ const CHAR_WIDTH = 6.6;
 
 /** Node boxes are sized from their text length, which needs no DOM measurement and so works before layout. */
 export function nodeWidth(item: GraphItem): number {
-  const chars = Math.max(item.label.length, Math.min(item.detail.length, 40));
+  // Scope labels carry a two-character disclosure mark.
+  const chars = Math.max(item.label.length + (item.kind === 'scope' ? 2 : 0), Math.min(item.detail.length, 40));
   return Math.max(72, Math.min(260, Math.round(chars * CHAR_WIDTH + 20)));
 }
 
@@ -32,17 +33,22 @@ function truncate(text: string, max: number): string {
 
 interface Drawn {
   el: SVGGElement;
+  /** The layer group the element belongs in while it is in view. */
+  parent: SVGGElement;
   x0: number;
   y0: number;
   x1: number;
   y1: number;
+  /** Whether the element is in the document now. */
   shown: boolean;
 }
 
 /**
  * The graph panel: a layered layout drawn with plain SVG shapes, panned and zoomed with d3-zoom. To stay fluid on
- * thousands of nodes it hides what is outside the viewport after each zoom frame, and drops edge labels when zoomed
- * far out. Name scopes collapse to a single node and expand on click.
+ * thousands of nodes only what is in view is in the document: Chromium relayouts every child of the <svg> when the
+ * zoom transform changes (measured at 150 ms a frame for 2,000 nodes even with the off-screen ones display:none), so
+ * off-screen elements are detached after each zoom frame and reattached as they come into view. Edge labels drop out
+ * when zoomed far out. Name scopes collapse to a single node and expand on click.
  */
 export class GraphView {
   readonly element: HTMLElement;
@@ -57,6 +63,8 @@ export class GraphView {
   private transform: ZoomTransform = zoomIdentity;
   private frame = 0;
   private selected: string | null = null;
+  private size: { width: number; height: number } | null = null;
+  private placed = false;
 
   constructor(
     private readonly doc: Document,
@@ -85,6 +93,24 @@ export class GraphView {
         this.scheduleCull();
       });
     select(this.svg).call(this.zoomBehavior).on('dblclick.zoom', null);
+    const view = doc.defaultView as (Window & { ResizeObserver?: typeof ResizeObserver }) | null;
+    if (view?.ResizeObserver) {
+      new view.ResizeObserver((entries) => {
+        const box = entries[entries.length - 1]?.contentRect;
+        if (!box || box.width === 0 || box.height === 0) return;
+        const first = this.size === null && !this.placed;
+        this.size = { width: box.width, height: box.height };
+        // The graph was laid out before the view had a size (a hidden tab); place it properly now that it has one.
+        if (first) {
+          this.placed = true;
+          if (this.selected && this.layout?.nodes.has(this.selected)) this.centreOn(this.selected);
+          else this.initialView();
+        } else {
+          this.scheduleCull();
+        }
+        // Observe the HTML container: for an <svg>, ResizeObserver reports its content's bounding box instead.
+      }).observe(this.element);
+    }
     this.svg.addEventListener('click', (e) => this.onClick(e));
     this.redraw();
   }
@@ -114,7 +140,18 @@ export class GraphView {
     } else {
       this.expanded.add(key);
     }
-    this.redraw();
+    // Keep the toggled scope in view: centre on whatever now stands for its first layer.
+    const first = this.firstLayerIn(key);
+    this.redraw(first >= 0 ? this.model.ownerOf(first, this.expanded) : undefined);
+  }
+
+  private firstLayerIn(key: string): number {
+    let scope = this.model.scope(key);
+    while (scope) {
+      if (scope.layers.length > 0) return Math.min(...scope.layers);
+      scope = scope.children[0];
+    }
+    return -1;
   }
 
   expandAll(): void {
@@ -166,10 +203,19 @@ export class GraphView {
     this.applyTransform(t);
   }
 
+  /**
+   * The view's size, cached: reading clientWidth during a zoom frame forces a synchronous layout of the whole page,
+   * which cost seconds per gesture on a 2,000-node graph. A ResizeObserver keeps the cache current.
+   */
   private viewSize(): { width: number; height: number } {
-    const width = this.svg.clientWidth || this.options.fallbackSize?.width || 800;
-    const height = this.svg.clientHeight || this.options.fallbackSize?.height || 600;
-    return { width, height };
+    if (!this.size) {
+      const width = this.svg.clientWidth || this.options.fallbackSize?.width || 800;
+      const height = this.svg.clientHeight || this.options.fallbackSize?.height || 600;
+      // Only a laid-out size is worth keeping; before layout the fallback is used and asked again next time.
+      if (this.svg.clientWidth > 0 && this.svg.clientHeight > 0) this.size = { width, height };
+      return { width, height };
+    }
+    return this.size;
   }
 
   private applyTransform(t: ZoomTransform): void {
@@ -209,8 +255,8 @@ export class GraphView {
     }
   }
 
-  /** Recomputes what is visible, lays it out and redraws it. */
-  redraw(): void {
+  /** Recomputes what is visible, lays it out and redraws it, centred on `focus` when given. */
+  redraw(focus?: string): void {
     const doc = this.doc;
     this.graph = this.model.visible(this.expanded);
     const items = new Map(this.graph.items.map((item) => [item.id, item]));
@@ -225,6 +271,7 @@ export class GraphView {
     const clusterLayer = s(doc, 'g', { class: 'gv-clusters' });
     const edgeLayer = s(doc, 'g', { class: 'gv-edges' });
     const nodeLayer = s(doc, 'g', { class: 'gv-nodes' });
+    // Elements join their layer group only when culling finds them in view.
     this.viewport.append(clusterLayer, edgeLayer, nodeLayer);
 
     for (const cluster of this.graph.clusters) {
@@ -242,7 +289,8 @@ export class GraphView {
       }
       if (!Number.isFinite(x0)) continue;
       const depth = cluster.key.split('/').length;
-      const pad = 10 + 4 * Math.max(0, 4 - depth);
+      // Outer scopes get wider margins so that nested boxes and their labels do not sit on top of each other.
+      const pad = 8 + 14 * Math.max(0, 3 - depth);
       const g = s(
         doc,
         'g',
@@ -251,8 +299,7 @@ export class GraphView {
         s(doc, 'text', { x: x0 - pad + 6, y: y0 - pad, class: 'gv-cluster-label' }, `▾ ${truncate(cluster.name, 60)}`),
         s(doc, 'title', {}, `${cluster.name}: click to collapse`),
       );
-      clusterLayer.appendChild(g);
-      this.drawn.push({ el: g, x0: x0 - pad, y0: y0 - pad - 12, x1: x1 + pad, y1: y1 + pad, shown: true });
+      this.drawn.push({ el: g, parent: clusterLayer, x0: x0 - pad, y0: y0 - pad - 12, x1: x1 + pad, y1: y1 + pad, shown: false });
     }
 
     const path = line<{ x: number; y: number }>()
@@ -260,12 +307,16 @@ export class GraphView {
       .y((p) => p.y)
       .curve(curveBasis);
     const edgeLabels = new Map(this.graph.edges.map((e) => [`${e.from}\u0000${e.to}`, e]));
+    // A tensor that fans out to several consumers is labelled once, under its producer.
+    const labelled = new Set<string>();
     for (const edge of this.layout.edges) {
       const info = edgeLabels.get(`${edge.from}\u0000${edge.to}`);
       const pts = edge.points;
       const first = pts[0]!;
       const second = pts[1] ?? first;
-      const label = info ? (info.tensors > 1 ? `${info.label} +${info.tensors - 1}` : info.label) : '';
+      let label = info ? (info.tensors > 1 ? `${info.label} +${info.tensors - 1}` : info.label) : '';
+      if (labelled.has(`${edge.from}\u0000${label}`)) label = '';
+      else labelled.add(`${edge.from}\u0000${label}`);
       const g = s(
         doc,
         'g',
@@ -275,7 +326,6 @@ export class GraphView {
           ? s(doc, 'text', { class: 'gv-edge-label', x: (first.x + second.x) / 2 + 4, y: first.y + 14 }, label)
           : null,
       );
-      edgeLayer.appendChild(g);
       let x0 = Infinity;
       let y0 = Infinity;
       let x1 = -Infinity;
@@ -286,7 +336,7 @@ export class GraphView {
         y0 = Math.min(y0, p.y);
         y1 = Math.max(y1, p.y + 16);
       }
-      this.drawn.push({ el: g, x0, y0, x1, y1, shown: true });
+      this.drawn.push({ el: g, parent: edgeLayer, x0, y0, x1, y1, shown: false });
     }
 
     for (const item of this.graph.items) {
@@ -308,12 +358,30 @@ export class GraphView {
         s(doc, 'title', {}, item.kind === 'scope' ? `${item.label} (${item.detail}): click to expand` : `${item.label} ${item.detail}`),
       );
       if (items.get(item.id)?.id === this.selected) g.classList.add('gv-selected');
-      nodeLayer.appendChild(g);
       this.nodeEls.set(item.id, g);
-      this.drawn.push({ el: g, x0: x, y0: y, x1: x + n.width, y1: y + n.height, shown: true });
+      this.drawn.push({ el: g, parent: nodeLayer, x0: x, y0: y, x1: x + n.width, y1: y + n.height, shown: false });
     }
     this.svg.setAttribute('data-nodes', String(this.graph.items.length));
-    this.fit();
+    if (focus && this.layout.nodes.has(focus)) this.centreOn(focus);
+    else this.initialView();
+  }
+
+  /**
+   * Small graphs fit the view. Large ones open at a readable scale at the top, where the inputs are, rather than
+   * shrunk to an unreadable stripe; the rest is a scroll away, and culling keeps it cheap until then.
+   */
+  private initialView(): void {
+    if (!this.layout) return;
+    const { width, height } = this.viewSize();
+    const fitScale = Math.min(width / Math.max(1, this.layout.width), height / Math.max(1, this.layout.height)) * 0.95;
+    if (fitScale >= 0.5) {
+      this.fit();
+      return;
+    }
+    const k = Math.max(0.5, Math.min(1, (0.95 * width) / Math.max(1, this.layout.width)));
+    const first = this.graph.items[0] ? this.layout.nodes.get(this.graph.items[0].id) : undefined;
+    const focusX = this.layout.width * k <= width ? this.layout.width / 2 : (first?.x ?? 0);
+    this.applyTransform(zoomIdentity.translate(width / 2 - focusX * k, 24).scale(k));
   }
 
   private scheduleCull(): void {
@@ -342,10 +410,12 @@ export class GraphView {
       const shown = d.x1 >= wx0 && d.x0 <= wx1 && d.y1 >= wy0 && d.y0 <= wy1;
       if (shown !== d.shown) {
         d.shown = shown;
-        d.el.style.display = shown ? '' : 'none';
+        if (shown) d.parent.appendChild(d.el);
+        else d.el.remove();
       }
     }
     this.svg.classList.toggle('gv-far', t.k < 0.45);
+    this.svg.classList.toggle('gv-very-far', t.k < 0.2);
   }
 
   /** A standalone SVG document of the whole graph, with the theme's colours inlined so it renders elsewhere. */
@@ -354,6 +424,14 @@ export class GraphView {
     const layout = this.layout;
     const width = Math.ceil((layout?.width ?? 0) + 40);
     const height = Math.ceil((layout?.height ?? 0) + 60);
+    // Everything goes back in the document for the export, so that computed styles can be read; culling restores
+    // the in-view set afterwards.
+    for (const d of this.drawn) {
+      if (!d.shown) {
+        d.parent.appendChild(d.el);
+        d.shown = true;
+      }
+    }
     const clone = this.svg.cloneNode(true) as SVGSVGElement;
     const originals = [this.svg, ...Array.from(this.svg.querySelectorAll('*'))];
     const copies = [clone, ...Array.from(clone.querySelectorAll('*'))];
@@ -361,7 +439,6 @@ export class GraphView {
     const props = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'opacity', 'fill-opacity'];
     originals.forEach((orig, i) => {
       const copy = copies[i] as SVGElement | HTMLElement;
-      copy.style.removeProperty('display');
       if (!view?.getComputedStyle) return;
       const computed = view.getComputedStyle(orig);
       for (const p of props) {
@@ -372,7 +449,7 @@ export class GraphView {
     clone.setAttribute('width', String(width));
     clone.setAttribute('height', String(height));
     clone.setAttribute('viewBox', `-20 -30 ${width} ${height}`);
-    clone.classList.remove('gv-far');
+    clone.classList.remove('gv-far', 'gv-very-far');
     const vp = clone.querySelector('.gv-viewport');
     vp?.removeAttribute('transform');
     const background = view?.getComputedStyle ? view.getComputedStyle(doc.body).getPropertyValue('background-color') : '';
@@ -382,7 +459,9 @@ export class GraphView {
       clone.insertBefore(rect, clone.firstChild);
     }
     const serializer = new (view?.XMLSerializer ?? XMLSerializer)();
-    return { svg: serializer.serializeToString(clone), width, height };
+    const text = serializer.serializeToString(clone);
+    this.cull();
+    return { svg: text, width, height };
   }
 }
 

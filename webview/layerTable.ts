@@ -156,7 +156,8 @@ export class LayerTable {
               'aria-colindex': i + 1,
               title: column.id === 'name' ? text : null,
             },
-            text,
+            // Names keep their informative end visible: the cell clips at the start (see webview.css).
+            column.id === 'name' ? h(doc, 'span', { class: 'lt-name' }, text) : text,
           ),
         );
       });

@@ -170,51 +170,22 @@ export function layeredLayout(
     }
   }
 
-  // Coordinates: pack each layer left to right, then repeatedly pull vertices toward their neighbours' mean x while
-  // keeping the order and the minimum gap (a forward pass pushes right, a backward pass pulls back left).
-  for (const layer of layers) {
-    let x = 0;
-    for (const v of layer) {
-      const vx = vertices[v]!;
-      vx.x = x + vx.width / 2;
-      x += vx.width + nodeGap;
-    }
-  }
-  // Places a layer as close to the desired positions as the order and gaps allow: the mean of a left-to-right
-  // push and a right-to-left push. Both satisfy the gap constraints, so their mean does too, and it is unbiased.
-  const place = (layer: number[], desired: number[]): void => {
-    const gap = (i: number): number => (vertices[layer[i]!]!.width + vertices[layer[i + 1]!]!.width) / 2 + nodeGap;
-    const right = desired.slice();
-    for (let i = 1; i < layer.length; i++) right[i] = Math.max(right[i]!, right[i - 1]! + gap(i - 1));
-    const left = desired.slice();
-    for (let i = layer.length - 2; i >= 0; i--) left[i] = Math.min(left[i]!, left[i + 1]! - gap(i));
-    layer.forEach((v, i) => (vertices[v]!.x = (left[i]! + right[i]!) / 2));
+  // Coordinates, after Brandes and Köpf: each vertex is aligned with a median upper neighbour into a vertical block
+  // that shares one x, so chains and long edges run straight; blocks are then packed as tightly as the order and
+  // gaps allow. Packing leftwards and rightwards and averaging the two keeps the drawing balanced without drift.
+  const left = assignX(vertices, layers, nodeGap, false);
+  const right = assignX(vertices, layers, nodeGap, true);
+  const centre = (xs: number[]): number => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    xs.forEach((x, i) => {
+      lo = Math.min(lo, x - vertices[i]!.width / 2);
+      hi = Math.max(hi, x + vertices[i]!.width / 2);
+    });
+    return (lo + hi) / 2;
   };
-  // A vertex follows its real neighbours when it has any: letting the dummy chains of skip connections pull on it
-  // would shift every residual block sideways by half a node and make a deep network drift across the canvas.
-  const meanX = (v: number, neighbours: number[]): number => {
-    const real = neighbours.filter((w) => !vertices[w]!.dummy);
-    const pull = real.length > 0 ? real : neighbours;
-    if (pull.length === 0) return vertices[v]!.x;
-    let sum = 0;
-    for (const w of pull) sum += vertices[w]!.x;
-    return sum / pull.length;
-  };
-  for (let s = 0; s < 6; s++) {
-    const downward = s % 2 === 0;
-    const range = downward ? [...layers.keys()] : [...layers.keys()].reverse();
-    for (const l of range) {
-      const layer = layers[l]!;
-      place(
-        layer,
-        layer.map((v) => {
-          const vx = vertices[v]!;
-          const primary = downward ? vx.up : vx.down;
-          return meanX(v, primary.length > 0 ? primary : [...vx.up, ...vx.down]);
-        }),
-      );
-    }
-  }
+  const shift = centre(left) - centre(right);
+  vertices.forEach((v, i) => (v.x = (left[i]! + right[i]! + shift) / 2));
 
   // Shift everything to start at x = 0 and stack the layers by their tallest vertex.
   let minX = Infinity;
@@ -248,4 +219,65 @@ export function layeredLayout(
     result.edges.push({ from: chain.from, to: chain.to, points });
   }
   return result;
+}
+
+/**
+ * One Brandes–Köpf pass: vertical alignment with the upper median neighbours, then compaction as a longest path over
+ * the "is left of" relation between blocks. `mirror` packs from the right instead (by reversing each layer's order).
+ */
+function assignX(vertices: readonly Vertex[], layers: readonly number[][], nodeGap: number, mirror: boolean): number[] {
+  const n = vertices.length;
+  const order = new Array<number>(n).fill(0);
+  const rows = layers.map((layer) => (mirror ? [...layer].reverse() : [...layer]));
+  rows.forEach((row) => row.forEach((v, i) => (order[v] = i)));
+  const root = Array.from({ length: n }, (_, i) => i);
+  const align = Array.from({ length: n }, (_, i) => i);
+  for (let l = 1; l < rows.length; l++) {
+    let r = -1;
+    for (const v of rows[l]!) {
+      const ups = [...vertices[v]!.up].sort((a, b) => order[a]! - order[b]!);
+      if (ups.length === 0) continue;
+      // Prefer a dummy neighbour, so that long edges stay straight even where a real parent also competes.
+      const dummyUp = ups.find((u) => vertices[u]!.dummy && vertices[v]!.dummy);
+      const medians = dummyUp !== undefined ? [dummyUp] : [ups[Math.floor((ups.length - 1) / 2)]!, ups[Math.ceil((ups.length - 1) / 2)]!];
+      for (const m of medians) {
+        if (align[v] !== v) break;
+        if (align[m] === m && order[m]! > r) {
+          align[m] = v;
+          root[v] = root[m]!;
+          align[v] = root[v]!;
+          r = order[m]!;
+        }
+      }
+    }
+  }
+  // Block graph: block(u) must sit left of block(w) when u is w's left neighbour in some layer.
+  const sep = new Map<number, Map<number, number>>();
+  const indegree = new Array<number>(n).fill(0);
+  for (const row of rows) {
+    for (let i = 1; i < row.length; i++) {
+      const u = row[i - 1]!;
+      const w = row[i]!;
+      const a = root[u]!;
+      const b = root[w]!;
+      if (a === b) continue;
+      const gap = (vertices[u]!.width + vertices[w]!.width) / 2 + nodeGap;
+      let out = sep.get(a);
+      if (!out) sep.set(a, (out = new Map()));
+      const existing = out.get(b);
+      if (existing === undefined) indegree[b]!++;
+      if (existing === undefined || existing < gap) out.set(b, gap);
+    }
+  }
+  const blockX = new Array<number>(n).fill(0);
+  const queue: number[] = [];
+  for (let v = 0; v < n; v++) if (root[v] === v && indegree[v] === 0) queue.push(v);
+  for (let head = 0; head < queue.length; head++) {
+    const a = queue[head]!;
+    for (const [b, gap] of sep.get(a) ?? []) {
+      blockX[b] = Math.max(blockX[b]!, blockX[a]! + gap);
+      if (--indegree[b]! === 0) queue.push(b);
+    }
+  }
+  return vertices.map((_, v) => (mirror ? -blockX[root[v]!]! : blockX[root[v]!]!));
 }

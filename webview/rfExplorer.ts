@@ -42,7 +42,12 @@ export class RfExplorer {
     });
     this.unitY = h(doc, 'vscode-textfield', { type: 'number', min: 0, value: 0, 'aria-label': 'Output row', class: 'rf-unit' });
     this.unitX = h(doc, 'vscode-textfield', { type: 'number', min: 0, value: 0, 'aria-label': 'Output column', class: 'rf-unit' });
-    const onUnit = (): void => this.setUnit([Number(controlValue(this.unitY)) || 0, Number(controlValue(this.unitX)) || 0]);
+    const onUnit = (): void => {
+      const y = Number(controlValue(this.unitY)) || 0;
+      const x = Number(controlValue(this.unitX)) || 0;
+      // A one-dimensional field has only a column.
+      this.setUnit((this.field()?.size.length ?? 2) >= 2 ? [y, x] : [x]);
+    };
     this.unitY.addEventListener('change', onUnit);
     this.unitX.addEventListener('change', onUnit);
     this.gridBox = h(doc, 'div', { class: 'rf-grid-box' });
@@ -121,8 +126,13 @@ export class RfExplorer {
     const axes = rf.size.length;
     const unit = this.unit.slice(-axes);
     const spans = unitSpan(rf, unit);
-    this.unitY.setAttribute('value', String(unit[0] ?? 0));
-    this.unitX.setAttribute('value', String(unit[1] ?? 0));
+    for (const [field, value] of [
+      [this.unitY, unit.length >= 2 ? unit[0]! : 0],
+      [this.unitX, unit[unit.length - 1] ?? 0],
+    ] as const) {
+      field.setAttribute('value', String(value));
+      (field as unknown as { value: string }).value = String(value);
+    }
     clear(this.gridBox);
     this.gridBox.appendChild(
       rfGrid({ inputSize: axes >= 2 ? inputSize.slice(-2) : inputSize, rf, unit, outputSize }, {}, this.doc),

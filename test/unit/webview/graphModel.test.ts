@@ -3,6 +3,17 @@ import { GraphModel, inputId, layerId, outputId } from '../../../webview/graphMo
 import { blockChain, deeperBnConvNet } from './fixtures';
 
 describe('webview/graphModel', () => {
+  it('opens scopes breadth-first up to the threshold', () => {
+    const summary = blockChain(200);
+    const model = new GraphModel(summary);
+    const expanded = model.initialExpansion(60);
+    const graph = model.visible(expanded);
+    assert.ok(graph.items.length <= 60 + 2, `visible ${graph.items.length}`);
+    assert.ok(expanded.has('blocks'));
+    assert.ok(expanded.has('blocks/0'), 'the first blocks open while the budget lasts');
+    assert.ok(!expanded.has('blocks/19'), 'later blocks stay closed');
+  });
+
   it('shows every layer, the inputs and the outputs of a small graph', () => {
     const summary = deeperBnConvNet();
     const model = new GraphModel(summary);
@@ -32,9 +43,11 @@ describe('webview/graphModel', () => {
     const model = new GraphModel(summary);
     const expanded = model.initialExpansion(200);
     const graph = model.visible(expanded);
-    assert.ok(graph.items.length <= 200 + 2, `visible ${graph.items.length}`);
+    // The lone top-level scope opens even though its 2,000 blocks exceed the threshold; the blocks stay closed.
+    assert.ok(expanded.has('blocks'));
+    assert.equal(graph.items.length, 2000 + 2);
     const scopes = graph.items.filter((i) => i.kind === 'scope');
-    assert.ok(scopes.length > 0);
+    assert.equal(scopes.length, 2000);
     // The collapsed items still stand for every layer.
     const represented = graph.items.reduce((a, i) => a + (i.kind === 'layer' ? 1 : i.kind === 'scope' ? i.size : 0), 0);
     assert.equal(represented, 20000);
