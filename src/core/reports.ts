@@ -69,7 +69,13 @@ export interface GradParam {
 export interface GradReport {
   executionProvider: string;
   loss: number;
-  input: { name: string; l2: number; shape?: number[] };
+  input: {
+    name: string;
+    l2: number;
+    shape?: number[];
+    /** For image inputs [N, C, H, W]: max over channels of |d loss / d pixel| for the first image, row-major. */
+    saliency?: { width: number; height: number; values: number[] };
+  };
   params: GradParam[];
   activations: { name: string; l2: number }[];
   check?: { sampled: number; maxRelError: number; worst?: string };

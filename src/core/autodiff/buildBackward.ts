@@ -280,3 +280,57 @@ export function buildBackward(model: Model, options: BackwardOptions): BackwardR
     opset,
   };
 }
+
+export interface LossModel {
+  model: Model;
+  loss: string;
+  target?: { name: string; dtype: DataType };
+}
+
+/**
+ * The forward graph plus the loss, and nothing else: what the numerical check runs many times. The parameters in
+ * `exposeParams` become graph inputs instead of initializers, so that a perturbed copy can be fed without writing a
+ * new model for every coordinate. (onnxruntime-node ignores feeds for initializers that are also listed as inputs,
+ * so they must stop being initializers; the caller feeds their values on every run.)
+ */
+export function buildLossModel(model: Model, options: { loss: LossSpec; output?: string; exposeParams?: string[] }): LossModel {
+  const graph = model.graph;
+  const output = options.output ?? graph.outputs[0]?.name;
+  if (!output) throw new UserInputError('the model has no outputs to take a loss of');
+  let floatType: DataType = 'float32';
+  const declared = graph.outputs.find((o) => o.name === output);
+  const t = declared ? tensorTypeOf(declared) : undefined;
+  if (t && isParameterType(t.dtype)) floatType = t.dtype;
+  const used: string[] = [];
+  for (const v of [...graph.inputs, ...graph.outputs, ...graph.valueInfo]) used.push(v.name);
+  for (const x of graph.initializers) used.push(x.name);
+  for (const n of graph.nodes) used.push(n.name, ...n.outputs);
+  const opset = Math.max(defaultOpset(model), 13);
+  const e = new Emitter(used, floatType, opset);
+  const built = buildLoss(e, output, options.loss);
+  const inputNames = new Set(graph.inputs.map((i) => i.name));
+  const exposed: ValueInfo[] = [];
+  for (const name of options.exposeParams ?? []) {
+    const init = graph.initializers.find((x) => x.name === name);
+    if (!init || inputNames.has(name)) continue;
+    exposed.push({ name, type: { kind: 'tensor', tensor: { dtype: init.dtype, shape: [...init.dims] } } });
+  }
+  const exposedNames = new Set(exposed.map((v) => v.name));
+  const targetInputs: ValueInfo[] = built.target
+    ? [{ name: built.target.name, type: { kind: 'tensor', tensor: { dtype: built.target.dtype, shape: null } } }]
+    : [];
+  return {
+    model: {
+      ...model,
+      graph: {
+        ...graph,
+        nodes: [...graph.nodes, ...e.nodes],
+        inputs: [...graph.inputs, ...exposed, ...targetInputs],
+        outputs: [{ name: built.loss, type: { kind: 'tensor', tensor: { dtype: floatType, shape: [] } } }],
+        initializers: [...graph.initializers.filter((x) => !exposedNames.has(x.name)), ...e.initializers],
+      },
+    },
+    loss: built.loss,
+    target: built.target,
+  };
+}

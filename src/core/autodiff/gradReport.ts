@@ -1,0 +1,187 @@
+import type { DataType } from '../ir/types';
+import type { GradParam, GradReport, ProbeDiagnostic } from '../reports';
+import { checkThresholds, checkVerdict, relativeError } from './gradCheck';
+import type { GradSummary, SaliencyMap } from './gradStats';
+
+/**
+ * Turns the numbers a gradient run produced into the GradReport that `layerscope grad --json` prints and the
+ * gradient panel draws, and reads the diagnostics the lectures ask about off them: vanishing and exploding
+ * gradients, dead parameters, update ratios, and a failed numerical check.
+ */
+
+export interface ParamRun {
+  name: string;
+  dims: number[];
+  summary: GradSummary;
+  weightL2: number;
+  /** Backward-graph and finite-difference gradients at the sampled coordinates. */
+  check?: { analytic: number[]; numeric: number[]; noiseFloor: number };
+}
+
+export interface GradRun {
+  executionProvider: string;
+  loss: number;
+  floatType: DataType;
+  input: { name: string; dims: number[]; l2: number; saliency?: SaliencyMap };
+  params: ParamRun[];
+  activations: { name: string; l2: number }[];
+  timing?: { totalMs: number; [phase: string]: number };
+}
+
+export interface GradDiagnosticOptions {
+  /** The learning rate assumed for update ratios; the lectures' Adam default. */
+  learningRate?: number;
+  /** First-to-last gradient ratio (per element) below which gradients count as vanishing. */
+  vanishingRatio?: number;
+  /** Above which they count as exploding. */
+  explodingRatio?: number;
+}
+
+const DEFAULTS: Required<GradDiagnosticOptions> = { learningRate: 1e-3, vanishingRatio: 1e-2, explodingRatio: 1e2 };
+
+function fmt(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
+}
+
+export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions = {}): GradReport {
+  const params: GradParam[] = run.params.map((p) => {
+    const entry: GradParam = {
+      name: p.name,
+      shape: p.dims,
+      l2: p.summary.l2,
+      mean: p.summary.mean,
+      std: p.summary.std,
+      maxAbs: p.summary.maxAbs,
+      weightL2: p.weightL2,
+      histogram: p.summary.histogram,
+    };
+    if (p.check && p.check.analytic.length > 0) {
+      entry.check = { sampled: p.check.analytic.length, maxRelError: relativeError(p.check.analytic, p.check.numeric, p.check.noiseFloor) };
+    }
+    return entry;
+  });
+  const report: GradReport = {
+    executionProvider: run.executionProvider,
+    loss: run.loss,
+    input: { name: run.input.name, l2: run.input.l2, shape: run.input.dims, ...(run.input.saliency ? { saliency: run.input.saliency } : {}) },
+    params,
+    activations: run.activations,
+  };
+  const checked = params.filter((p) => p.check);
+  if (checked.length > 0) {
+    let worst = checked[0];
+    for (const p of checked) if (!(p.check!.maxRelError <= worst.check!.maxRelError)) worst = p;
+    report.check = {
+      sampled: checked.reduce((s, p) => s + p.check!.sampled, 0),
+      maxRelError: worst.check!.maxRelError,
+      worst: worst.name,
+    };
+  }
+  report.diagnostics = diagnoseGradients(run, report, options);
+  if (run.timing) report.timing = run.timing;
+  return report;
+}
+
+/** Root-mean-square gradient per element, which compares layers of different sizes. */
+function rms(p: ParamRun): number {
+  return p.summary.count > 0 ? p.summary.l2 / Math.sqrt(p.summary.count) : 0;
+}
+
+function geometricMean(values: number[]): number {
+  const logs = values.filter((v) => v > 0).map(Math.log);
+  return logs.length === 0 ? 0 : Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length);
+}
+
+export function diagnoseGradients(run: GradRun, report: GradReport, options: GradDiagnosticOptions = {}): ProbeDiagnostic[] {
+  const o = { ...DEFAULTS, ...options };
+  const out: ProbeDiagnostic[] = [];
+  if (!Number.isFinite(run.loss)) {
+    out.push({ kind: 'nonfinite-loss', node: '', message: `the loss is ${run.loss}; no gradient below it means anything` });
+  }
+  for (const p of run.params) {
+    if (p.summary.nonFinite > 0) {
+      out.push({ kind: 'exploding-gradients', node: p.name, message: `${p.summary.nonFinite} gradient elements of ${p.name} are NaN or infinite` });
+    }
+  }
+  // Weights only (rank >= 2): biases and norm scales follow their layer's weight and would blur the trend.
+  const weights = run.params.filter((p) => p.dims.length >= 2 && p.summary.count > 0);
+  if (weights.length >= 3) {
+    const q = Math.max(1, Math.floor(weights.length / 4));
+    const first = geometricMean(weights.slice(0, q).map(rms));
+    const last = geometricMean(weights.slice(-q).map(rms));
+    if (first > 0 && last > 0) {
+      const ratio = first / last;
+      if (ratio < o.vanishingRatio) {
+        out.push({
+          kind: 'vanishing-gradients',
+          node: weights[0].name,
+          message: `vanishing gradients: the first layers' gradients are ${fmt(1 / ratio)}x smaller per element than the last layers' (${fmt(first)} vs ${fmt(last)}); early layers will barely learn. Check the initialisation, saturating activations, or add normalisation or skip connections.`,
+        });
+      } else if (ratio > o.explodingRatio) {
+        out.push({
+          kind: 'exploding-gradients',
+          node: weights[0].name,
+          message: `exploding gradients: the first layers' gradients are ${fmt(ratio)}x larger per element than the last layers' (${fmt(first)} vs ${fmt(last)}). Check the initialisation scale, or clip gradients.`,
+        });
+      }
+    }
+  }
+  for (const p of run.params) {
+    if (p.summary.l2 === 0 && p.summary.nonFinite === 0 && p.summary.count > 0) {
+      out.push({
+        kind: 'dead-params',
+        node: p.name,
+        message: `the gradient of ${p.name} is exactly zero: the loss does not depend on it for this input (dead ReLUs downstream, or an unused branch)`,
+      });
+    }
+  }
+  const high: { name: string; ratio: number }[] = [];
+  const low: { name: string; ratio: number }[] = [];
+  for (const p of run.params) {
+    if (p.dims.length < 2 || p.weightL2 === 0 || p.summary.l2 === 0) continue;
+    const ratio = (o.learningRate * p.summary.l2) / p.weightL2;
+    if (ratio > 1e-1) high.push({ name: p.name, ratio });
+    else if (ratio < 1e-6) low.push({ name: p.name, ratio });
+  }
+  const describe = (list: { name: string; ratio: number }[]): string =>
+    list.slice(0, 4).map((x) => `${x.name} ${fmt(x.ratio)}`).join(', ') + (list.length > 4 ? `, and ${list.length - 4} more` : '');
+  if (high.length > 0) {
+    high.sort((a, b) => b.ratio - a.ratio);
+    out.push({
+      kind: 'update-ratio',
+      node: high[0].name,
+      message: `update ratio lr*|g|/|w| far above ~1e-3 at lr=${o.learningRate}: ${describe(high)}; one step would rewrite these weights. Lower the learning rate.`,
+    });
+  }
+  if (low.length > 0) {
+    low.sort((a, b) => a.ratio - b.ratio);
+    out.push({
+      kind: 'update-ratio',
+      node: low[0].name,
+      message: `update ratio lr*|g|/|w| far below ~1e-3 at lr=${o.learningRate}: ${describe(low)}; these weights will hardly move.`,
+    });
+  }
+  const t = checkThresholds(run.floatType);
+  const note = run.floatType === 'float64' ? '' : ' (float32: finite differences are good to a few percent at best)';
+  for (const p of report.params) {
+    if (!p.check) continue;
+    const verdict = checkVerdict(p.check.maxRelError, run.floatType);
+    if (verdict === 'wrong') {
+      out.push({
+        kind: 'gradient-check',
+        node: p.name,
+        message: `numerical gradient check failed for ${p.name}: relative error ${fmt(p.check.maxRelError)} > ${t.wrong}${note}; the backward graph disagrees with finite differences here (or the loss has a kink at this point).`,
+      });
+    }
+  }
+  const uncomfortable = report.params.filter((p) => p.check && checkVerdict(p.check.maxRelError, run.floatType) === 'uncomfortable');
+  if (uncomfortable.length > 0) {
+    out.push({
+      kind: 'gradient-check',
+      node: uncomfortable[0].name,
+      message: `numerical gradient check: ${uncomfortable.length} tensor(s) between ${t.fine} and ${t.wrong} relative error${note}; usual near kinks (ReLU, max pooling), worth a look otherwise.`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import type { Histogram } from '../reports';
+import { computeTensorStats } from '../stats/tensorStats';
+
+/**
+ * Summaries of gradient tensors: what a gradient probe reports per parameter, per activation and for the input.
+ * Sums run in float64 whatever the tensor's type, so that a norm over millions of float32 elements keeps its digits.
+ */
+
+export interface GradSummary {
+  l2: number;
+  mean: number;
+  /** Population standard deviation. */
+  std: number;
+  maxAbs: number;
+  histogram: Histogram;
+  /** NaN and infinite elements, left out of the other figures. */
+  nonFinite: number;
+  count: number;
+}
+
+export function l2Norm(values: ArrayLike<number>): number {
+  // Scaled accumulation would be safer against overflow, but float64 sums of float32 squares cannot overflow.
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) s += v * v;
+  }
+  return Math.sqrt(s);
+}
+
+export function summarizeGradient(values: Float32Array | Float64Array | ArrayLike<number>, bins = 32): GradSummary {
+  const { stats, histogram, nonFinite } = computeTensorStats(values, { bins });
+  return {
+    l2: l2Norm(values),
+    mean: stats.mean,
+    std: stats.std,
+    maxAbs: Math.max(Math.abs(stats.min), Math.abs(stats.max)) || 0,
+    histogram,
+    nonFinite,
+    count: values.length,
+  };
+}
+
+export interface SaliencyMap {
+  width: number;
+  height: number;
+  /** Row-major, max over channels of |d loss / d pixel| for the first image of the batch. */
+  values: number[];
+}
+
+/**
+ * The saliency map of an image input (Simonyan et al. 2014): the largest absolute input gradient over the colour
+ * channels at each pixel. Only inputs shaped [N, C, H, W] with 1, 3 or 4 channels count as images.
+ */
+export function saliencyMap(grad: ArrayLike<number>, dims: readonly number[]): SaliencyMap | undefined {
+  if (dims.length !== 4) return undefined;
+  const [, c, h, w] = dims;
+  if (![1, 3, 4].includes(c) || h < 2 || w < 2) return undefined;
+  const values = new Array<number>(h * w).fill(0);
+  for (let ch = 0; ch < c; ch++) {
+    const base = ch * h * w;
+    for (let i = 0; i < h * w; i++) {
+      const v = Math.abs(grad[base + i]);
+      if (v > values[i]) values[i] = v;
+    }
+  }
+  return { width: w, height: h, values };
+}
