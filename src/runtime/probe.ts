@@ -11,6 +11,8 @@ import { DEFAULT_BUDGET_BYTES, planProbe, writeProbeModels } from './probePlan';
 import type { ExecutionProviderChoice } from './providers';
 import { isAcceleratorProvider } from './providers';
 import { runProbeJob } from './runtimeClient';
+import { PARALLEL_MIN_ELEMENTS } from './statsPool';
+import type { PlannedValue } from './probePlan';
 import type { RunJobOptions } from './runtimeClient';
 
 /**
@@ -59,6 +61,8 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
         bins: options.bins ?? DEFAULT_BINS,
         // Profiling only ever switches on for accelerator providers, where it finds the nodes that fell back to the CPU.
         profileDir,
+        // Statistics threads pay off only for large groups; small probes skip starting them.
+        ...(maxGroupElements(plan.groups) < PARALLEL_MIN_ELEMENTS ? { statsThreads: 0 } : {}),
       },
       options,
     );
@@ -98,6 +102,16 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
   } finally {
     written.dispose();
   }
+}
+
+function maxGroupElements(groups: PlannedValue[][]): number {
+  let max = 0;
+  for (const g of groups) {
+    let bytes = 0;
+    for (const v of g) bytes += v.estimatedBytes;
+    max = Math.max(max, bytes / 4);
+  }
+  return max;
 }
 
 function round(ms: number): number {

@@ -49,6 +49,8 @@ export interface ProbeJob {
   bins: number;
   /** Folder for onnxruntime's profiling traces (CPU fallback detection); none disables profiling. */
   profileDir?: string;
+  /** Threads that compute statistics besides the main one; default: one per spare core, at most 7. */
+  statsThreads?: number;
   /** For tests of the isolation: make the worker crash or hang on purpose. */
   debug?: 'crash' | 'hang' | 'oom';
 }

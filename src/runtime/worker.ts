@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { isMainThread, parentPort } from 'node:worker_threads';
+import type * as Ort from 'onnxruntime-node';
 import { float16BitsToFloat32 } from '../core/ir/tensorData';
-import { computeTensorStats } from '../core/stats/tensorStats';
-import { deadUnits, initialCrossEntropy } from '../core/stats/units';
-import type { LayerFindings } from '../core/stats/diagnostics';
 import { cpuFallbackNodesFromTrace } from './profile';
+import { PARALLEL_MIN_ELEMENTS, StatsPool, defaultStatsThreads, serveStatsThread } from './statsPool';
+import { summarizeValue } from './summarize';
+import type { StatsTask } from './summarize';
 import type { ParentToWorker, ProbeJob, ProbeJobResult, ValueResult, WorkerToParent } from './protocol';
 import { isAcceleratorProvider, providerAttempts, providerConfig, providerFailureHint } from './providers';
 import type { ConcreteProvider } from './providers';
@@ -14,8 +15,12 @@ import type { ConcreteProvider } from './providers';
  * The runtime worker: the only process that loads onnxruntime-node. The CLI and the extension host fork it per probe,
  * so a native crash, an out-of-memory kill or a hang costs that probe and never the editor. It receives a ProbeJob,
  * runs one session per group of values (so that the tensors it holds stay under the memory budget), reduces every
- * fetched tensor to statistics at once, and sends back only those statistics.
+ * fetched tensor to statistics at once, and sends back only those statistics. The same file is also the entry of its
+ * statistics threads (statsPool.ts); they never load onnxruntime, which is required on the main thread only.
  */
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ort: typeof Ort = isMainThread ? (require('onnxruntime-node') as typeof Ort) : (undefined as unknown as typeof Ort);
 
 class WorkerUserError extends Error {}
 
@@ -30,12 +35,12 @@ function firstLine(e: unknown): string {
   return line.length > 400 ? `${line.slice(0, 400)}…` : line.trim();
 }
 
-function toOrtTensor(feed: ProbeJob['feeds'][number]): ort.Tensor {
+function toOrtTensor(feed: ProbeJob['feeds'][number]): Ort.Tensor {
   return new ort.Tensor(feed.dtype, feed.data as never, feed.dims);
 }
 
 /** A fetched tensor's elements as float32/float64 for the statistics; float16 is widened. */
-function floatData(tensor: ort.Tensor): Float32Array | Float64Array | null {
+function floatData(tensor: Ort.Tensor): Float32Array | Float64Array | null {
   const data = tensor.data as unknown;
   if (data instanceof Float32Array || data instanceof Float64Array) return data;
   if (tensor.type === 'float16' && data instanceof Uint16Array) {
@@ -55,11 +60,11 @@ async function createSession(
   attempts: ConcreteProvider[],
   failures: { provider: string; message: string }[],
   profilePrefix: string | undefined,
-): Promise<{ session: ort.InferenceSession; provider: ConcreteProvider; profiled: boolean }> {
+): Promise<{ session: Ort.InferenceSession; provider: ConcreteProvider; profiled: boolean }> {
   for (const provider of attempts) {
     const profiled = profilePrefix !== undefined && isAcceleratorProvider(provider);
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: [providerConfig(provider, job.deviceId) as ort.InferenceSession.ExecutionProviderConfig],
+    const options: Ort.InferenceSession.SessionOptions = {
+      executionProviders: [providerConfig(provider, job.deviceId) as Ort.InferenceSession.ExecutionProviderConfig],
       graphOptimizationLevel: job.graphOptimizationLevel,
       logSeverityLevel: 3,
     };
@@ -99,7 +104,23 @@ async function runJob(job: ProbeJob): Promise<ProbeJobResult> {
   if (job.debug === 'oom') process.kill(process.pid, 'SIGKILL');
   if (job.debug === 'hang') for (;;);
 
-  const feeds: Record<string, ort.Tensor> = {};
+  const threads = job.statsThreads ?? defaultStatsThreads();
+  // Threads start while the first session is created, so that they are ready when its tensors arrive.
+  let pool: StatsPool | null = null;
+  try {
+    pool = threads > 0 ? new StatsPool(threads, __filename) : null;
+  } catch {
+    pool = null;
+  }
+  try {
+    return await runGroups(job, pool);
+  } finally {
+    void pool?.close();
+  }
+}
+
+async function runGroups(job: ProbeJob, pool: StatsPool | null): Promise<ProbeJobResult> {
+  const feeds: Record<string, Ort.Tensor> = {};
   for (const f of job.feeds) feeds[f.name] = toOrtTensor(f);
   const failures: { provider: string; message: string }[] = [];
   let attempts = providerAttempts(job.provider, process.platform);
@@ -119,13 +140,13 @@ async function runJob(job: ProbeJob): Promise<ProbeJobResult> {
     const session = created.session;
     const t1 = performance.now();
     timing.sessionMs += t1 - t0;
-    const modelFeeds: Record<string, ort.Tensor> = {};
+    const modelFeeds: Record<string, Ort.Tensor> = {};
     for (const name of session.inputNames) {
       const feed = feeds[name];
       if (!feed) throw new WorkerUserError(`no input given for the model input '${name}'`);
       modelFeeds[name] = feed;
     }
-    let outputs: ort.InferenceSession.OnnxValueMapType;
+    let outputs: Ort.InferenceSession.OnnxValueMapType;
     try {
       outputs = await session.run(modelFeeds);
     } catch (e) {
@@ -133,24 +154,16 @@ async function runJob(job: ProbeJob): Promise<ProbeJobResult> {
     }
     const t2 = performance.now();
     timing.runMs += t2 - t1;
+    const tasks: StatsTask[] = [];
     for (const target of group.targets) {
-      const tensor = outputs[target.value] as ort.Tensor | undefined;
+      const tensor = outputs[target.value] as Ort.Tensor | undefined;
       if (!tensor) continue;
       const data = floatData(tensor);
-      const dims = tensor.dims.map(Number);
-      if (data) {
-        const { stats, histogram, nonFinite } = computeTensorStats(data, { bins: job.bins, saturation: target.saturation });
-        const findings: LayerFindings = {};
-        if (nonFinite) findings.nonFinite = nonFinite;
-        if (target.deadUnits && dims.length >= 2) {
-          findings.deadUnits = deadUnits(data, dims);
-          findings.observationsPerUnit = dims[0]! * dims.slice(2).reduce((a, b) => a * b, 1);
-        }
-        if (target.classifier) findings.initialLoss = initialCrossEntropy(data, dims, target.classifier);
-        values.push({ value: target.value, dims, dtype: tensor.type, stats, histogram, findings });
-      }
-      tensor.dispose?.();
+      if (data) tasks.push({ index: tasks.length, value: target.value, dtype: tensor.type, dims: tensor.dims.map(Number), data, target, bins: job.bins });
     }
+    const elements = tasks.reduce((a, t) => a + t.data.length, 0);
+    if (pool && pool.size > 0 && elements >= PARALLEL_MIN_ELEMENTS) values.push(...(await pool.run(tasks)));
+    else for (const t of tasks) values.push(summarizeValue(t));
     timing.statsMs += performance.now() - t2;
     if (created.profiled && job.profileDir) {
       try {
@@ -168,17 +181,21 @@ async function runJob(job: ProbeJob): Promise<ProbeJobResult> {
   return result;
 }
 
-process.on('message', (raw: ParentToWorker) => {
-  if (raw.type === 'shutdown') {
-    process.exit(0);
-  }
-  if (raw.type !== 'probe') return;
-  runJob(raw).then(
-    (result) => send({ type: 'result', id: raw.id, result }),
-    (e: unknown) => send({ type: 'error', id: raw.id, message: e instanceof Error ? e.message : String(e), userError: e instanceof WorkerUserError }),
-  );
-});
+function startProcessWorker(): void {
+  process.on('message', (raw: ParentToWorker) => {
+    if (raw.type === 'shutdown') {
+      process.exit(0);
+    }
+    if (raw.type !== 'probe') return;
+    runJob(raw).then(
+      (result) => send({ type: 'result', id: raw.id, result }),
+      (e: unknown) => send({ type: 'error', id: raw.id, message: e instanceof Error ? e.message : String(e), userError: e instanceof WorkerUserError }),
+    );
+  });
+  // The parent waits for this before sending a job, so a worker that cannot even load onnxruntime fails clearly.
+  ort.env.logLevel = 'error';
+  send({ type: 'ready', pid: process.pid });
+}
 
-// The parent waits for this before sending a job, so a worker that cannot even load onnxruntime fails clearly.
-ort.env.logLevel = 'error';
-send({ type: 'ready', pid: process.pid });
+if (isMainThread) startProcessWorker();
+else if (parentPort) serveStatsThread(parentPort);
