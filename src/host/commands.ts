@@ -1,0 +1,139 @@
+import * as vscode from 'vscode';
+import type { ExportFormat } from '../protocol/messages';
+import type { Inspector, InspectorRegistry } from './inspectorPanels';
+import { OnnxEditorProvider } from './onnxEditorProvider';
+import { EXPORT_EXTENSIONS, formatSummary } from './summaryExport';
+
+/**
+ * The inspector's commands, listed as data: each entry names its id and what it does. Feature modules (probes,
+ * gradients, PyTorch source) register their own commands; every command here degrades to a plain message when
+ * there is nothing to act on, never to an exception.
+ */
+export interface CommandContext {
+  registry: InspectorRegistry;
+  log: vscode.LogOutputChannel;
+}
+
+type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => unknown;
+
+export const INSPECTOR_COMMANDS: Record<string, CommandHandler> = {
+  'layerscope.openModel': openModel,
+  'layerscope.showSummary': showSummary,
+  'layerscope.copySummaryMarkdown': copySummaryMarkdown,
+  'layerscope.exportSummary': (ctx, arg) => exportSummary(ctx, typeof arg === 'string' ? (arg as ExportFormat) : undefined),
+  'layerscope.revealLayer': revealLayer,
+};
+
+export function registerInspectorCommands(context: vscode.ExtensionContext, ctx: CommandContext): void {
+  for (const [id, handler] of Object.entries(INSPECTOR_COMMANDS)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => handler(ctx, ...args)));
+  }
+}
+
+async function openModel(): Promise<void> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { 'ONNX models': ['onnx'] },
+    openLabel: 'Inspect',
+    title: 'Layerscope: Open Model',
+  });
+  if (picked && picked[0]) await vscode.commands.executeCommand('vscode.openWith', picked[0], OnnxEditorProvider.viewType);
+}
+
+/** Opens the inspector for the .onnx file the user means: an Explorer selection, the active editor's file, or a pick. */
+async function showSummary(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const uri = arg instanceof vscode.Uri ? arg : activeOnnxUri(ctx);
+  if (uri) {
+    await vscode.commands.executeCommand('vscode.openWith', uri, OnnxEditorProvider.viewType);
+    return;
+  }
+  const found = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200);
+  if (found.length === 0) {
+    void vscode.window.showInformationMessage('Layerscope: there is no .onnx file in this workspace. Use "Layerscope: Open Model…" to pick one.');
+    return;
+  }
+  const pick = await vscode.window.showQuickPick(
+    found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
+    { title: 'Layerscope: Show Model Summary', placeHolder: 'Which model?' },
+  );
+  if (pick) await vscode.commands.executeCommand('vscode.openWith', pick.uri, OnnxEditorProvider.viewType);
+}
+
+function activeOnnxUri(ctx: CommandContext): vscode.Uri | undefined {
+  const active = ctx.registry.activeInspector;
+  if (active && active.uri.path.toLowerCase().endsWith('.onnx')) return active.uri;
+  const editorUri = vscode.window.activeTextEditor?.document.uri;
+  if (editorUri && editorUri.path.toLowerCase().endsWith('.onnx')) return editorUri;
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (tab instanceof vscode.TabInputCustom && tab.uri.path.toLowerCase().endsWith('.onnx')) return tab.uri;
+  return undefined;
+}
+
+/** The inspector to act on, with a one-line message when there is none. */
+function requireInspector(ctx: CommandContext): Inspector | undefined {
+  const inspector = ctx.registry.activeInspector;
+  if (!inspector || !inspector.summary) {
+    void vscode.window.showInformationMessage('Layerscope: open a model first (an .onnx file, or "Inspect Model at Cursor" in a Python file).');
+    return undefined;
+  }
+  return inspector;
+}
+
+async function copySummaryMarkdown(ctx: CommandContext): Promise<void> {
+  const inspector = requireInspector(ctx);
+  if (!inspector?.summary) return;
+  await vscode.env.clipboard.writeText(formatSummary(inspector.summary, 'markdown'));
+  void vscode.window.showInformationMessage(`Layerscope: copied the summary of ${baseName(inspector.uri)} as Markdown.`);
+}
+
+async function exportSummary(ctx: CommandContext, format?: ExportFormat): Promise<void> {
+  const inspector = requireInspector(ctx);
+  if (!inspector?.summary) return;
+  const chosen =
+    format ??
+    (
+      await vscode.window.showQuickPick(
+        [
+          { label: 'Markdown', format: 'markdown' as const, description: 'a table to paste into a README' },
+          { label: 'JSON', format: 'json' as const, description: 'the `layerscope summary --json` document' },
+          { label: 'CSV', format: 'csv' as const, description: 'one row per layer, for spreadsheets' },
+        ],
+        { title: 'Layerscope: Export Summary' },
+      )
+    )?.format;
+  if (!chosen) return;
+  const stem = baseName(inspector.uri).replace(/\.[^.]+$/, '');
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: folder ? vscode.Uri.joinPath(folder, `${stem}.summary.${EXPORT_EXTENSIONS[chosen]}`) : undefined,
+    filters: { [chosen.toUpperCase()]: [EXPORT_EXTENSIONS[chosen]] },
+    title: 'Layerscope: Export Summary',
+  });
+  if (!target) return;
+  if (target.toString() === inspector.uri.toString()) {
+    void vscode.window.showErrorMessage('Layerscope never writes to a model file; choose another name.');
+    return;
+  }
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(formatSummary(inspector.summary, chosen)));
+  ctx.log.info(`exported the ${chosen} summary of ${inspector.uri.fsPath} to ${target.fsPath}`);
+}
+
+async function revealLayer(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const inspector = requireInspector(ctx);
+  if (!inspector?.summary) return;
+  let name = typeof arg === 'string' ? arg : undefined;
+  if (!name) {
+    const pick = await vscode.window.showQuickPick(
+      inspector.summary.layers.map((l) => ({ label: l.name || '(unnamed)', description: l.op, name: l.name })),
+      { title: 'Layerscope: Reveal Layer in Graph', matchOnDescription: true },
+    );
+    name = pick?.name;
+  }
+  if (name === undefined) return;
+  inspector.panel.reveal(undefined, false);
+  ctx.registry.post(inspector, { type: 'revealLayer', name });
+}
+
+function baseName(uri: vscode.Uri): string {
+  return uri.path.split('/').pop() ?? uri.path;
+}

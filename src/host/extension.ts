@@ -1,0 +1,136 @@
+import * as vscode from 'vscode';
+import type { Model } from '../core/ir/types';
+import { readOnnxFile } from '../core/onnx/reader';
+import type { WebviewToHost } from '../protocol/messages';
+import { registerInspectorCommands } from './commands';
+import type { HostServices } from './hostServices';
+import type { Inspector } from './inspectorPanels';
+import { InspectorRegistry } from './inspectorPanels';
+import { OnnxEditorProvider } from './onnxEditorProvider';
+import { registerProbeCommands, selectExecutionProvider } from './probeCommands';
+import { InspectorStatusBar } from './statusBar';
+import { FEATURE_MODULES } from './featureModules';
+
+/**
+ * Entry point. Everything is registered here and every disposable goes into `context.subscriptions`; the heavy work
+ * (reading models, running probes) happens only when the user opens a model or runs a command.
+ */
+export function activate(context: vscode.ExtensionContext): HostServices {
+  const log = vscode.window.createOutputChannel('Layerscope', { log: true });
+  context.subscriptions.push(log);
+
+  const registry = new InspectorRegistry(context.extensionUri, log, (inspector, message) => handleWebviewMessage(inspector, message));
+  context.subscriptions.push(registry);
+
+  const loaders = new Map<string, (uri: vscode.Uri) => Promise<Model>>();
+  loaders.set('.onnx', async (uri) => readOnnxFile(uri.fsPath));
+
+  const services: HostServices = {
+    log,
+    async loadModel(uri) {
+      const ext = /\.[^./]+$/.exec(uri.path)?.[0]?.toLowerCase() ?? '';
+      const loader = loaders.get(ext);
+      if (!loader) throw new Error(`Layerscope cannot read ${ext || 'extension-less'} files; open an .onnx file or a Python model`);
+      return loader(uri);
+    },
+    activeModelUri: () => registry.activeInspector?.uri,
+    async postToPanel(uri, message) {
+      let inspector = registry.get(uri);
+      if (!inspector && uri.path.toLowerCase().endsWith('.onnx')) {
+        await vscode.commands.executeCommand('vscode.openWith', uri, OnnxEditorProvider.viewType);
+        inspector = registry.get(uri);
+      }
+      if (!inspector) {
+        log.warn(`no inspector is open for ${uri.toString()}; a '${message.type}' message was dropped`);
+        return;
+      }
+      inspector.panel.reveal(undefined, true);
+      registry.post(inspector, message);
+    },
+    async openModel(uri, model, title) {
+      const existing = registry.get(uri);
+      if (existing) existing.panel.dispose();
+      const panel = vscode.window.createWebviewPanel('layerscope.modelPanel', `Layerscope: ${title}`, vscode.ViewColumn.Beside, {
+        retainContextWhenHidden: true,
+      });
+      registry.attach(uri, panel, title, () => model);
+    },
+    registerModelLoader(extension, loader) {
+      loaders.set(extension.toLowerCase(), loader);
+    },
+    isTrusted: () => vscode.workspace.isTrusted,
+  };
+
+  OnnxEditorProvider.register(context, registry);
+  const statusBar = InspectorStatusBar.register(context, registry);
+  registerInspectorCommands(context, { registry, log });
+  context.subscriptions.push(vscode.commands.registerCommand('layerscope.selectExecutionProvider', () => selectExecutionProvider()));
+  registerProbeCommands(context, {
+    loadModel: (uri) => services.loadModel(uri),
+    activeModelUri: services.activeModelUri,
+    postToPanel: async (uri, message) => {
+      if (message.type === 'probeResult') statusBar.setProviderInUse(message.report.executionProvider);
+      await services.postToPanel(uri, message);
+      statusBar.update(registry.activeInspector);
+    },
+    log,
+    registerSelectExecutionProvider: false,
+  });
+  for (const feature of FEATURE_MODULES) {
+    try {
+      feature.register(context, services);
+    } catch (error) {
+      // One broken feature must not take the inspector down with it.
+      log.error(`could not start ${feature.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  log.info(`Layerscope ${String(context.extension.packageJSON.version)} activated (${vscode.workspace.isTrusted ? 'trusted' : 'Restricted Mode: probes are off'})`);
+  return services;
+
+  async function handleWebviewMessage(inspector: Inspector, message: WebviewToHost): Promise<void> {
+    switch (message.type) {
+      case 'runProbe':
+        await vscode.commands.executeCommand('layerscope.runActivationProbe', inspector.uri);
+        return;
+      case 'runGradProbe':
+        await vscode.commands.executeCommand('layerscope.runGradientProbe', inspector.uri);
+        return;
+      case 'copyMarkdown':
+        await vscode.commands.executeCommand('layerscope.copySummaryMarkdown');
+        return;
+      case 'exportSummary':
+        await vscode.commands.executeCommand('layerscope.exportSummary', message.format);
+        return;
+      case 'saveImage':
+        await saveImage(inspector, message.format, message.data);
+        return;
+      case 'rendered':
+        log.info(`${inspector.uri.fsPath || inspector.uri.toString()}: first paint ${message.ms.toFixed(0)} ms after the data arrived (${message.what})`);
+        return;
+      case 'log':
+        log[message.level](message.message);
+        return;
+      case 'layerSelected':
+      case 'ready':
+        return;
+    }
+  }
+
+  async function saveImage(inspector: Inspector, format: 'svg' | 'png', data: string): Promise<void> {
+    const stem = (inspector.uri.path.split('/').pop() ?? 'model').replace(/\.[^.]+$/, '');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `${stem}.graph.${format}`) : undefined,
+      filters: { [format.toUpperCase()]: [format] },
+      title: 'Layerscope: Export Graph',
+    });
+    if (!target) return;
+    const bytes = format === 'svg' ? new TextEncoder().encode(data) : Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64');
+    await vscode.workspace.fs.writeFile(target, bytes);
+    log.info(`saved the graph of ${inspector.uri.fsPath} as ${target.fsPath}`);
+  }
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions; child processes end with their probes.
+}

@@ -1,0 +1,28 @@
+import type * as vscode from 'vscode';
+import type { Model } from '../core/ir/types';
+import type { HostToWebview } from '../protocol/messages';
+
+/**
+ * What the feature modules (probes, gradient probes, PyTorch source) need from the rest of the extension host. The
+ * extension builds one object and hands it to every `register…` function, so those modules never reach into each
+ * other or into the inspector's internals.
+ */
+export interface HostServices {
+  /** The "Layerscope" LogOutputChannel. */
+  log: vscode.LogOutputChannel;
+  /** Reads the model behind a URI: ONNX files directly, other files through a loader registered for their extension. */
+  loadModel(uri: vscode.Uri): Promise<Model>;
+  /** The model of the inspector the user last focused, for commands run from the palette. */
+  activeModelUri(): vscode.Uri | undefined;
+  /** Shows the model's inspector (opening it when needed) and posts a message to it. */
+  postToPanel(uri: vscode.Uri, message: HostToWebview): Promise<void>;
+  /**
+   * Opens the inspector on a model that has no .onnx file, such as a PyTorch class lowered from source. `uri` keys the
+   * panel, so that running the command again reveals the same panel.
+   */
+  openModel(uri: vscode.Uri, model: Model, title: string): Promise<void>;
+  /** Teaches `loadModel` a file extension (with the dot, lower case), for example '.py'. */
+  registerModelLoader(extension: string, loader: (uri: vscode.Uri) => Promise<Model>): void;
+  /** False in Restricted Mode: nothing that executes may run. */
+  isTrusted(): boolean;
+}

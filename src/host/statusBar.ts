@@ -1,0 +1,51 @@
+import * as vscode from 'vscode';
+import { formatScaled } from '../cli/summaryFormat';
+import type { Inspector, InspectorRegistry } from './inspectorPanels';
+
+/**
+ * A status bar item that is visible while a Layerscope inspector is focused. It shows the model's size at a glance
+ * and the execution provider that probes will use, and opens the provider picker when clicked.
+ */
+export class InspectorStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('layerscope.status', vscode.StatusBarAlignment.Right, 100);
+  private lastProvider: string | undefined;
+
+  static register(context: vscode.ExtensionContext, registry: InspectorRegistry): InspectorStatusBar {
+    const bar = new InspectorStatusBar();
+    context.subscriptions.push(
+      bar,
+      registry.onDidChangeActive((inspector) => bar.update(inspector)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('layerscope.executionProvider')) bar.update(registry.activeInspector);
+      }),
+    );
+    return bar;
+  }
+
+  private constructor() {
+    this.item.name = 'Layerscope';
+    this.item.command = 'layerscope.selectExecutionProvider';
+  }
+
+  /** Probes call this with the provider that actually ran, which may differ from the setting under `auto`. */
+  setProviderInUse(provider: string): void {
+    this.lastProvider = provider;
+  }
+
+  update(inspector: Inspector | undefined): void {
+    if (!inspector || !inspector.summary) {
+      this.item.hide();
+      return;
+    }
+    const { totals } = inspector.summary;
+    const setting = vscode.workspace.getConfiguration('layerscope').get<string>('executionProvider', 'auto');
+    const provider = this.lastProvider && setting === 'auto' ? `auto → ${this.lastProvider}` : setting;
+    this.item.text = `$(layers) ${formatScaled(totals.params)} params · ${formatScaled(totals.macs)} MACs · ${provider}`;
+    this.item.tooltip = `Layerscope: ${totals.params.toLocaleString('en-US')} parameters, ${totals.macs.toLocaleString('en-US')} MACs. Probes run on: ${provider}. Click to change the execution provider.`;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,43 @@
+import type { ModelSummary } from '../core/analysis/types';
+import type { ExportFormat } from '../protocol/messages';
+import { formatReceptiveField, formatShape, formatSummaryJson, formatSummaryMarkdown } from '../cli/summaryFormat';
+
+/**
+ * The "Export Summary…" and "Copy Summary as Markdown" formats. Markdown and JSON are the CLI's own printers, so the
+ * editor and `layerscope summary` never disagree; CSV is for spreadsheets and has one row per layer.
+ */
+
+export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { markdown: 'md', json: 'json', csv: 'csv' };
+
+export function formatSummary(summary: ModelSummary, format: ExportFormat): string {
+  switch (format) {
+    case 'markdown':
+      return formatSummaryMarkdown(summary);
+    case 'json':
+      return formatSummaryJson(summary);
+    case 'csv':
+      return formatSummaryCsv(summary);
+  }
+}
+
+/** RFC 4180 quoting: a field with a comma, quote or line break is quoted, and quotes inside are doubled. */
+export function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function formatSummaryCsv(summary: ModelSummary): string {
+  const rows: (string | number)[][] = [['name', 'op', 'output_shape', 'params', 'macs', 'activation_bytes', 'receptive_field']];
+  for (const layer of summary.layers) {
+    rows.push([
+      layer.name,
+      layer.op,
+      layer.outputs.map((o) => formatShape(o.shape)).join(' '),
+      layer.params,
+      layer.macs,
+      layer.activationBytes,
+      formatReceptiveField(layer.receptiveField),
+    ]);
+  }
+  return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}

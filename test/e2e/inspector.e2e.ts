@@ -1,0 +1,187 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { GraphBuilder } from '../../src/core/ir/builder';
+import { writeOnnx } from '../../src/core/onnx/writer';
+import { ensureCodeServer, packageExtension, repoRoot, startCodeServer, type CodeServer } from './codeServer';
+import { findFrameWithText, frameText, notifications, pickQuickItem, quickOpen, runCommand, waitForWorkbench } from './workbench';
+
+/**
+ * The inspector in a real VS Code: code-server with the packaged .vsix, driven through Debian's Chromium the way a
+ * user drives it (Quick Open, the palette, clicks), reading what the webview shows.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
+const MARKUP_NAME = '<img src=x onerror="window.__pwned=1">conv';
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** A model whose node and value names are markup, to prove that names reach the page as text only. */
+function markupModel(): Uint8Array {
+  const b = new GraphBuilder('<b>graph</b>');
+  const x = b.input('<script>alert(1)</script>', 'float32', [1, 3, 8, 8]);
+  const w = b.initializer('<i>w</i>', 'float32', [4, 3, 3, 3], new Array(108).fill(0.01));
+  const y = b.op('Conv', [x, w], { pads: [1, 1, 1, 1] }, { name: MARKUP_NAME });
+  const z = b.op('Relu', [y], {}, { name: '<a href="javascript:alert(2)">relu</a>' });
+  b.output(z, 'float32', [1, 4, 8, 8]);
+  return writeOnnx(b.model(13));
+}
+
+describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+  const consoleErrors: string[] = [];
+  const hashes = new Map<string, string>();
+
+  before(async function () {
+    this.timeout(900_000);
+    if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: install it with `apt-get install chromium`');
+    mkdirSync(artifacts, { recursive: true });
+    const installDir = ensureCodeServer();
+    const vsix = packageExtension();
+
+    workspace = mkdtempSync(join(tmpdir(), 'layerscope-ws-'));
+    for (const f of readdirSync(join(repoRoot, 'samples'))) {
+      if (f.endsWith('.onnx')) copyFileSync(join(repoRoot, 'samples', f), join(workspace, f));
+    }
+    const pySamples = join(repoRoot, 'samples', 'python');
+    if (existsSync(pySamples)) {
+      for (const f of readdirSync(pySamples)) if (f.endsWith('.py')) copyFileSync(join(pySamples, f), join(workspace, f));
+    }
+    writeFileSync(join(workspace, 'markup.onnx'), markupModel());
+    for (const f of readdirSync(workspace)) if (f.endsWith('.onnx')) hashes.set(f, sha256(join(workspace, f)));
+
+    server = await startCodeServer({ installDir, vsix, folder: workspace, settings: { 'layerscope.executionProvider': 'auto' } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.on('console', (m: ConsoleMessage) => {
+      const text = m.text();
+      if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text)) consoleErrors.push(text);
+    });
+    await page.goto(server.url);
+    await waitForWorkbench(page);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(async function () {
+    if (page && this.currentTest) {
+      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+      await page.screenshot({ path: join(artifacts, `${name}.png`) }).catch(() => undefined);
+    }
+  });
+
+  it('opens a sample .onnx in the inspector with the right totals', async function () {
+    await quickOpen(page, 'deeper_bn_convnet.onnx');
+    const frame = await findFrameWithText(page, 'non-trainable', 60_000);
+    const text = await frameText(frame);
+    assert.match(text, /17,020/, 'trainable parameters');
+    assert.match(text, /\b90\b/, 'non-trainable parameters (running mean and var)');
+    await page.screenshot({ path: join(artifacts, 'inspector.png') });
+  });
+
+  it('renders the graph with a node per layer', async function () {
+    const frame = await findFrameWithText(page, 'non-trainable');
+    const nodes = await frame.waitForFunction(() => document.querySelectorAll('svg [data-id].gv-node').length, undefined, { timeout: 30_000 });
+    assert.ok(Number(await nodes.jsonValue()) >= 10, 'graph nodes drawn');
+  });
+
+  it('reveals the node in the graph when a table row is clicked', async function () {
+    const frame = await findFrameWithText(page, 'non-trainable');
+    const row = frame.locator('.lt-row[data-layer]').nth(2);
+    await row.click();
+    const layerName = await row.locator('.lt-col-name').innerText();
+    const selected = await frame.waitForFunction(
+      () => document.querySelector('.gv-node.gv-selected')?.getAttribute('data-id') ?? null,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const id = String(await selected.jsonValue());
+    assert.ok(id.length > 0, 'a graph node is selected');
+    assert.ok(id.includes(layerName.trim()) || layerName.includes(id), `selected node '${id}' is the clicked layer '${layerName}'`);
+  });
+
+  it('shows markup in names as text and runs none of it', async function () {
+    await quickOpen(page, 'markup.onnx');
+    const frame = await findFrameWithText(page, 'onerror=', 60_000);
+    const text = await frameText(frame);
+    assert.ok(text.includes(MARKUP_NAME), 'the node name appears literally');
+    const injected = await frame.evaluate(() => ({
+      pwned: (window as unknown as { __pwned?: number }).__pwned ?? 0,
+      imgs: document.querySelectorAll('img[src="x"]').length,
+      anchors: document.querySelectorAll('a[href^="javascript:"]').length,
+      scripts: [...document.querySelectorAll('script')].filter((s) => s.textContent?.includes('alert')).length,
+    }));
+    assert.deepEqual(injected, { pwned: 0, imgs: 0, anchors: 0, scripts: 0 });
+  });
+
+  it('runs Show Model Summary, Reveal Layer in Graph and Copy Summary as Markdown from the palette', async function () {
+    await quickOpen(page, 'deeper_bn_convnet_folded.onnx');
+    await findFrameWithText(page, '16,930', 60_000);
+    await runCommand(page, 'Layerscope: Show Model Summary');
+    await findFrameWithText(page, '16,930');
+    await runCommand(page, 'Layerscope: Reveal Layer in Graph');
+    await pickQuickItem(page, 'Conv');
+    await runCommand(page, 'Layerscope: Copy Summary as Markdown');
+    await page.waitForFunction(() => document.querySelector('.notifications-toasts')?.textContent?.includes('as Markdown'), undefined, { timeout: 15_000 });
+    assert.match(await notifications(page), /copied the summary/);
+  });
+
+  it('exports the summary as JSON that matches the CLI contract', async function () {
+    await runCommand(page, 'Layerscope: Export Summary');
+    await pickQuickItem(page, 'JSON');
+    // code-server's save dialog is a quick input prefilled with the suggested path; accept it.
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    const target = join(workspace, 'deeper_bn_convnet_folded.summary.json');
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(target) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const json = JSON.parse(readFileSync(target, 'utf8'));
+    assert.equal(json.format, 'onnx');
+    assert.equal(json.totals.params, 16930);
+  });
+
+  it('selects an execution provider', async function () {
+    await runCommand(page, 'Layerscope: Select Execution Provider');
+    await pickQuickItem(page, 'cpu');
+    const settings = join(server.userDataDir, 'User', 'settings.json');
+    const deadline = Date.now() + 10_000;
+    while (!readFileSync(settings, 'utf8').includes('"layerscope.executionProvider": "cpu"') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(readFileSync(settings, 'utf8'), /"layerscope\.executionProvider": "cpu"/);
+  });
+
+  it('runs an activation probe from the inspector and shows histograms', async function () {
+    await quickOpen(page, 'deeper_bn_convnet.onnx');
+    const frame = await findFrameWithText(page, 'non-trainable', 60_000);
+    await runCommand(page, 'Layerscope: Run Activation Probe');
+    await pickQuickItem(page, 'normal');
+    const probeFrame = await findFrameWithText(page, 'executionProvider'.length ? 'cpu' : '', 120_000);
+    await probeFrame.waitForFunction(() => document.querySelectorAll('svg rect, svg path').length > 20, undefined, { timeout: 120_000 });
+    void frame;
+    await page.screenshot({ path: join(artifacts, 'probe.png') });
+  });
+
+  it('produced no CSP violations and left every model file unchanged', function () {
+    assert.deepEqual(consoleErrors, []);
+    for (const [file, hash] of hashes) assert.equal(sha256(join(workspace, file)), hash, `${file} is unchanged`);
+  });
+});

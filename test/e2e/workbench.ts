@@ -1,0 +1,67 @@
+import type { Frame, Page } from 'playwright-core';
+
+/**
+ * Small drivers for the VS Code workbench as a user sees it: the palette, Quick Open, and the webviews, which live in
+ * nested iframes. Each waits for what the user would wait for, with a timeout that names what never appeared.
+ */
+
+export async function waitForWorkbench(page: Page): Promise<void> {
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  // The explorer appears once the folder is open and extensions have had a chance to start.
+  await page.waitForSelector('.explorer-folders-view, .explorer-viewlet', { timeout: 60_000 });
+}
+
+export async function quickOpen(page: Page, fileName: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(fileName);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
+
+/** Runs a command from the palette by its title, as a user types it. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Enter');
+}
+
+/** Picks an item in an open quick pick by its visible text. */
+export async function pickQuickItem(page: Page, text: string): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
+}
+
+/** The frame whose body shows the given text: the inner frame of a webview. */
+export async function findFrameWithText(page: Page, text: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      try {
+        const body = await frame.evaluate(() => document.body?.innerText ?? '');
+        if (body.includes(text)) return frame;
+      } catch {
+        // Frames come and go while the workbench lays out; try again.
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no webview showed '${text}' within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function frameText(frame: Frame): Promise<string> {
+  return frame.evaluate(() => document.body.innerText);
+}
+
+/** Notifications currently shown, as text. */
+export async function notifications(page: Page): Promise<string> {
+  return (await page.locator('.notifications-toasts').allInnerTexts()).join('\n');
+}
