@@ -17,6 +17,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal; used only for cosmetic choices such as progress lines. */
   isTty?: boolean;
+  /** Aborted on Ctrl+C, so that long commands (probes) can stop cleanly. */
+  signal?: AbortSignal;
 }
 
 /** The real process streams. Write errors such as EPIPE (`layerscope summary x | head`) end the output quietly. */
@@ -26,7 +28,21 @@ export function processIo(): CliIo {
     closed = true;
   };
   process.stdout.on('error', onError);
+  // The first Ctrl+C asks the running command to stop; a second one ends the process at once. The handler is only
+  // installed when a command asks for the signal: synchronous commands such as summary keep Ctrl+C's default.
+  let controller: AbortController | undefined;
   return {
+    get signal(): AbortSignal {
+      if (!controller) {
+        const c = new AbortController();
+        controller = c;
+        process.once('SIGINT', () => {
+          c.abort();
+          process.once('SIGINT', () => process.exit(130));
+        });
+      }
+      return controller.signal;
+    },
     stdout: (text) => {
       if (!closed) process.stdout.write(text);
     },
