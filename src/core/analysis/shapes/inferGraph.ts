@@ -326,7 +326,7 @@ class Inferencer {
   }
 }
 
-function declaredTypes(graph: Graph): Map<string, TensorType> {
+function declaredTypes(graph: Graph, bind?: (shape: Dim[]) => Dim[]): Map<string, TensorType> {
   const declared = new Map<string, TensorType>();
   for (const vi of graph.valueInfo) {
     const t = tensorTypeOf(vi.type);
@@ -340,6 +340,9 @@ function declaredTypes(graph: Graph): Map<string, TensorType> {
     if (prior?.shape && t.shape && prior.shape.length === t.shape.length) {
       declared.set(vi.name, { dtype: prior.dtype, shape: prior.shape.map((d, i) => d ?? t.shape![i]) });
     } else if (!prior || !prior.shape) declared.set(vi.name, t);
+  }
+  if (bind) {
+    for (const [name, t] of declared) if (t.shape) declared.set(name, { dtype: t.dtype, shape: bind(t.shape) });
   }
   return declared;
 }
@@ -371,6 +374,19 @@ export function inferGraphShapes(
   const initializerNames = new Set(graph.initializers.map((t) => t.name));
   const overrides = options.inputShapes ?? {};
 
+  // A symbol fixed by --input-shape on one input (say "B" = 1) takes that value on every other input too, so that
+  // an attention mask declared [B, S] agrees with the input ids the user fixed.
+  const bound = new Map<string, Dim>();
+  for (const input of graph.inputs) {
+    const declared = tensorTypeOf(input.type);
+    const override = Object.prototype.hasOwnProperty.call(overrides, input.name) ? overrides[input.name] : undefined;
+    if (!override || !declared?.shape || declared.shape.length !== override.length) continue;
+    declared.shape.forEach((d, i) => {
+      if (typeof d === 'string' && typeof override[i] === 'number') bound.set(d, override[i]);
+    });
+  }
+  const bind = (shape: Dim[]): Dim[] => shape.map((d) => (typeof d === 'string' && bound.has(d) ? bound.get(d)! : d));
+
   for (const input of graph.inputs) {
     if (initializerNames.has(input.name)) continue;
     const declared = tensorTypeOf(input.type);
@@ -384,7 +400,7 @@ export function inferGraphShapes(
       }
       scope.types.set(input.name, { dtype: declared?.dtype ?? 'float32', shape: [...override] });
     } else if (declared) {
-      scope.types.set(input.name, { dtype: declared.dtype, shape: declared.shape ? [...declared.shape] : null });
+      scope.types.set(input.name, { dtype: declared.dtype, shape: declared.shape ? bind(declared.shape) : null });
     }
   }
   for (const name of Object.keys(overrides)) {
@@ -398,7 +414,7 @@ export function inferGraphShapes(
   if (cyclic) {
     inf.warn('graph-structure', `the graph has a cycle through node '${cyclic.name || cyclic.opType}'; those nodes are inferred in file order`, cyclic.name);
   }
-  inf.runNodes(order, scope, opsets, declaredTypes(graph));
+  inf.runNodes(order, scope, opsets, declaredTypes(graph, bound.size > 0 ? bind : undefined));
   inf.flushUnknownOps();
   inf.flushValueInfoWarnings();
 

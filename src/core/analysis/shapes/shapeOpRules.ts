@@ -381,7 +381,7 @@ function gather(ctx: ShapeRuleContext): void {
   if (idx && isKnown(size)) {
     for (const i of idx) if (i < -size || i >= size) mismatch(`index ${i} is out of range for axis ${axis} of size ${size}`);
   }
-  if (v && idx && allKnown(out) && isKnown(size)) {
+  if (v && idx && allKnown(out) && isKnown(size) && out.reduce((a, b) => a * b, 1) <= ctx.maxFoldElements) {
     const outer = v.dims.slice(0, axis).reduce((a, b) => a * b, 1);
     const inner = v.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
     const values: Dim[] = [];

@@ -78,6 +78,23 @@ describe('inferShapes', () => {
     assert.deepEqual(r.types.get('input')?.shape, [8, 3, 32, 32]);
   });
 
+  it('binds a symbol fixed on one input on the other inputs and declared value_info too', () => {
+    const b = new GraphBuilder();
+    const ids = b.input('ids', 'int64', ['B', 'S']);
+    const mask = b.input('mask', 'float32', ['B', 'S']);
+    const table = b.initializer('table', 'float32', [10, 4], new Array(40).fill(0));
+    const emb = b.op('Gather', [table, ids]);
+    const m = b.op('Unsqueeze', [mask, b.initializer('ax', 'int64', [1], [-1])]);
+    const y = b.op('Mul', [emb, m]);
+    const z = b.op('Mystery', [y]);
+    const g = b.build();
+    g.valueInfo.push({ name: z, type: { kind: 'tensor', tensor: { dtype: 'float32', shape: ['B', 'S', 4] } } });
+    const r = inferShapes({ ...b.model(13), graph: g }, { inputShapes: { ids: [1, 128] } });
+    assert.deepEqual(r.types.get('mask')?.shape, [1, 128]);
+    assert.deepEqual(r.types.get(y)?.shape, [1, 128, 4]);
+    assert.deepEqual(r.types.get(z)?.shape, [1, 128, 4]);
+  });
+
   it('warns when --input-shape names no input or changes the rank', () => {
     const { model } = deeperBNConvNet('N');
     const r = inferShapes(model, { inputShapes: { nope: [1], input: [3, 32, 32] } });
