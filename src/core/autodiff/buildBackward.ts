@@ -146,17 +146,26 @@ export function buildBackward(model: Model, options: BackwardOptions): BackwardR
     return entry.diff === 'all' || entry.diff.includes(i);
   };
 
-  // Parameters: float initializers read in a differentiable position somewhere.
+  // Parameters: float initializers read in a differentiable position somewhere. Exporters route tied tensors through
+  // Identity nodes (PyTorch merges identical BatchNorm running statistics that way), so look through those.
+  const readDifferentiably = (name: string, depth = 0): boolean =>
+    (index.consumers.get(name) ?? []).some((n) =>
+      n.inputs.some((input, i) => {
+        if (input !== name) return false;
+        if (n.opType === 'Identity' && depth < 32) return readDifferentiably(n.outputs[0], depth + 1);
+        return isDiffSlot(n, i);
+      }),
+    );
   const params: string[] = [];
   const paramSet = new Set<string>();
   const initByName = new Map(graph.initializers.map((t) => [t.name, t]));
   for (const n of index.order) {
-    n.inputs.forEach((name, i) => {
+    for (const name of n.inputs) {
       const t = initByName.get(name);
-      if (!t || paramSet.has(name) || !isParameterType(t.dtype) || !isDiffSlot(n, i)) return;
+      if (!t || paramSet.has(name) || !isParameterType(t.dtype) || !readDifferentiably(name)) continue;
       paramSet.add(name);
       params.push(name);
-    });
+    }
   }
 
   // Which values depend on a parameter or an input (forward), and which feed the loss (backward).
