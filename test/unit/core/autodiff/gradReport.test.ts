@@ -1,0 +1,104 @@
+import * as assert from 'node:assert/strict';
+import {
+  assembleGradReport,
+  checkVerdict,
+  finiteDifferenceNoise,
+  relativeError,
+  saliencyMap,
+  sampleIndices,
+  summarizeGradient,
+  type GradRun,
+  type ParamRun,
+} from '../../../../src/core/autodiff';
+
+function param(name: string, dims: number[], values: number[], weightL2 = 1, check?: ParamRun['check']): ParamRun {
+  return { name, dims, summary: summarizeGradient(Float64Array.from(values), 8), weightL2, ...(check ? { check } : {}) };
+}
+
+function run(params: ParamRun[], floatType: 'float32' | 'float64' = 'float64'): GradRun {
+  return { executionProvider: 'cpu', loss: 2.3, floatType, input: { name: 'x', dims: [1, 3], l2: 0.5 }, params, activations: [{ name: 'h', l2: 0.1 }] };
+}
+
+describe('autodiff: gradient report', () => {
+  it('summarizes a gradient: L2, mean, population std, max |g|, histogram, non-finite count', () => {
+    const s = summarizeGradient(Float32Array.from([3, -4, 0, 0, NaN]), 4);
+    assert.equal(s.l2, 5);
+    assert.ok(Math.abs(s.mean - -0.25) < 1e-12);
+    assert.ok(Math.abs(s.std - Math.sqrt((3.25 ** 2 + 3.75 ** 2 + 0.0625 * 2) / 4)) < 1e-12);
+    assert.equal(s.maxAbs, 4);
+    assert.equal(s.nonFinite, 1);
+    assert.equal(s.histogram.counts.reduce((a, b) => a + b, 0), 4);
+  });
+
+  it('relative error: vector form, zero for two zero vectors, floored by rounding noise', () => {
+    assert.equal(relativeError([0, 0], [0, 0]), 0);
+    assert.ok(Math.abs(relativeError([1, 0], [0, 1]) - Math.SQRT2) < 1e-12);
+    assert.ok(Math.abs(relativeError([1, 1], [1.01, 0.99]) - Math.sqrt(2e-4) / Math.sqrt(1.01 ** 2 + 0.99 ** 2)) < 1e-12);
+    // A tiny gradient compared with pure noise is not "wrong" once the noise floor is known.
+    assert.ok(relativeError([1e-9], [3e-9], 1e-6) < 1e-2);
+    assert.ok(finiteDifferenceNoise(2.3, 'float32') > finiteDifferenceNoise(2.3, 'float64'));
+  });
+
+  it('verdicts follow the lecture thresholds in float64 and the looser float32 bars', () => {
+    assert.equal(checkVerdict(1e-7, 'float64'), 'fine');
+    assert.equal(checkVerdict(1e-3, 'float64'), 'uncomfortable');
+    assert.equal(checkVerdict(0.05, 'float64'), 'wrong');
+    assert.equal(checkVerdict(0.01, 'float32'), 'fine');
+    assert.equal(checkVerdict(0.5, 'float32'), 'wrong');
+    assert.equal(checkVerdict(NaN, 'float32'), 'wrong');
+  });
+
+  it('samples distinct, sorted, repeatable indices', () => {
+    const a = sampleIndices(1000, 20, 3);
+    assert.equal(new Set(a).size, 20);
+    assert.deepEqual(a, [...a].sort((x, y) => x - y));
+    assert.deepEqual(a, sampleIndices(1000, 20, 3));
+    assert.notDeepEqual(a, sampleIndices(1000, 20, 4));
+    assert.deepEqual(sampleIndices(3, 20), [0, 1, 2]);
+    assert.deepEqual(sampleIndices(10, 0), []);
+  });
+
+  it('saliency is the max over channels of |gradient| for the first image', () => {
+    const g = [1, -2, 3, -4, /* channel 1 */ -5, 1, 0, 2, /* channel 2 */ 0, 0, 0, 6, /* second image */ 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
+    const s = saliencyMap(g, [2, 3, 2, 2]);
+    assert.deepEqual(s, { width: 2, height: 2, values: [5, 2, 3, 6] });
+    assert.equal(saliencyMap(g, [2, 6, 2, 2]), undefined, 'six channels are not an image');
+    assert.equal(saliencyMap(g, [16]), undefined);
+  });
+
+  it('assembles the CLI contract fields and the worst numerical check', () => {
+    const r = assembleGradReport(
+      run([
+        param('w1', [2, 2], [0.1, 0.2, 0.3, 0.4], 2, { analytic: [0.1, 0.2], numeric: [0.1, 0.2], noiseFloor: 0 }),
+        param('b1', [2], [0.5, 0.5], 1, { analytic: [0.5], numeric: [0.6], noiseFloor: 0 }),
+      ]),
+    );
+    assert.deepEqual(Object.keys(r).sort(), ['activations', 'check', 'diagnostics', 'executionProvider', 'input', 'loss', 'params']);
+    assert.deepEqual(Object.keys(r.params[0]).sort(), ['check', 'histogram', 'l2', 'maxAbs', 'mean', 'name', 'shape', 'std', 'weightL2']);
+    assert.equal(r.params[0].weightL2, 2);
+    assert.equal(r.check?.sampled, 3);
+    assert.equal(r.check?.worst, 'b1');
+    assert.ok(Math.abs(r.check!.maxRelError - 0.1 / 0.6) < 1e-12);
+    assert.ok(r.diagnostics!.some((d) => d.kind === 'gradient-check' && d.node === 'b1'));
+  });
+
+  it('diagnoses vanishing and exploding gradients from first versus last layers', () => {
+    const layers = (scales: number[]): ParamRun[] => scales.map((s, i) => param(`w${i}`, [4, 4], new Array(16).fill(s), 4));
+    const vanishing = assembleGradReport(run(layers([1e-7, 1e-6, 1e-3, 1e-2])));
+    assert.ok(vanishing.diagnostics!.some((d) => d.kind === 'vanishing-gradients' && d.node === 'w0'));
+    const exploding = assembleGradReport(run(layers([1e3, 10, 1, 1])));
+    assert.ok(exploding.diagnostics!.some((d) => d.kind === 'exploding-gradients'));
+    const healthy = assembleGradReport(run(layers([0.01, 0.02, 0.01, 0.03])));
+    assert.ok(!healthy.diagnostics!.some((d) => /vanishing|exploding/.test(d.kind)));
+  });
+
+  it('flags dead parameters and update ratios far from 1e-3', () => {
+    const r = assembleGradReport(
+      run([param('dead', [2, 2], [0, 0, 0, 0], 1), param('big', [2, 2], [500, 500, 500, 500], 1), param('tiny', [2, 2], [1e-9, 1e-9, 1e-9, 1e-9], 10)]),
+    );
+    const kinds = r.diagnostics!.map((d) => `${d.kind}:${d.node}`);
+    assert.ok(kinds.includes('dead-params:dead'));
+    assert.ok(kinds.includes('update-ratio:big'));
+    assert.ok(kinds.includes('update-ratio:tiny'));
+  });
+});
