@@ -1,0 +1,183 @@
+import * as vscode from 'vscode';
+import { isUserInputError } from '../core/errors';
+import type { Model } from '../core/ir/types';
+import type { GradReport } from '../core/reports';
+import { modelInputs } from '../runtime/inputs';
+import { ProbeCancelledError } from '../runtime/runtimeClient';
+import { readProbeSettings, type ProbeInputChoice } from './probeChoices';
+import {
+  GRAD_LOSSES,
+  describeGradChoice,
+  gradChoiceKey,
+  gradChoiceToOptions,
+  parseStoredGradChoice,
+  type GradChoice,
+  type GradLoss,
+} from './gradChoices';
+import { runGradProbe, type GradTarget } from './gradRunner';
+import type { HostServices } from './hostServices';
+import { DEFAULT_CHECK_SAMPLES } from '../core/autodiff/gradCheck';
+
+/**
+ * "Layerscope: Run Gradient Probe", from the inspector, the palette or a PyTorch CodeLens. It asks for the inputs, the
+ * loss and its target (offering the model's last choice first), runs the backward graph and the numerical check in
+ * the gradient worker under a cancellable progress notification, and posts { type: 'gradResult', report } to the
+ * model's inspector. Like every probe it runs the model, so it is refused in Restricted Mode.
+ */
+
+export const RUN_GRAD_PROBE_COMMAND = 'layerscope.runGradientProbe';
+
+function targetUri(arg: unknown, deps: HostServices): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg.length > 0) return vscode.Uri.file(arg);
+  if (typeof arg === 'object' && arg !== null && (arg as { uri?: unknown }).uri instanceof vscode.Uri) return (arg as { uri: vscode.Uri }).uri;
+  const active = deps.activeModelUri();
+  if (active) return active;
+  const editor = vscode.window.activeTextEditor?.document.uri;
+  return editor && /\.(onnx|py)$/i.test(editor.fsPath) ? editor : undefined;
+}
+
+async function askInput(model: Model): Promise<ProbeInputChoice | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: '$(symbol-numeric) Random normal N(0, 1)', action: 'random' as const },
+      { label: '$(file-binary) NumPy .npy file(s)…', action: 'npy' as const },
+      { label: '$(file-media) Image (PNG or JPEG)…', description: 'also draws a saliency map', action: 'image' as const },
+    ],
+    { title: 'Layerscope gradient probe (1/3): inputs' },
+  );
+  if (!picked) return undefined;
+  if (picked.action === 'random') {
+    const batch = await vscode.window.showInputBox({
+      title: 'Batch size',
+      value: '4',
+      validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive integer'),
+    });
+    return batch === undefined ? undefined : { kind: 'random', distribution: 'normal', seed: 0, batch: Number(batch.trim()) };
+  }
+  if (picked.action === 'npy') {
+    const files: { name?: string; path: string }[] = [];
+    for (const input of modelInputs(model)) {
+      const chosen = await vscode.window.showOpenDialog({ title: `.npy for input '${input.name}'`, canSelectMany: false, filters: { NumPy: ['npy'] } });
+      if (!chosen || chosen.length === 0) return undefined;
+      files.push({ name: input.name, path: chosen[0]!.fsPath });
+    }
+    return { kind: 'npy', files };
+  }
+  const chosen = await vscode.window.showOpenDialog({ title: 'Image to feed', canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg'] } });
+  return chosen && chosen.length > 0 ? { kind: 'image', path: chosen[0]!.fsPath } : undefined;
+}
+
+async function askLoss(): Promise<GradLoss | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    GRAD_LOSSES.map((l) => ({ label: l.label, detail: l.detail, loss: l.loss })),
+    { title: 'Layerscope gradient probe (2/3): loss' },
+  );
+  return picked?.loss;
+}
+
+/** Undefined when the user backed out; null for "no target" (sum or mean of the whole output). */
+async function askTarget(loss: GradLoss): Promise<GradTarget | null | undefined> {
+  if (loss === 'mse') {
+    const chosen = await vscode.window.showOpenDialog({ title: 'Target .npy (the expected output)', canSelectMany: false, filters: { NumPy: ['npy'] } });
+    return chosen && chosen.length > 0 ? { kind: 'npy', path: chosen[0]!.fsPath } : undefined;
+  }
+  const optional = loss !== 'cross-entropy';
+  const text = await vscode.window.showInputBox({
+    title: 'Layerscope gradient probe (3/3): target',
+    prompt: optional ? 'Output unit (channel or class) K, or empty for the whole output' : 'Class index K for every sample (or cancel and use a .npy of indices)',
+    value: optional ? '' : '0',
+    validateInput: (v) => (/^\d*$/.test(v.trim()) && (optional || v.trim() !== '') ? undefined : 'a non-negative integer'),
+  });
+  if (text === undefined) {
+    if (optional) return undefined;
+    const chosen = await vscode.window.showOpenDialog({ title: 'Target class indices (.npy, int64)', canSelectMany: false, filters: { NumPy: ['npy'] } });
+    return chosen && chosen.length > 0 ? { kind: 'npy', path: chosen[0]!.fsPath } : undefined;
+  }
+  return text.trim() === '' ? null : { kind: 'class', index: Number(text.trim()) };
+}
+
+async function askChoice(model: Model, remembered: GradChoice | undefined): Promise<GradChoice | undefined> {
+  if (remembered) {
+    const again = await vscode.window.showQuickPick(
+      [
+        { label: '$(history) Same as last time', description: describeGradChoice(remembered), reuse: true },
+        { label: '$(edit) Choose inputs, loss and target…', reuse: false },
+      ],
+      { title: 'Layerscope: Run Gradient Probe' },
+    );
+    if (!again) return undefined;
+    if (again.reuse) return remembered;
+  }
+  const input = await askInput(model);
+  if (!input) return undefined;
+  const loss = await askLoss();
+  if (!loss) return undefined;
+  const target = await askTarget(loss);
+  if (target === undefined) return undefined;
+  return { input, loss, check: remembered?.check ?? DEFAULT_CHECK_SAMPLES, ...(target ? { target } : {}) };
+}
+
+export function registerGradCommands(context: vscode.ExtensionContext, deps: HostServices): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(RUN_GRAD_PROBE_COMMAND, async (arg?: unknown): Promise<GradReport | undefined> => {
+      if (!deps.isTrusted()) {
+        void vscode.window.showWarningMessage('Layerscope: gradient probes run the model, so they are off in Restricted Mode. Trust this workspace to enable them.');
+        return undefined;
+      }
+      const uri = targetUri(arg, deps);
+      if (!uri) {
+        void vscode.window.showInformationMessage('Layerscope: open an ONNX model (or a PyTorch file) to run a gradient probe on.');
+        return undefined;
+      }
+      try {
+        const model = await deps.loadModel(uri);
+        const key = gradChoiceKey(uri.toString());
+        const choice = await askChoice(model, parseStoredGradChoice(context.workspaceState.get(key)));
+        if (!choice) return undefined;
+        await context.workspaceState.update(key, choice);
+        const settings = readProbeSettings((k) => vscode.workspace.getConfiguration('layerscope', uri).get(k));
+        const { provider } = deps.executionProvider();
+        const options = { ...gradChoiceToOptions(choice, settings), provider, deviceId: deps.executionProvider().deviceId };
+        const report = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Layerscope: gradient probe of ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
+          async (progress, token) => {
+            const abort = new AbortController();
+            const sub = token.onCancellationRequested(() => abort.abort());
+            try {
+              progress.report({ message: `backward pass on ${provider}…` });
+              let last = 0;
+              return await runGradProbe(model, {
+                ...options,
+                signal: abort.signal,
+                onProgress: (done, total, message) => {
+                  const pct = (100 * done) / Math.max(1, total);
+                  progress.report({ message: `numerical check: ${message} (${done}/${total})`, increment: pct - last });
+                  last = pct;
+                },
+              });
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        deps.log.info(
+          `gradient probe of ${uri.fsPath}: loss ${report.loss} on ${report.executionProvider}, ${report.params.length} parameters` +
+            (report.check ? `, check worst ${report.check.maxRelError} (${report.check.worst})` : ''),
+        );
+        await deps.postToPanel(uri, { type: 'gradResult', report });
+        return report;
+      } catch (e) {
+        if (e instanceof ProbeCancelledError) {
+          void vscode.window.showInformationMessage('Layerscope: gradient probe cancelled.');
+          return undefined;
+        }
+        const message = e instanceof Error ? e.message : String(e);
+        deps.log.error(`gradient probe of ${uri.fsPath} failed: ${message}`);
+        void vscode.window.showErrorMessage(`Layerscope: ${isUserInputError(e) ? '' : 'gradient probe failed: '}${message}`);
+        await deps.postToPanel(uri, { type: 'error', message });
+        return undefined;
+      }
+    }),
+  );
+}
