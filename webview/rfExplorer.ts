@@ -60,7 +60,28 @@ export class RfExplorer {
       { class: 'rf-explorer', 'aria-label': 'Receptive field explorer' },
       h(doc, 'div', { class: 'rf-controls' }, h(doc, 'label', {}, 'Layer '), this.picker, h(doc, 'label', {}, ' unit row '), this.unitY, h(doc, 'label', {}, ' column '), this.unitX),
       this.caption,
-      h(doc, 'div', { class: 'rf-charts' }, this.gridBox, this.depthBox),
+      h(
+        doc,
+        'div',
+        { class: 'rf-charts' },
+        h(
+          doc,
+          'figure',
+          { class: 'rf-figure' },
+          this.gridBox,
+          h(
+            doc,
+            'figcaption',
+            { class: 'rf-legend' },
+            h(doc, 'span', { class: 'rf-key rf-key-input' }, 'input'),
+            h(doc, 'span', { class: 'rf-key rf-key-field' }, 'receptive field'),
+            h(doc, 'span', { class: 'rf-key rf-key-pad' }, 'padding'),
+            h(doc, 'span', { class: 'rf-key rf-key-stride' }, 'unit centres (stride)'),
+            h(doc, 'span', {}, ' · click the input to pick a unit'),
+          ),
+        ),
+        this.depthBox,
+      ),
     );
     if (this.candidates.length === 0) {
       this.caption.textContent = 'No layer of this model has a spatial receptive field.';

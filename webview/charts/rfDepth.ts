@@ -17,7 +17,7 @@ export interface RfDepthOptions {
 export function rfDepthChart(points: readonly DepthPoint[], options: RfDepthOptions, doc: Document): SVGSVGElement {
   const width = options.width ?? 520;
   const height = options.height ?? 260;
-  const m = { top: 28, right: 16, bottom: 36, left: 48 };
+  const m = { top: 44, right: 16, bottom: 36, left: 48 };
   const title = options.title ?? 'Receptive field size over depth';
   const svg = s(doc, 'svg', { class: 'chart rf-depth', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
   svg.appendChild(s(doc, 'text', { class: 'chart-title', x: 0, y: 14 }, title));
@@ -43,7 +43,7 @@ export function rfDepthChart(points: readonly DepthPoint[], options: RfDepthOpti
     axes.appendChild(s(doc, 'text', { class: 'tick-label x', x: x(t), y: height - m.bottom + 14 }, String(t)));
   }
   axes.appendChild(s(doc, 'text', { class: 'axis-label', x: (m.left + width - m.right) / 2, y: height - 4 }, 'depth (conv / pool layers)'));
-  axes.appendChild(s(doc, 'text', { class: 'axis-label', x: 4, y: m.top - 8 }, 'RF size (px)'));
+  axes.appendChild(s(doc, 'text', { class: 'axis-label', x: 4, y: m.top - 12 }, 'RF size (px)'));
   svg.appendChild(axes);
   const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.depth)},${y(p.size)}`).join('');
   svg.appendChild(s(doc, 'path', { class: 'rf-line', d }));

@@ -64,8 +64,6 @@ export function rfGrid(data: RfGridData, options: RfGridOptions, doc: Document):
     // The drawing's frame (origin, cell size, margin), so that a click can be mapped back to input coordinates.
     'data-frame': `${x0},${y0},${cell},${margin}`,
   });
-  // The padding zone: everything the drawing shows outside the input.
-  svg.appendChild(s(doc, 'rect', { class: 'rf-pad', x: px(x0), y: py(y0), width: (x1 - x0) * cell, height: (y1 - y0) * cell }));
   svg.appendChild(s(doc, 'rect', { class: 'rf-input', x: px(0), y: py(0), width: inW * cell, height: inH * cell }));
   if (cell >= 4) {
     const grid = s(doc, 'g', { class: 'rf-gridlines' });
@@ -82,6 +80,17 @@ export function rfGrid(data: RfGridData, options: RfGridOptions, doc: Document):
       height: (spanY.high - spanY.low + 1) * cell,
     }),
   );
+
+  // The padding the field reaches into: the bands of the drawing outside the input, drawn over the field.
+  const pad = s(doc, 'g', { class: 'rf-pad' });
+  const band = (bx0: number, by0: number, bx1: number, by1: number): void => {
+    if (bx1 > bx0 && by1 > by0) pad.appendChild(s(doc, 'rect', { x: px(bx0), y: py(by0), width: (bx1 - bx0) * cell, height: (by1 - by0) * cell }));
+  };
+  band(x0, y0, x1, 0);
+  band(x0, inH, x1, y1);
+  band(x0, 0, 0, inH);
+  band(inW, 0, x1, inH);
+  svg.appendChild(pad);
 
   // Stride grid: where each output unit's field is centred. Large outputs draw only the chosen unit's neighbourhood.
   const outH = outputSize?.[0] ?? 1;

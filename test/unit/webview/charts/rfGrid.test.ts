@@ -19,6 +19,10 @@ describe('webview/charts/rfGrid', () => {
     assert.ok(Number(input.getAttribute('x')) > Number(field.getAttribute('x')), 'the field starts left of the input');
     assert.equal(svg.querySelectorAll('.rf-stride circle').length, 64, 'one stride dot per output unit');
     assert.equal(svg.querySelectorAll('.rf-gridlines line').length, 30);
+    // Padding bands above and to the left of the input, each 3 pixels deep.
+    const bands = [...svg.querySelectorAll('.rf-pad rect')];
+    assert.equal(bands.length, 2);
+    assert.ok(bands.every((b) => Math.abs(Math.min(Number(b.getAttribute('width')), Number(b.getAttribute('height'))) - 3 * cell) < 1e-9));
   });
 
   it('keeps an inner unit inside the input', () => {
@@ -26,6 +30,7 @@ describe('webview/charts/rfGrid', () => {
     const svg = rfGrid({ inputSize: [16, 16], rf: conv1, unit: [4, 3], outputSize: [8, 8] }, {}, document);
     assert.equal(svg.getAttribute('data-span'), '5,11,3,9');
     assert.equal(svg.getAttribute('data-padding'), '0,0,0,0');
+    assert.equal(svg.querySelectorAll('.rf-pad rect').length, 0);
   });
 
   it('limits the stride grid around the chosen unit on large outputs', () => {
