@@ -68,7 +68,12 @@ function range(ctx: ShapeRuleContext): void {
   const [start] = ctx.ints(0) ?? [];
   const [limit] = ctx.ints(1) ?? [];
   const [delta] = ctx.ints(2) ?? [];
-  if (start === undefined || limit === undefined || delta === undefined) return ctx.set(0, dtype, [null]);
+  if (start === undefined || limit === undefined || delta === undefined) {
+    // arange(T) over a symbolic length (position ids in a transformer) has T elements.
+    const symbolic = ctx.value(1)?.values[0];
+    const known = start === 0 && delta === 1 && typeof symbolic === 'string';
+    return ctx.set(0, dtype, [known ? symbolic : null]);
+  }
   if (delta === 0) mismatch('delta is 0');
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
   const value: PartialValue | undefined =

@@ -2,10 +2,46 @@ import type { Dim } from '../../ir/types';
 import { mismatch } from './mismatch';
 
 /**
- * Arithmetic on dimensions that may be known numbers, symbols ("N") or unknown (null). Symbols survive only where
- * the result is provably the same symbol (N * 1, a broadcast against 1); any other arithmetic on a symbol gives null,
- * because inventing expressions would make shapes harder to read and compare than an honest "unknown".
+ * Arithmetic on dimensions that may be known numbers, symbols ("N") or unknown (null). Products of symbols are kept
+ * as monomials written "12*N" or "B*T": reshapes that fold a batch into another axis (attention heads, Swin windows)
+ * then stay known, and folding them back ("12*N" / 12) gives "N" again. Sums of symbols are not kept: they give null,
+ * because general expressions would be harder to read and compare than an honest "unknown".
  */
+
+/** A dim as coefficient times a sorted list of symbol factors; null when the dim is unknown. */
+interface Monomial {
+  coef: number;
+  symbols: string[];
+}
+
+function toMonomial(d: Dim): Monomial | null {
+  if (d === null) return null;
+  if (typeof d === 'number') return { coef: d, symbols: [] };
+  let coef = 1;
+  const symbols: string[] = [];
+  for (const raw of d.split('*')) {
+    const part = raw.trim();
+    if (/^\d+$/.test(part)) coef *= Number(part);
+    else symbols.push(part);
+  }
+  return { coef, symbols: symbols.sort() };
+}
+
+function fromMonomial(m: Monomial): Dim {
+  if (m.symbols.length === 0 || m.coef === 0) return m.coef;
+  return (m.coef === 1 ? '' : `${m.coef}*`) + m.symbols.join('*');
+}
+
+/** A dim's value per unit of its symbols: "12*N" gives 12, "N" gives 1, a number itself; null when unknown. */
+export function dimPerUnit(d: Dim): number | null {
+  const m = toMonomial(d);
+  return m ? m.coef : null;
+}
+
+/** The symbols a dim is a product of: "12*B*T" gives ["B", "T"]. */
+export function dimSymbols(d: Dim): string[] {
+  return toMonomial(d)?.symbols ?? [];
+}
 
 export function isKnown(d: Dim | undefined): d is number {
   return typeof d === 'number';
@@ -17,21 +53,17 @@ export function formatShape(shape: readonly Dim[] | null | undefined): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
-/** The product of dims: a number when all are known, the symbol when it is the only factor other than 1s. */
+/** The product of dims; symbols multiply into monomials ("N" * 15 * 4 = "60*N"). */
 export function dimProduct(dims: readonly Dim[]): Dim {
-  let n = 1;
-  let symbol: string | null = null;
-  let symbols = 0;
+  let acc: Dim = 1;
   for (const d of dims) {
-    if (d === null) return null;
-    if (typeof d === 'string') {
-      symbols++;
-      symbol = d;
-    } else n *= d;
+    acc = mulDims(acc, d);
+    if (acc === null) {
+      // A zero anywhere still makes the product zero.
+      return dims.includes(0) ? 0 : null;
+    }
   }
-  if (symbols === 0) return n;
-  if (n === 0) return 0;
-  return symbols === 1 && n === 1 ? symbol : null;
+  return acc;
 }
 
 export function addDims(a: Dim, b: Dim): Dim {
@@ -42,18 +74,27 @@ export function addDims(a: Dim, b: Dim): Dim {
 }
 
 export function mulDims(a: Dim, b: Dim): Dim {
-  if (isKnown(a) && isKnown(b)) return a * b;
-  if (a === 1) return b;
-  if (b === 1) return a;
+  if (typeof a === 'number' && typeof b === 'number') return a * b;
   if (a === 0 || b === 0) return 0;
-  return null;
+  const ma = toMonomial(a);
+  const mb = toMonomial(b);
+  if (!ma || !mb) return null;
+  return fromMonomial({ coef: ma.coef * mb.coef, symbols: [...ma.symbols, ...mb.symbols].sort() });
 }
 
-/** Integer division when it is exact (splitting a known size); null when not known. */
+/** Exact division of dims ("12*N" / 12 = "N", "B*T" / "T" = "B"); null when it does not divide exactly. */
 export function divDims(a: Dim, b: Dim): Dim {
-  if (isKnown(a) && isKnown(b)) return b !== 0 && a % b === 0 ? a / b : null;
-  if (b === 1) return a;
-  return null;
+  if (typeof a === 'number' && typeof b === 'number') return b !== 0 && a % b === 0 ? a / b : null;
+  const ma = toMonomial(a);
+  const mb = toMonomial(b);
+  if (!ma || !mb || mb.coef === 0 || ma.coef % mb.coef !== 0) return null;
+  const rest = [...ma.symbols];
+  for (const s of mb.symbols) {
+    const i = rest.indexOf(s);
+    if (i < 0) return null;
+    rest.splice(i, 1);
+  }
+  return fromMonomial({ coef: ma.coef / mb.coef, symbols: rest });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { DataType, Dim } from '../../ir/types';
 import { getInt } from '../../ir/attributes';
 import { dataTypeFromCode } from '../../ir/dtypes';
-import { broadcastShapes } from './dims';
+import { broadcastShapes, divDims, mulDims } from './dims';
 import { castNumber, foldBroadcast, type PartialValue } from './partialValue';
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
 
@@ -72,22 +72,25 @@ const sub: Fold = (xs, dtype) => {
 const mul: Fold = (xs, dtype) => {
   const [a, b] = xs;
   if (num(a) && num(b)) return castNumber(a * b, dtype);
-  if (a === 1) return b;
-  if (b === 1) return a;
   if (a === 0 || b === 0) return 0;
-  return null;
+  // Symbols are sizes, so only products with non-negative integers stay meaningful dims ("12*N").
+  if ((num(a) && (a < 0 || !Number.isInteger(a))) || (num(b) && (b < 0 || !Number.isInteger(b)))) return null;
+  return mulDims(a, b);
 };
 const div: Fold = (xs, dtype) => {
   const [a, b] = xs;
   if (num(a) && num(b)) return b === 0 && dtype !== 'float32' && dtype !== 'float64' ? null : castNumber(a / b, dtype);
-  if (b === 1) return a;
-  if (typeof a === 'string' && a === b) return 1;
-  return null;
+  if (num(b) && (b <= 0 || !Number.isInteger(b))) return null;
+  return divDims(a, b);
 };
 const compare = (fn: (a: number, b: number) => boolean, sameSymbol?: number): Fold => (xs) => {
   const [a, b] = xs;
   if (num(a) && num(b)) return fn(a, b) ? 1 : 0;
   if (sameSymbol !== undefined && typeof a === 'string' && a === b) return sameSymbol;
+  // A symbol is a size, at least 0: compared with a negative number it behaves like 0 (PyTorch's expand(-1) export
+  // asks Equal(shape, -1)).
+  if (typeof a === 'string' && num(b) && b < 0) return fn(0, b) ? 1 : 0;
+  if (typeof b === 'string' && num(a) && a < 0) return fn(a, 0) ? 1 : 0;
   return null;
 };
 const extremum = (pick: (...xs: number[]) => number): Fold => (xs, dtype) => {

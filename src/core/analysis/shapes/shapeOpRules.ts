@@ -70,40 +70,18 @@ export function reshapeDims(input: Dim[] | null, target: readonly Dim[], allowZe
     if (inferred >= 0) out[inferred] = null;
     return out;
   }
-  // Count known factors and symbols on both sides; symbols that appear on both sides cancel.
-  let inNum = 1;
-  let outNum = 1;
-  let unknown = false;
-  const inSyms: string[] = [];
-  for (const d of input) {
-    if (d === null) unknown = true;
-    else if (typeof d === 'string') inSyms.push(d);
-    else inNum *= d;
-  }
-  const outSyms: string[] = [];
-  out.forEach((d, i) => {
-    if (i === inferred) return;
-    if (d === null) unknown = true;
-    else if (typeof d === 'string') outSyms.push(d);
-    else outNum *= d;
-  });
-  const rest = [...inSyms];
-  let cancels = true;
-  for (const s of outSyms) {
-    const j = rest.indexOf(s);
-    if (j < 0) cancels = false;
-    else rest.splice(j, 1);
-  }
+  // The element counts of both sides as monomials: symbols that appear on both sides cancel in the division.
+  const inCount = dimProduct(input);
+  const outCount = dimProduct(out.filter((_, i) => i !== inferred));
   if (inferred >= 0) {
-    if (unknown || !cancels) out[inferred] = null;
-    else if (rest.length === 0) {
-      if (outNum === 0 ? inNum !== 0 : inNum % outNum !== 0) {
-        mismatch(`cannot reshape ${formatShape(input)} (${inNum} elements) into ${formatShape(target)}: ${inNum} is not a multiple of ${outNum}`);
+    if (isKnown(inCount) && isKnown(outCount)) {
+      if (outCount === 0 ? inCount !== 0 : inCount % outCount !== 0) {
+        mismatch(`cannot reshape ${formatShape(input)} (${inCount} elements) into ${formatShape(target)}: ${inCount} is not a multiple of ${outCount}`);
       }
-      out[inferred] = outNum === 0 ? 0 : inNum / outNum;
-    } else out[inferred] = rest.length === 1 && inNum === outNum ? rest[0] : null;
-  } else if (!unknown && cancels && rest.length === 0 && inNum !== outNum) {
-    mismatch(`cannot reshape ${formatShape(input)} (${inNum} elements) into ${formatShape(target)} (${outNum} elements)`);
+      out[inferred] = outCount === 0 ? 0 : inCount / outCount;
+    } else out[inferred] = inCount === null || outCount === null ? null : divDims(inCount, outCount);
+  } else if (isKnown(inCount) && isKnown(outCount) && inCount !== outCount) {
+    mismatch(`cannot reshape ${formatShape(input)} (${inCount} elements) into ${formatShape(target)} (${outCount} elements)`);
   }
   return out;
 }

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { GraphBuilder } from '../../../../../src/core/ir/builder';
 import { makeTensor } from '../../../../../src/core/ir/tensorData';
+import { inferShapes } from '../../../../../src/core/analysis/shapes/index';
 import { c, inferOne, shapeOf, t } from './helpers';
 
 describe('shape rules: constants, generators and resampling', () => {
@@ -20,6 +22,14 @@ describe('shape rules: constants, generators and resampling', () => {
     assert.deepEqual(shapeOf('Range', [c([10], 'int64', []), c([4], 'int64', []), c([-2], 'int64', [])]), [3]);
     assert.deepEqual(shapeOf('Range', [c([1], 'float32', []), c([0], 'float32', []), c([1], 'float32', [])]), [0]);
     assert.deepEqual(shapeOf('Range', [t([], 'int64'), c([4], 'int64', []), c([1], 'int64', [])]), [null]);
+  });
+  it('Range(0, T, 1) over a symbolic T has T elements', () => {
+    const b = new GraphBuilder();
+    const x = b.input('ids', 'int64', ['B', 'T']);
+    const s = b.op('Shape', [x]);
+    const len = b.op('Gather', [s, b.initializer('one', 'int64', [], [1])]);
+    const r = b.op('Range', [b.initializer('zero', 'int64', [], [0]), len, b.initializer('step', 'int64', [], [1])]);
+    assert.deepEqual(inferShapes(b.model(13)).types.get(r), { dtype: 'int64', shape: ['T'] });
   });
   it('EyeLike and the random generators take shapes from the input or the shape attribute', () => {
     assert.deepEqual(inferOne('EyeLike', [t([3, 4])], { dtype: 7 }).types[0], { dtype: 'int64', shape: [3, 4] });

@@ -10,8 +10,9 @@ describe('shape rules: shape manipulation', () => {
       assert.deepEqual(shapeOf('Flatten', [t([2, 3, 4])], { axis: -1 }), [6, 4]);
       assert.deepEqual(shapeOf('Flatten', [t([2, 3])], { axis: 2 }), [6, 1]);
     });
-    it('gives null for products of symbols it cannot name', () => {
-      assert.deepEqual(shapeOf('Flatten', [t(['N', 'C', 4])], { axis: 1 }), ['N', null]);
+    it('multiplies symbols into monomials, and an unknown factor makes the product unknown', () => {
+      assert.deepEqual(shapeOf('Flatten', [t(['N', 'C', 4])], { axis: 1 }), ['N', '4*C']);
+      assert.deepEqual(shapeOf('Flatten', [t(['N', null, 4])], { axis: 1 }), ['N', null]);
     });
   });
 
@@ -25,7 +26,9 @@ describe('shape rules: shape manipulation', () => {
       assert.deepEqual(shapeOf('Reshape', [t(['N', 15, 2, 2]), c([0, -1])]), ['N', 60]);
       assert.deepEqual(shapeOf('Reshape', [t(['N', 'S', 768]), c([0, 0, 12, 64])]), ['N', 'S', 12, 64]);
       assert.deepEqual(shapeOf('Reshape', [t(['N', 12, 64]), c([-1, 768])]), ['N', 768]);
-      assert.deepEqual(shapeOf('Reshape', [t(['N', 'S', 64]), c([0, -1])]), ['N', null]);
+      assert.deepEqual(shapeOf('Reshape', [t(['N', 'S', 64]), c([0, -1])]), ['N', '64*S']);
+      assert.deepEqual(shapeOf('Reshape', [t([197, '12*N', 64]), c([197, -1, 768])]), [197, 'N', 768]);
+      assert.deepEqual(shapeOf('Reshape', [t(['N', null, 64]), c([0, -1])]), ['N', null]);
     });
     it('with allowzero, 0 is a real zero-size dim', () => {
       assert.deepEqual(shapeOf('Reshape', [t([0, 4]), c([0, 4])], { allowzero: 1 }, { opset: 14 }), [0, 4]);
