@@ -26,7 +26,8 @@ import type { AnalysisWarning, ConstValue, PerNode, ReceptiveField } from './typ
  * MatMul that contracts over one (Flatten then Linear), or a product of two data tensors that carry positions
  * (attention's QKᵀ and AV). Elementwise ops and normalisation pass fields through; the statistics of Instance or
  * Group normalisation are not counted as a receptive field, as the paper's treatment also ignores them. Several
- * inputs (Add, Mul, Concat) keep the largest field and warn when the paths disagree on stride or centre.
+ * inputs (Add, Mul, Concat) keep the largest field and warn when the paths disagree on stride or centre; a global
+ * per-channel gate (squeeze-and-excitation's [N, C, 1, 1] scale) leaves the other path's field in place.
  *
  * Graph inputs of rank 4 or 5 are images or volumes whose axes 2.. are spatial. A rank-3 input could be [N, C, L] or
  * [N, T, C]; it starts as 'positions somewhere' and becomes [N, C, L] at its first window op.
@@ -158,7 +159,9 @@ class ReceptiveFieldWalker {
     const op = node.opType;
     if (METADATA_OPS.has(op)) return [undefined];
     const dataStates = node.inputs.map((n) => this.state(n));
-    if (dataStates.some((s) => s?.kind === 'global')) return [{ kind: 'global' }];
+    // Elementwise ops decide for themselves: a global per-channel gate does not make a local field global.
+    const merges = PASS_THROUGH_OPS.has(op) || op === 'Concat';
+    if (!merges && dataStates.some((s) => s?.kind === 'global')) return [{ kind: 'global' }];
     if (dataStates.every((s) => s === undefined)) return [undefined];
 
     if (WINDOW_OPS.has(op)) return [this.window(node)];
@@ -518,7 +521,18 @@ class ReceptiveFieldWalker {
 
   /** Several inputs combined position by position: broadcast from the right, keep the largest field, warn on conflicts. */
   private merge(node: Node, names: string[]): State | undefined {
-    const states = names.map((n) => this.state(n)).filter((s): s is State => s !== undefined);
+    const all = names.map((n) => this.state(n));
+    const hasLocal = all.some((s) => s !== undefined && s.kind !== 'global');
+    for (let i = 0; i < names.length; i++) {
+      if (all[i]?.kind !== 'global') continue;
+      // Squeeze-and-excitation multiplies every position by a per-channel factor computed from the whole input.
+      // Strictly that makes the output global, but it would make every layer after the first SE block of an
+      // EfficientNet or MobileNetV3 global and hide the field that the convolutions build, so a global input that
+      // only broadcasts over the spatial axes (a [N, C, 1, 1] gate) leaves the other path's field in place.
+      if (!(hasLocal && this.isChannelGate(names[i], node.outputs[0]))) return { kind: 'global' };
+      all[i] = undefined;
+    }
+    const states = all.filter((s): s is State => s !== undefined);
     if (states.length === 0) return undefined;
     const withAxes = states.filter((s): s is Extract<State, { kind: 'axes' }> => s.kind === 'axes');
     if (withAxes.length === 0) return states[0];
@@ -549,6 +563,19 @@ class ReceptiveFieldWalker {
       });
     }
     return { kind: 'axes', axes: out };
+  }
+
+  /** True when `gate` broadcasts over every spatial axis of `output`: its dims there are 1 or absent. */
+  private isChannelGate(gate: string, output: string | undefined): boolean {
+    const g = this.info.types.get(gate)?.shape;
+    const o = output ? this.info.types.get(output)?.shape : undefined;
+    if (!g || !o || o.length < 3 || g.length > o.length) return false;
+    const offset = o.length - g.length;
+    for (let axis = 2; axis < o.length; axis++) {
+      const d = axis - offset >= 0 ? g[axis - offset] : 1;
+      if (d !== 1) return false;
+    }
+    return true;
   }
 
   private mixedLike(s: State | undefined): State | undefined {

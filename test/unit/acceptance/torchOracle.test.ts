@@ -102,6 +102,7 @@ export('deeper_bn_folded', DeeperBNConvNet(), torch.randn(1, 3, 32, 32))
 export('deeper_bn_kept', DeeperBNConvNet(), torch.randn(1, 3, 32, 32), fold=False, training=torch.onnx.TrainingMode.PRESERVE)
 export('resnet18', torchvision.models.resnet18(weights=None), torch.randn(1, 3, 224, 224))
 export('mobilenet_v2', torchvision.models.mobilenet_v2(weights=None), torch.randn(1, 3, 224, 224))
+export('mobilenet_v3_small', torchvision.models.mobilenet_v3_small(weights=None), torch.randn(1, 3, 224, 224))
 export('densenet121', torchvision.models.densenet121(weights=None), torch.randn(1, 3, 224, 224))
 export('vit_tiny', torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
        hidden_dim=32, mlp_dim=64, num_classes=10), torch.randn(1, 3, 32, 32))
@@ -166,7 +167,7 @@ describe('acceptance: PyTorch oracle (torch.onnx.export of real architectures)',
     return s;
   }
 
-  for (const name of ['deeper_bn_folded', 'deeper_bn_kept', 'resnet18', 'mobilenet_v2', 'densenet121', 'vit_tiny', 'lstm']) {
+  for (const name of ['deeper_bn_folded', 'deeper_bn_kept', 'resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'densenet121', 'vit_tiny', 'lstm']) {
     describe(name, () => {
       it('parameter totals match the module (adjusted for folded BatchNorm)', () => {
         const s = summary(name);
@@ -212,6 +213,15 @@ describe('acceptance: PyTorch oracle (torch.onnx.export of real architectures)',
     assert.equal(conv1?.macs, 118013952);
     const lastAdd = s.layers.filter((l) => l.op === 'Add').at(-1);
     assert.deepEqual(lastAdd?.receptiveField, { size: [435, 435], stride: [32, 32], start: [0, 0], global: false });
+    assert.deepEqual(s.layers.at(-1)?.receptiveField, { global: true });
+  });
+
+  it('MobileNetV3: squeeze-and-excitation gates keep the convolutions\' fields local until the classifier', () => {
+    const s = summary('mobilenet_v3_small');
+    const lastConv = s.layers.filter((l) => l.op === 'Conv').at(-1);
+    const rf = lastConv?.receptiveField;
+    assert.ok(rf && !rf.global, JSON.stringify(rf));
+    assert.deepEqual(rf.stride, [32, 32]);
     assert.deepEqual(s.layers.at(-1)?.receptiveField, { global: true });
   });
 

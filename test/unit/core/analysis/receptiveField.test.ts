@@ -167,6 +167,24 @@ describe('core/analysis/receptiveField', () => {
     assert.equal(rf.get('grid'), null);
   });
 
+  it('a squeeze-and-excitation gate keeps the convolution field; a spatial global input does not', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 4, 8, 8]);
+    const c = conv(b, x, 4, 4, [3, 3], { pads: [1, 1, 1, 1] }, 'c');
+    const pooled = b.op('GlobalAveragePool', [c], {}, { name: 'squeeze' });
+    const fc = conv(b, pooled, 4, 4, [1, 1], {}, 'excite');
+    const gate = b.op('Sigmoid', [fc], {}, { name: 'gate' });
+    const scaled = b.op('Mul', [c, gate], {}, { name: 'scale' });
+    b.output(conv(b, scaled, 4, 4, [3, 3], { pads: [1, 1, 1, 1] }, 'after'));
+    const spread = b.op('Expand', [gate, b.initializer('to', 'int64', [4], [1, 4, 8, 8])], {}, { name: 'spread' });
+    b.output(b.op('Add', [spread, spread], {}, { name: 'spatialGlobal' }));
+    const { rf } = fields(b.model());
+    assert.deepEqual(rf.get('excite'), { global: true });
+    assert.deepEqual(rf.get('scale'), { size: [3, 3], stride: [1, 1], start: [0, 0], global: false });
+    assert.deepEqual(rf.get('after'), { size: [5, 5], stride: [1, 1], start: [0, 0], global: false });
+    assert.deepEqual(rf.get('spatialGlobal'), { global: true });
+  });
+
   it('transposed convolution with stride 1 is exact and upsampling divides the stride', () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [1, 2, 8, 8]);
