@@ -1,0 +1,113 @@
+/// <reference lib="dom" />
+import { strict as assert } from 'node:assert';
+import type { GradParam, GradReport } from '../../../src/core/reports';
+import type { WebviewToHost } from '../../../src/protocol/messages';
+import { checkClass, createGradPanel, gradHistograms, gradNormBars, renderGradPanel, saliencyOverlay } from '../../../webview/charts/gradPanel';
+import * as gradPanelModule from '../../../webview/charts/gradPanel';
+import { pickFactory } from '../../../webview/panels';
+import { makeDocument } from './fixtures';
+
+function param(name: string, l2: number, weightL2: number, check?: number): GradParam {
+  return {
+    name,
+    shape: [15, 15, 3, 3],
+    l2,
+    mean: 0,
+    std: l2 / 45,
+    maxAbs: l2 / 5,
+    weightL2,
+    histogram: { edges: [-1, -0.5, 0, 0.5, 1], counts: [1, 4, 9, 2] },
+    ...(check !== undefined ? { check: { sampled: 20, maxRelError: check } } : {}),
+  };
+}
+
+/** Display fixture: gradients that shrink by five decades towards the input, one dead tensor, a saliency map. */
+const report: GradReport = {
+  executionProvider: 'cpu',
+  loss: 2.3026,
+  input: { name: 'input', l2: 1.2e-5, shape: [1, 3, 4, 4], saliency: { width: 4, height: 4, values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16] } },
+  params: [param('net.0.weight', 1e-7, 2, 0.001), param('net.2.weight', 1e-3, 2, 0.5), param('net.4.weight', 0, 2), param('net.6.weight', 1e-2, 2, 0.02), param('fc.weight', 3e-2, 1)],
+  activations: [{ name: '/relu/Relu_output_0', l2: 0.02 }],
+  check: { sampled: 60, maxRelError: 0.5, worst: 'net.2.weight' },
+  diagnostics: [{ kind: 'vanishing-gradients', node: 'net.0.weight', message: 'first layers <b>not markup</b>' }],
+  timing: { totalMs: 1234 },
+};
+
+describe('webview/charts/gradPanel', () => {
+  it('draws one bar per parameter in graph order on a log scale, with the bands marked', () => {
+    const { document } = makeDocument();
+    const svg = gradNormBars(report.params, { width: 700 }, document);
+    assert.equal(svg.parentNode, null);
+    const rows = [...svg.querySelectorAll('g.grad-row')];
+    assert.deepEqual(rows.map((r) => r.getAttribute('data-param')), report.params.map((p) => p.name));
+    const widths = rows.map((r) => Number(r.querySelector('rect.grad-bar')!.getAttribute('width')));
+    // Log scale: equal ratios give equal length differences (1e-3 -> 1e-2 and 1e-2 -> 1e-1 would match).
+    const d1 = widths[3] - widths[1];
+    const d2 = widths[4] - widths[3];
+    assert.ok(Math.abs(d1 / d2 - 1 / Math.log10(3)) < 1e-6, `${d1} ${d2}`);
+    assert.ok(rows[0].classList.contains('band-vanishing'), 'five decades below the median is in the vanishing band');
+    assert.ok(rows[2].classList.contains('band-dead'));
+    assert.equal(rows[2].querySelector('text.grad-value')!.textContent, '0');
+    assert.equal(svg.querySelectorAll('rect.band-vanishing').length, 1);
+    assert.equal(svg.querySelectorAll('rect.band-exploding').length, 1);
+  });
+
+  it('switches the bars to the update ratio |g|/|w|', () => {
+    const { document } = makeDocument();
+    const svg = gradNormBars(report.params, { metric: 'ratio' }, document);
+    const values = [...svg.querySelectorAll('rect.grad-bar')].map((r) => Number(r.getAttribute('data-value')));
+    assert.deepEqual(values, [5e-8, 5e-4, 0, 5e-3, 3e-2]);
+  });
+
+  it('draws a histogram per parameter with bar heights proportional to counts', () => {
+    const { document } = makeDocument();
+    const svg = gradHistograms(report.params, { columns: 2 }, document);
+    const cells = [...svg.querySelectorAll('g.hist-cell')];
+    assert.equal(cells.length, 5);
+    const heights = [...cells[0].querySelectorAll('rect.hist-bar')].map((r) => Number(r.getAttribute('height')));
+    assert.ok(Math.abs(heights[2] / heights[1] - 9 / 4) < 1e-9);
+  });
+
+  it('classifies check errors with the float32 and float64 bars', () => {
+    assert.equal(checkClass(1e-5, 'float64'), 'fine');
+    assert.equal(checkClass(1e-3, 'float64'), 'uncomfortable');
+    assert.equal(checkClass(0.02, 'float32'), 'fine');
+    assert.equal(checkClass(0.5, 'float32'), 'wrong');
+  });
+
+  it('saliency cells are max-pooled and scaled by the peak', () => {
+    const { document } = makeDocument();
+    const svg = saliencyOverlay(report.input.saliency!, { size: 40, maxCells: 2, imageHref: 'data:image/png;base64,AAAA' }, document);
+    const cells = [...svg.querySelectorAll('rect.saliency-cell')].map((r) => Number(r.getAttribute('fill-opacity')));
+    assert.deepEqual(cells, [Number((5 / 16).toFixed(3)), Number((7 / 16).toFixed(3)), Number((13 / 16).toFixed(3)), 1]);
+    assert.equal(svg.querySelectorAll('image').length, 1);
+  });
+
+  it('renders the whole panel: header, diagnostics as text, check verdicts, saliency, activations', () => {
+    const { document } = makeDocument();
+    const selected: string[] = [];
+    const el = renderGradPanel(report, { onSelectParam: (n) => selected.push(n) }, document);
+    assert.match(el.querySelector('.grad-header')!.textContent!, /loss 2\.3/);
+    assert.equal(el.querySelectorAll('b').length, 0, 'diagnostic text is never parsed as markup');
+    (el.querySelector('a.diag-link') as HTMLElement).dispatchEvent(new document.defaultView!.Event('click'));
+    assert.deepEqual(selected, ['net.0.weight']);
+    assert.equal(el.querySelector('.grad-check-summary')!.getAttribute('data-verdict'), 'wrong');
+    assert.deepEqual([...el.querySelectorAll('.grad-check-table tbody tr')].map((r) => r.className), ['check-fine', 'check-wrong', 'check-fine']);
+    assert.ok(el.querySelector('svg.saliency'));
+    assert.equal(el.querySelectorAll('.grad-activations tbody tr').length, 1);
+  });
+
+  it('is the factory the shell mounts: run button posts runGradProbe, update renders, restricted mode explains', () => {
+    const { document } = makeDocument();
+    assert.equal(pickFactory('grad', gradPanelModule), createGradPanel);
+    const posted: WebviewToHost[] = [];
+    const panel = createGradPanel({ document, summary: null, trusted: true, post: (m) => posted.push(m), revealLayer: () => undefined });
+    (panel.element.querySelector('.grad-run') as HTMLElement).dispatchEvent(new document.defaultView!.Event('click'));
+    assert.deepEqual(posted, [{ type: 'runGradProbe' }]);
+    panel.update(report);
+    assert.ok(panel.element.querySelector('svg.grad-bars'));
+    const restricted = createGradPanel({ document, summary: null, trusted: false, post: () => undefined, revealLayer: () => undefined });
+    assert.equal(restricted.element.querySelector('.grad-run'), null);
+    assert.match(restricted.element.textContent!, /Restricted Mode/);
+  });
+});
