@@ -73,7 +73,17 @@ export class GraphView {
   ) {
     this.expanded = model.initialExpansion(options.collapseThreshold);
     this.viewport = s(doc, 'g', { class: 'gv-viewport' });
-    this.svg = s(doc, 'svg', { class: 'gv-svg', role: 'img', 'aria-label': 'Model graph' }, this.viewport);
+    this.svg = s(
+      doc,
+      'svg',
+      {
+        class: 'gv-svg',
+        role: 'img',
+        tabindex: 0,
+        'aria-label': 'Model graph. Arrow keys pan, plus and minus zoom, 0 fits; the layer table lists the same layers.',
+      },
+      this.viewport,
+    );
     this.element = h(doc, 'div', { class: 'graph-view' }, this.svg);
     this.zoomBehavior = d3zoom<SVGSVGElement, unknown>()
       .scaleExtent([0.02, 4])
@@ -112,6 +122,7 @@ export class GraphView {
       }).observe(this.element);
     }
     this.svg.addEventListener('click', (e) => this.onClick(e));
+    this.svg.addEventListener('keydown', (e) => this.onKey(e));
     this.redraw();
   }
 
@@ -238,6 +249,38 @@ export class GraphView {
     if (this.selected) this.nodeEls.get(this.selected)?.classList.remove('gv-selected');
     this.selected = id;
     this.nodeEls.get(id)?.classList.add('gv-selected');
+  }
+
+  /** Keyboard pan and zoom, so the graph is usable without a pointer. */
+  private onKey(e: KeyboardEvent): void {
+    const step = 80;
+    const pans: Record<string, [number, number]> = {
+      ArrowLeft: [step, 0],
+      ArrowRight: [-step, 0],
+      ArrowUp: [0, step],
+      ArrowDown: [0, -step],
+    };
+    const t = this.transform;
+    let next: ZoomTransform | null = null;
+    if (e.key in pans) {
+      const [dx, dy] = pans[e.key]!;
+      next = zoomIdentity.translate(t.x + dx, t.y + dy).scale(t.k);
+    } else if (e.key === '+' || e.key === '=' || e.key === '-') {
+      const { width, height } = this.viewSize();
+      const k = Math.max(0.02, Math.min(4, t.k * (e.key === '-' ? 1 / 1.25 : 1.25)));
+      // Zoom about the centre of the view.
+      const cx = (width / 2 - t.x) / t.k;
+      const cy = (height / 2 - t.y) / t.k;
+      next = zoomIdentity.translate(width / 2 - cx * k, height / 2 - cy * k).scale(k);
+    } else if (e.key === '0') {
+      e.preventDefault();
+      this.fit();
+      return;
+    }
+    if (next) {
+      e.preventDefault();
+      this.applyTransform(next);
+    }
   }
 
   private onClick(e: MouseEvent): void {

@@ -58,6 +58,22 @@ describe('webview/graphView', () => {
     assert.deepEqual(selected, [4]);
   });
 
+  it('pans and zooms with the keyboard', () => {
+    const { document } = makeDocument();
+    const view = new GraphView(document, new GraphModel(deeperBnConvNet()), { collapseThreshold: 500 });
+    const key = (k: string) => view.svg.dispatchEvent(new (document.defaultView!.KeyboardEvent)('keydown', { key: k, bubbles: true }));
+    const transform = () => view.svg.querySelector('.gv-viewport')!.getAttribute('transform')!;
+    const parse = () => transform().match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g)!.map(Number);
+    const [x0, y0, k0] = parse() as [number, number, number];
+    key('ArrowRight');
+    const [x1, y1] = parse() as [number, number];
+    assert.equal(x1, x0 - 80);
+    assert.equal(y1, y0);
+    key('+');
+    assert.ok(Math.abs(parse()[2]! - k0 * 1.25) < 1e-9);
+    assert.equal(view.svg.getAttribute('tabindex'), '0');
+  });
+
   it('exports a standalone SVG of the whole graph', () => {
     const { document } = makeDocument();
     const summary = deeperBnConvNet();
