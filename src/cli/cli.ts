@@ -31,11 +31,9 @@ Exit codes: 0 ok, 1 internal error, 2 unusable input (one line on stderr).
 function loadRunner(command: 'probe' | 'grad'): CommandRunner | undefined {
   try {
     if (command === 'probe') {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require('./probeCommand') as { runProbeCommand?: CommandRunner };
       return mod.runProbeCommand;
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('./gradCommand') as { runGradCommand?: CommandRunner };
     return mod.runGradCommand;
   } catch {

@@ -35,7 +35,6 @@ interface PythonSummaryModule {
 function loadPythonSummary(): PythonSummaryModule | undefined {
   try {
     // A require inside try/catch lets the bundle build before the Python front end exists, and picks it up after.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('../core/python/summary') as Partial<PythonSummaryModule>;
     return typeof mod.summarizePythonFile === 'function' ? (mod as PythonSummaryModule) : undefined;
   } catch {
