@@ -112,9 +112,12 @@ class LectureBuilder {
     return this.b.op('Flatten', [x], { axis: 1 }, { name: layerName(prefix, 'Flatten') });
   }
 
+  /** Finishes the model; the last value is renamed `output`, as torch.onnx.export(output_names=['output']) does. */
   model(output: string, dtype: DataType = 'float32'): Model {
-    this.b.output(output, dtype, null);
-    return this.b.model(13, { producerName: 'layerscope-samples', producerVersion: '0.1.0' });
+    this.b.output('output', dtype, null);
+    const model = this.b.model(13, { producerName: 'layerscope-samples', producerVersion: '0.1.0' });
+    for (const node of model.graph.nodes) node.outputs = node.outputs.map((o) => (o === output ? 'output' : o));
+    return model;
   }
 }
 
