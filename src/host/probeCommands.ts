@@ -34,6 +34,8 @@ export interface ProbeHostDeps {
   log?: vscode.LogOutputChannel;
   /** Register "Select Execution Provider" here too (leave false if the extension registers its own). */
   registerSelectExecutionProvider?: boolean;
+  /** Show the provider that ran in a status bar item of its own (leave false when the inspector's item shows it). */
+  providerStatusBar?: boolean;
 }
 
 function targetUri(arg: unknown, deps: ProbeHostDeps): vscode.Uri | undefined {
@@ -111,12 +113,16 @@ async function askInputs(model: Model, uri: vscode.Uri, state: vscode.Memento): 
 }
 
 export function registerProbeCommands(context: vscode.ExtensionContext, deps: ProbeHostDeps = {}): void {
-  const status = vscode.window.createStatusBarItem('layerscope.probeProvider', vscode.StatusBarAlignment.Right, 90);
-  status.name = 'Layerscope execution provider';
-  status.command = SELECT_PROVIDER_COMMAND;
-  context.subscriptions.push(status);
+  let status: vscode.StatusBarItem | undefined;
+  if (deps.providerStatusBar) {
+    status = vscode.window.createStatusBarItem('layerscope.probeProvider', vscode.StatusBarAlignment.Right, 90);
+    status.name = 'Layerscope execution provider';
+    status.command = SELECT_PROVIDER_COMMAND;
+    context.subscriptions.push(status);
+  }
 
   const showProvider = (report: ProbeReport): void => {
+    if (!status) return;
     status.text = providerStatusText(report.executionProvider);
     const fallback = report.cpuFallbackNodes?.length ? `\n${report.cpuFallbackNodes.length} nodes fell back to the CPU.` : '';
     status.tooltip = `The last activation probe ran on ${report.executionProvider}.${fallback}\nClick to choose the execution provider.`;
