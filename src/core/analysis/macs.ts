@@ -20,7 +20,11 @@ export interface MacAnalysis {
 type Shapes = ReadonlyMap<string, TensorType>;
 
 /** Ops whose MACs this module computes; every other op counts zero without a warning. */
-export const MAC_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', 'GRU', 'RNN']);
+export const MAC_OPS: ReadonlySet<string> = new Set([
+  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', 'GRU', 'RNN',
+  // Quantised models do the same multiply-accumulates in integers.
+  'ConvInteger', 'QLinearConv', 'MatMulInteger', 'QLinearMatMul',
+]);
 
 export function countMacs(graph: Graph, shapes: Shapes): MacAnalysis {
   const perNode: PerNode<number> = new Map();
@@ -59,9 +63,11 @@ export function nodeMacs(node: Node, shapes: Shapes): number | undefined {
   const shapeOf = (i: number, list: string[] = node.inputs): number[] | undefined =>
     list[i] ? known(shapes.get(list[i])?.shape ?? null) : undefined;
   switch (node.opType) {
-    case 'Conv': {
+    case 'Conv':
+    case 'ConvInteger':
+    case 'QLinearConv': {
       const out = shapeOf(0, node.outputs);
-      const w = shapeOf(1);
+      const w = shapeOf(node.opType === 'QLinearConv' ? 3 : 1);
       if (!out || !w || w.length < 2) return undefined;
       // W is [Cout, Cin/groups, k...], so Cin/groups times the kernel volume is W's size per output channel.
       return product(out) * product(w.slice(1));
@@ -84,9 +90,11 @@ export function nodeMacs(node: Node, shapes: Shapes): number | undefined {
       const n = transB ? b[0] : b[1];
       return m * k * n;
     }
-    case 'MatMul': {
+    case 'MatMul':
+    case 'MatMulInteger':
+    case 'QLinearMatMul': {
       const a = shapeOf(0);
-      const b = shapeOf(1);
+      const b = shapeOf(node.opType === 'QLinearMatMul' ? 3 : 1);
       if (!a || !b || a.length === 0 || b.length === 0) return undefined;
       return matmulMacs(a, b);
     }

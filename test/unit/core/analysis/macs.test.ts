@@ -101,6 +101,19 @@ describe('core/analysis/macs', () => {
     assert.equal(r.perName.get('rnn'), 7 * 2 * H * (10 + H));
   });
 
+  it('quantised Conv and MatMul count the same MACs as their float versions', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'uint8', [1, 3, 8, 8]);
+    const w = b.initializer('w', 'uint8', [4, 3, 3, 3], zeros(108));
+    b.output(b.op('ConvInteger', [x, w], { kernel_shape: [3, 3] }, { name: 'qconv' }));
+    const a = b.input('a', 'uint8', [5, 6]);
+    const m = b.initializer('m', 'uint8', [6, 7], zeros(42));
+    b.output(b.op('MatMulInteger', [a, m], {}, { name: 'qmm' }));
+    const r = macsOf(b.model());
+    assert.equal(r.perName.get('qconv'), 4 * 36 * 27);
+    assert.equal(r.perName.get('qmm'), 5 * 6 * 7);
+  });
+
   it('elementwise ops count zero', () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [1, 3, 8, 8]);
