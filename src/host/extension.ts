@@ -3,13 +3,12 @@ import type { Model } from '../core/ir/types';
 import { readOnnxFile } from '../core/onnx/reader';
 import type { WebviewToHost } from '../protocol/messages';
 import { registerInspectorCommands } from './commands';
-import type { HostServices } from './hostServices';
+import type { ExecutionProviderSetting, HostServices, RegisterFeature } from './hostServices';
 import type { Inspector } from './inspectorPanels';
 import { InspectorRegistry } from './inspectorPanels';
 import { OnnxEditorProvider } from './onnxEditorProvider';
 import { registerProbeCommands, selectExecutionProvider } from './probeCommands';
 import { InspectorStatusBar } from './statusBar';
-import { FEATURE_MODULES } from './featureModules';
 
 /**
  * Entry point. Everything is registered here and every disposable goes into `context.subscriptions`; the heavy work
@@ -58,6 +57,21 @@ export function activate(context: vscode.ExtensionContext): HostServices {
     registerModelLoader(extension, loader) {
       loaders.set(extension.toLowerCase(), loader);
     },
+    async openModelFile(uri) {
+      if (uri.path.toLowerCase().endsWith('.onnx')) {
+        await vscode.commands.executeCommand('vscode.openWith', uri, OnnxEditorProvider.viewType);
+        return;
+      }
+      const model = await services.loadModel(uri);
+      await services.openModel(uri, model, uri.path.split('/').pop() ?? uri.path);
+    },
+    executionProvider() {
+      const config = vscode.workspace.getConfiguration('layerscope');
+      return {
+        provider: config.get<ExecutionProviderSetting['provider']>('executionProvider', 'auto'),
+        deviceId: config.get<number>('deviceId', 0),
+      };
+    },
     isTrusted: () => vscode.workspace.isTrusted,
   };
 
@@ -76,14 +90,24 @@ export function activate(context: vscode.ExtensionContext): HostServices {
     log,
     registerSelectExecutionProvider: false,
   });
-  for (const feature of FEATURE_MODULES) {
-    try {
-      feature.register(context, services);
-    } catch (error) {
-      // One broken feature must not take the inspector down with it.
-      log.error(`could not start ${feature.name}: ${error instanceof Error ? error.message : String(error)}`);
+  // One broken feature must not take the inspector down with it, and the fallbacks for commands without a backend are
+  // registered only after every feature has had its chance to register the real ones.
+  const started: Promise<void>[] = [];
+  for (const feature of optionalFeatures()) {
+    const register = feature.register;
+    if (feature.loadError) {
+      log.error(`could not load ${feature.name}: ${feature.loadError}`);
+      continue;
     }
+    if (!register) {
+      log.info(`${feature.name}: not part of this build`);
+      continue;
+    }
+    started.push(
+      (async () => register(context, services))().catch((error: unknown) => log.error(`could not start ${feature.name}: ${errorText(error)}`)),
+    );
   }
+  void Promise.all(started).then(() => registerMissingCommands(context, log));
   log.info(`Layerscope ${String(context.extension.packageJSON.version)} activated (${vscode.workspace.isTrusted ? 'trusted' : 'Restricted Mode: probes are off'})`);
   return services;
 
@@ -129,6 +153,65 @@ export function activate(context: vscode.ExtensionContext): HostServices {
     await vscode.workspace.fs.writeFile(target, bytes);
     log.info(`saved the graph of ${inspector.uri.fsPath} as ${target.fsPath}`);
   }
+}
+
+interface OptionalFeature {
+  name: string;
+  register: RegisterFeature | undefined;
+  /** Set when the module exists but failed to load, which is a bug to report rather than a build without it. */
+  loadError?: string;
+}
+
+/**
+ * Feature modules that other parts of the project add to src/host/. Each `require` names a literal path inside its own
+ * try block, so that esbuild bundles the module when it exists and builds without it when it does not; a module that
+ * exists but fails to load is reported rather than silently skipped.
+ */
+function optionalFeatures(): OptionalFeature[] {
+  const features: OptionalFeature[] = [];
+  try {
+    features.push({ name: 'PyTorch source features', register: pick(require('./pythonFeatures'), 'registerPythonFeatures') });
+  } catch (error) {
+    features.push(missing('PyTorch source features', error));
+  }
+  try {
+    features.push({ name: 'gradient probes', register: pick(require('./gradCommands'), 'registerGradCommands') });
+  } catch (error) {
+    features.push(missing('gradient probes', error));
+  }
+  return features;
+}
+
+function pick(module: unknown, name: string): RegisterFeature | undefined {
+  const value = (module as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'function' ? (value as RegisterFeature) : undefined;
+}
+
+function missing(name: string, error: unknown): OptionalFeature {
+  const absent = (error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND';
+  return absent ? { name, register: undefined } : { name, register: undefined, loadError: errorText(error) };
+}
+
+/**
+ * Every command in the manifest must do something when run, even when the feature behind it is not in this build:
+ * such commands get a one-line message instead of VS Code's "command not found".
+ */
+async function registerMissingCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<void> {
+  const declared = ((context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } }).contributes?.commands ?? []);
+  const registered = new Set(await vscode.commands.getCommands(true));
+  for (const { command, title } of declared) {
+    if (registered.has(command)) continue;
+    log.warn(`${command} is declared but not available in this build`);
+    context.subscriptions.push(
+      vscode.commands.registerCommand(command, () => {
+        void vscode.window.showInformationMessage(`Layerscope: "${title}" is not available in this build.`);
+      }),
+    );
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export function deactivate(): void {

@@ -23,6 +23,22 @@ export interface HostServices {
   openModel(uri: vscode.Uri, model: Model, title: string): Promise<void>;
   /** Teaches `loadModel` a file extension (with the dot, lower case), for example '.py'. */
   registerModelLoader(extension: string, loader: (uri: vscode.Uri) => Promise<Model>): void;
+  /** Opens (or reveals) the inspector on a model file: the custom editor for .onnx, a registered loader otherwise. */
+  openModelFile(uri: vscode.Uri): Promise<void>;
+  /** The execution provider and GPU index that probes should use, read from the settings each time. */
+  executionProvider(): ExecutionProviderSetting;
   /** False in Restricted Mode: nothing that executes may run. */
   isTrusted(): boolean;
 }
+
+/** `layerscope.executionProvider` and `layerscope.deviceId`, as the user set them. */
+export interface ExecutionProviderSetting {
+  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+  deviceId: number;
+}
+
+/**
+ * The signature that src/host/pythonFeatures.ts (`registerPythonFeatures`) and src/host/gradCommands.ts
+ * (`registerGradCommands`) export. The extension loads them when they exist and passes the same services to both.
+ */
+export type RegisterFeature = (context: vscode.ExtensionContext, deps: HostServices) => void | Promise<void>;
