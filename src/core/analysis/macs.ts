@@ -24,6 +24,7 @@ export const MAC_OPS: ReadonlySet<string> = new Set([
   'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', 'GRU', 'RNN',
   // Quantised models do the same multiply-accumulates in integers.
   'ConvInteger', 'QLinearConv', 'MatMulInteger', 'QLinearMatMul',
+  'Einsum',
 ]);
 
 export function countMacs(graph: Graph, shapes: Shapes): MacAnalysis {
@@ -112,9 +113,51 @@ export function nodeMacs(node: Node, shapes: Shapes): number | undefined {
       // Per step and direction: X·Wᵀ and H·Rᵀ for every gate (ONNX's equations), elementwise gate math excluded.
       return seq * directions * batch * gateCount(node.opType) * hidden * (input + hidden);
     }
+    case 'Einsum': {
+      const shapesIn = node.inputs.map((_, i) => shapeOf(i));
+      if (shapesIn.some((sh) => sh === undefined)) return undefined;
+      return einsumMacs(getString(node, 'equation', ''), shapesIn as number[][]);
+    }
     default:
       return 0;
   }
+}
+
+/**
+ * MACs of a two-operand einsum: every combination of the distinct indices is one multiply-add (`bhqd,bhkd->bhqk`
+ * is b·h·q·k·d). One operand only permutes or sums, which counts zero. Undefined when the equation does not match the
+ * shapes.
+ */
+export function einsumMacs(equation: string, shapes: number[][]): number | undefined {
+  const lhs = equation.replace(/\s/g, '').split('->')[0];
+  const terms = lhs.split(',');
+  if (terms.length !== shapes.length) return undefined;
+  if (terms.length < 2) return 0;
+  const sizes = new Map<string, number>();
+  for (let t = 0; t < terms.length; t++) {
+    const term = terms[t];
+    const shape = shapes[t];
+    const letters = term.replace('...', '');
+    const ellipsisRank = term.includes('...') ? shape.length - letters.length : 0;
+    if (ellipsisRank < 0 || (!term.includes('...') && letters.length !== shape.length)) return undefined;
+    let axis = 0;
+    for (let i = 0; i < term.length; i++) {
+      if (term.startsWith('...', i)) {
+        // Ellipsis dims broadcast from the right, so they are labelled by their distance from the ellipsis' end.
+        for (let e = 0; e < ellipsisRank; e++) {
+          const label = `.${ellipsisRank - e}`;
+          sizes.set(label, Math.max(sizes.get(label) ?? 1, shape[axis++]));
+        }
+        i += 2;
+        continue;
+      }
+      const label = term[i];
+      sizes.set(label, Math.max(sizes.get(label) ?? 1, shape[axis++]));
+    }
+  }
+  let macs = 1;
+  for (const v of sizes.values()) macs *= v;
+  return macs;
 }
 
 /** MACs of numpy-style matmul: 1-D operands are promoted, batch dims broadcast. */

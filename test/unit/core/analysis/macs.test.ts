@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { GraphBuilder } from '../../../../src/core/ir/builder';
 import type { Model } from '../../../../src/core/ir/types';
-import { countMacs, matmulMacs } from '../../../../src/core/analysis/macs';
+import { countMacs, einsumMacs, matmulMacs } from '../../../../src/core/analysis/macs';
 import { inferShapes } from '../../../../src/core/analysis/shapes/index';
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
@@ -112,6 +112,18 @@ describe('core/analysis/macs', () => {
     const r = macsOf(b.model());
     assert.equal(r.perName.get('qconv'), 4 * 36 * 27);
     assert.equal(r.perName.get('qmm'), 5 * 6 * 7);
+  });
+
+  it('Einsum: the product of all distinct index sizes for two operands, zero for one', () => {
+    assert.equal(einsumMacs('bhqd,bhkd->bhqk', [[2, 3, 5, 4], [2, 3, 7, 4]]), 2 * 3 * 5 * 7 * 4);
+    assert.equal(einsumMacs('...ij,...jk->...ik', [[6, 2, 3], [3, 4]]), 6 * 2 * 3 * 4);
+    assert.equal(einsumMacs('ij->ji', [[2, 3]]), 0);
+    assert.equal(einsumMacs('ij,jk->ik', [[2, 3, 4], [3, 4]]), undefined);
+    const b = new GraphBuilder();
+    const q = b.input('q', 'float32', [1, 2, 5, 4]);
+    const k = b.input('k', 'float32', [1, 2, 6, 4]);
+    b.output(b.op('Einsum', [q, k], { equation: 'bhqd,bhkd->bhqk' }, { name: 'einsum' }));
+    assert.equal(macsOf(b.model()).perName.get('einsum'), 2 * 5 * 6 * 4);
   });
 
   it('elementwise ops count zero', () => {
