@@ -67,6 +67,39 @@ describe('webview/app', () => {
     }
   });
 
+  it('keeps markup inert in the real probe and gradient panels too', async () => {
+    const { app, root, window } = start((name) => import(`../../../webview/charts/${name}Panel.ts`));
+    app.handle({ type: 'init', panel: 'inspector', title: HOSTILE, summary: hostileModel(), trusted: true, collapseThreshold: 500 });
+    await tick();
+    app.handle({
+      type: 'probeResult',
+      report: {
+        ...probeReport,
+        layers: [{ ...probeReport.layers[0]!, name: HOSTILE, output: HOSTILE }],
+        diagnostics: [{ kind: 'dead-relu', node: HOSTILE, message: HOSTILE }],
+      },
+    });
+    app.handle({
+      type: 'gradResult',
+      report: {
+        executionProvider: 'cpu',
+        loss: 2.3,
+        input: { name: HOSTILE, l2: 0.1 },
+        params: [{ name: HOSTILE, shape: [4, 3], l2: 0.5, mean: 0, std: 0.1, maxAbs: 0.2, weightL2: 3 }],
+        activations: [{ name: HOSTILE, l2: 0.02 }],
+      },
+    });
+    // Loading (and, under tsx, compiling) the panel modules takes a while; results wait for them.
+    const boxesShowResults = () =>
+      [...root.querySelectorAll('.panel-box')].every((box) => box.textContent!.includes('<script>'));
+    for (let waited = 0; waited < 10_000 && !boxesShowResults(); waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(root.querySelectorAll('img, script, b').length, 0);
+    assert.equal((window as unknown as { pwned?: number }).pwned, undefined);
+    const boxes = [...root.querySelectorAll('.panel-box')];
+    assert.equal(boxes.length, 2);
+    for (const box of boxes) assert.ok(box.textContent!.includes('<script>'), 'each panel shows the hostile name as text');
+  });
+
   it('reveals a layer by name in the table and the graph', () => {
     const { app, root } = start();
     const summary = deeperBnConvNet();
@@ -83,6 +116,16 @@ describe('webview/app', () => {
     (root.querySelector('.lt-body [data-layer="3"] .lt-col-op') as HTMLElement).click();
     assert.deepEqual(posted.at(-1), { type: 'layerSelected', name: '/net/net.3/Conv' });
     assert.ok(root.querySelector('[data-id="layer:3"]')!.classList.contains('gv-selected'));
+  });
+
+  it('reports the first paint to the host', async () => {
+    const { app, posted } = start();
+    app.handle({ type: 'init', panel: 'inspector', title: 't', summary: deeperBnConvNet(), trusted: true, collapseThreshold: 500 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rendered = posted.find((m) => m.type === 'rendered');
+    assert.ok(rendered && rendered.type === 'rendered');
+    assert.match(rendered.what, /24 layers/);
+    assert.ok(rendered.ms >= 0);
   });
 
   it('shows busy and error states', () => {
