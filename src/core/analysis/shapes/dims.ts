@@ -66,11 +66,42 @@ export function dimProduct(dims: readonly Dim[]): Dim {
   return acc;
 }
 
+/** Sums of dims stay known when both are multiples of the same symbols ("N" + "N" = "2*N"). */
 export function addDims(a: Dim, b: Dim): Dim {
   if (isKnown(a) && isKnown(b)) return a + b;
   if (b === 0) return a;
   if (a === 0) return b;
-  return null;
+  const ma = toMonomial(a);
+  const mb = toMonomial(b);
+  if (!ma || !mb || !sameSymbols(ma, mb)) return null;
+  return fromMonomial({ coef: ma.coef + mb.coef, symbols: ma.symbols });
+}
+
+/** a - b when both are multiples of the same symbols and the result is not negative. */
+export function subDims(a: Dim, b: Dim): Dim {
+  if (isKnown(a) && isKnown(b)) return a - b;
+  if (b === 0) return a;
+  const ma = toMonomial(a);
+  const mb = toMonomial(b);
+  if (!ma || !mb || !sameSymbols(ma, mb) || ma.coef < mb.coef) return null;
+  return fromMonomial({ coef: ma.coef - mb.coef, symbols: ma.symbols });
+}
+
+/**
+ * Compares two dims when that is certain: numbers directly, and multiples of the same symbols by their coefficients
+ * (symbols are sizes, so never negative). Undefined when it cannot be told.
+ */
+export function compareDims(a: Dim, b: Dim): -1 | 0 | 1 | undefined {
+  const ma = toMonomial(a);
+  const mb = toMonomial(b);
+  if (!ma || !mb) return undefined;
+  if (ma.symbols.length === 0 && mb.symbols.length === 0) return Math.sign(ma.coef - mb.coef) as -1 | 0 | 1;
+  if (!sameSymbols(ma, mb)) return undefined;
+  return Math.sign(ma.coef - mb.coef) as -1 | 0 | 1;
+}
+
+function sameSymbols(a: Monomial, b: Monomial): boolean {
+  return a.symbols.length === b.symbols.length && a.symbols.every((s, i) => s === b.symbols[i]);
 }
 
 export function mulDims(a: Dim, b: Dim): Dim {

@@ -1,7 +1,7 @@
 import type { DataType, Dim } from '../../ir/types';
 import { getInt } from '../../ir/attributes';
 import { dataTypeFromCode } from '../../ir/dtypes';
-import { broadcastShapes, divDims, mulDims } from './dims';
+import { addDims, broadcastShapes, divDims, mulDims, subDims } from './dims';
 import { castNumber, foldBroadcast, type PartialValue } from './partialValue';
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
 
@@ -58,16 +58,14 @@ function numeric(fn: (...xs: number[]) => number): Fold {
 const add: Fold = (xs, dtype) => {
   const [a, b] = xs;
   if (num(a) && num(b)) return castNumber(a + b, dtype);
-  if (b === 0) return a;
-  if (a === 0) return b;
-  return null;
+  if ((num(a) && a < 0) || (num(b) && b < 0)) return null;
+  return addDims(a, b);
 };
 const sub: Fold = (xs, dtype) => {
   const [a, b] = xs;
   if (num(a) && num(b)) return castNumber(a - b, dtype);
-  if (b === 0) return a;
-  if (typeof a === 'string' && a === b) return 0;
-  return null;
+  if (num(b) && b < 0) return null;
+  return subDims(a, b);
 };
 const mul: Fold = (xs, dtype) => {
   const [a, b] = xs;

@@ -3,6 +3,7 @@ import { getInt, getInts } from '../../ir/attributes';
 import {
   addDims,
   broadcastShapes,
+  compareDims,
   dimProduct,
   divDims,
   formatShape,
@@ -11,6 +12,7 @@ import {
   mulDims,
   normalizeAxes,
   normalizeAxis,
+  subDims,
   unknownDims,
 } from './dims';
 import { mismatch } from './mismatch';
@@ -272,6 +274,26 @@ export function sliceAxis(dim: number, start: number, end: number, step: number)
 /** An end this large means "to the end" (PyTorch writes INT64_MAX, some exporters INT32_MAX). */
 const TO_THE_END = 2 ** 31 - 1;
 
+/**
+ * The length of a step-1 slice whose bounds or axis are symbolic, when it is certain: bounds that are multiples of the
+ * same symbol as the axis compare by their coefficients. Negative bounds count from the end only for known axes.
+ */
+function symbolicSliceLength(d: Dim, start: Dim | undefined, end: Dim | undefined): Dim {
+  if (start === undefined || end === undefined || start === null || end === null) return null;
+  if ((isKnown(start) && start < 0) || (isKnown(end) && end < 0)) return null;
+  const e = isKnown(end) && end >= TO_THE_END ? d : end;
+  const clampEnd = compareDims(e, d);
+  const stop = clampEnd === undefined ? null : clampEnd >= 0 ? d : e;
+  if (stop === null) return null;
+  if (start === 0) return stop;
+  const clampStart = compareDims(start, d);
+  const begin = clampStart === undefined ? null : clampStart >= 0 ? d : start;
+  if (begin === null) return null;
+  const order = compareDims(stop, begin);
+  if (order === undefined) return null;
+  return order <= 0 ? 0 : subDims(stop, begin);
+}
+
 function slice(ctx: ShapeRuleContext): void {
   const x = ctx.shape(0);
   const dtype = ctx.dtype(0);
@@ -295,7 +317,10 @@ function slice(ctx: ShapeRuleContext): void {
     if (ctx.has(4)) steps = ctx.ints(4);
   }
   if (axesUnknown) return ctx.set(0, dtype, unknownDims(x.length));
-  const count = starts?.length ?? ends?.length ?? (ctx.shape(1)?.[0] as number | undefined);
+  // Starts and ends computed from symbolic shapes (torch.chunk on a batch-sized axis) are kept as dims.
+  const symbolicStarts = ctx.opset >= 10 ? ctx.value(1)?.values : undefined;
+  const symbolicEnds = ctx.opset >= 10 ? ctx.value(2)?.values : undefined;
+  const count = starts?.length ?? ends?.length ?? symbolicStarts?.length ?? ends?.length ?? (ctx.shape(1)?.[0] as number | undefined);
   const ax = axes ?? (typeof count === 'number' ? Array.from({ length: count }, (_, i) => i) : undefined);
   if (!ax) return ctx.set(0, dtype, unknownDims(x.length));
   const norm = normalizeAxes(ax, x.length);
@@ -309,7 +334,7 @@ function slice(ctx: ShapeRuleContext): void {
     const en = ends?.[i];
     const sp = steps?.[i] ?? 1;
     if (st === undefined || en === undefined || !stepsKnown) {
-      out[a] = null;
+      out[a] = stepsKnown && sp === 1 ? symbolicSliceLength(d, symbolicStarts?.[i], symbolicEnds?.[i]) : null;
       exact = false;
     } else if (isKnown(d)) {
       const r = sliceAxis(d, st, en, sp);

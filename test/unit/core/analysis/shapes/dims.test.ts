@@ -1,12 +1,15 @@
 import { strict as assert } from 'node:assert';
 import {
+  addDims,
   broadcastShapes,
+  compareDims,
   dimPerUnit,
   dimProduct,
   dimSymbols,
   divDims,
   mergeDims,
   mulDims,
+  subDims,
 } from '../../../../../src/core/analysis/shapes/dims';
 import { ShapeMismatch } from '../../../../../src/core/analysis/shapes/mismatch';
 
@@ -32,6 +35,17 @@ describe('shape dims', () => {
     assert.equal(divDims('N', 2), null);
     assert.equal(divDims('12*N', 'B'), null);
     assert.equal(divDims(12, 5), null);
+  });
+  it('adds, subtracts and compares multiples of the same symbols', () => {
+    assert.equal(addDims('N', 'N'), '2*N');
+    assert.equal(addDims('N', 'M'), null);
+    assert.equal(addDims('N', 0), 'N');
+    assert.equal(subDims('3*N', 'N'), '2*N');
+    assert.equal(subDims('N', 'N'), 0);
+    assert.equal(subDims('N', '2*N'), null);
+    assert.equal(compareDims('2*N', 'N'), 1);
+    assert.equal(compareDims('N', 3), undefined);
+    assert.equal(compareDims(2, 3), -1);
   });
   it('evaluates a dim per unit of its symbols', () => {
     assert.equal(dimPerUnit('12*N'), 12);

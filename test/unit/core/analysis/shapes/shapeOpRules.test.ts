@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { GraphBuilder } from '../../../../../src/core/ir/builder';
+import { inferShapes } from '../../../../../src/core/analysis/shapes/index';
 import { c, inferOne, shapeOf, t } from './helpers';
 
 describe('shape rules: shape manipulation', () => {
@@ -122,6 +124,23 @@ describe('shape rules: shape manipulation', () => {
     it('keeps a symbolic axis sliced whole, and x[-k:] has k elements', () => {
       assert.deepEqual(shapeOf('Slice', [t(['N', 'S', 8]), c([0, -1]), c([2 ** 63, 2 ** 63]), c([0, 1])]), ['N', 1, 8]);
       assert.deepEqual(shapeOf('Slice', [t(['N', 'S', 8]), c([1]), c([3]), c([1])]), ['N', null, 8]);
+    });
+    it('keeps step-1 slices whose bounds are multiples of the axis symbol', () => {
+      const b = new GraphBuilder();
+      const a = b.input('a', 'float32', ['N', 4]);
+      const x = b.input('x', 'float32', ['2*N', 4]);
+      const n = b.op('Gather', [b.op('Shape', [a]), b.initializer('zero', 'int64', [], [0])]);
+      const start = b.op('Unsqueeze', [n, b.initializer('ax', 'int64', [1], [0])]);
+      const end = b.op('Mul', [start, b.initializer('two', 'int64', [1], [2])]);
+      const axes = b.initializer('axes', 'int64', [1], [0]);
+      const second = b.op('Slice', [x, start, end, axes]);
+      const first = b.op('Slice', [x, b.initializer('z', 'int64', [1], [0]), start, axes]);
+      const past = b.op('Slice', [x, end, b.initializer('big', 'int64', [1], [2 ** 62]), axes]);
+      const r = inferShapes(b.model(13));
+      assert.deepEqual(r.types.get(end)?.shape, [1]);
+      assert.deepEqual(r.types.get(second)?.shape, ['N', 4]);
+      assert.deepEqual(r.types.get(first)?.shape, ['N', 4]);
+      assert.deepEqual(r.types.get(past)?.shape, [0, 4]);
     });
     it('folds slices of known values', () => {
       assert.deepEqual(inferOne('Slice', [c([1, 2, 3, 4, 5]), c([-1]), c([-(2 ** 63)]), c([0]), c([-2])]).values[0]?.values, [5, 3, 1]);
