@@ -160,8 +160,13 @@ export class InspectorApp {
     const search = h(doc, 'vscode-textfield', { placeholder: 'Search graph', 'aria-label': 'Search graph', class: 'gv-search' });
     search.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key !== 'Enter') return;
-      const hits = graph.search(controlValue(search));
-      this.setStatus(hits > 0 ? null : 'No layer matches the search.', 'error');
+      const { count, index } = graph.search(controlValue(search));
+      if (count === 0) {
+        this.setStatus('No layer matches the search.', 'error');
+        return;
+      }
+      this.setStatus(null, 'error');
+      search.setAttribute('title', `Match ${index + 1} of ${count}; Enter shows the next`);
     });
     const tool = (label: string, run: () => void): HTMLElement => {
       const el = h(doc, 'vscode-button', { secondary: true }, label);

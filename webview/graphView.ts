@@ -65,6 +65,7 @@ export class GraphView {
   private selected: string | null = null;
   private size: { width: number; height: number } | null = null;
   private placed = false;
+  private lastSearch: { query: string; index: number } | null = null;
 
   constructor(
     private readonly doc: Document,
@@ -190,16 +191,25 @@ export class GraphView {
     this.centreOn(layerId(layerIndex));
   }
 
-  /** Finds layers whose name or op contains the query; reveals the first. Returns the number of matches. */
-  search(query: string): number {
+  /**
+   * Finds layers whose name or op contains the query and reveals one: the first, or the next one when the same query
+   * is searched again (Enter in the search box steps through the matches). Returns the match count and position.
+   */
+  search(query: string): { count: number; index: number } {
     const q = query.trim().toLowerCase();
-    if (!q) return 0;
+    if (!q) return { count: 0, index: -1 };
     const hits: number[] = [];
     this.model.summary.layers.forEach((layer, i) => {
       if (layer.name.toLowerCase().includes(q) || layer.op.toLowerCase().includes(q)) hits.push(i);
     });
-    if (hits.length > 0) this.revealLayer(hits[0]!);
-    return hits.length;
+    if (hits.length === 0) {
+      this.lastSearch = null;
+      return { count: 0, index: -1 };
+    }
+    const index = this.lastSearch && this.lastSearch.query === q ? (this.lastSearch.index + 1) % hits.length : 0;
+    this.lastSearch = { query: q, index };
+    this.revealLayer(hits[index]!);
+    return { count: hits.length, index };
   }
 
   /** Fits the whole graph into the view. */

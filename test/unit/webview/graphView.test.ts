@@ -48,6 +48,17 @@ describe('webview/graphView', () => {
     assert.equal(view.shownNodeCount, view.svg.querySelectorAll('.gv-viewport > g > g').length);
   });
 
+  it('steps through search matches', () => {
+    const { document } = makeDocument();
+    const view = new GraphView(document, new GraphModel(deeperBnConvNet()), { collapseThreshold: 500 });
+    assert.deepEqual(view.search('conv'), { count: 7, index: 0 });
+    assert.ok(view.svg.querySelector(`[data-id="${layerId(0)}"]`)!.classList.contains('gv-selected'));
+    assert.deepEqual(view.search('Conv'), { count: 7, index: 1 });
+    assert.ok(view.svg.querySelector(`[data-id="${layerId(3)}"]`)!.classList.contains('gv-selected'));
+    assert.deepEqual(view.search('relu'), { count: 7, index: 0 });
+    assert.deepEqual(view.search('no such layer'), { count: 0, index: -1 });
+  });
+
   it('reports clicks on layers', () => {
     const { document } = makeDocument();
     const selected: number[] = [];
