@@ -79,6 +79,16 @@ export function renderHeader(doc: Document, summary: ModelSummary, title: string
     for (const [key, value] of metadata) dl.append(h(doc, 'dt', {}, key), h(doc, 'dd', {}, value));
     header.appendChild(h(doc, 'vscode-collapsible', { heading: `Metadata (${metadata.length})`, class: 'hd-metadata-box' }, dl));
   }
+  // PyTorch source: the modules found in the file, with the parameters counted from their constructor arguments.
+  const modules = summary.modules ?? [];
+  if (modules.length > 0) {
+    const list = h(doc, 'ul', { class: 'hd-modules' });
+    for (const m of modules) {
+      const params = m.params === null ? 'params unknown' : `${formatInt(m.params)} params`;
+      list.appendChild(h(doc, 'li', {}, h(doc, 'code', {}, m.name), ` line ${m.line}: ${params}, ${m.layers.length} layers`));
+    }
+    header.appendChild(h(doc, 'vscode-collapsible', { heading: `Modules (${modules.length})`, class: 'hd-modules-box', open: true }, list));
+  }
   if (summary.warnings.length > 0) {
     header.appendChild(
       h(

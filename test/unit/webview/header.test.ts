@@ -22,6 +22,18 @@ describe('webview/header', () => {
     assert.equal(header.querySelector('.hd-warnings')!.getAttribute('heading'), 'Warnings (1)');
   });
 
+  it('lists the modules of a PyTorch source file', () => {
+    const { document } = makeDocument();
+    const summary = deeperBnConvNet();
+    summary.format = 'python';
+    summary.modules = [
+      { name: 'Net', line: 12, params: 17020, layers: [{ name: 'net.0', line: 15, type: 'Conv2d', params: 420, outputShape: [1, 15, 32, 32] }] },
+      { name: 'Head', line: 40, params: null, layers: [] },
+    ];
+    const items = [...renderHeader(document, summary, 'Net').querySelectorAll('.hd-modules li')].map((li) => li.textContent);
+    assert.deepEqual(items, ['Net line 12: 17,020 params, 1 layers', 'Head line 40: params unknown, 0 layers']);
+  });
+
   it('leaves the warnings box out when there are none', () => {
     const { document } = makeDocument();
     const summary = deeperBnConvNet();
