@@ -13,8 +13,12 @@ import type { StatsTask } from './summarize';
 /** Below this many elements in a group, starting to use threads costs more than it saves. */
 export const PARALLEL_MIN_ELEMENTS = 1 << 20;
 
-export function defaultStatsThreads(): number {
-  return Math.max(0, Math.min(availableParallelism() - 1, 7));
+/**
+ * One thread per spare core, at most 7, and none on machines with fewer than four cores: there, starting threads
+ * competes with onnxruntime's own session start-up and measured slower than doing the statistics on one thread.
+ */
+export function defaultStatsThreads(cores = availableParallelism()): number {
+  return cores < 4 ? 0 : Math.min(cores - 1, 7);
 }
 
 export class StatsPool {

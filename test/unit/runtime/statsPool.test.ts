@@ -60,3 +60,12 @@ describe('runtime/statsPool', function () {
     }
   });
 });
+
+describe('runtime/statsPool defaults', () => {
+  it('uses spare cores only on machines with at least four', async () => {
+    const { defaultStatsThreads } = await import('../../../src/runtime/statsPool');
+    assert.equal(defaultStatsThreads(2), 0);
+    assert.equal(defaultStatsThreads(4), 3);
+    assert.equal(defaultStatsThreads(64), 7);
+  });
+});
