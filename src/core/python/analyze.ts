@@ -1,0 +1,374 @@
+import type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
+import type { Dim } from '../ir/types';
+import { Interpreter, rangeOf } from './interpreter';
+import type { Diagnostic, LayerTrace } from './interpreter';
+import { formatShape } from './layerShapes';
+import type { RfState } from './layerShapes';
+import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
+import { totalParams, unknownReason } from './values';
+
+/**
+ * Everything the editor and the CLI show for one Python file: per-class totals, per-line lenses with hovers, and
+ * shape diagnostics. It is computed from a tree-sitter tree, which is error-tolerant, so a half-typed line costs
+ * only the statements it breaks.
+ */
+
+export interface AnalyzeOptions {
+  /** Used for classes without a `# layerscope: input …` comment, for example [1, 3, 32, 32]. */
+  defaultInputShape?: Dim[];
+  /** Input shapes by class name, which win over comments (the CLI's --input-shape). */
+  inputShapes?: Record<string, Dim[]>;
+}
+
+/** One leaf layer of a module, in the order PyTorch registers it. */
+export interface LeafLayer {
+  path: string;
+  layer: LayerValue;
+  trace?: LayerTrace;
+}
+
+export interface ModuleAnalysis {
+  name: string;
+  range: SourceRange;
+  /** The instance analysed: built with the arguments of an instantiation in the file, or else with the defaults. */
+  instance: LayerValue;
+  params: ParamCount | null;
+  reason?: string;
+  macs: number | null;
+  inputShape: Dim[] | null;
+  outputShape: Dim[] | null;
+  leaves: LeafLayer[];
+  /** The line of the module-level instantiation whose arguments were used, if any. */
+  instantiatedAt?: number;
+}
+
+export interface InstanceAnalysis {
+  className: string;
+  /** The assigned name (`model`), or '' for a bare expression. */
+  variable: string;
+  range: SourceRange;
+  instance: LayerValue;
+  params: ParamCount | null;
+  reason?: string;
+  macs: number | null;
+  inputShape: Dim[] | null;
+  outputShape: Dim[] | null;
+}
+
+export interface LensInfo {
+  /** 0-based line of the lens. */
+  line: number;
+  range: SourceRange;
+  kind: 'layer' | 'container' | 'class' | 'instance';
+  title: string;
+  params: number | null;
+  macs: number | null;
+  outputShape: Dim[] | null;
+  /** Markdown lines for the hover. */
+  hover: string[];
+}
+
+export interface PythonAnalysis {
+  modules: ModuleAnalysis[];
+  instances: InstanceAnalysis[];
+  lenses: LensInfo[];
+  diagnostics: Diagnostic[];
+  /** True when the tree has syntax errors (the results cover what parsed). */
+  hasSyntaxErrors: boolean;
+  interpreter: Interpreter;
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+export function formatMacs(macs: number): string {
+  if (macs >= 1e9) return `${trim(macs / 1e9)} GMACs`;
+  if (macs >= 1e6) return `${trim(macs / 1e6)} MMACs`;
+  if (macs >= 1e3) return `${trim(macs / 1e3)} KMACs`;
+  return `${macs} MACs`;
+}
+
+function trim(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1).replace(/\.0$/, '') : x.toFixed(2).replace(/0$/, '').replace(/\.0$/, '');
+}
+
+/** Parses `1x3x32x32` (also `1×3×32×32` or `1,3,32,32`) into dims. */
+export function parseShapeText(text: string): Dim[] | null {
+  const parts = text.trim().split(/\s*[x×,]\s*/i).filter((p) => p.length > 0);
+  if (parts.length === 0) return null;
+  const dims: Dim[] = [];
+  for (const p of parts) {
+    if (/^\d+$/.test(p)) dims.push(Number(p));
+    else if (/^[A-Za-z_]\w*$/.test(p)) dims.push(p);
+    else return null;
+  }
+  return dims;
+}
+
+/** The `# layerscope: input 1x3x32x32` comment directly above a class (decorators and blank lines in between are fine). */
+export function inputShapeComment(source: string, classLine: number): Dim[] | null {
+  const lines = source.split('\n');
+  for (let l = classLine - 1; l >= 0 && l >= classLine - 10; l--) {
+    const t = lines[l].trim();
+    if (t === '' || t.startsWith('@')) continue;
+    if (!t.startsWith('#')) break;
+    const m = /layerscope:\s*input\s+([\w×x,\s]+)/i.exec(t);
+    if (m) return parseShapeText(m[1]);
+  }
+  return null;
+}
+
+function nameTree(layer: LayerValue, prefix: string, leaves: LeafLayer[], interp: Interpreter): void {
+  for (const [name, child] of layer.children) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    child.path = path;
+    if (child.category === 'torch') {
+      const trace = interp.traces.get(child);
+      leaves.push({ path, layer: child, ...(trace ? { trace } : {}) });
+    } else nameTree(child, path, leaves, interp);
+  }
+}
+
+/** Sum of the MACs of every traced torch layer in the tree; null when a layer with parameters was not traced. */
+function treeMacs(layer: LayerValue, interp: Interpreter): number | null {
+  if (layer.category === 'torch') {
+    const t = interp.traces.get(layer);
+    if (!t) return layer.own && layer.own.params === 0 ? 0 : null;
+    return t.macs;
+  }
+  let sum = 0;
+  for (const [, c] of layer.children) {
+    const m = treeMacs(c, interp);
+    if (m === null) return null;
+    sum += m;
+  }
+  return sum;
+}
+
+function within(r: SourceRange, outer: SourceRange): boolean {
+  return r.line >= outer.line && r.endLine <= outer.endLine;
+}
+
+function rfText(rf: RfState | undefined): string | undefined {
+  if (!rf) return undefined;
+  if ('global' in rf) return 'receptive field: the whole input';
+  return `receptive field so far: ${rf.size.join('×')}, stride ${rf.stride.join('×')}`;
+}
+
+export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions = {}): PythonAnalysis {
+  const interp = new Interpreter();
+  const root = tree.rootNode;
+  const classes: Array<{ cls: ClassValue; node: SyntaxNode }> = [];
+  const instantiations: Array<{ layer: LayerValue; variable: string; node: SyntaxNode }> = [];
+  interp.execModule(root, (stmt, frame) => {
+    if (stmt.type === 'class_definition' || (stmt.type === 'decorated_definition' && stmt.childForFieldName('definition')?.type === 'class_definition')) {
+      const def = stmt.type === 'class_definition' ? stmt : stmt.childForFieldName('definition')!;
+      const v = frame.locals.get(def.childForFieldName('name')?.text ?? '');
+      if (v && v.kind === 'class' && v.node === def && v.isModule) classes.push({ cls: v, node: def });
+      return;
+    }
+    collectInstantiations(stmt, frame.locals, instantiations);
+  });
+
+  const modules: ModuleAnalysis[] = [];
+  const instances: InstanceAnalysis[] = [];
+  const inputFor = (cls: ClassValue): Dim[] | null =>
+    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment(source, cls.range.line) ?? options.defaultInputShape ?? null;
+
+  for (const inst of instantiations) {
+    const cls = inst.layer.classRef!;
+    const inputShape = inputFor(cls);
+    const output = inputShape ? runShapes(interp, inst.layer, inputShape) : null;
+    const params = totalParams(inst.layer);
+    const reason = params ? undefined : unknownReason(inst.layer);
+    instances.push({
+      className: cls.name,
+      variable: inst.variable,
+      range: rangeOf(inst.node),
+      instance: inst.layer,
+      params,
+      ...(reason ? { reason } : {}),
+      macs: inputShape ? treeMacs(inst.layer, interp) : null,
+      inputShape,
+      outputShape: output,
+    });
+  }
+
+  for (const { cls } of classes) {
+    const used = instances.find((i) => i.instance.classRef === cls);
+    let instance: LayerValue;
+    let output: Dim[] | null = null;
+    const inputShape = inputFor(cls);
+    if (used) {
+      instance = used.instance;
+      output = used.outputShape;
+    } else {
+      try {
+        instance = interp.instantiate(cls, [], new Map(), cls.range);
+      } catch {
+        instance = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range: cls.range, incomplete: 'the constructor could not be followed' };
+      }
+      if (inputShape) output = runShapes(interp, instance, inputShape);
+    }
+    const leaves: LeafLayer[] = [];
+    nameTree(instance, '', leaves, interp);
+    const params = totalParams(instance);
+    const reason = params ? undefined : unknownReason(instance);
+    modules.push({
+      name: cls.name,
+      range: cls.range,
+      instance,
+      params,
+      ...(reason ? { reason } : {}),
+      macs: inputShape ? treeMacs(instance, interp) : null,
+      inputShape,
+      outputShape: output,
+      leaves,
+      ...(used ? { instantiatedAt: used.range.line } : {}),
+    });
+  }
+
+  const lenses = buildLenses(modules, instances, interp);
+  const seen = new Set<string>();
+  const diagnostics = interp.diagnostics.filter((d) => {
+    const key = `${d.range.line}:${d.range.column}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { modules, instances, lenses, diagnostics, hasSyntaxErrors: root.hasError, interpreter: interp };
+}
+
+function runShapes(interp: Interpreter, layer: LayerValue, inputShape: Dim[]): Dim[] | null {
+  try {
+    const out = interp.callLayer(layer, [{ kind: 'tensor', shape: [...inputShape] }], new Map(), layer.classRef!.node as SyntaxNode);
+    if (out.kind === 'tensor') return out.shape;
+    if (out.kind === 'seq' && out.items[0]?.kind === 'tensor') return out.items[0].shape;
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+function collectInstantiations(stmt: SyntaxNode, scope: Map<string, Value>, out: Array<{ layer: LayerValue; variable: string; node: SyntaxNode }>): void {
+  if (stmt.type === 'if_statement') {
+    for (const s of stmt.childForFieldName('consequence')?.namedChildren ?? []) if (s) collectInstantiations(s, scope, out);
+    return;
+  }
+  if (stmt.type !== 'expression_statement') return;
+  const e = stmt.namedChild(0);
+  if (!e || e.type !== 'assignment') return;
+  const left = e.childForFieldName('left');
+  const right = e.childForFieldName('right');
+  if (!left || left.type !== 'identifier' || !right || right.type !== 'call') return;
+  const v = scope.get(left.text);
+  if (v && v.kind === 'layer' && v.category === 'user' && v.classRef && v.range.line === right.startPosition.row) {
+    out.push({ layer: v, variable: left.text, node: right });
+  }
+}
+
+function paramsText(p: number | null): string {
+  return p === null ? '? params' : `${fmt(p)} params`;
+}
+
+function buildLenses(modules: ModuleAnalysis[], instances: InstanceAnalysis[], interp: Interpreter): LensInfo[] {
+  const lenses: LensInfo[] = [];
+  for (const m of modules) {
+    const p = m.params ? m.params.params : null;
+    const hover = [`**${m.name}**: ${paramsText(p)}${m.params && m.params.buffers ? ` (+${fmt(m.params.buffers)} buffer values)` : ''}`];
+    if (m.reason) hover.push(`Unknown because ${m.reason}.`);
+    if (m.instantiatedAt !== undefined) hover.push(`Counted with the arguments of line ${m.instantiatedAt + 1}.`);
+    if (m.inputShape) hover.push(`Input ${formatShape(m.inputShape)} → output ${formatShape(m.outputShape)}`);
+    lenses.push({
+      line: m.range.line,
+      range: m.range,
+      kind: 'class',
+      title: `${paramsText(p)}${m.macs !== null && m.macs > 0 ? ` · ${formatMacs(m.macs)}` : ''}`,
+      params: p,
+      macs: m.macs,
+      outputShape: m.outputShape,
+      hover,
+    });
+    // Per-line lenses: every constructor call inside this class's source, grouped by line.
+    const byLine = new Map<number, LayerValue[]>();
+    // A layer built on the same line as its container (a comprehension inside ModuleList) is counted by the container.
+    const walk = (layer: LayerValue, parentLine: number): void => {
+      for (const [, c] of layer.children) {
+        if (within(c.range, m.range) && c.range.line !== parentLine) {
+          const list = byLine.get(c.range.line) ?? [];
+          if (!list.includes(c)) list.push(c);
+          byLine.set(c.range.line, list);
+        }
+        if (c.category !== 'user' || !within(c.range, m.range)) walk(c, c.range.line);
+      }
+    };
+    walk(m.instance, -1);
+    for (const [line, layers] of byLine) lenses.push(lineLens(line, layers, interp));
+  }
+  for (const inst of instances) {
+    const p = inst.params ? inst.params.params : null;
+    const hover = [`**${inst.variable || inst.className}** = ${inst.className}(…): ${paramsText(p)}`];
+    if (inst.reason) hover.push(`Unknown because ${inst.reason}.`);
+    if (inst.inputShape) hover.push(`Input ${formatShape(inst.inputShape)} → output ${formatShape(inst.outputShape)}`);
+    lenses.push({
+      line: inst.range.line,
+      range: inst.range,
+      kind: 'instance',
+      title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatMacs(inst.macs)}` : ''}`,
+      params: p,
+      macs: inst.macs,
+      outputShape: inst.outputShape,
+      hover,
+    });
+  }
+  lenses.sort((a, b) => a.line - b.line);
+  // Two analyses can reach the same line (a class used by another); keep the first lens on a line per kind.
+  const seen = new Set<string>();
+  return lenses.filter((l) => {
+    const key = `${l.line}:${l.kind}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function lineLens(line: number, layers: LayerValue[], interp: Interpreter): LensInfo {
+  const first = layers[0];
+  const counts = layers.map((l) => totalParams(l));
+  const known = counts.every((c) => c !== null);
+  const total = known ? counts.reduce((a, c) => a + c!.params, 0) : null;
+  const trace = interp.traces.get(first);
+  const out = trace?.output ?? null;
+  const kind: LensInfo['kind'] = first.category === 'torch' ? 'layer' : 'container';
+  let title: string;
+  if (layers.length > 1) {
+    const each = counts[0]?.params;
+    const same = known && counts.every((c) => c!.params === each);
+    title = same ? `${layers.length} × ${fmt(each!)} params` : `${layers.length} layers · ${paramsText(total)}`;
+  } else title = paramsText(total);
+  if (out && layers.length === 1) title += ` · → ${formatShape(out.slice(1).length > 0 ? out.slice(1) : out)}`;
+  let macs: number | null = null;
+  if (first.category !== 'torch' && layers.length === 1) {
+    macs = treeMacsPublic(first, interp);
+    if (macs !== null && macs > 0) title += ` · ${formatMacs(macs)}`;
+  } else if (trace) macs = trace.macs;
+  const hover: string[] = [];
+  for (const l of layers.slice(0, 3)) {
+    if (l.formula) hover.push(`\`${l.formula}\``);
+    else if (l.category !== 'torch') hover.push(`**${l.type}**: ${paramsText(totalParams(l)?.params ?? null)}`);
+    const reason = unknownReason(l) ?? (l.category === 'torch' && !l.own ? l.reason : undefined);
+    if (reason) hover.push(`Unknown because ${reason}.`);
+  }
+  if (layers.length > 3) hover.push(`… and ${layers.length - 3} more on this line`);
+  if (trace) {
+    hover.push(`Output ${formatShape(trace.output)} (input ${formatShape(trace.input)})`);
+    if (trace.sizeFormula) hover.push(`Output size ⌊(W − F + 2P)/S⌋ + 1: ${trace.sizeFormula}`);
+    const rf = rfText(trace.rf);
+    if (rf) hover.push(rf);
+    if (trace.macs !== null && trace.macs > 0) hover.push(`${fmt(trace.macs)} MACs`);
+  }
+  return { line, range: first.range, kind, title, params: total, macs, outputShape: out, hover };
+}
+
+function treeMacsPublic(layer: LayerValue, interp: Interpreter): number | null {
+  return interp.traces.has(layer) || layer.children.some(([, c]) => interp.traces.has(c)) ? treeMacs(layer, interp) : null;
+}

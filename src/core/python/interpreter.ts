@@ -1,0 +1,1407 @@
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { Dim } from '../ir/types';
+import { applyTorchLayer, flattenShape } from './layerShapes';
+import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
+import { CONTAINERS, bindLayerArgs, isKnownLayer, layerParams } from './layers';
+import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
+import { num, unknown } from './values';
+
+/**
+ * A small static interpreter for the subset of Python that model definitions use: constants, arithmetic, tuples,
+ * lists and their comprehensions, if/for over known values, calls into the user's own functions and classes, and
+ * torch.nn constructors. It never runs user code: it evaluates what is knowable and marks the rest unknown. The same
+ * interpreter walks `forward` with tensors as values, which propagates shapes.
+ */
+
+export interface Diagnostic {
+  range: SourceRange;
+  message: string;
+}
+
+/** What happened when a layer was applied in a forward pass: the data that lenses and hovers show. */
+export interface LayerTrace {
+  layer: LayerValue;
+  input: Dim[] | null;
+  output: Dim[] | null;
+  sizeFormula?: string;
+  macs: number | null;
+  rf?: RfState;
+}
+
+/** Receives each applied layer and functional op while `forward` runs, so that lowering can emit IR nodes. */
+export interface ForwardEmitter {
+  layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor, extra: Value[]): string | null;
+  op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
+}
+
+type Scope = Map<string, Value>;
+
+interface Frame {
+  locals: Scope;
+  globals: Scope;
+  self?: LayerValue;
+  cls?: ClassValue;
+  returned?: Value;
+  done?: boolean;
+}
+
+const MAX_STEPS = 200_000;
+const MAX_DEPTH = 40;
+const MAX_LOOP = 10_000;
+
+export function rangeOf(n: SyntaxNode): SourceRange {
+  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
+}
+
+const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.modules.module.Module']);
+
+function truthy(v: Value): boolean | null {
+  switch (v.kind) {
+    case 'bool':
+      return v.value;
+    case 'num':
+      return v.value !== 0;
+    case 'str':
+      return v.value.length > 0;
+    case 'none':
+      return false;
+    case 'seq':
+      return v.items.length > 0;
+    case 'dict':
+      return v.entries.length > 0;
+    case 'unknown':
+      return null;
+    default:
+      return true;
+  }
+}
+
+/** Does this subtree contain anything that could create or register sub-modules? */
+function mayBuildModules(n: SyntaxNode): boolean {
+  const text = n.text;
+  return /\bnn\.|self\.[A-Za-z_]\w*\s*=|\.append\(|\.extend\(|add_module|setattr|Sequential|[A-Z]\w*\(/.test(text);
+}
+
+export class Interpreter {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly traces = new Map<LayerValue, LayerTrace>();
+  /** Every layer constructed, in order, with the frame's class (for per-line lenses). */
+  readonly constructed: Array<{ layer: LayerValue; cls?: ClassValue }> = [];
+  emitter?: ForwardEmitter;
+  private steps = 0;
+  private depth = 0;
+
+  constructor(readonly globals: Scope = new Map()) {}
+
+  // ---- module level -------------------------------------------------------------------------------------------
+
+  /** Runs a module's top-level statements, binding imports, constants, classes and functions. */
+  execModule(root: SyntaxNode, onStatement?: (stmt: SyntaxNode, frame: Frame) => void): void {
+    const frame: Frame = { locals: this.globals, globals: this.globals };
+    for (const stmt of root.namedChildren) {
+      if (!stmt) continue;
+      try {
+        this.execStatement(stmt, frame, true);
+      } catch (e) {
+        if (!(e instanceof Budget)) throw e;
+      }
+      onStatement?.(stmt, frame);
+    }
+  }
+
+  private tick(): void {
+    if (++this.steps > MAX_STEPS) throw new Budget();
+  }
+
+  // ---- statements ---------------------------------------------------------------------------------------------
+
+  execBlock(block: SyntaxNode | null, frame: Frame): void {
+    if (!block) return;
+    for (const stmt of block.namedChildren) {
+      if (!stmt || frame.done) return;
+      this.execStatement(stmt, frame, false);
+    }
+  }
+
+  private execStatement(stmt: SyntaxNode, frame: Frame, topLevel: boolean): void {
+    this.tick();
+    switch (stmt.type) {
+      case 'import_statement':
+      case 'import_from_statement':
+        this.execImport(stmt, frame.locals);
+        return;
+      case 'class_definition':
+        frame.locals.set(stmt.childForFieldName('name')?.text ?? '?', this.defineClass(stmt, frame));
+        return;
+      case 'decorated_definition': {
+        const def = stmt.childForFieldName('definition');
+        if (def) this.execStatement(def, frame, topLevel);
+        return;
+      }
+      case 'function_definition':
+        frame.locals.set(stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt });
+        return;
+      case 'expression_statement': {
+        const e = stmt.namedChild(0);
+        if (!e) return;
+        if (e.type === 'assignment') this.execAssignment(e, frame);
+        else if (e.type === 'augmented_assignment') this.execAugmented(e, frame);
+        else this.evalSafe(e, frame);
+        return;
+      }
+      case 'return_statement': {
+        const e = stmt.namedChild(0);
+        frame.returned = e ? this.evalSafe(e, frame) : { kind: 'none' };
+        frame.done = true;
+        return;
+      }
+      case 'if_statement':
+        this.execIf(stmt, frame, topLevel);
+        return;
+      case 'for_statement':
+        this.execFor(stmt, frame);
+        return;
+      case 'with_statement':
+        this.execBlock(stmt.childForFieldName('body'), frame);
+        return;
+      case 'pass_statement':
+      case 'comment':
+      case 'assert_statement':
+      case 'global_statement':
+      case 'nonlocal_statement':
+      case 'future_import_statement':
+      case 'delete_statement':
+      case 'raise_statement':
+        return;
+      default:
+        // while loops, try blocks and the like are not followed. Inside a constructor they may hide sub-modules.
+        if (!topLevel && frame.self && mayBuildModules(stmt)) {
+          frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`;
+        }
+        if (stmt.type === 'try_statement') this.execBlock(stmt.childForFieldName('body'), frame);
+    }
+  }
+
+  private execIf(stmt: SyntaxNode, frame: Frame, topLevel: boolean): void {
+    const cond = stmt.childForFieldName('condition');
+    let decided: boolean | null = null;
+    if (topLevel && cond && /__name__\s*==\s*['"]__main__['"]/.test(cond.text)) decided = true;
+    else if (cond) decided = truthy(this.evalSafe(cond, frame));
+    if (decided === true) {
+      this.execBlock(stmt.childForFieldName('consequence'), frame);
+      return;
+    }
+    const alternatives = stmt.childrenForFieldName('alternative').filter((x): x is SyntaxNode => x !== null);
+    if (decided === false) {
+      for (const alt of alternatives) {
+        if (alt.type === 'else_clause') {
+          this.execBlock(alt.childForFieldName('body'), frame);
+          return;
+        }
+        const c = alt.childForFieldName('condition');
+        const t = c ? truthy(this.evalSafe(c, frame)) : null;
+        if (t === true) {
+          this.execBlock(alt.childForFieldName('consequence'), frame);
+          return;
+        }
+        if (t === null) {
+          this.unknownBranch(stmt, frame);
+          return;
+        }
+      }
+      return;
+    }
+    this.unknownBranch(stmt, frame);
+  }
+
+  private unknownBranch(stmt: SyntaxNode, frame: Frame): void {
+    if (frame.self && mayBuildModules(stmt)) {
+      frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: the condition of this if statement is not known statically`;
+    }
+    if (frame.returned === undefined && /\breturn\b/.test(stmt.text)) {
+      frame.returned = unknown(`line ${stmt.startPosition.row + 1}: the return depends on a condition that is not known statically`, true);
+      frame.done = true;
+    }
+  }
+
+  private execFor(stmt: SyntaxNode, frame: Frame): void {
+    const left = stmt.childForFieldName('left');
+    const right = stmt.childForFieldName('right');
+    const body = stmt.childForFieldName('body');
+    const iter = right ? this.iterate(this.evalSafe(right, frame)) : null;
+    if (!iter || !left) {
+      if (frame.self && body && mayBuildModules(body)) {
+        frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: this loop runs over something not known statically`;
+      }
+      this.forwardLoopFallback(stmt, frame);
+      return;
+    }
+    for (const item of iter) {
+      this.bindTarget(left, item, frame);
+      this.execBlock(body, frame);
+      if (frame.done) return;
+    }
+  }
+
+  /** In forward code, `for layer in self.layers: x = layer(x)` is a loop over a ModuleList; anything else is skipped. */
+  private forwardLoopFallback(_stmt: SyntaxNode, _frame: Frame): void {}
+
+  private iterate(v: Value): Value[] | null {
+    if (v.kind === 'seq') return v.items;
+    if (v.kind === 'dict') return v.entries.map(([k]) => k);
+    if (v.kind === 'str') return [...v.value].map((c) => ({ kind: 'str', value: c }));
+    if (v.kind === 'layer' && v.category === 'container') {
+      return v.type === 'ModuleDict' ? v.children.map(([k]) => ({ kind: 'str', value: k })) : v.children.map(([, c]) => c);
+    }
+    return null;
+  }
+
+  private bindTarget(target: SyntaxNode, value: Value, frame: Frame): void {
+    switch (target.type) {
+      case 'identifier':
+        frame.locals.set(target.text, value);
+        return;
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'list_pattern':
+      case 'tuple':
+      case 'list': {
+        const targets = target.namedChildren.filter((x): x is SyntaxNode => x !== null);
+        const items = value.kind === 'seq' && value.items.length === targets.length ? value.items : null;
+        targets.forEach((t, i) => this.bindTarget(t, items ? items[i] : unknown('cannot unpack', true), frame));
+        return;
+      }
+      case 'attribute': {
+        const obj = target.childForFieldName('object');
+        const attr = target.childForFieldName('attribute')?.text ?? '';
+        if (obj && obj.type === 'identifier' && obj.text === 'self' && frame.self) this.setSelfAttr(frame.self, attr, value, target);
+        return;
+      }
+      case 'subscript': {
+        const obj = target.childForFieldName('value');
+        const container = obj ? this.evalSafe(obj, frame) : undefined;
+        const idx = target.childForFieldName('subscript');
+        const key = idx ? this.evalSafe(idx, frame) : unknown('index');
+        if (container?.kind === 'dict' && key.kind === 'str') {
+          const e = container.entries.find(([k]) => k.kind === 'str' && k.value === key.value);
+          if (e) e[1] = value;
+          else container.entries.push([key, value]);
+        } else if (container?.kind === 'layer' && container.type === 'ModuleDict' && key.kind === 'str' && value.kind === 'layer') {
+          this.addChild(container, key.value, value);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private setSelfAttr(self: LayerValue, attr: string, value: Value, where: SyntaxNode): void {
+    if (value.kind === 'layer') {
+      this.addChild(self, attr, value);
+      self.attrs?.delete(attr);
+      return;
+    }
+    const had = self.children.findIndex(([n]) => n === attr);
+    if (had >= 0 && value.kind === 'none') self.children.splice(had, 1);
+    if (value.kind === 'unknown' && value.maybeModule) {
+      self.incomplete ??= `line ${where.startPosition.row + 1}: self.${attr} is ${value.reason}, which may be a module`;
+    }
+    self.attrs?.set(attr, value);
+  }
+
+  private addChild(parent: LayerValue, name: string, child: LayerValue): void {
+    const i = parent.children.findIndex(([n]) => n === name);
+    if (i >= 0) parent.children[i] = [name, child];
+    else parent.children.push([name, child]);
+  }
+
+  private execAssignment(node: SyntaxNode, frame: Frame): void {
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    if (!left) return;
+    if (!right) {
+      // An annotation without a value (`x: int`) binds nothing.
+      return;
+    }
+    const value = this.evalSafe(right, frame);
+    // Chained assignment `a = b = 1` parses as nested assignments on the right.
+    this.bindTarget(left, value, frame);
+  }
+
+  private execAugmented(node: SyntaxNode, frame: Frame): void {
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    const op = node.childForFieldName('operator')?.text.replace('=', '') ?? '+';
+    if (!left || !right) return;
+    const a = this.evalSafe(left, frame);
+    const b = this.evalSafe(right, frame);
+    if (a.kind === 'seq' && op === '+' && !a.tuple) {
+      const items = this.iterate(b);
+      if (items) a.items.push(...items);
+      else this.bindTarget(left, unknown('a list extended with unknown items', true), frame);
+      return;
+    }
+    this.bindTarget(left, this.binary(op, a, b, node), frame);
+  }
+
+  private execImport(stmt: SyntaxNode, scope: Scope): void {
+    if (stmt.type === 'import_statement') {
+      for (const n of stmt.childrenForFieldName('name')) {
+        if (!n) continue;
+        if (n.type === 'aliased_import') {
+          const path = n.childForFieldName('name')?.text ?? '';
+          scope.set(n.childForFieldName('alias')?.text ?? path, { kind: 'torchRef', path });
+        } else {
+          const path = n.text;
+          const head = path.split('.')[0];
+          scope.set(head, { kind: 'torchRef', path: head });
+        }
+      }
+      return;
+    }
+    const moduleName = stmt.childForFieldName('module_name')?.text ?? '';
+    if (stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) {
+      if (moduleName === 'torch.nn') for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) scope.set(name, { kind: 'torchRef', path: `torch.nn.${name}` });
+      return;
+    }
+    for (const n of stmt.childrenForFieldName('name')) {
+      if (!n) continue;
+      if (n.type === 'aliased_import') {
+        const name = n.childForFieldName('name')?.text ?? '';
+        scope.set(n.childForFieldName('alias')?.text ?? name, { kind: 'torchRef', path: `${moduleName}.${name}` });
+      } else {
+        scope.set(n.text, { kind: 'torchRef', path: `${moduleName}.${n.text}` });
+      }
+    }
+  }
+
+  // ---- classes and functions ----------------------------------------------------------------------------------
+
+  private defineClass(node: SyntaxNode, frame: Frame): ClassValue {
+    const bases: Value[] = [];
+    const sup = node.childForFieldName('superclasses');
+    for (const b of sup?.namedChildren ?? []) {
+      if (!b || b.type === 'keyword_argument') continue;
+      bases.push(this.evalSafe(b, frame));
+    }
+    const isModule = bases.some((b) => (b.kind === 'torchRef' && MODULE_BASES.has(normalize(b.path))) || (b.kind === 'class' && b.isModule));
+    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node) };
+    // Class-level constants (`expansion = 4`) are evaluated once, in the class's own scope.
+    const classFrame: Frame = { locals: cls.attrs, globals: frame.globals };
+    for (const stmt of node.childForFieldName('body')?.namedChildren ?? []) {
+      if (!stmt) continue;
+      if (stmt.type === 'expression_statement' && stmt.namedChild(0)?.type === 'assignment') {
+        try {
+          this.execAssignment(stmt.namedChild(0)!, classFrame);
+        } catch (e) {
+          if (e instanceof Budget) throw e;
+        }
+      } else if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') {
+        const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+        const name = def?.childForFieldName('name')?.text;
+        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls });
+      }
+    }
+    return cls;
+  }
+
+  private findMethod(cls: ClassValue, name: string): { kind: 'func'; name: string; node: unknown; cls?: ClassValue } | undefined {
+    const own = cls.attrs.get(name);
+    if (own && own.kind === 'func') return own;
+    for (const b of cls.bases) {
+      if (b.kind === 'class') {
+        const m = this.findMethod(b, name);
+        if (m) return m;
+      }
+    }
+    return undefined;
+  }
+
+  private classAttr(cls: ClassValue, name: string): Value | undefined {
+    if (cls.attrs.has(name)) return cls.attrs.get(name);
+    for (const b of cls.bases) if (b.kind === 'class') {
+      const v = this.classAttr(b, name);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** Instantiates a user nn.Module subclass: runs its constructor statically. */
+  instantiate(cls: ClassValue, positional: Value[], keywords: Map<string, Value>, range: SourceRange): LayerValue {
+    const self: LayerValue = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range, attrs: new Map(), classRef: cls };
+    const init = this.findMethod(cls, '__init__');
+    if (init) {
+      const saved = this.constructedOwner;
+      this.constructedOwner = init.cls ?? cls;
+      try {
+        this.callFunction(init as Value & { kind: 'func' }, [self, ...positional], keywords, self, init.cls ?? cls);
+      } finally {
+        this.constructedOwner = saved;
+      }
+    } else if (cls.bases.some((b) => b.kind === 'torchRef' && !MODULE_BASES.has(normalize(b.path)))) {
+      self.incomplete = `${cls.name} derives from a class Layerscope cannot read`;
+    }
+    return self;
+  }
+
+  private constructedOwner: ClassValue | undefined;
+
+  callFunction(fn: { kind: 'func'; name: string; node: unknown; self?: LayerValue; cls?: ClassValue }, positional: Value[], keywords: Map<string, Value>, self?: LayerValue, cls?: ClassValue): Value {
+    const node = fn.node as SyntaxNode;
+    if (this.depth > MAX_DEPTH) return unknown('recursion too deep', true);
+    const locals: Scope = new Map();
+    const frame: Frame = { locals, globals: this.globals, ...(self ? { self } : {}), ...(cls ? { cls } : {}) };
+    const params = node.childForFieldName('parameters');
+    let pi = 0;
+    const extraKw = new Map(keywords);
+    for (const p of params?.namedChildren ?? []) {
+      if (!p) continue;
+      let name: string | undefined;
+      let def: SyntaxNode | null = null;
+      if (p.type === 'identifier') name = p.text;
+      else if (p.type === 'typed_parameter') {
+        const id = p.namedChildren.find((c) => c?.type === 'identifier');
+        if (id) name = id.text;
+        else {
+          const splat = p.namedChild(0);
+          if (splat?.type === 'list_splat_pattern') {
+            locals.set(splat.namedChild(0)?.text ?? '_', { kind: 'seq', items: positional.slice(pi), tuple: true });
+            pi = positional.length;
+            continue;
+          }
+          if (splat?.type === 'dictionary_splat_pattern') {
+            locals.set(splat.namedChild(0)?.text ?? '_', { kind: 'dict', entries: [...extraKw].map(([k, v]) => [{ kind: 'str', value: k }, v]) });
+            continue;
+          }
+        }
+      } else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
+        name = p.childForFieldName('name')?.text;
+        def = p.childForFieldName('value');
+      } else if (p.type === 'list_splat_pattern') {
+        locals.set(p.namedChild(0)?.text ?? '_', { kind: 'seq', items: positional.slice(pi), tuple: true });
+        pi = positional.length;
+        continue;
+      } else if (p.type === 'dictionary_splat_pattern') {
+        locals.set(p.namedChild(0)?.text ?? '_', { kind: 'dict', entries: [...extraKw].map(([k, v]) => [{ kind: 'str', value: k }, v]) });
+        continue;
+      } else continue;
+      if (!name) continue;
+      if (pi < positional.length) locals.set(name, positional[pi++]);
+      else if (extraKw.has(name)) {
+        locals.set(name, extraKw.get(name)!);
+        extraKw.delete(name);
+      } else if (def) locals.set(name, this.evalSafe(def, { locals: new Map(), globals: this.globals }));
+      else locals.set(name, unknown(`the argument '${name}' has no default and was not given`, true));
+    }
+    this.depth++;
+    try {
+      this.execBlock(node.childForFieldName('body'), frame);
+    } finally {
+      this.depth--;
+    }
+    return frame.returned ?? { kind: 'none' };
+  }
+
+  // ---- expressions --------------------------------------------------------------------------------------------
+
+  evalSafe(node: SyntaxNode, frame: Frame): Value {
+    try {
+      return this.evaluate(node, frame);
+    } catch (e) {
+      if (e instanceof Budget) throw e;
+      return unknown(`could not evaluate ${node.text.slice(0, 40)}`, true);
+    }
+  }
+
+  private lookup(name: string, frame: Frame): Value {
+    if (frame.locals.has(name)) return frame.locals.get(name)!;
+    if (frame.globals.has(name)) return frame.globals.get(name)!;
+    switch (name) {
+      case 'True':
+        return { kind: 'bool', value: true };
+      case 'False':
+        return { kind: 'bool', value: false };
+      case 'None':
+        return { kind: 'none' };
+      case 'self':
+        return frame.self ?? unknown('self outside a method', true);
+      default:
+        return BUILTINS.has(name) ? { kind: 'torchRef', path: `builtins.${name}` } : unknown(`'${name}' is not known statically`, true);
+    }
+  }
+
+  evaluate(node: SyntaxNode, frame: Frame): Value {
+    this.tick();
+    switch (node.type) {
+      case 'integer': {
+        const t = node.text.replace(/_/g, '').toLowerCase();
+        const v = t.startsWith('0x') ? parseInt(t, 16) : t.startsWith('0o') ? parseInt(t.slice(2), 8) : t.startsWith('0b') ? parseInt(t.slice(2), 2) : Number(t);
+        return num(v, true);
+      }
+      case 'float':
+        return num(Number(node.text.replace(/_/g, '')), false);
+      case 'string': {
+        if (node.namedChildren.some((c) => c?.type === 'interpolation')) return unknown('an f-string');
+        const content = node.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('');
+        return { kind: 'str', value: content };
+      }
+      case 'concatenated_string':
+        return { kind: 'str', value: node.namedChildren.map((c) => (c ? this.evaluate(c, frame) : unknown(''))).map((v) => (v.kind === 'str' ? v.value : '')).join('') };
+      case 'true':
+        return { kind: 'bool', value: true };
+      case 'false':
+        return { kind: 'bool', value: false };
+      case 'none':
+        return { kind: 'none' };
+      case 'identifier':
+        return this.lookup(node.text, frame);
+      case 'parenthesized_expression': {
+        const inner = node.namedChild(0);
+        return inner ? this.evaluate(inner, frame) : unknown('empty parentheses');
+      }
+      case 'tuple':
+      case 'list':
+      case 'set': {
+        const items: Value[] = [];
+        for (const c of node.namedChildren) {
+          if (!c) continue;
+          if (c.type === 'list_splat') {
+            const inner = this.iterate(this.evaluate(c.namedChild(0)!, frame));
+            if (!inner) return unknown(`unpacking ${c.text} is not known statically`, true);
+            items.push(...inner);
+          } else items.push(this.evaluate(c, frame));
+        }
+        return { kind: 'seq', items, tuple: node.type === 'tuple' };
+      }
+      case 'expression_list':
+        return { kind: 'seq', items: node.namedChildren.map((c) => this.evaluate(c!, frame)), tuple: true };
+      case 'dictionary': {
+        const entries: Array<[Value, Value]> = [];
+        for (const c of node.namedChildren) {
+          if (c?.type === 'pair') entries.push([this.evaluate(c.childForFieldName('key')!, frame), this.evaluate(c.childForFieldName('value')!, frame)]);
+        }
+        return { kind: 'dict', entries };
+      }
+      case 'list_comprehension':
+      case 'generator_expression':
+        return this.comprehension(node, frame);
+      case 'binary_operator': {
+        const a = this.evaluate(node.childForFieldName('left')!, frame);
+        const b = this.evaluate(node.childForFieldName('right')!, frame);
+        return this.binary(node.childForFieldName('operator')!.text, a, b, node);
+      }
+      case 'unary_operator': {
+        const v = this.evaluate(node.childForFieldName('argument')!, frame);
+        const op = node.childForFieldName('operator')!.text;
+        if (v.kind === 'num') return num(op === '-' ? -v.value : op === '~' ? ~v.value : v.value, v.isInt);
+        return v.kind === 'tensor' ? v : unknown(`${node.text} is not known statically`);
+      }
+      case 'not_operator': {
+        const t = truthy(this.evaluate(node.childForFieldName('argument')!, frame));
+        return t === null ? unknown('a condition') : { kind: 'bool', value: !t };
+      }
+      case 'boolean_operator': {
+        const a = this.evaluate(node.childForFieldName('left')!, frame);
+        const op = node.childForFieldName('operator')!.text;
+        const ta = truthy(a);
+        if (ta === null) return unknown('a condition');
+        if (op === 'and') return ta ? this.evaluate(node.childForFieldName('right')!, frame) : a;
+        return ta ? a : this.evaluate(node.childForFieldName('right')!, frame);
+      }
+      case 'comparison_operator':
+        return this.compare(node, frame);
+      case 'conditional_expression': {
+        const [a, cond, b] = node.namedChildren;
+        const t = truthy(this.evaluate(cond!, frame));
+        if (t === null) return unknown(`the condition ${cond!.text} is not known statically`, true);
+        return this.evaluate(t ? a! : b!, frame);
+      }
+      case 'attribute':
+        return this.attribute(this.evaluate(node.childForFieldName('object')!, frame), node.childForFieldName('attribute')!.text, frame);
+      case 'subscript':
+        return this.subscript(node, frame);
+      case 'call':
+        return this.call(node, frame);
+      case 'keyword_argument':
+        return this.evaluate(node.childForFieldName('value')!, frame);
+      case 'lambda':
+        return unknown('a lambda', true);
+      default:
+        return unknown(`${node.type.replace(/_/g, ' ')} is not evaluated statically`, true);
+    }
+  }
+
+  private comprehension(node: SyntaxNode, frame: Frame): Value {
+    const body = node.childForFieldName('body');
+    const clauses = node.namedChildren.filter((c): c is SyntaxNode => c !== null && (c.type === 'for_in_clause' || c.type === 'if_clause'));
+    const out: Value[] = [];
+    const locals: Scope = new Map(frame.locals);
+    const inner: Frame = { ...frame, locals };
+    const run = (idx: number): boolean => {
+      if (idx === clauses.length) {
+        out.push(body ? this.evaluate(body, inner) : unknown('empty'));
+        return out.length < MAX_LOOP;
+      }
+      const c = clauses[idx];
+      if (c.type === 'if_clause') {
+        const t = truthy(this.evaluate(c.namedChild(0)!, inner));
+        if (t === null) throw new Unresolvable(`the condition ${c.text} is not known statically`);
+        return t ? run(idx + 1) : true;
+      }
+      const items = this.iterate(this.evaluate(c.childForFieldName('right')!, inner));
+      if (!items) throw new Unresolvable(`the range of ${c.text} is not known statically`);
+      for (const item of items) {
+        this.bindTarget(c.childForFieldName('left')!, item, inner);
+        if (!run(idx + 1)) return false;
+      }
+      return true;
+    };
+    try {
+      run(0);
+    } catch (e) {
+      if (e instanceof Unresolvable) return unknown(e.message, true);
+      throw e;
+    }
+    return { kind: 'seq', items: out, tuple: false };
+  }
+
+  binary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
+    if (a.kind === 'num' && b.kind === 'num') {
+      const bothInt = a.isInt && b.isInt;
+      switch (op) {
+        case '+':
+          return num(a.value + b.value, bothInt);
+        case '-':
+          return num(a.value - b.value, bothInt);
+        case '*':
+          return num(a.value * b.value, bothInt);
+        case '/':
+          return num(a.value / b.value, false);
+        case '//':
+          return b.value === 0 ? unknown('division by zero') : num(Math.floor(a.value / b.value), bothInt);
+        case '%':
+          return b.value === 0 ? unknown('division by zero') : num(((a.value % b.value) + b.value) % b.value, bothInt);
+        case '**':
+          return num(a.value ** b.value, bothInt && b.value >= 0);
+        case '<<':
+          return num(a.value * 2 ** b.value, true);
+        case '>>':
+          return num(Math.floor(a.value / 2 ** b.value), true);
+        default:
+          return unknown(`${op} is not evaluated`);
+      }
+    }
+    if (a.kind === 'seq' && b.kind === 'seq' && op === '+') return { kind: 'seq', items: [...a.items, ...b.items], tuple: a.tuple };
+    if (a.kind === 'seq' && b.kind === 'num' && op === '*' && b.isInt) return { kind: 'seq', items: Array.from({ length: Math.max(0, Math.min(b.value, MAX_LOOP)) }, () => a.items).flat(), tuple: a.tuple };
+    if (a.kind === 'str' && b.kind === 'str' && op === '+') return { kind: 'str', value: a.value + b.value };
+    if (a.kind === 'str' && op === '%') return unknown('string formatting');
+    if (a.kind === 'tensor' || b.kind === 'tensor') return this.tensorBinary(op, a, b, node);
+    if (a.kind === 'bool' && b.kind === 'num') return this.binary(op, num(a.value ? 1 : 0, true), b, node);
+    if (a.kind === 'num' && b.kind === 'bool') return this.binary(op, a, num(b.value ? 1 : 0, true), node);
+    const why = a.kind === 'unknown' ? a.reason : b.kind === 'unknown' ? b.reason : `${a.kind} ${op} ${b.kind}`;
+    return unknown(why);
+  }
+
+  private compare(node: SyntaxNode, frame: Frame): Value {
+    const operands = node.namedChildren.filter((c): c is SyntaxNode => c !== null);
+    const ops = node.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+    // `is not` and `not in` are two tokens.
+    const merged: string[] = [];
+    for (let k = 0; k < ops.length; k++) {
+      if ((ops[k] === 'is' && ops[k + 1] === 'not') || (ops[k] === 'not' && ops[k + 1] === 'in')) {
+        merged.push(`${ops[k]} ${ops[k + 1]}`);
+        k++;
+      } else merged.push(ops[k]);
+    }
+    let left = this.evaluate(operands[0], frame);
+    for (let k = 0; k < merged.length; k++) {
+      const right = this.evaluate(operands[k + 1], frame);
+      const r = compareValues(merged[k], left, right);
+      if (r === null) return unknown(`the comparison ${node.text} is not known statically`);
+      if (!r) return { kind: 'bool', value: false };
+      left = right;
+    }
+    return { kind: 'bool', value: true };
+  }
+
+  private subscript(node: SyntaxNode, frame: Frame): Value {
+    const v = this.evaluate(node.childForFieldName('value')!, frame);
+    const idxNode = node.childForFieldName('subscript');
+    if (!idxNode) return unknown('subscript');
+    if (idxNode.type === 'slice') {
+      const parts = [0, 1, 2].map(() => null as number | null);
+      let k = 0;
+      for (const ch of idxNode.children) {
+        if (!ch) continue;
+        if (ch.type === ':') k++;
+        else {
+          const e = this.evaluate(ch, frame);
+          if (e.kind !== 'num' && e.kind !== 'none') return unknown('slice bounds');
+          parts[k] = e.kind === 'num' ? e.value : null;
+        }
+      }
+      if (v.kind === 'seq') return { kind: 'seq', items: pySlice(v.items, parts[0], parts[1], parts[2]), tuple: v.tuple };
+      if (v.kind === 'layer' && v.category === 'container') {
+        const kids = pySlice(v.children, parts[0], parts[1], parts[2]);
+        return { ...v, children: kids };
+      }
+      if (v.kind === 'tensor') return { kind: 'tensor', shape: null };
+      return unknown('slice of an unknown value', true);
+    }
+    const idx = this.evaluate(idxNode, frame);
+    if (v.kind === 'seq' && idx.kind === 'num') {
+      const i = idx.value < 0 ? v.items.length + idx.value : idx.value;
+      return v.items[i] ?? unknown('index out of range');
+    }
+    if (v.kind === 'dict') {
+      const e = v.entries.find(([k]) => compareValues('==', k, idx) === true);
+      return e ? e[1] : unknown(`key ${node.text} is not known`, true);
+    }
+    if (v.kind === 'layer' && v.category === 'container') {
+      if (idx.kind === 'num') {
+        const i = idx.value < 0 ? v.children.length + idx.value : idx.value;
+        return v.children[i]?.[1] ?? unknown('index out of range', true);
+      }
+      if (idx.kind === 'str') return v.children.find(([n]) => n === idx.value)?.[1] ?? unknown('no such module', true);
+    }
+    if (v.kind === 'tensor') return { kind: 'tensor', shape: null };
+    return unknown(`${node.text.slice(0, 40)} is not known statically`, true);
+  }
+
+  private attribute(obj: Value, name: string, frame: Frame): Value {
+    switch (obj.kind) {
+      case 'torchRef':
+        return { kind: 'torchRef', path: `${obj.path}.${name}` };
+      case 'layer': {
+        const child = obj.children.find(([n]) => n === name);
+        if (child) return child[1];
+        if (obj.attrs?.has(name)) return obj.attrs.get(name)!;
+        if (obj.classRef) {
+          const v = this.classAttr(obj.classRef, name);
+          if (v && v.kind === 'func') return { ...v, self: obj };
+          if (v) return v;
+        }
+        if (obj.category === 'torch' && obj.args.has(name)) return obj.args.get(name)!;
+        if (['append', 'extend', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'parameters', 'named_modules', 'items', 'keys', 'values'].includes(name)) {
+          return { kind: 'method', name, target: obj };
+        }
+        if (name === 'weight' || name === 'bias') return { kind: 'tensor', shape: null };
+        return unknown(`${obj.type}.${name} is not known statically`, true);
+      }
+      case 'class': {
+        const v = this.classAttr(obj, name);
+        return v ?? unknown(`${obj.name}.${name} is not known`, true);
+      }
+      case 'super': {
+        for (const b of obj.cls.bases) {
+          if (b.kind === 'class') {
+            const m = this.findMethod(b, name);
+            if (m) return { ...m, self: obj.self };
+          }
+        }
+        return { kind: 'method', name: `super.${name}`, target: obj.self };
+      }
+      case 'tensor':
+        if (name === 'shape') return obj.shape ? { kind: 'seq', items: obj.shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('shape');
+        if (name === 'T') return { kind: 'tensor', shape: obj.shape ? [...obj.shape].reverse() : null };
+        return { kind: 'method', name, target: obj };
+      case 'seq':
+      case 'dict':
+      case 'str':
+        return { kind: 'method', name, target: obj };
+      default:
+        void frame;
+        return unknown(`.${name} of ${obj.kind === 'unknown' ? obj.reason : obj.kind}`, true);
+    }
+  }
+
+  private call(node: SyntaxNode, frame: Frame): Value {
+    const fnNode = node.childForFieldName('function')!;
+    const argsNode = node.childForFieldName('arguments');
+    const positional: Value[] = [];
+    const keywords = new Map<string, Value>();
+    let splatUnknown: string | undefined;
+    for (const a of argsNode?.namedChildren ?? []) {
+      if (!a || a.type === 'comment') continue;
+      if (a.type === 'keyword_argument') keywords.set(a.childForFieldName('name')!.text, this.evaluate(a.childForFieldName('value')!, frame));
+      else if (a.type === 'list_splat') {
+        const v = this.evaluate(a.namedChild(0)!, frame);
+        const items = this.iterate(v);
+        if (items) positional.push(...items);
+        else splatUnknown = `*${a.namedChild(0)!.text} is ${v.kind === 'unknown' ? v.reason : 'not known statically'}`;
+      } else if (a.type === 'dictionary_splat') {
+        const v = this.evaluate(a.namedChild(0)!, frame);
+        if (v.kind === 'dict') for (const [k, val] of v.entries) if (k.kind === 'str') keywords.set(k.value, val);
+        else splatUnknown = `**${a.namedChild(0)!.text} is not known statically`;
+      } else positional.push(this.evaluate(a, frame));
+    }
+    const fn = this.evaluate(fnNode, frame);
+    return this.apply(fn, positional, keywords, node, frame, splatUnknown);
+  }
+
+  apply(fn: Value, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame, splatUnknown?: string): Value {
+    const range = rangeOf(node);
+    switch (fn.kind) {
+      case 'torchRef':
+        return this.callTorch(normalize(fn.path), positional, keywords, node, splatUnknown);
+      case 'class': {
+        if (!fn.isModule) return unknown(`${fn.name}(…) is not a module`, false);
+        if (splatUnknown) {
+          const l = this.instantiate(fn, positional, keywords, range);
+          l.incomplete = splatUnknown;
+          return this.record(l);
+        }
+        return this.record(this.instantiate(fn, positional, keywords, range));
+      }
+      case 'func': {
+        if (splatUnknown) return unknown(splatUnknown, true);
+        const self = fn.self;
+        return this.callFunction(fn, self ? [self, ...positional] : positional, keywords, self, fn.cls);
+      }
+      case 'layer':
+        return this.callLayer(fn, positional, keywords, node);
+      case 'method':
+        return this.callMethod(fn.name, fn.target, positional, keywords, node, frame);
+      case 'super':
+        return unknown('super');
+      default:
+        return unknown(fn.kind === 'unknown' ? `${node.childForFieldName('function')?.text ?? 'a call'}(…): ${fn.reason}` : `calling a ${fn.kind}`, true);
+    }
+  }
+
+  private record(layer: LayerValue): LayerValue {
+    this.constructed.push({ layer, ...(this.constructedOwner ? { cls: this.constructedOwner } : {}) });
+    return layer;
+  }
+
+  private callTorch(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, splatUnknown?: string): Value {
+    const range = rangeOf(node);
+    if (path.startsWith('torch.nn.') && !path.startsWith('torch.nn.functional.') && !path.startsWith('torch.nn.init.') && !path.startsWith('torch.nn.utils.')) {
+      const type = path.slice('torch.nn.'.length);
+      if (type === 'Parameter') {
+        const t = positional[0];
+        const p = t && t.kind === 'tensor' && t.shape && t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]).reduce((a, b) => a * b, 1) : null;
+        return this.record({ kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: p, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? 'the Parameter\'s shape is not known statically' : undefined } as LayerValue);
+      }
+      if (CONTAINERS.has(type)) return this.record(this.container(type, positional, keywords, range, splatUnknown));
+      if (type === 'Module') return unknown('nn.Module()', false);
+      const layer: LayerValue = { kind: 'layer', type, category: 'torch', args: new Map(), children: [], own: null, range };
+      if (splatUnknown) {
+        layer.reason = `${type}: ${splatUnknown}`;
+        return this.record(layer);
+      }
+      if (!isKnownLayer(type)) {
+        layer.reason = `Layerscope does not know nn.${type}`;
+        return this.record(layer);
+      }
+      const bound = bindLayerArgs(type, positional, keywords);
+      layer.args = bound.args;
+      if (bound.error) {
+        layer.reason = bound.error;
+        return this.record(layer);
+      }
+      const r = layerParams(type, bound.args);
+      layer.own = r.count;
+      if (r.formula) layer.formula = r.formula;
+      if (r.reason) layer.reason = r.reason;
+      if (type === 'TransformerEncoderLayer' || type === 'TransformerDecoderLayer') layer.args.set('_composite', { kind: 'bool', value: true });
+      return this.record(layer);
+    }
+    if (path === 'collections.OrderedDict' || path === 'builtins.dict') {
+      const src = positional[0];
+      const entries: Array<[Value, Value]> = [];
+      if (src && src.kind === 'seq') {
+        for (const it of src.items) if (it.kind === 'seq' && it.items.length === 2) entries.push([it.items[0], it.items[1]]);
+        else return unknown('an OrderedDict of unknown items', true);
+      } else if (src && src.kind === 'dict') entries.push(...src.entries);
+      else if (src) return unknown('an OrderedDict of unknown items', true);
+      for (const [k, v] of keywords) entries.push([{ kind: 'str', value: k }, v]);
+      return { kind: 'dict', entries };
+    }
+    if (path.startsWith('builtins.')) return this.builtin(path.slice(9), positional, keywords);
+    if (/^torch\.(zeros|ones|randn|rand|empty|Tensor|FloatTensor)$/.test(path)) {
+      const dims = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
+      return { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)) };
+    }
+    if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
+    if (path === 'functools.partial') return unknown('functools.partial', true);
+    return unknown(`${path}(…) is not known statically`, true);
+  }
+
+  private container(type: string, positional: Value[], keywords: Map<string, Value>, range: SourceRange, splatUnknown?: string): LayerValue {
+    const layer: LayerValue = { kind: 'layer', type, category: 'container', args: new Map(), children: [], own: { params: 0, trainable: 0, buffers: 0 }, range };
+    if (splatUnknown) {
+      layer.incomplete = splatUnknown;
+      return layer;
+    }
+    const add = (name: string, v: Value): void => {
+      if (v.kind === 'layer') layer.children.push([name, v]);
+      else layer.incomplete ??= `${type} item ${name} is ${v.kind === 'unknown' ? v.reason : `a ${v.kind}, not a module`}`;
+    };
+    if (type === 'Sequential') {
+      if (positional.length === 1 && positional[0].kind === 'dict') {
+        for (const [k, v] of positional[0].entries) add(k.kind === 'str' ? k.value : '?', v);
+      } else positional.forEach((v, i) => add(String(i), v));
+    } else if (type === 'ModuleList') {
+      const src = positional[0] ?? keywords.get('modules');
+      if (src) {
+        const items = this.iterate(src);
+        if (items) items.forEach((v, i) => add(String(i), v));
+        else layer.incomplete = `the ModuleList's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
+      }
+    } else {
+      const src = positional[0] ?? keywords.get('modules');
+      if (src && src.kind === 'dict') for (const [k, v] of src.entries) add(k.kind === 'str' ? k.value : '?', v);
+      else if (src) layer.incomplete = `the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
+    }
+    return layer;
+  }
+
+  private builtin(name: string, positional: Value[], keywords: Map<string, Value>): Value {
+    const ints = positional.map((p) => (p.kind === 'num' ? p.value : p.kind === 'bool' ? (p.value ? 1 : 0) : null));
+    switch (name) {
+      case 'range': {
+        if (ints.some((x) => x === null) || ints.length === 0) return unknown('range over values not known statically', true);
+        const [a, b, st] = ints.length === 1 ? [0, ints[0]!, 1] : [ints[0]!, ints[1]!, ints[2] ?? 1];
+        const items: Value[] = [];
+        for (let k = a; st > 0 ? k < b : k > b; k += st) {
+          items.push(num(k, true));
+          if (items.length > MAX_LOOP) return unknown('a range too long to follow', true);
+        }
+        return { kind: 'seq', items, tuple: false };
+      }
+      case 'len': {
+        const v = positional[0];
+        if (v?.kind === 'seq') return num(v.items.length, true);
+        if (v?.kind === 'dict') return num(v.entries.length, true);
+        if (v?.kind === 'str') return num(v.value.length, true);
+        if (v?.kind === 'layer' && v.category === 'container') return num(v.children.length, true);
+        return unknown('len of an unknown value');
+      }
+      case 'int':
+        return ints[0] !== null && ints[0] !== undefined ? num(Math.trunc(ints[0]), true) : unknown('int(…)');
+      case 'float':
+        return ints[0] !== null && ints[0] !== undefined ? num(ints[0], false) : unknown('float(…)');
+      case 'abs':
+        return ints[0] !== null && ints[0] !== undefined ? num(Math.abs(ints[0]), (positional[0] as { isInt?: boolean }).isInt ?? true) : unknown('abs');
+      case 'round':
+        return ints[0] !== null && ints[0] !== undefined ? num(Math.round(ints[0]), true) : unknown('round');
+      case 'min':
+      case 'max': {
+        const vals = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
+        if (vals.every((v) => v.kind === 'num')) {
+          const ns = vals.map((v) => (v as { value: number }).value);
+          const r = name === 'min' ? Math.min(...ns) : Math.max(...ns);
+          return num(r, vals.every((v) => (v as { isInt: boolean }).isInt));
+        }
+        return unknown(`${name}(…)`);
+      }
+      case 'sum': {
+        const v = positional[0];
+        if (v?.kind === 'seq' && v.items.every((x) => x.kind === 'num')) return num(v.items.reduce((a, x) => a + (x as { value: number }).value, 0), v.items.every((x) => (x as { isInt: boolean }).isInt));
+        return unknown('sum');
+      }
+      case 'list':
+      case 'tuple': {
+        if (positional.length === 0) return { kind: 'seq', items: [], tuple: name === 'tuple' };
+        const items = this.iterate(positional[0]);
+        return items ? { kind: 'seq', items: [...items], tuple: name === 'tuple' } : unknown(`${name}(…) of an unknown value`, true);
+      }
+      case 'enumerate': {
+        const items = positional[0] ? this.iterate(positional[0]) : null;
+        const start = ints[1] ?? 0;
+        return items ? { kind: 'seq', items: items.map((v, k) => ({ kind: 'seq', items: [num(k + start, true), v], tuple: true })), tuple: false } : unknown('enumerate of an unknown value', true);
+      }
+      case 'zip': {
+        const lists = positional.map((p) => this.iterate(p));
+        if (lists.some((l) => !l)) return unknown('zip of an unknown value', true);
+        const n = Math.min(...lists.map((l) => l!.length));
+        return { kind: 'seq', items: Array.from({ length: n }, (_, k) => ({ kind: 'seq', items: lists.map((l) => l![k]), tuple: true }) as Value), tuple: false };
+      }
+      case 'reversed': {
+        const items = positional[0] ? this.iterate(positional[0]) : null;
+        return items ? { kind: 'seq', items: [...items].reverse(), tuple: false } : unknown('reversed', true);
+      }
+      case 'isinstance':
+      case 'hasattr':
+      case 'getattr':
+        return unknown(`${name}(…)`, true);
+      case 'super':
+        void keywords;
+        return unknown('super');
+      case 'print':
+        return { kind: 'none' };
+      default:
+        return unknown(`${name}(…)`, true);
+    }
+  }
+
+  private callMethod(name: string, target: Value, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame): Value {
+    if (name.startsWith('super.')) {
+      // super().__init__() of nn.Module: nothing to do. Other inherited methods are unknown.
+      return name === 'super.__init__' ? { kind: 'none' } : unknown(`${name}`, true);
+    }
+    if (target.kind === 'seq') {
+      if (name === 'append' && !target.tuple) {
+        target.items.push(positional[0] ?? unknown('append'));
+        return { kind: 'none' };
+      }
+      if (name === 'extend' && !target.tuple) {
+        const items = positional[0] ? this.iterate(positional[0]) : null;
+        if (items) target.items.push(...items);
+        else target.items.push(unknown('a list extended with unknown items', true));
+        return { kind: 'none' };
+      }
+      if (name === 'insert' && positional[0]?.kind === 'num') {
+        target.items.splice(positional[0].value, 0, positional[1] ?? unknown('insert'));
+        return { kind: 'none' };
+      }
+      if (name === 'index' || name === 'count') return unknown(name);
+      if (name === 'pop') return target.items.pop() ?? unknown('pop');
+      return unknown(`list.${name}`, true);
+    }
+    if (target.kind === 'dict') {
+      if (name === 'items') return { kind: 'seq', items: target.entries.map(([k, v]) => ({ kind: 'seq', items: [k, v], tuple: true }) as Value), tuple: false };
+      if (name === 'keys') return { kind: 'seq', items: target.entries.map(([k]) => k), tuple: false };
+      if (name === 'values') return { kind: 'seq', items: target.entries.map(([, v]) => v), tuple: false };
+      if (name === 'get') {
+        const e = target.entries.find(([k]) => compareValues('==', k, positional[0] ?? { kind: 'none' }) === true);
+        return e ? e[1] : positional[1] ?? { kind: 'none' };
+      }
+      if (name === 'update' && positional[0]?.kind === 'dict') {
+        target.entries.push(...positional[0].entries);
+        return { kind: 'none' };
+      }
+      return unknown(`dict.${name}`, true);
+    }
+    if (target.kind === 'str') {
+      if (name === 'format') return unknown('str.format');
+      return unknown(`str.${name}`);
+    }
+    if (target.kind === 'layer') {
+      if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
+        const [k, v] = positional;
+        if (k.kind === 'str' && v.kind === 'layer') this.addChild(target, k.value, v);
+        else target.incomplete ??= `line ${node.startPosition.row + 1}: add_module with a name or module not known statically`;
+        return { kind: 'none' };
+      }
+      if (name === 'append' && target.category === 'container' && positional[0]?.kind === 'layer') {
+        target.children.push([String(target.children.length), positional[0]]);
+        return { kind: 'none' };
+      }
+      if (name === 'extend' && target.category === 'container') {
+        const items = positional[0] ? this.iterate(positional[0]) : null;
+        if (items) for (const it of items) if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
+        return { kind: 'none' };
+      }
+      if (name === 'register_parameter') {
+        target.incomplete ??= `line ${node.startPosition.row + 1}: register_parameter is not followed`;
+        return { kind: 'none' };
+      }
+      if (name === 'register_buffer') return { kind: 'none' };
+      return unknown(`${target.type}.${name}(…)`, true);
+    }
+    if (target.kind === 'tensor') return this.tensorMethod(name, target, positional, keywords, node);
+    void frame;
+    return unknown(`.${name}(…)`, true);
+  }
+
+  // ---- forward pass: tensors --------------------------------------------------------------------------------
+
+  /** Calls a layer value: on tensors in forward code, this is where shapes propagate. */
+  callLayer(layer: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const input = positional[0];
+    if (!input || input.kind !== 'tensor') {
+      if (layer.category === 'user' && layer.classRef) return this.runForward(layer, positional, keywords);
+      return { kind: 'tensor', shape: null };
+    }
+    if (layer.category === 'container') {
+      if (layer.type !== 'Sequential') return { kind: 'tensor', shape: null };
+      let x: Value = input;
+      for (const [, child] of layer.children) {
+        x = this.callLayer(child, [x], new Map(), node);
+        if (x.kind !== 'tensor') return { kind: 'tensor', shape: null };
+      }
+      this.trace(layer, input, x as ShapedTensor, { output: x as ShapedTensor, macs: null });
+      return x;
+    }
+    if (layer.category === 'user') {
+      const out = this.runForward(layer, positional, keywords);
+      if (out.kind === 'tensor') this.trace(layer, input, out, { output: out, macs: null });
+      return out;
+    }
+    const app = applyTorchLayer(layer, input as ShapedTensor);
+    if (app.mismatch) this.diagnostics.push({ range: layer.range, message: app.mismatch });
+    let output: ShapedTensor = app.output;
+    if (this.emitter && !app.mismatch) {
+      const name = this.emitter.layer(layer, positional.filter((p): p is TensorValue => p.kind === 'tensor') as ShapedTensor[], output, positional.slice(1));
+      if (name) output = { ...output, irName: name };
+      else output = { ...output };
+    }
+    this.trace(layer, input, output, app);
+    if (app.mismatch) return { kind: 'tensor', shape: null };
+    if (layer.type === 'LSTM' || layer.type === 'GRU' || layer.type === 'RNN' || layer.type === 'MultiheadAttention') {
+      return { kind: 'seq', items: [{ kind: 'tensor', shape: null }, { kind: 'tensor', shape: null }], tuple: true };
+    }
+    return output;
+  }
+
+  private trace(layer: LayerValue, input: TensorValue, output: ShapedTensor, app: LayerApplication): void {
+    if (this.traces.has(layer)) return;
+    this.traces.set(layer, {
+      layer,
+      input: input.shape ? [...input.shape] : null,
+      output: output.shape ? [...output.shape] : null,
+      macs: app.macs,
+      ...(app.sizeFormula ? { sizeFormula: app.sizeFormula } : {}),
+      ...(output.rf ? { rf: output.rf } : {}),
+    });
+  }
+
+  /** Runs a user module's forward with the given inputs. */
+  runForward(layer: LayerValue, positional: Value[], keywords: Map<string, Value>): Value {
+    const cls = layer.classRef;
+    if (!cls) return { kind: 'tensor', shape: null };
+    const fwd = this.findMethod(cls, 'forward');
+    if (!fwd) {
+      // A class without forward that wraps a Sequential (subclassing nn.Sequential) chains its children.
+      return { kind: 'tensor', shape: null };
+    }
+    if (this.depth > MAX_DEPTH) return { kind: 'tensor', shape: null };
+    return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+  }
+
+  private tensorBinary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
+    const ta = a.kind === 'tensor' ? a : null;
+    const tb = b.kind === 'tensor' ? b : null;
+    let shape: Dim[] | null = null;
+    if (ta && tb) {
+      const b2 = broadcast(ta.shape, tb.shape);
+      if (b2 === undefined) {
+        this.diagnostics.push({ range: rangeOf(node), message: `${op === '+' ? 'Adding' : 'Combining'} tensors of shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}: they do not broadcast` });
+        return { kind: 'tensor', shape: null };
+      }
+      shape = b2;
+    } else shape = (ta ?? tb)!.shape;
+    const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
+    const rfa = (ta as ShapedTensor | null)?.rf;
+    const rfb = (tb as ShapedTensor | null)?.rf;
+    const rf = mergeRf(rfa, rfb);
+    if (rf) out.rf = rf;
+    if (this.emitter) {
+      const name = this.emitter.op(`binary${op}`, [ta, tb].filter((t): t is TensorValue => t !== null) as ShapedTensor[], out, [a, b], new Map(), rangeOf(node));
+      if (name) out.irName = name;
+    }
+    return out;
+  }
+
+  private emitOp(name: string, inputs: TensorValue[], out: ShapedTensor, args: Value[], keywords: Map<string, Value>, node: SyntaxNode): ShapedTensor {
+    if (this.emitter) {
+      const ir = this.emitter.op(name, inputs as ShapedTensor[], out, args, keywords, rangeOf(node));
+      if (ir) return { ...out, irName: ir };
+      return { ...out };
+    }
+    return out;
+  }
+
+  private tensorFunction(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const fname = path.split('.').pop()!;
+    const x = positional[0];
+    if (fname === 'cat' || fname === 'concat' || fname === 'stack') {
+      const list = positional[0];
+      const dimV = positional[1] ?? keywords.get('dim') ?? num(0, true);
+      if (list?.kind !== 'seq' || !list.items.every((t) => t.kind === 'tensor') || dimV.kind !== 'num') return { kind: 'tensor', shape: null };
+      const ts = list.items as TensorValue[];
+      let shape: Dim[] | null = null;
+      if (ts.every((t) => t.shape) && ts.length > 0) {
+        const rank = ts[0].shape!.length;
+        const d = dimV.value < 0 ? rank + (fname === 'stack' ? 1 : 0) + dimV.value : dimV.value;
+        if (fname === 'stack') shape = [...ts[0].shape!.slice(0, d), ts.length, ...ts[0].shape!.slice(d)];
+        else if (ts.every((t) => t.shape!.length === rank)) {
+          shape = ts[0].shape!.map((_, k) => (k === d ? (ts.every((t) => typeof t.shape![k] === 'number') ? ts.reduce((acc, t) => acc + (t.shape![k] as number), 0) : null) : ts[0].shape![k]));
+        }
+      }
+      const rf = ts.reduce<RfState | undefined>((acc, t) => mergeRf(acc, (t as ShapedTensor).rf), undefined);
+      return this.emitOp(fname, ts, { kind: 'tensor', shape, ...(rf ? { rf } : {}) }, [num(typeof dimV.value === 'number' ? dimV.value : 0, true)], keywords, node);
+    }
+    if (!x || x.kind !== 'tensor') return unknown(`${path}(…)`, true);
+    if (fname === 'flatten') {
+      const sd = positional[1] ?? keywords.get('start_dim') ?? num(0, true);
+      const ed = positional[2] ?? keywords.get('end_dim') ?? num(-1, true);
+      if (sd.kind !== 'num' || ed.kind !== 'num') return { kind: 'tensor', shape: null };
+      return this.emitOp('flatten', [x], flattenShape(x as ShapedTensor, sd.value, ed.value), [num(sd.value, true), num(ed.value, true)], keywords, node);
+    }
+    if (/^(max_pool|avg_pool)[123]d$/.test(fname)) {
+      const n = Number(fname.slice(-2, -1));
+      const type = fname.startsWith('max') ? `MaxPool${n}d` : `AvgPool${n}d`;
+      const bound = bindLayerArgs(type, positional.slice(1), keywords);
+      const fake: LayerValue = { kind: 'layer', type, category: 'torch', args: bound.args, children: [], own: { params: 0, trainable: 0, buffers: 0 }, range: rangeOf(node) };
+      const app = applyTorchLayer(fake, x as ShapedTensor);
+      return this.emitOp(type, [x], app.output, [], bound.args, node);
+    }
+    if (/^adaptive_(avg|max)_pool[123]d$/.test(fname)) {
+      const n = Number(fname.slice(-2, -1));
+      const type = fname.includes('avg') ? `AdaptiveAvgPool${n}d` : `AdaptiveMaxPool${n}d`;
+      const bound = bindLayerArgs(type, positional.slice(1), keywords);
+      const fake: LayerValue = { kind: 'layer', type, category: 'torch', args: bound.args, children: [], own: { params: 0, trainable: 0, buffers: 0 }, range: rangeOf(node) };
+      const app = applyTorchLayer(fake, x as ShapedTensor);
+      return this.emitOp(type, [x], app.output, [], bound.args, node);
+    }
+    if (/^(relu|relu6|gelu|silu|sigmoid|tanh|elu|selu|leaky_relu|hardswish|hardsigmoid|mish|softplus|dropout|dropout2d|softmax|log_softmax|relu_|sigmoid_|tanh_|abs|exp|log|sqrt|neg|clamp|clip|hardtanh)$/.test(fname)) {
+      const out: ShapedTensor = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...((x as ShapedTensor).rf ? { rf: (x as ShapedTensor).rf } : {}), ...(x.factors ? { factors: x.factors } : {}) };
+      return this.emitOp(fname.replace(/_$/, ''), [x], out, positional.slice(1), keywords, node);
+    }
+    return { kind: 'tensor', shape: null };
+  }
+
+  private tensorMethod(name: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const shape = x.shape;
+    if (name === 'size') {
+      if (positional.length === 0) return shape ? { kind: 'seq', items: shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('size');
+      const d = positional[0];
+      if (!shape || d.kind !== 'num') return unknown('a dim');
+      const k = d.value < 0 ? shape.length + d.value : d.value;
+      const v = shape[k];
+      return typeof v === 'number' ? num(v, true) : unknown('a dim');
+    }
+    if (name === 'dim' || name === 'ndimension') return shape ? num(shape.length, true) : unknown('rank');
+    if (name === 'view' || name === 'reshape') {
+      const dims = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
+      if (!shape || dims.some((d) => d.kind !== 'num')) return this.emitOp('reshape', [x], { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.value >= 0 ? d.value : null)) }, dims, keywords, node);
+      const vals = dims.map((d) => (d as { value: number }).value);
+      const total = shape.every((d) => typeof d === 'number') ? (shape as number[]).reduce((a, b) => a * b, 1) : null;
+      const known = vals.filter((v) => v !== -1).reduce((a, b) => a * b, 1);
+      const out: Dim[] = vals.map((v) => (v === -1 ? (total !== null && known > 0 && total % known === 0 ? total / known : null) : v));
+      if (total !== null && !vals.includes(-1) && known !== total) {
+        this.diagnostics.push({ range: rangeOf(node), message: `${name}(${vals.join(', ')}) needs ${known} elements; the tensor has ${fmtShape(shape)} = ${total}` });
+        return { kind: 'tensor', shape: null };
+      }
+      const last = out.length - 1;
+      let factors: number[] | undefined;
+      // x.view(x.size(0), -1) flattens everything after the batch, which is what mismatch messages explain.
+      if (vals.length === 2 && shape.length > 2 && vals[0] === shape[0] && shape.slice(1).every((d) => typeof d === 'number')) factors = shape.slice(1) as number[];
+      const res: ShapedTensor = { kind: 'tensor', shape: out, rf: { global: true }, ...(factors && last === 1 ? { factors } : {}) };
+      return this.emitOp('reshape', [x], res, vals.map((v) => num(v, true)), keywords, node);
+    }
+    if (name === 'flatten') return this.tensorFunction('torch.flatten', [x, ...positional], keywords, node);
+    if (['relu', 'sigmoid', 'tanh', 'relu_', 'sigmoid_', 'tanh_', 'softmax', 'log_softmax', 'exp', 'abs', 'neg', 'sqrt', 'clamp'].includes(name)) {
+      return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
+    }
+    if (['contiguous', 'float', 'to', 'cuda', 'cpu', 'detach', 'clone', 'type_as', 'requires_grad_'].includes(name)) return x;
+    if (name === 'unsqueeze' && shape && positional[0]?.kind === 'num') {
+      const d = positional[0].value < 0 ? shape.length + 1 + positional[0].value : positional[0].value;
+      return { kind: 'tensor', shape: [...shape.slice(0, d), 1, ...shape.slice(d)] };
+    }
+    if ((name === 'transpose' || name === 'permute') && shape) {
+      const perm = name === 'permute' ? (positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional) : null;
+      if (perm && perm.every((p) => p.kind === 'num')) return { kind: 'tensor', shape: perm.map((p) => shape[((p as { value: number }).value + shape.length) % shape.length]) };
+      if (!perm && positional.length === 2 && positional.every((p) => p.kind === 'num')) {
+        const [a, b] = positional.map((p) => ((p as { value: number }).value + shape.length) % shape.length);
+        const out = [...shape];
+        [out[a], out[b]] = [out[b], out[a]];
+        return { kind: 'tensor', shape: out };
+      }
+    }
+    if ((name === 'mean' || name === 'sum' || name === 'amax') && shape) {
+      const dimV = positional[0] ?? keywords.get('dim');
+      const keep = keywords.get('keepdim');
+      const keepdim = keep?.kind === 'bool' && keep.value;
+      if (!dimV) return { kind: 'tensor', shape: [] };
+      const dims = (dimV.kind === 'seq' ? dimV.items : [dimV]).map((d) => (d.kind === 'num' ? (d.value + shape.length) % shape.length : -1));
+      if (dims.includes(-1)) return { kind: 'tensor', shape: null };
+      return { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), rf: { global: true } } as ShapedTensor;
+    }
+    return { kind: 'tensor', shape: null };
+  }
+}
+
+class Budget extends Error {}
+class Unresolvable extends Error {}
+
+const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'super', 'print', 'dict']);
+
+/** Spellings of the same torch path: `nn.X` through an alias is already expanded; this folds submodule paths. */
+function normalize(path: string): string {
+  return path
+    .replace(/^torch\.nn\.modules\.[a-z_]+\./, 'torch.nn.')
+    .replace(/^torch\.nn\.functional\./, 'F.')
+    .replace(/^torch\.nn\.(parameter\.)?Parameter$/, 'torch.nn.Parameter');
+}
+
+function compareValues(op: string, a: Value, b: Value): boolean | null {
+  if (op === 'is' || op === 'is not') {
+    if (a.kind === 'unknown' || b.kind === 'unknown') return null;
+    const same = (a.kind === 'none' && b.kind === 'none') || (a.kind === 'bool' && b.kind === 'bool' && a.value === b.value) || a === b;
+    const r = b.kind === 'none' || a.kind === 'none' ? same : a === b || same;
+    return op === 'is' ? r : !r;
+  }
+  if (op === 'in' || op === 'not in') {
+    const items = b.kind === 'seq' ? b.items : b.kind === 'dict' ? b.entries.map(([k]) => k) : null;
+    if (!items || a.kind === 'unknown') return null;
+    const found = items.some((x) => compareValues('==', a, x) === true);
+    return op === 'in' ? found : !found;
+  }
+  const av = a.kind === 'num' ? a.value : a.kind === 'bool' ? Number(a.value) : a.kind === 'str' ? a.value : a.kind === 'none' ? null : undefined;
+  const bv = b.kind === 'num' ? b.value : b.kind === 'bool' ? Number(b.value) : b.kind === 'str' ? b.value : b.kind === 'none' ? null : undefined;
+  if (av === undefined || bv === undefined) return null;
+  switch (op) {
+    case '==':
+      return av === bv;
+    case '!=':
+      return av !== bv;
+    case '<':
+      return av !== null && bv !== null && av < bv;
+    case '<=':
+      return av !== null && bv !== null && av <= bv;
+    case '>':
+      return av !== null && bv !== null && av > bv;
+    case '>=':
+      return av !== null && bv !== null && av >= bv;
+    default:
+      return null;
+  }
+}
+
+function pySlice<T>(items: T[], start: number | null, stop: number | null, step: number | null): T[] {
+  const n = items.length;
+  const st = step ?? 1;
+  if (st !== 1) {
+    const out: T[] = [];
+    const s0 = start === null ? (st > 0 ? 0 : n - 1) : start < 0 ? n + start : start;
+    const e0 = stop === null ? (st > 0 ? n : -1) : stop < 0 ? n + stop : stop;
+    for (let k = s0; st > 0 ? k < e0 : k > e0; k += st) if (k >= 0 && k < n) out.push(items[k]);
+    return out;
+  }
+  const s = start === null ? 0 : start < 0 ? Math.max(0, n + start) : Math.min(start, n);
+  const e = stop === null ? n : stop < 0 ? Math.max(0, n + stop) : Math.min(stop, n);
+  return items.slice(s, e);
+}
+
+function broadcast(a: Dim[] | null, b: Dim[] | null): Dim[] | null | undefined {
+  if (!a || !b) return a ?? b ?? null;
+  const n = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let k = 0; k < n; k++) {
+    const x = a[a.length - n + k] ?? 1;
+    const y = b[b.length - n + k] ?? 1;
+    if (x === 1) out.push(y);
+    else if (y === 1) out.push(x);
+    else if (typeof x === 'number' && typeof y === 'number' && x !== y) return undefined;
+    else out.push(x ?? y);
+  }
+  return out;
+}
+
+function mergeRf(a: RfState | undefined, b: RfState | undefined): RfState | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  if ('global' in a) return a;
+  if ('global' in b) return b;
+  if (a.size.length !== b.size.length) return a;
+  return { size: a.size.map((s, k) => Math.max(s, b.size[k])), stride: a.stride.map((s, k) => Math.max(s, b.stride[k])) };
+}
+
+function fmtShape(s: Dim[] | null): string {
+  return s ? s.map((d) => (d === null ? '?' : String(d))).join('×') : '?';
+}

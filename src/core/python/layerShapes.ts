@@ -1,0 +1,240 @@
+import type { Dim } from '../ir/types';
+import { intTuple } from './layers';
+import type { LayerValue, TensorValue, Value } from './values';
+
+/**
+ * Output shapes of torch.nn layers, with the receptive field carried along and the multiply-accumulates counted.
+ * A shape the rule cannot know becomes null, and a shape that contradicts the layer's arguments becomes a message
+ * that says what was expected and what arrived.
+ */
+
+/** Receptive field of one output unit so far, per spatial axis; `global` once every input position mixes. */
+export type RfState = { size: number[]; stride: number[] } | { global: true };
+
+export interface ShapedTensor extends TensorValue {
+  rf?: RfState;
+}
+
+export interface LayerApplication {
+  output: ShapedTensor;
+  /** Why the input does not fit, in words the user can act on. */
+  mismatch?: string;
+  /** The output-size formula with the values filled in, per spatial axis. */
+  sizeFormula?: string;
+  macs: number | null;
+}
+
+const times = (xs: readonly Dim[]): string => xs.map((d) => (d === null ? '?' : String(d))).join('×');
+
+function arg(layer: LayerValue, name: string): Value | undefined {
+  return layer.args.get(name);
+}
+
+function intOf(v: Value | undefined): number | null {
+  return v && v.kind === 'num' && v.isInt ? v.value : v && v.kind === 'bool' ? (v.value ? 1 : 0) : null;
+}
+
+function tupleOr(v: Value | undefined, n: number): number[] | null {
+  try {
+    return intTuple(v, n, 'arg');
+  } catch {
+    return null;
+  }
+}
+
+function numelKnown(shape: readonly Dim[]): number | null {
+  let n = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number') return null;
+    n *= d;
+  }
+  return n;
+}
+
+function describeFeatures(t: ShapedTensor, dim: number): string {
+  return t.factors && t.factors.length > 1 ? `${t.factors.join('×')} = ${dim}` : String(dim);
+}
+
+function unknownOut(input: ShapedTensor): LayerApplication {
+  return { output: { kind: 'tensor', shape: null, ...(input.rf ? { rf: input.rf } : {}) }, macs: null };
+}
+
+/** Applies a torch.nn layer (not a container or user class) to its input. */
+export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerApplication {
+  const type = layer.type;
+  const shape = input.shape;
+  const same = (macs: number | null = 0): LayerApplication => ({ output: { kind: 'tensor', shape: shape ? [...shape] : null, ...(input.factors ? { factors: input.factors } : {}), ...(input.rf ? { rf: input.rf } : {}) }, macs });
+  if (/^(ReLU|ReLU6|LeakyReLU|Sigmoid|Tanh|GELU|SiLU|ELU|SELU|CELU|Mish|Softplus|Softsign|Hardtanh|Hardswish|Hardsigmoid|LogSigmoid|Threshold|RReLU|PReLU|Softmax|Softmax2d|LogSoftmax|Softmin|Dropout\d?d?|AlphaDropout|FeatureAlphaDropout|Identity|Tanhshrink|Softshrink|Hardshrink|LocalResponseNorm)$/.test(type)) {
+    return same(0);
+  }
+  if (!shape) return unknownOut(input);
+  const rank = shape.length;
+
+  if (type === 'Linear' || type === 'LazyLinear') {
+    const fin = intOf(arg(layer, 'in_features'));
+    const fout = intOf(arg(layer, 'out_features'));
+    const last = shape[rank - 1];
+    let mismatch: string | undefined;
+    if (rank === 0) mismatch = 'Linear needs an input with at least one dimension';
+    else if (fin !== null && typeof last === 'number' && last !== fin) {
+      mismatch = `Linear expects ${fin} input features; the previous layer gives ${describeFeatures(input, last)}`;
+    }
+    const out = [...shape.slice(0, -1), fout];
+    const batch = numelKnown(shape.slice(0, -1));
+    const macs = batch !== null && fin !== null && fout !== null ? batch * fin * fout : null;
+    return { output: { kind: 'tensor', shape: out, rf: { global: true } }, macs, ...(mismatch ? { mismatch } : {}) };
+  }
+  const conv = /^(Conv|ConvTranspose)([123])d$/.exec(type);
+  if (conv) {
+    const n = Number(conv[2]);
+    const transposed = conv[1] === 'ConvTranspose';
+    const cin = intOf(arg(layer, 'in_channels'));
+    const cout = intOf(arg(layer, 'out_channels'));
+    if (rank !== n + 2 && rank !== n + 1) return { ...unknownOut(input), mismatch: `${type} expects a ${n + 2}-d input (N×C×${n === 1 ? 'L' : n === 2 ? 'H×W' : 'D×H×W'}); the previous layer gives ${times(shape)}` };
+    const c = shape[rank - n - 1];
+    if (cin !== null && typeof c === 'number' && c !== cin) {
+      return { ...unknownOut(input), mismatch: `${type} expects ${cin} input channels; the previous layer gives ${c} (shape ${times(shape)})` };
+    }
+    const k = tupleOr(arg(layer, 'kernel_size'), n);
+    const s = tupleOr(arg(layer, 'stride'), n);
+    const d = tupleOr(arg(layer, 'dilation'), n);
+    const g = intOf(arg(layer, 'groups'));
+    const padV = arg(layer, 'padding');
+    if (!k || !s || !d || g === null) return unknownOut(input);
+    let p: number[] | null;
+    if (padV && padV.kind === 'str') p = padV.value === 'valid' ? k.map(() => 0) : padV.value === 'same' ? k.map((kk, i) => Math.floor((d[i] * (kk - 1)) / 2)) : null;
+    else p = tupleOr(padV, n);
+    if (!p) return unknownOut(input);
+    const op = transposed ? tupleOr(arg(layer, 'output_padding'), n) ?? k.map(() => 0) : null;
+    const spatialIn = shape.slice(rank - n);
+    const spatialOut: Dim[] = [];
+    const formulas: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = spatialIn[i];
+      if (typeof w !== 'number') {
+        spatialOut.push(null);
+        continue;
+      }
+      const fEff = d[i] * (k[i] - 1) + 1;
+      if (transposed) {
+        const o = (w - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + (op ? op[i] : 0) + 1;
+        spatialOut.push(o);
+        formulas.push(`(${w} − 1)·${s[i]} − 2·${p[i]} + ${fEff - 1} + ${op ? op[i] : 0} + 1 = ${o}`);
+      } else if (padV && padV.kind === 'str' && padV.value === 'same') {
+        spatialOut.push(w);
+        formulas.push(`padding='same' keeps ${w}`);
+      } else {
+        const o = Math.floor((w - fEff + 2 * p[i]) / s[i]) + 1;
+        spatialOut.push(o);
+        formulas.push(`⌊(${w} − ${fEff} + 2·${p[i]})/${s[i]}⌋ + 1 = ${o}`);
+        if (o <= 0) return { ...unknownOut(input), mismatch: `${type}: the input ${times(shape)} is smaller than the kernel (${formulas[formulas.length - 1]})` };
+      }
+    }
+    const out = [...shape.slice(0, rank - n - 1), cout, ...spatialOut];
+    const outN = numelKnown(out);
+    const macs = outN !== null && cin !== null && cout !== null ? (transposed ? (numelKnown(shape) ?? 0) * (cout / g) * k.reduce((a, b) => a * b, 1) : outN * (cin / g) * k.reduce((a, b) => a * b, 1)) : null;
+    const rf = transposed ? undefined : grow(input.rf, n, k, s, d);
+    return { output: { kind: 'tensor', shape: out, ...(rf ? { rf } : {}) }, macs, sizeFormula: formulas.join('; ') };
+  }
+  const pool = /^(MaxPool|AvgPool)([123])d$/.exec(type);
+  if (pool) {
+    const n = Number(pool[2]);
+    const k = tupleOr(arg(layer, 'kernel_size'), n);
+    const sv = arg(layer, 'stride');
+    const s = sv && sv.kind === 'none' ? k : tupleOr(sv, n);
+    const p = tupleOr(arg(layer, 'padding'), n);
+    const d = pool[1] === 'MaxPool' ? tupleOr(arg(layer, 'dilation'), n) : k ? k.map(() => 1) : null;
+    const ceilV = arg(layer, 'ceil_mode');
+    const ceil = ceilV && ceilV.kind === 'bool' && ceilV.value;
+    if (!k || !s || !p || !d || rank < n + 1) return unknownOut(input);
+    const spatialIn = shape.slice(rank - n);
+    const formulas: string[] = [];
+    const spatialOut = spatialIn.map((w, i) => {
+      if (typeof w !== 'number') return null;
+      const fEff = d[i] * (k[i] - 1) + 1;
+      const raw = (w - fEff + 2 * p[i]) / s[i];
+      let o = (ceil ? Math.ceil(raw) : Math.floor(raw)) + 1;
+      if (ceil && (o - 1) * s[i] >= w + p[i]) o -= 1;
+      formulas.push(`${ceil ? '⌈' : '⌊'}(${w} − ${fEff} + 2·${p[i]})/${s[i]}${ceil ? '⌉' : '⌋'} + 1 = ${o}`);
+      return o;
+    });
+    const rf = grow(input.rf, n, k, s, d);
+    return { output: { kind: 'tensor', shape: [...shape.slice(0, rank - n), ...spatialOut], ...(rf ? { rf } : {}) }, macs: 0, sizeFormula: formulas.join('; ') };
+  }
+  const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(type);
+  if (adaptive) {
+    const n = Number(adaptive[2]);
+    const ov = arg(layer, 'output_size');
+    const o = tupleOr(ov, n);
+    if (!o || rank < n + 1) return unknownOut(input);
+    const spatialIn = shape.slice(rank - n);
+    const isGlobal = o.every((x) => x === 1);
+    return { output: { kind: 'tensor', shape: [...shape.slice(0, rank - n), ...o], ...(isGlobal ? { rf: { global: true } } : input.rf ? { rf: input.rf } : {}) }, macs: 0, sizeFormula: `adaptive: ${times(spatialIn)} → ${o.join('×')}` };
+  }
+  if (/^(BatchNorm[123]d|SyncBatchNorm|InstanceNorm[123]d|GroupNorm)$/.test(type)) {
+    const c = intOf(arg(layer, type === 'GroupNorm' ? 'num_channels' : 'num_features'));
+    const have = rank >= 2 ? shape[1] : null;
+    if (c !== null && typeof have === 'number' && have !== c) {
+      return { ...same(0), mismatch: `${type} expects ${c} channels; the previous layer gives ${have} (shape ${times(shape)})` };
+    }
+    return same(0);
+  }
+  if (type === 'LayerNorm') {
+    const v = arg(layer, 'normalized_shape');
+    const ns = v && v.kind === 'seq' ? tupleOr(v, v.items.length) : tupleOr(v, 1);
+    if (ns && ns.length <= rank) {
+      const tail = shape.slice(rank - ns.length);
+      if (tail.every((t) => typeof t === 'number') && tail.some((t, i) => t !== ns[i])) {
+        return { ...same(0), mismatch: `LayerNorm expects the last dims ${ns.join('×')}; the previous layer gives ${times(shape)}` };
+      }
+    }
+    return same(0);
+  }
+  if (type === 'Flatten') {
+    const sd = intOf(arg(layer, 'start_dim')) ?? 1;
+    const ed = intOf(arg(layer, 'end_dim')) ?? -1;
+    return { output: flattenShape(input, sd, ed), macs: 0 };
+  }
+  if (type === 'Unflatten') {
+    const dim = intOf(arg(layer, 'dim'));
+    const v = arg(layer, 'unflattened_size');
+    const sizes = v && v.kind === 'seq' ? tupleOr(v, v.items.length) : null;
+    if (dim === null || !sizes) return unknownOut(input);
+    const dd = dim < 0 ? rank + dim : dim;
+    return { output: { kind: 'tensor', shape: [...shape.slice(0, dd), ...sizes, ...shape.slice(dd + 1)] }, macs: 0 };
+  }
+  if (type === 'Embedding') {
+    const d = intOf(arg(layer, 'embedding_dim'));
+    return { output: { kind: 'tensor', shape: [...shape, d] }, macs: 0 };
+  }
+  return unknownOut(input);
+}
+
+function grow(rf: RfState | undefined, n: number, k: number[], s: number[], d: number[]): RfState | undefined {
+  const base: RfState = rf ?? { size: Array(n).fill(1), stride: Array(n).fill(1) };
+  if ('global' in base) return base;
+  if (base.size.length !== n) return undefined;
+  return {
+    size: base.size.map((r, i) => r + (k[i] - 1) * d[i] * base.stride[i]),
+    stride: base.stride.map((j, i) => j * s[i]),
+  };
+}
+
+/** torch.flatten(x, start, end): the merged dim is known only when every merged dim is. */
+export function flattenShape(input: ShapedTensor, start: number, end: number): ShapedTensor {
+  const shape = input.shape;
+  if (!shape) return { kind: 'tensor', shape: null, rf: { global: true } };
+  const rank = shape.length;
+  const s = start < 0 ? rank + start : start;
+  const e = end < 0 ? rank + end : end;
+  if (s > e || s >= rank) return { kind: 'tensor', shape: [...shape], rf: input.rf ?? { global: true } };
+  const merged = shape.slice(s, e + 1);
+  const n = numelKnown(merged);
+  const out: Dim[] = [...shape.slice(0, s), n, ...shape.slice(e + 1)];
+  const factors = merged.every((m) => typeof m === 'number') ? (merged as number[]) : undefined;
+  return { kind: 'tensor', shape: out, ...(factors && e === rank - 1 ? { factors } : {}), rf: { global: true } };
+}
+
+export function formatShape(shape: readonly Dim[] | null): string {
+  return shape ? times(shape) : '?';
+}
