@@ -12,9 +12,9 @@ export function inferShapes(model: Model, options: ShapeInferenceOptions = {}): 
 }
 
 export { inferGraphShapes, type InferGraphOptions } from './inferGraph';
-export { shapeRules, microsoftShapeRules } from './registry';
+export { shapeRules, microsoftShapeRules, trainingShapeRules } from './registry';
 export type { ShapeRule, ShapeRuleContext } from './ruleContext';
 export type { PartialValue } from './partialValue';
-export { broadcastShapes, dimProduct, formatShape } from './dims';
+export { broadcastShapes, dimPerUnit, dimProduct, dimSymbols, formatShape } from './dims';
 export { windowOutputDim } from './convPoolRules';
 export { matmulShape, einsumShape } from './linalgRules';

@@ -4,7 +4,7 @@ import { formatShape } from './dims';
 import { ShapeMismatch } from './mismatch';
 import { numericValues, toConstValue, valueFromTensor, type PartialValue } from './partialValue';
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
-import { shapeRules, microsoftShapeRules } from './registry';
+import { shapeRules, microsoftShapeRules, trainingShapeRules } from './registry';
 import { orderNodes } from './nodeOrder';
 
 /**
@@ -167,6 +167,7 @@ class Inferencer {
     let rule: ShapeRule | undefined;
     if (isDefaultDomain(node.domain)) rule = shapeRules.get(node.opType);
     else if (node.domain === 'com.microsoft') rule = microsoftShapeRules.get(node.opType);
+    else if (node.domain === 'ai.onnx.preview.training') rule = trainingShapeRules.get(node.opType);
     const opset = opsets.get(isDefaultDomain(node.domain) ? '' : node.domain) ?? (isDefaultDomain(node.domain) ? 0 : 1);
     try {
       if (fn && !(rule && isDefaultDomain(node.domain))) {

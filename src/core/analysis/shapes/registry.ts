@@ -10,6 +10,7 @@ import { normalizationRules } from './normalizationRules';
 import { recurrentRules } from './recurrentRules';
 import { reductionRules } from './reductionRules';
 import { shapeOpRules } from './shapeOpRules';
+import { signalRules, trainingRules } from './signalRules';
 
 /**
  * The per-op shape rules of the default ONNX domain, keyed by op type. Each family lives in its own file; this map
@@ -28,7 +29,11 @@ export const shapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeR
   ...Object.entries(controlFlowRules),
   ...Object.entries(miscRules),
   ...Object.entries(lossRules),
+  ...Object.entries(signalRules),
 ]);
+
+/** Optimiser ops of the ai.onnx.preview.training domain. */
+export const trainingShapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>(Object.entries(trainingRules));
 
 function sameAsInput(ctx: ShapeRuleContext): void {
   const x = ctx.shape(0);

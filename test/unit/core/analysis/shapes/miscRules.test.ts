@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { inferOne, shapeOf, t } from './helpers';
+import { c, inferOne, shapeOf, t } from './helpers';
 
 describe('shape rules: detection, sampling, losses and contrib ops', () => {
   it('RoiAlign gives [rois, C, output_height, output_width]', () => {
@@ -23,6 +23,19 @@ describe('shape rules: detection, sampling, losses and contrib ops', () => {
     assert.deepEqual(inferOne('ConvInteger', [t([1, 1, 5, 5], 'uint8'), t([1, 1, 3, 3], 'uint8')]).types[0], { dtype: 'int32', shape: [1, 1, 3, 3] });
     const q = inferOne('QLinearConv', [t([1, 1, 7, 7], 'uint8'), t([]), t([], 'uint8'), t([4, 1, 1, 1], 'uint8'), t([]), t([], 'uint8'), t([]), t([], 'uint8')]);
     assert.deepEqual(q.types[0], { dtype: 'uint8', shape: [1, 4, 7, 7] });
+  });
+  it('signal ops take sizes from their scalar inputs', () => {
+    assert.deepEqual(inferOne('HannWindow', [c([10], 'int64', [])], {}, { opset: 17 }).types[0], { dtype: 'float32', shape: [10] });
+    assert.deepEqual(shapeOf('DFT', [t([3, 5, 1])], { onesided: 1 }, { opset: 17 }), [3, 3, 2]);
+    assert.deepEqual(shapeOf('DFT', [t([3, 5, 2]), c([8], 'int64', [])], {}, { opset: 17 }), [3, 8, 2]);
+    assert.deepEqual(shapeOf('STFT', [t([1, 128, 1]), c([8], 'int64', []), t([16])], {}, { opset: 17 }), [1, 15, 9, 2]);
+    assert.deepEqual(shapeOf('MelWeightMatrix', [c([8], 'int64', []), c([16], 'int64', []), c([8000], 'int64', []), c([0], 'float32', []), c([4000], 'float32', [])], {}, { opset: 17 }), [9, 8]);
+    assert.deepEqual(shapeOf('TfIdfVectorizer', [t([2, 6], 'int32')], { ngram_indexes: [0, 1, 2, 3, 4, 5, 6] }, { opset: 9 }), [2, 7]);
+  });
+  it('training optimisers give each updated tensor its parameter shape', () => {
+    const r = inferOne('Adagrad', [t([]), t([], 'int64'), t([3, 4]), t([5]), t([3, 4]), t([5]), t([3, 4]), t([5])], {}, { outputs: 4, domain: 'ai.onnx.preview.training' });
+    assert.deepEqual(r.types.map((x) => x?.shape), [[3, 4], [5], [3, 4], [5]]);
+    assert.deepEqual(r.warnings, []);
   });
   it('knows a few com.microsoft contrib ops', () => {
     const r = inferOne('FastGelu', [t(['B', 'S', 768])], {}, { domain: 'com.microsoft' });
