@@ -40,6 +40,17 @@ export async function pickQuickItem(page: Page, text: string): Promise<void> {
   await row.click();
 }
 
+/** Picks the item whose label is exactly `label`, for lists where one label is part of another's description. */
+export async function pickQuickItemExact(page: Page, label: string): Promise<void> {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const row = page
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) })
+    .first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
+}
+
 /** The frame whose body shows the given text: the inner frame of a webview. */
 export async function findFrameWithText(page: Page, text: string, timeoutMs = 30_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
