@@ -1,5 +1,5 @@
 import type { DataType, Dim } from '../../ir/types';
-import { getInt } from '../../ir/attributes';
+import { getInt, getString } from '../../ir/attributes';
 import { dataTypeFromCode } from '../../ir/dtypes';
 import { addDims, broadcastShapes, divDims, mulDims, subDims } from './dims';
 import { castNumber, foldBroadcast, type PartialValue } from './partialValue';
@@ -173,8 +173,13 @@ rules.Where = broadcastRule([0, 1, 2], (ctx) => ctx.dtype(1), (xs) => {
   return c ? x : y;
 });
 
+/** Cast-1 named its target type as a string ("FLOAT"); later versions use the TensorProto code. */
+const TYPE_NAMES = ['UNDEFINED', 'FLOAT', 'UINT8', 'INT8', 'UINT16', 'INT16', 'INT32', 'INT64', 'STRING', 'BOOL', 'FLOAT16', 'DOUBLE', 'UINT32', 'UINT64', 'COMPLEX64', 'COMPLEX128', 'BFLOAT16'];
+
 rules.Cast = (ctx) => {
-  const to = dataTypeFromCode(getInt(ctx.node, 'to', 0)) ?? 'undefined';
+  const named = getString(ctx.node, 'to');
+  const code = named !== undefined ? TYPE_NAMES.indexOf(named.toUpperCase()) : getInt(ctx.node, 'to', 0);
+  const to = dataTypeFromCode(code) ?? 'undefined';
   const shape = ctx.shape(0);
   ctx.set(0, to, shape ? [...shape] : null, foldInputs(ctx, [0], shape, to, (xs) => (num(xs[0]) ? castNumber(xs[0], to) : xs[0])));
 };

@@ -1,4 +1,5 @@
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
+import { attentionRules } from './attentionRules';
 import { constantRules } from './constantRules';
 import { controlFlowRules } from './controlFlowRules';
 import { convPoolRules } from './convPoolRules';
@@ -30,6 +31,7 @@ export const shapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeR
   ...Object.entries(miscRules),
   ...Object.entries(lossRules),
   ...Object.entries(signalRules),
+  ...Object.entries(attentionRules),
 ]);
 
 /** Optimiser ops of the ai.onnx.preview.training domain. */

@@ -180,7 +180,8 @@ function concat(ctx: ShapeRuleContext): void {
   for (const s of known) {
     if (s.length !== rank) mismatch(`inputs differ in rank: ${shapes.map((x) => formatShape(x)).join(', ')}`);
   }
-  const axisAttr = getInt(ctx.node, 'axis');
+  // Concat-1 made axis optional with a default of 1; from opset 4 it is required.
+  const axisAttr = getInt(ctx.node, 'axis') ?? (ctx.opset < 4 ? 1 : undefined);
   if (axisAttr === undefined) mismatch('axis is required');
   const axis = normalizeAxis(axisAttr, rank);
   const out: Dim[] = [];

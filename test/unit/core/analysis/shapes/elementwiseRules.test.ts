@@ -64,6 +64,8 @@ describe('shape rules: elementwise', () => {
     assert.deepEqual(inferOne('Cast', [t([2, 'N'])], { to: 7 }).types[0], { dtype: 'int64', shape: [2, 'N'] });
     assert.deepEqual(inferOne('Cast', [t([2])], { to: 10 }).types[0], { dtype: 'float16', shape: [2] });
     assert.deepEqual(inferOne('CastLike', [t([2]), t([], 'float64')]).types[0], { dtype: 'float64', shape: [2] });
+    // Cast-1 named the type as a string.
+    assert.deepEqual(inferOne('Cast', [t([2])], { to: 'DOUBLE' }, { opset: 1 }).types[0], { dtype: 'float64', shape: [2] });
   });
 
   it('Dropout passes through and gives a bool mask from opset 10 on', () => {

@@ -37,6 +37,17 @@ describe('shape rules: detection, sampling, losses and contrib ops', () => {
     assert.deepEqual(r.types.map((x) => x?.shape), [[3, 4], [5], [3, 4], [5]]);
     assert.deepEqual(r.warnings, []);
   });
+  it('Attention (opset 23) with 4-D and 3-D inputs, and its present key and value', () => {
+    const r = inferOne('Attention', [t(['B', 8, 'S', 64]), t(['B', 2, 'S', 64]), t(['B', 2, 'S', 32]), null, t(['B', 2, 'P', 64]), t(['B', 2, 'P', 32])], {}, { opset: 23, outputs: 3 });
+    assert.deepEqual(r.types.map((x) => x?.shape), [['B', 8, 'S', 32], ['B', 2, null, 64], ['B', 2, null, 32]]);
+    assert.deepEqual(shapeOf('Attention', [t([2, 10, 512]), t([2, 12, 128]), t([2, 12, 128])], { q_num_heads: 8, kv_num_heads: 2 }, { opset: 23 }), [2, 10, 512]);
+    assert.deepEqual(shapeOf('RotaryEmbedding', [t(['B', 'S', 8, 64]), t(['B', 'S'], 'int64')], {}, { opset: 23 }), ['B', 'S', 8, 64]);
+  });
+  it('CenterCropPad, AffineGrid and Col2Im take sizes from constant inputs', () => {
+    assert.deepEqual(shapeOf('CenterCropPad', [t([20, 10, 3]), c([10, 7])], { axes: [0, 1] }, { opset: 18 }), [10, 7, 3]);
+    assert.deepEqual(shapeOf('AffineGrid', [t([2, 2, 3]), c([2, 3, 5, 6])], {}, { opset: 20 }), [2, 5, 6, 2]);
+    assert.deepEqual(shapeOf('Col2Im', [t([1, 18, 25]), c([5, 5]), c([3, 3])], {}, { opset: 18 }), [1, 2, 5, 5]);
+  });
   it('knows a few com.microsoft contrib ops', () => {
     const r = inferOne('FastGelu', [t(['B', 'S', 768])], {}, { domain: 'com.microsoft' });
     assert.deepEqual(r.types[0]?.shape, ['B', 'S', 768]);

@@ -81,6 +81,10 @@ describe('shape rules: shape manipulation', () => {
       assert.deepEqual(shapeOf('Concat', [t([2, 3]), t([2, 4]), t([2, 5])], { axis: -1 }), [2, 12]);
       assert.deepEqual(shapeOf('Concat', [t(['N', 3]), t(['M', 3])], { axis: 0 }), [null, 3]);
     });
+    it('defaults axis to 1 in Concat-1 and requires it later', () => {
+      assert.deepEqual(shapeOf('Concat', [t([2, 3]), t([2, 4])], {}, { opset: 1 }), [2, 7]);
+      assert.match(inferOne('Concat', [t([2, 3]), t([2, 4])]).warnings[0].message, /axis is required/);
+    });
     it('warns about differing ranks or other dims', () => {
       assert.match(inferOne('Concat', [t([2, 3]), t([2, 3, 1])], { axis: 0 }).warnings[0].message, /rank/);
       assert.equal(inferOne('Concat', [t([2, 3]), t([4, 4])], { axis: 0 }).warnings[0].code, 'shape-mismatch');
