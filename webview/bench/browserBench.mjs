@@ -188,7 +188,8 @@ async function run(label, summary, collapseThreshold, shots) {
 
 await run('DeeperBNConvNet', deeper(), 1500, [['inspector'], ['breakdown', tabClick(1)], ['receptive-field', tabClick(2)]]);
 await run('ViT-like 2,000 nodes, fully expanded', vit(2000), 2500, [['graph-2000']]);
-await run('ViT-like 20,000 nodes, opens collapsed', vit(20000), 1500, [['graph-20000-collapsed']]);
+await run('ViT-like 2,000 nodes, default threshold 300', vit(2000), 300, [['graph-2000-collapsed']]);
+await run('ViT-like 20,000 nodes, default threshold 300', vit(20000), 300, [['graph-20000-collapsed']]);
 console.table(results);
 await browser.close();
 server.close();
