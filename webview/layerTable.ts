@@ -63,6 +63,14 @@ export class LayerTable {
         column.title,
       );
       cell.addEventListener('click', () => this.toggleSort(column.id));
+      // Headers are in the tab order so that sorting works from the keyboard too.
+      cell.tabIndex = 0;
+      cell.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        e.stopPropagation();
+        this.toggleSort(column.id);
+      });
       this.headers.set(column.id, cell);
       headRow.appendChild(cell);
     });

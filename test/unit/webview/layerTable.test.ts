@@ -57,6 +57,18 @@ describe('webview/layerTable', () => {
     assert.deepEqual(table.displayedRows, summary.layers.map((_, i) => i));
   });
 
+  it('sorts from the keyboard on a focused header without activating a row', () => {
+    const { document } = makeDocument();
+    const activated: number[] = [];
+    const summary = deeperBnConvNet();
+    const table = new LayerTable(document, summary.layers, { viewportHeight: 1000, onActivate: (i) => activated.push(i) });
+    const header = [...table.element.querySelectorAll('[role="columnheader"]')].find((h) => h.textContent === 'MACs') as HTMLElement;
+    header.dispatchEvent(new (document.defaultView!.KeyboardEvent)('keydown', { key: 'Enter', bubbles: true }));
+    assert.equal(header.getAttribute('aria-sort'), 'descending');
+    assert.equal(summary.layers[table.displayedRows[0]!]!.macs, Math.max(...summary.layers.map((l) => l.macs)));
+    assert.deepEqual(activated, []);
+  });
+
   it('filters rows and updates the row count', () => {
     const { document } = makeDocument();
     const table = new LayerTable(document, deeperBnConvNet().layers, { viewportHeight: 1000 });
