@@ -1,4 +1,4 @@
-import type { Dim, Shape, TensorType } from '../../ir/types';
+import type { Dim, Graph, Shape, TensorType } from '../../ir/types';
 import { getGraph, getInt, getInts } from '../../ir/attributes';
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
 
@@ -50,9 +50,33 @@ function loopRule(ctx: ShapeRuleContext): void {
       // A carried value keeps only what the initial value and one iteration agree on.
       ctx.set(i, dtype, bodyOut ? joinShapes(initial?.shape ?? null, bodyOut.shape) : null);
     } else if (bodyOut) {
-      ctx.set(i, bodyOut.dtype, bodyOut.shape ? [null, ...bodyOut.shape] : null);
+      ctx.set(i, bodyOut.dtype, bodyOut.shape ? [body ? tripCount(ctx, body) : null, ...bodyOut.shape] : null);
     }
   }
+}
+
+/**
+ * The number of iterations when it is certain: a constant M, and a condition that can never turn false because the
+ * loop gives none (or a constant true) and the body passes its condition through unchanged. That is how PyTorch
+ * exports a `for` loop.
+ */
+function tripCount(ctx: ShapeRuleContext, body: Graph): Dim {
+  const m = ctx.has(0) ? ctx.ints(0) : undefined;
+  if (!m || m.length !== 1) return null;
+  if (ctx.has(1)) {
+    const cond = ctx.ints(1);
+    if (!cond || cond.length !== 1 || !cond[0]) return null;
+  }
+  const condIn = body.inputs[1]?.name;
+  let condOut = body.outputs[0]?.name;
+  if (!condIn || !condOut) return null;
+  // Follow Identity nodes back from the body's condition output.
+  for (let hops = 0; hops < 8 && condOut !== condIn; hops++) {
+    const producer = body.nodes.find((n) => n.outputs.includes(condOut!));
+    if (!producer || producer.opType !== 'Identity') return null;
+    condOut = producer.inputs[0];
+  }
+  return condOut === condIn ? m[0] : null;
 }
 
 /**

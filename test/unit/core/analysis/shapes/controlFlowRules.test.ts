@@ -51,7 +51,13 @@ describe('shape rules: control flow', () => {
     // Opset 11, where ReduceSum still takes axes as an attribute; subgraphs use the model's opset.
     const r = inferShapes(b.model(11));
     assert.deepEqual(r.types.get(outs[0])?.shape, [2, 3]);
-    assert.deepEqual(r.types.get(outs[1])?.shape, [null, 2]);
+    // No loop condition and a body that passes its condition through: exactly M iterations.
+    assert.deepEqual(r.types.get(outs[1])?.shape, [5, 2]);
+    const data = new GraphBuilder();
+    const y = data.input('x', 'float32', [2, 3]);
+    const stop = data.input('stop', 'bool', []);
+    const dynamic = data.node('Loop', [data.initializer('M', 'int64', [], [5]), stop, y], { body: body.build() }, { outputs: 2 });
+    assert.deepEqual(inferShapes(data.model(11)).types.get(dynamic[1])?.shape, [null, 2]);
   });
 
   it('Scan slices scan inputs along the axis and stacks scan outputs (opset 9+)', () => {
