@@ -171,12 +171,12 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
 
   const modules: ModuleAnalysis[] = [];
   const instances: InstanceAnalysis[] = [];
-  const inputFor = (cls: ClassValue): Dim[] | null =>
-    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment(source, cls.range.line) ?? options.defaultInputShape ?? null;
+  const inputFor = (cls: ClassValue, instance?: LayerValue): Dim[] | null =>
+    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment(source, cls.range.line) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
 
   for (const inst of instantiations) {
     const cls = inst.layer.classRef!;
-    const inputShape = inputFor(cls);
+    const inputShape = inputFor(cls, inst.layer);
     const output = inputShape ? runShapes(interp, inst.layer, inputShape) : null;
     const params = totalParams(inst.layer);
     const reason = params ? undefined : unknownReason(inst.layer);
@@ -197,16 +197,18 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
     const used = instances.find((i) => i.instance.classRef === cls);
     let instance: LayerValue;
     let output: Dim[] | null = null;
-    const inputShape = inputFor(cls);
+    let inputShape = inputFor(cls);
     if (used) {
       instance = used.instance;
       output = used.outputShape;
+      inputShape = used.inputShape;
     } else {
       try {
         instance = interp.instantiate(cls, [], new Map(), cls.range);
       } catch {
         instance = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range: cls.range, incomplete: 'the constructor could not be followed' };
       }
+      inputShape ??= linearInput(instance);
       if (inputShape) output = runShapes(interp, instance, inputShape);
     }
     const leaves: LeafLayer[] = [];
@@ -236,6 +238,26 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
     return true;
   });
   return { modules, instances, lenses, diagnostics, hasSyntaxErrors: root.hasError, interpreter: interp };
+}
+
+/**
+ * A model whose first layer is Linear (after an optional Flatten) takes one sample of `in_features` values, so its
+ * shapes are known without a comment. Nothing else is guessed.
+ */
+function linearInput(instance: LayerValue): Dim[] | null {
+  const first: LayerValue[] = [];
+  const walk = (l: LayerValue): void => {
+    for (const [, c] of l.children) {
+      if (first.length >= 2) return;
+      if (c.category === 'torch') first.push(c);
+      else walk(c);
+    }
+  };
+  walk(instance);
+  const lin = first[0]?.type === 'Flatten' ? first[1] : first[0];
+  if (!lin || lin.type !== 'Linear') return null;
+  const fin = lin.args.get('in_features');
+  return fin && fin.kind === 'num' && fin.isInt ? [1, fin.value] : null;
 }
 
 function runShapes(interp: Interpreter, layer: LayerValue, inputShape: Dim[]): Dim[] | null {

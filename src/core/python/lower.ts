@@ -1,0 +1,345 @@
+import { UserInputError } from '../errors';
+import { GraphBuilder, f } from '../ir/builder';
+import type { AttributeInput } from '../ir/builder';
+import { encodeValues } from '../ir/tensorData';
+import type { Dim, Model, SourceLocation, Tensor } from '../ir/types';
+import { Interpreter } from './interpreter';
+import type { ForwardEmitter } from './interpreter';
+import type { ShapedTensor } from './layerShapes';
+import { intTuple } from './layers';
+import type { LayerValue, SourceRange, Value } from './values';
+
+/**
+ * Lowers a PyTorch module read from source to the neutral IR, so that the inspector, the summary, probes and
+ * gradient probes run on code that was never exported. The forward pass is interpreted once with tensors that carry
+ * IR value names; every layer call emits the ONNX ops PyTorch's exporter would (Conv, Gemm, BatchNormalization …)
+ * with weights initialised the way PyTorch initialises them, or with a chosen scheme.
+ */
+
+export type InitScheme = 'pytorch' | 'normal' | 'xavier' | 'he' | 'zeros';
+
+export interface LowerOptions {
+  /** 'pytorch' (default) reproduces each layer's reset_parameters; 'xavier' is std 1/√Din (the lecture's convention); 'he' is √(2/Din). */
+  init?: InitScheme;
+  /** Standard deviation for init 'normal'. Default 0.01. */
+  sigma?: number;
+  seed?: number;
+  inputShape: Dim[];
+  /** The interpreter that built the module (it holds the file's imports and constants that forward reads). */
+  interpreter?: Interpreter;
+  file?: string;
+}
+
+/** A small seeded generator (mulberry32) with Box-Muller normals; reproducible across platforms. */
+class Rng {
+  private state: number;
+  private spare: number | null = null;
+  constructor(seed: number) {
+    this.state = seed >>> 0 || 0x9e3779b9;
+  }
+  uniform(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function intOf(v: Value | undefined, fallback: number): number {
+  return v && v.kind === 'num' ? v.value : v && v.kind === 'bool' ? (v.value ? 1 : 0) : fallback;
+}
+
+function boolOf(v: Value | undefined, fallback: boolean): boolean {
+  return v && v.kind === 'bool' ? v.value : v && v.kind === 'num' ? v.value !== 0 : fallback;
+}
+
+function floatOf(v: Value | undefined, fallback: number): number {
+  return v && v.kind === 'num' ? v.value : fallback;
+}
+
+class Lowerer implements ForwardEmitter {
+  readonly builder = new GraphBuilder('main');
+  private readonly rng: Rng;
+  private readonly init: InitScheme;
+  private readonly sigma: number;
+  private readonly cache = new Map<LayerValue, Map<string, string>>();
+  /** Source locations by node output name; attached to the nodes once the graph is built. */
+  readonly sources = new Map<string, SourceLocation>();
+
+  constructor(options: LowerOptions, private readonly file?: string) {
+    this.rng = new Rng(options.seed ?? 0);
+    this.init = options.init ?? 'pytorch';
+    this.sigma = options.sigma ?? 0.01;
+  }
+
+  private tensor(name: string, dims: number[], fill: (k: number) => number): string {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(n);
+    for (let k = 0; k < n; k++) values[k] = fill(k);
+    const t: Tensor = { name: this.builder.fresh(name), dtype: 'float32', dims, data: { kind: 'inline', bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) } };
+    return this.builder.addInitializer(t);
+  }
+
+  /** A weight of the layer, created once per layer object so that a module called twice shares its parameters. */
+  private param(layer: LayerValue, key: string, dims: number[], fanIn: number, kind: 'weight' | 'bias' | 'ones' | 'zeros' | 'embedding' | 'rnn', bound?: number): string {
+    let m = this.cache.get(layer);
+    if (!m) this.cache.set(layer, (m = new Map()));
+    const existing = m.get(key);
+    if (existing) return existing;
+    const name = `${layer.path ?? layer.type}.${key}`;
+    let fill: (k: number) => number;
+    if (kind === 'ones') fill = () => 1;
+    else if (kind === 'zeros' || this.init === 'zeros') fill = () => 0;
+    else if (this.init === 'pytorch' || kind === 'bias') {
+      if (kind === 'embedding') fill = () => this.rng.normal();
+      else {
+        // kaiming_uniform(a=√5) gives U(±1/√fan_in) for weights, the same bound PyTorch uses for biases.
+        const b = bound ?? (fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0);
+        fill = () => (this.rng.uniform() * 2 - 1) * b;
+        if (this.init !== 'pytorch' && kind === 'bias') fill = () => 0;
+      }
+    } else {
+      const std = this.init === 'normal' ? this.sigma : this.init === 'xavier' ? 1 / Math.sqrt(fanIn) : Math.sqrt(2 / fanIn);
+      fill = () => this.rng.normal() * std;
+    }
+    const out = this.tensor(name, dims, fill);
+    m.set(key, out);
+    return out;
+  }
+
+  private node(op: string, inputs: string[], attrs: Record<string, AttributeInput>, layer: LayerValue | null, range?: SourceRange): string {
+    const out = this.builder.op(op, inputs, attrs, layer?.path ? { name: this.builder.fresh(`/${layer.path.replace(/\./g, '/')}/${op}`) } : {});
+    const r = layer?.range ?? range;
+    if (r) this.sources.set(out, { line: r.line + 1, ...(layer?.path ? { modulePath: layer.path } : {}), ...(this.file ? { file: this.file } : {}) });
+    return out;
+  }
+
+  private constant(values: number[], dtype: 'int64' | 'float32', dims: number[] = [values.length]): string {
+    const name = this.builder.fresh('const');
+    const t: Tensor = { name, dtype, dims, data: { kind: 'inline', bytes: encodeValues(dtype, values) } };
+    return this.node('Constant', [], { value: t }, null);
+  }
+
+  layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor): string | null {
+    const x = inputs[0]?.irName;
+    if (!x) throw new UserInputError(`${layer.path ?? layer.type}: its input could not be lowered`);
+    const a = layer.args;
+    const t = layer.type;
+    const unsupported = (): never => {
+      throw new UserInputError(`${layer.path ?? t} (nn.${t}, line ${layer.range.line + 1}) cannot be converted to ONNX without PyTorch yet`);
+    };
+    const conv = /^(Conv|ConvTranspose)([123])d$/.exec(t);
+    if (conv) {
+      const n = Number(conv[2]);
+      const cin = intOf(a.get('in_channels'), 0);
+      const cout = intOf(a.get('out_channels'), 0);
+      const k = intTuple(a.get('kernel_size'), n, 'kernel_size');
+      const s = intTuple(a.get('stride'), n, 'stride');
+      const d = intTuple(a.get('dilation'), n, 'dilation');
+      const g = intOf(a.get('groups'), 1);
+      const padV = a.get('padding');
+      const p = padV && padV.kind === 'str' ? (padV.value === 'same' ? k.map((kk, i) => Math.floor((d[i] * (kk - 1)) / 2)) : k.map(() => 0)) : intTuple(padV, n, 'padding');
+      const pEnd = padV && padV.kind === 'str' && padV.value === 'same' ? k.map((kk, i) => d[i] * (kk - 1) - p[i]) : p;
+      const transposed = conv[1] === 'ConvTranspose';
+      const kprod = k.reduce((u, v) => u * v, 1);
+      const fanIn = transposed ? (cout / g) * kprod : (cin / g) * kprod;
+      const wDims = transposed ? [cin, cout / g, ...k] : [cout, cin / g, ...k];
+      // PyTorch's ConvTranspose computes fan_in from weight.size(1), which is out_channels/groups.
+      const w = this.param(layer, 'weight', wDims, fanIn, 'weight');
+      const ins = [x, w];
+      if (boolOf(a.get('bias'), true)) ins.push(this.param(layer, 'bias', [cout], fanIn, 'bias'));
+      const attrs: Record<string, AttributeInput> = { kernel_shape: k, strides: s, pads: [...p, ...pEnd], dilations: d, group: g };
+      if (transposed) attrs.output_padding = intTuple(a.get('output_padding'), n, 'output_padding');
+      return this.node(transposed ? 'ConvTranspose' : 'Conv', ins, attrs, layer);
+    }
+    switch (t) {
+      case 'Linear': {
+        const fin = intOf(a.get('in_features'), 0);
+        const fout = intOf(a.get('out_features'), 0);
+        const bias = boolOf(a.get('bias'), true);
+        const w = this.param(layer, 'weight', [fout, fin], fin, 'weight');
+        const b = bias ? this.param(layer, 'bias', [fout], fin, 'bias') : null;
+        if (inputs[0].shape && inputs[0].shape.length === 2) return this.node('Gemm', b ? [x, w, b] : [x, w], { transB: 1 }, layer);
+        const wt = this.node('Transpose', [w], { perm: [1, 0] }, layer);
+        const mm = this.node('MatMul', [x, wt], {}, layer);
+        return b ? this.node('Add', [mm, b], {}, layer) : mm;
+      }
+      case 'BatchNorm1d':
+      case 'BatchNorm2d':
+      case 'BatchNorm3d': {
+        const c = intOf(a.get('num_features'), 0);
+        const scale = this.param(layer, 'weight', [c], 0, 'ones');
+        const bias = this.param(layer, 'bias', [c], 0, 'zeros');
+        const mean = this.param(layer, 'running_mean', [c], 0, 'zeros');
+        const variance = this.param(layer, 'running_var', [c], 0, 'ones');
+        return this.node('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: f(floatOf(a.get('eps'), 1e-5)), momentum: f(1 - floatOf(a.get('momentum'), 0.1)) }, layer);
+      }
+      case 'LayerNorm': {
+        const v = a.get('normalized_shape');
+        const ns = v && v.kind === 'seq' ? intTuple(v, v.items.length, 'normalized_shape') : intTuple(v, 1, 'normalized_shape');
+        const e = ns.reduce((u, w) => u * w, 1);
+        void e;
+        const scale = this.param(layer, 'weight', ns, 0, 'ones');
+        const bias = this.param(layer, 'bias', ns, 0, 'zeros');
+        return this.node('LayerNormalization', [x, scale, bias], { axis: -ns.length, epsilon: f(floatOf(a.get('eps'), 1e-5)) }, layer);
+      }
+      case 'ReLU':
+        return this.node('Relu', [x], {}, layer);
+      case 'Sigmoid':
+        return this.node('Sigmoid', [x], {}, layer);
+      case 'Tanh':
+        return this.node('Tanh', [x], {}, layer);
+      case 'LeakyReLU':
+        return this.node('LeakyRelu', [x], { alpha: f(floatOf(a.get('negative_slope'), 0.01)) }, layer);
+      case 'ELU':
+        return this.node('Elu', [x], { alpha: f(floatOf(a.get('alpha'), 1)) }, layer);
+      case 'SELU':
+        return this.node('Selu', [x], {}, layer);
+      case 'Softplus':
+        return this.node('Softplus', [x], {}, layer);
+      case 'Hardswish':
+        return this.node('HardSwish', [x], {}, layer);
+      case 'SiLU': {
+        const sg = this.node('Sigmoid', [x], {}, layer);
+        return this.node('Mul', [x, sg], {}, layer);
+      }
+      case 'ReLU6':
+        return this.node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])], {}, layer);
+      case 'Softmax':
+      case 'LogSoftmax': {
+        const dv = a.get('dim');
+        const axis = dv && dv.kind === 'num' ? dv.value : -1;
+        return this.node(t, [x], { axis }, layer);
+      }
+      case 'Dropout':
+      case 'Dropout1d':
+      case 'Dropout2d':
+      case 'Dropout3d':
+      case 'AlphaDropout':
+      case 'Identity':
+        return this.node('Identity', [x], {}, layer);
+      case 'Flatten':
+        return this.reshapeTo(x, output.shape, layer);
+      case 'Unflatten':
+        return this.reshapeTo(x, output.shape, layer);
+      case 'PReLU': {
+        const nParams = intOf(a.get('num_parameters'), 1);
+        const rank = inputs[0].shape?.length ?? 2;
+        const dims = nParams === 1 ? [1] : [nParams, ...Array(Math.max(0, rank - 2)).fill(1)];
+        const slope = this.tensor(`${layer.path ?? 'prelu'}.weight`, dims, () => floatOf(a.get('init'), 0.25));
+        return this.node('PRelu', [x, slope], {}, layer);
+      }
+      default:
+        break;
+    }
+    const pool = /^(MaxPool|AvgPool)([123])d$/.exec(t);
+    if (pool) return this.pool(t, x, a, layer);
+    const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(t);
+    if (adaptive) {
+      const n = Number(adaptive[2]);
+      const o = intTuple(a.get('output_size'), n, 'output_size');
+      if (o.every((v) => v === 1)) return this.node(adaptive[1] === 'Avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x], {}, layer);
+      const ins = inputs[0].shape?.slice(-n);
+      if (ins && ins.every((v, i) => typeof v === 'number' && v % o[i] === 0)) {
+        const k = ins.map((v, i) => (v as number) / o[i]);
+        return this.node(adaptive[1] === 'Avg' ? 'AveragePool' : 'MaxPool', [x], { kernel_shape: k, strides: k }, layer);
+      }
+      return unsupported();
+    }
+    return unsupported();
+  }
+
+  private pool(type: string, x: string, a: Map<string, Value>, layer: LayerValue | null, range?: SourceRange): string {
+    const n = Number(/([123])d$/.exec(type)![1]);
+    const k = intTuple(a.get('kernel_size'), n, 'kernel_size');
+    const sv = a.get('stride');
+    const s = sv && sv.kind !== 'none' ? intTuple(sv, n, 'stride') : k;
+    const p = intTuple(a.get('padding') ?? { kind: 'num', value: 0, isInt: true }, n, 'padding');
+    const ceil = boolOf(a.get('ceil_mode'), false) ? 1 : 0;
+    const attrs: Record<string, AttributeInput> = { kernel_shape: k, strides: s, pads: [...p, ...p], ceil_mode: ceil };
+    if (type.startsWith('AvgPool')) attrs.count_include_pad = boolOf(a.get('count_include_pad'), true) ? 1 : 0;
+    else {
+      const d = a.get('dilation');
+      if (d) attrs.dilations = intTuple(d, n, 'dilation');
+    }
+    return this.node(type.startsWith('Max') ? 'MaxPool' : 'AveragePool', [x], attrs, layer, range);
+  }
+
+  private reshapeTo(x: string, shape: Dim[] | null, layer: LayerValue | null, range?: SourceRange): string {
+    if (!shape || shape.some((d) => typeof d !== 'number')) {
+      throw new UserInputError(`${layer?.path ?? 'a reshape'}: the output shape must be known to convert it to ONNX`);
+    }
+    return this.node('Reshape', [x, this.constant(shape as number[], 'int64')], {}, layer, range);
+  }
+
+  op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null {
+    const xs = inputs.map((i) => i.irName);
+    if (xs.some((v) => !v)) throw new UserInputError(`line ${range.line + 1}: an input of ${name} could not be lowered`);
+    const x = xs[0]!;
+    const binary: Record<string, string> = { 'binary+': 'Add', 'binary-': 'Sub', 'binary*': 'Mul', 'binary/': 'Div', 'binary@': 'MatMul' };
+    if (name in binary) {
+      const operands = args.map((v) => (v.kind === 'tensor' ? v.irName! : v.kind === 'num' ? this.constant([v.value], 'float32', []) : null));
+      if (operands.some((o) => o === null)) throw new UserInputError(`line ${range.line + 1}: an operand could not be lowered`);
+      return this.node(binary[name], operands as string[], {}, null, range);
+    }
+    const unary: Record<string, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', abs: 'Abs', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', neg: 'Neg', elu: 'Elu', selu: 'Selu', softplus: 'Softplus', hardswish: 'HardSwish', dropout: 'Identity', dropout2d: 'Identity' };
+    if (name in unary) return this.node(unary[name], [x], {}, null, range);
+    if (name === 'leaky_relu') return this.node('LeakyRelu', [x], { alpha: f(floatOf(args[0] ?? keywords.get('negative_slope'), 0.01)) }, null, range);
+    if (name === 'silu') return this.node('Mul', [x, this.node('Sigmoid', [x], {}, null, range)], {}, null, range);
+    if (name === 'relu6') return this.node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])], {}, null, range);
+    if (name === 'softmax' || name === 'log_softmax') {
+      const dv = args[0] ?? keywords.get('dim');
+      return this.node(name === 'softmax' ? 'Softmax' : 'LogSoftmax', [x], { axis: dv && dv.kind === 'num' ? dv.value : -1 }, null, range);
+    }
+    if (name === 'flatten' || name === 'reshape') return this.reshapeTo(x, output.shape, null, range);
+    if (name === 'cat' || name === 'concat') return this.node('Concat', xs as string[], { axis: intOf(args[0], 0) }, null, range);
+    if (/^(MaxPool|AvgPool)[123]d$/.test(name)) return this.pool(name, x, keywords, null, range);
+    if (/^Adaptive(Avg|Max)Pool[123]d$/.test(name)) {
+      const o = output.shape?.slice(2);
+      if (o && o.every((v) => v === 1)) return this.node(name.includes('Avg') ? 'GlobalAveragePool' : 'GlobalMaxPool', [x], {}, null, range);
+    }
+    throw new UserInputError(`line ${range.line + 1}: ${name} cannot be converted to ONNX without PyTorch yet`);
+  }
+}
+
+/**
+ * Builds the IR of a module instance by running its forward pass with IR-carrying tensors. Unsupported layers or
+ * unknown shapes throw a UserInputError that names the layer and its line.
+ */
+export function lowerModuleToModel(module: { instance: LayerValue; interpreter?: Interpreter }, options: LowerOptions): Model {
+  const interp = options.interpreter ?? module.interpreter ?? new Interpreter();
+  const lowerer = new Lowerer(options, options.file);
+  const input = lowerer.builder.input('input', 'float32', [...options.inputShape]);
+  const saved = interp.emitter;
+  interp.emitter = lowerer;
+  let out: Value;
+  try {
+    out = interp.callLayer(module.instance, [{ kind: 'tensor', shape: [...options.inputShape], irName: input }], new Map(), module.instance.classRef?.node as never);
+  } finally {
+    interp.emitter = saved;
+  }
+  const first = out.kind === 'seq' ? out.items[0] : out;
+  if (!first || first.kind !== 'tensor' || !first.irName) {
+    throw new UserInputError(`${module.instance.type}: its forward pass could not be followed far enough to build a graph`);
+  }
+  lowerer.builder.output(first.irName, 'float32', first.shape ? [...first.shape] : null);
+  const model = lowerer.builder.model(17, { format: 'python', producerName: 'layerscope (PyTorch source)', ...(options.file ? { path: options.file } : {}) });
+  for (const node of model.graph.nodes) {
+    const src = lowerer.sources.get(node.outputs[0]);
+    if (src) node.source = src;
+  }
+  return model;
+}
