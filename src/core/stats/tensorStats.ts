@@ -35,6 +35,16 @@ export interface ValueStats {
 export const DEFAULT_BINS = 64;
 const PERCENTILES = [0.01, 0.5, 0.99] as const;
 const SMALL = 2048;
+/** The bin number that marks a non-finite element; fine bins never reach it (at most 4096 + bins). */
+const NO_BIN = 0xffff;
+
+let scratch = new Uint16Array(0);
+
+/** A reused per-element bin buffer: statistics run one tensor at a time per thread, so one buffer serves them all. */
+function scratchBins(n: number): Uint16Array {
+  if (scratch.length < n) scratch = new Uint16Array(Math.max(n, scratch.length * 2));
+  return scratch;
+}
 const FINE_TARGET = 4096;
 
 type Values = Float32Array | Float64Array;
@@ -93,32 +103,61 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
   const fineScale = fineBins / (hi - lo);
   const lastFine = fineBins - 1;
 
-  // Pass 2.
+  // Pass 2. Each element's fine bin is kept (2 bytes per element, in a reused scratch buffer), so that gathering the
+  // percentile bins afterwards reads small integers instead of recomputing from the floats. Two interleaved counter
+  // tables halve the store-to-load dependency chains when neighbouring elements share a bin (ReLU zeros).
+  const binOf = scratchBins(n);
+  const fineB = new Int32Array(fineBins);
   let m2 = 0;
+  let m2b = 0;
   if (finite === n) {
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const v = values[i]!;
+      const w = values[i + 1]!;
+      const d = v - mean;
+      const e = w - mean;
+      m2 += d * d;
+      m2b += e * e;
+      let f = ((v - lo) * fineScale) | 0;
+      let g = ((w - lo) * fineScale) | 0;
+      if (f > lastFine) f = lastFine;
+      if (g > lastFine) g = lastFine;
+      binOf[i] = f;
+      binOf[i + 1] = g;
+      fine[f]!++;
+      fineB[g]!++;
+    }
+    for (; i < n; i++) {
       const v = values[i]!;
       const d = v - mean;
       m2 += d * d;
       let f = ((v - lo) * fineScale) | 0;
       if (f > lastFine) f = lastFine;
+      binOf[i] = f;
       fine[f]!++;
     }
   } else {
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      if (v - v !== 0) continue;
+      if (v - v !== 0) {
+        binOf[i] = NO_BIN;
+        continue;
+      }
       const d = v - mean;
       m2 += d * d;
       let f = ((v - lo) * fineScale) | 0;
       if (f > lastFine) f = lastFine;
+      binOf[i] = f;
       fine[f]!++;
     }
   }
+  m2 += m2b;
+  for (let f = 0; f < fineBins; f++) fine[f]! += fineB[f]!;
   const counts = new Array<number>(bins).fill(0);
   for (let f = 0; f < fineBins; f++) counts[(f / perBin) | 0] += fine[f]!;
 
-  const percentiles = finite > SMALL ? percentilesFromFineHistogram(values, finite, fine, lo, fineScale, { min, max, zeros }) : percentilesDirect(values, finite);
+  const percentiles = finite > SMALL ? percentilesFromFineHistogram(values, binOf, finite, fine, { min, max, zeros }) : percentilesDirect(values, finite);
 
   return {
     stats: {
@@ -209,7 +248,7 @@ function scanValues(values: Values): Scan {
   return { finite, sum, min, max, zeros };
 }
 
-function percentilesFromFineHistogram(values: Values, finite: number, fine: Int32Array, lo: number, fineScale: number, ext: Extremes): number[] {
+function percentilesFromFineHistogram(values: Values, binOf: Uint16Array, finite: number, fine: Int32Array, ext: Extremes): number[] {
   const fineBins = fine.length;
   const cumulative = new Float64Array(fineBins + 1);
   for (let b = 0; b < fineBins; b++) cumulative[b + 1] = cumulative[b]! + fine[b]!;
@@ -248,20 +287,16 @@ function percentilesFromFineHistogram(values: Values, finite: number, fine: Int3
       }
     }
   }
-  const lookup = new Int32Array(fineBins).fill(-1);
+  // Indexed by bin number, NO_BIN (non-finite elements) included: the slot of a gathered bin, or -1.
+  const lookup = new Int32Array(NO_BIN + 1).fill(-1);
   const slots = [...gatherBins.entries()];
   slots.forEach(([b], i) => (lookup[b] = i));
-  const lastFine = fineBins - 1;
   const n = slots.length > 0 ? values.length : 0;
   for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v - v !== 0) continue;
-    let f = ((v - lo) * fineScale) | 0;
-    if (f > lastFine) f = lastFine;
-    const slot = lookup[f]!;
+    const slot = lookup[binOf[i]!]!;
     if (slot >= 0) {
       const g = slots[slot]![1];
-      g.buf[g.fill++] = v;
+      g.buf[g.fill++] = values[i]!;
     }
   }
   const valueAtRank = (r: number, b: number): number => {
