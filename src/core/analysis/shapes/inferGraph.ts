@@ -191,6 +191,14 @@ class Inferencer {
       const name = node.outputs[i];
       if (!name) continue;
       const r = results[i];
+      const bad = r?.shape?.find((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0));
+      if (r && bad !== undefined) {
+        // Sizes from attributes or constants can be nonsense (a negative pad, an INT64_MAX repeat); say so rather
+        // than pass an impossible dim on to the analyses.
+        this.warn('shape-mismatch', `${node.opType} node '${label}': output '${name}' would have an invalid size ${bad}; its shape is unknown`, node.name);
+        r.shape = null;
+        delete r.value;
+      }
       let type: TensorType = r ? { dtype: r.dtype, shape: r.shape } : { dtype: 'undefined', shape: null };
       const d = declared.get(name);
       if (d) type = this.reconcile(name, type, d, node);

@@ -241,6 +241,17 @@ describe('inferShapes', () => {
     assert.deepEqual(r.types.get(z)?.shape, [2, 3]);
   });
 
+  it('refuses impossible sizes computed from constants', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [2, 3]);
+    const y = b.op('Tile', [x, b.initializer('rep', 'int64', [2], [2 ** 60, 2 ** 60])]);
+    const z = b.op('Relu', [y]);
+    const r = inferShapes(b.model(13));
+    assert.equal(r.types.get(y)?.shape, null);
+    assert.equal(r.types.get(z)?.shape, null);
+    assert.match(r.warnings[0].message, /invalid size/);
+  });
+
   it('never throws on a cyclic graph; it warns and infers in file order', () => {
     const b = new GraphBuilder();
     b.input('x', 'float32', [2]);
