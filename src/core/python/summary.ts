@@ -1,17 +1,21 @@
 import * as fs from 'node:fs';
 import type { Tree } from 'web-tree-sitter';
-import type { ModelSummary, SourceModuleSummary, Totals } from '../analysis/types';
+import { summarizeModel } from '../analysis/summary';
+import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
 import type { Dim } from '../ir/types';
 import { analyzeTree } from './analyze';
-import type { AnalyzeOptions, ModuleAnalysis, PythonAnalysis } from './analyze';
+import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
+import { lowerModuleToModel } from './lower';
 import { loadPythonParser } from './parser';
 import { totalParams } from './values';
 
 /**
- * `layerscope summary file.py`: the ModelSummary of DESIGN.md's contract for PyTorch source. Every Module class gets
- * an entry in `modules`; the totals describe the file's main model, which is the last module-level instantiation
- * whose count is known, or else the last complete class that no other class uses.
+ * `layerscope summary file.py`: DESIGN.md's summary with the extra `modules` array, one entry per nn.Module class.
+ * The top-level totals and layers come from lowering the file's main model (its last module-level instantiation with
+ * a known count, else the last complete class that no other class uses) to the IR and summarising that exactly as
+ * an ONNX file is summarised. When the model cannot be lowered, the totals come from the source analysis and a
+ * warning says why.
  */
 
 export interface PythonSummaryOptions {
@@ -23,6 +27,8 @@ export interface PythonSummaryOptions {
   fileName?: string;
   /** The folder holding tree-sitter.wasm and tree-sitter-python.wasm (dist/ in the bundles). */
   wasmDir?: string;
+  /** Lowering allocates real weights; models above this many parameters are summarised from the source only. */
+  maxLowerParams?: number;
 }
 
 /** Summarises an already-parsed tree. Never throws on syntax errors: the parts that parsed are summarised. */
@@ -31,14 +37,14 @@ export function summarizePythonTree(tree: Tree, source: string, options: PythonS
     ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}),
     ...(options.defaultInputShape ? { defaultInputShape: options.defaultInputShape } : {}),
   };
-  return summaryFromAnalysis(analyzeTree(tree, source, analyzeOptions));
+  return summaryFromAnalysis(analyzeTree(tree, source, analyzeOptions), options);
 }
 
 /** Parses and summarises Python source. */
 export async function summarizePythonSource(source: string, options: PythonSummaryOptions = {}): Promise<ModelSummary> {
   const parser = await loadPythonParser(options.wasmDir);
   const tree = parser.parse(source);
-  if (!tree) throw new Error(`${options.fileName ?? 'source'}: the Python parser returned no tree`);
+  if (!tree) throw new UserInputError(`${options.fileName ?? 'source'}: the Python parser returned no tree`);
   try {
     return summarizePythonTree(tree, source, options);
   } finally {
@@ -74,21 +80,18 @@ export function modulesOf(analysis: PythonAnalysis): SourceModuleSummary[] {
         line: leaf.layer.range.line + 1,
         type: leaf.layer.type,
         params: own ? own.params : null,
-        outputShape: leaf.trace?.output ?? null,
+        outputShape: leaf.trace?.output ? [...leaf.trace.output] : null,
       };
     }),
   }));
 }
 
-/** The module whose numbers become the file's totals, as described at the top of this file. */
-export function mainModule(analysis: PythonAnalysis): ModuleAnalysis | undefined {
-  const known = analysis.modules.filter((m) => m.params !== null);
+/** The model whose numbers become the file's totals, as described at the top of this file. */
+export function mainModule(analysis: PythonAnalysis): ModuleAnalysis | InstanceAnalysis | undefined {
   for (let i = analysis.instances.length - 1; i >= 0; i--) {
-    const inst = analysis.instances[i];
-    if (!inst.params) continue;
-    const m = known.find((k) => k.instance === inst.instance);
-    if (m) return m;
+    if (analysis.instances[i].params) return analysis.instances[i];
   }
+  const known = analysis.modules.filter((m) => m.params !== null);
   const usedByOthers = new Set<string>();
   for (const m of analysis.modules) {
     const visit = (layer: ModuleAnalysis['instance']): void => {
@@ -100,35 +103,62 @@ export function mainModule(analysis: PythonAnalysis): ModuleAnalysis | undefined
     visit(m.instance);
   }
   const top = known.filter((m) => !usedByOthers.has(m.name));
-  return top[top.length - 1] ?? known[known.length - 1];
+  return top[top.length - 1] ?? known[known.length - 1] ?? analysis.instances[analysis.instances.length - 1] ?? analysis.modules[analysis.modules.length - 1];
 }
 
-export function summaryFromAnalysis(analysis: PythonAnalysis): ModelSummary {
-  const main = mainModule(analysis);
+function nameOf(main: ModuleAnalysis | InstanceAnalysis): string {
+  return 'variable' in main ? `${main.variable || main.className} (line ${main.range.line + 1})` : `${main.name} (line ${main.range.line + 1})`;
+}
+
+export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSummaryOptions = {}): ModelSummary {
+  const modules = modulesOf(analysis);
   const warnings: string[] = [];
   for (const d of analysis.diagnostics) warnings.push(`line ${d.range.line + 1}, column ${d.range.column + 1}: ${d.message}`);
   for (const m of analysis.modules) if (m.params === null && m.reason) warnings.push(`${m.name} (line ${m.range.line + 1}): parameters unknown because ${m.reason}`);
   if (analysis.hasSyntaxErrors) warnings.push('the file has syntax errors; only the parts that parsed are summarised');
   if (analysis.modules.length === 0) warnings.push('no torch.nn.Module subclasses were found');
-  const buffers = main?.params?.buffers ?? 0;
-  const totals: Totals = {
-    params: main?.params?.params ?? 0,
-    trainableParams: main?.params?.trainable ?? 0,
-    nonTrainableParams: buffers,
-    macs: main?.macs ?? 0,
-    // PyTorch parameters are float32 unless the source says otherwise, and the running statistics are kept too.
-    paramBytes: ((main?.params?.params ?? 0) + buffers) * 4,
-    activationBytes: 0,
-  };
+  const main = mainModule(analysis);
+  if (!main || !main.params) return sourceOnly(modules, warnings, main);
+  if (!main.inputShape) {
+    warnings.push(`${nameOf(main)}: no input shape (add a "# layerscope: input 1x3x32x32" comment above the class, or pass --input-shape), so the totals come from the source alone`);
+    return sourceOnly(modules, warnings, main);
+  }
+  const limit = options.maxLowerParams ?? 20_000_000;
+  if (main.params.params + main.params.buffers > limit) {
+    warnings.push(`${nameOf(main)}: ${main.params.params.toLocaleString('en-US')} parameters is more than the ${limit.toLocaleString('en-US')} converted to a graph, so the totals come from the source alone`);
+    return sourceOnly(modules, warnings, main);
+  }
+  try {
+    const model = lowerModuleToModel(main, { inputShape: main.inputShape, init: 'zeros', interpreter: analysis.interpreter, ...(options.fileName ? { file: options.fileName } : {}) });
+    const summary = summarizeModel(model);
+    return { ...summary, format: 'python', warnings: [...warnings, ...summary.warnings], modules };
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    warnings.push(`${nameOf(main)}: ${e.message}; the totals come from the source alone`);
+    return sourceOnly(modules, warnings, main);
+  }
+}
+
+function sourceOnly(modules: SourceModuleSummary[], warnings: string[], main: ModuleAnalysis | InstanceAnalysis | undefined): ModelSummary {
+  const p = main?.params;
+  // DESIGN.md counts running statistics as (non-trainable) parameters, as the lowered graph's initializers are.
+  const params = p ? p.params + p.buffers : 0;
   return {
     format: 'python',
-    opset: 0,
-    ...(main ? { model: { name: main.name } } : {}),
-    inputs: main && main.inputShape ? [{ name: 'input', shape: main.inputShape, dtype: 'float32' }] : [],
-    outputs: main && main.outputShape ? [{ name: 'output', shape: main.outputShape, dtype: 'float32' }] : [],
-    totals,
+    opset: 17,
+    ...(main ? { model: { name: 'variable' in main ? main.className : main.name } } : {}),
+    inputs: main?.inputShape ? [{ name: 'input', shape: [...main.inputShape], dtype: 'float32' }] : [],
+    outputs: main?.outputShape ? [{ name: 'output', shape: [...main.outputShape], dtype: 'float32' }] : [],
+    totals: {
+      params,
+      trainableParams: p ? p.trainable : 0,
+      nonTrainableParams: p ? params - p.trainable : 0,
+      macs: main?.macs ?? 0,
+      paramBytes: params * 4,
+      activationBytes: 0,
+    },
     layers: [],
     warnings,
-    modules: modulesOf(analysis),
+    modules,
   };
 }
