@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -116,6 +116,8 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
         await new Promise((r) => setTimeout(r, 500));
         if (child.exitCode === null) child.kill('SIGKILL');
       }
+      // Each run has its own user data and extensions; nothing in them is needed once the server is gone.
+      rmSync(base, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
@@ -57,6 +57,11 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
       for (const f of readdirSync(pySamples)) if (f.endsWith('.py')) copyFileSync(join(pySamples, f), join(workspace, f));
     }
     writeFileSync(join(workspace, 'markup.onnx'), markupModel());
+    writeFileSync(
+      join(workspace, 'net.py'),
+      ['import torch.nn as nn', '', '', '# layerscope: input 1x3x32x32', 'class Net(nn.Module):', '    def __init__(self):', '        super().__init__()',
+        '        self.conv = nn.Conv2d(3, 8, 3, padding=1)', '', '    def forward(self, x):', '        return self.conv(x)', ''].join('\n'),
+    );
     for (const f of readdirSync(workspace)) if (f.endsWith('.onnx')) hashes.set(f, sha256(join(workspace, f)));
 
     server = await startCodeServer({ installDir, vsix, folder: workspace, settings: { 'layerscope.executionProvider': 'auto' } });
@@ -64,7 +69,9 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    page = await context.newPage();
     page.on('console', (m: ConsoleMessage) => {
       const text = m.text();
       if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text)) consoleErrors.push(text);
@@ -77,6 +84,7 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     this.timeout(60_000);
     await browser?.close();
     await server?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
   afterEach(async function () {
@@ -147,11 +155,27 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     await findFrameWithText(page, '16,930', 60_000);
     await runCommand(page, 'Layerscope: Show Model Summary');
     await findFrameWithText(page, '16,930');
+    const frame = await findFrameWithText(page, '16,930');
     await runCommand(page, 'Layerscope: Reveal Layer in Graph');
-    await pickQuickItem(page, 'Conv');
+    await pickQuickItem(page, 'net.18/Gemm');
+    const selected = await frame.waitForFunction(() => document.querySelector('.gv-node.gv-selected title')?.textContent ?? null, undefined, { timeout: 15_000 });
+    assert.match(String(await selected.jsonValue()), /net\.18\/Gemm/);
     await runCommand(page, 'Layerscope: Copy Summary as Markdown');
     await page.waitForFunction(() => document.querySelector('.notifications-toasts')?.textContent?.includes('as Markdown'), undefined, { timeout: 15_000 });
     assert.match(await notifications(page), /copied the summary/);
+    const clipboard = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(clipboard, /\|/, 'a Markdown table');
+    assert.match(clipboard, /16,930|16930/, 'with the total parameter count');
+  });
+
+  it('opens a model with Open Model…', async function () {
+    await runCommand(page, 'Layerscope: Open Model');
+    // code-server's open dialog is a quick input that lists the folder; choosing the file accepts it.
+    await pickQuickItemExact(page, 'stack_3x3.onnx');
+    await page.waitForTimeout(500);
+    if (await page.locator('.quick-input-widget input').isVisible()) await page.keyboard.press('Enter');
+    const frame = await findFrameWithText(page, ['stack_3x3.onnx', 'non-trainable'], 60_000);
+    assert.match(await frameText(frame), /params/);
   });
 
   it('exports the summary as JSON that matches the CLI contract', async function () {
@@ -173,12 +197,16 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
   it('selects an execution provider', async function () {
     await runCommand(page, 'Layerscope: Select Execution Provider');
     await pickQuickItemExact(page, 'cpu');
-    const settings = join(server.userDataDir, 'User', 'settings.json');
+    // The setting is machine-overridable and the extension host runs on the server, so VS Code writes it to the
+    // server's Machine settings; the user's settings file is where it lands on a desktop without Remote.
+    const files = ['Machine', 'User'].map((d) => join(server.userDataDir, d, 'settings.json'));
+    const written = (): boolean => files.some((f) => existsSync(f) && /"layerscope\.executionProvider":\s*"cpu"/.test(readFileSync(f, 'utf8')));
     const deadline = Date.now() + 10_000;
-    while (!readFileSync(settings, 'utf8').includes('"layerscope.executionProvider": "cpu"') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.match(readFileSync(settings, 'utf8'), /"layerscope\.executionProvider": "cpu"/);
+    while (!written() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(written(), 'layerscope.executionProvider is "cpu" in the settings');
+    await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /params .* cpu$/.test((e as HTMLElement).innerText.trim())), undefined, {
+      timeout: 10_000,
+    });
   });
 
   it('runs an activation probe from the palette and shows its histograms', async function () {
@@ -195,6 +223,38 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     const charts = await frame.waitForFunction(() => document.querySelectorAll('.probe-panel svg').length, undefined, { timeout: 30_000 });
     assert.ok(Number(await charts.jsonValue()) > 1, 'depth chart and histograms are drawn');
     await page.screenshot({ path: join(artifacts, 'probe.png') });
+  });
+
+  it('answers every other command of the manifest with a prompt or a message, never "command not found"', async function () {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string }[] } };
+    const covered = new Set(['layerscope.openModel', 'layerscope.showSummary', 'layerscope.copySummaryMarkdown', 'layerscope.exportSummary',
+      'layerscope.revealLayer', 'layerscope.selectExecutionProvider', 'layerscope.runActivationProbe']);
+    const rest = manifest.contributes.commands.filter((c) => !covered.has(c.command));
+    await quickOpen(page, 'net.py');
+    await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30_000 });
+    for (const { title } of rest) {
+      await runCommand(page, `Layerscope: ${title}`);
+      const answered = await page
+        .waitForFunction(
+          () => {
+            const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+            const input = widget?.querySelector('input');
+            const palette = input?.getAttribute('aria-label')?.includes('command to run');
+            if (widget && widget.style.display !== 'none' && input && !palette) return 'prompt';
+            return document.querySelector('.notifications-toasts .notification-toast') ? 'message' : null;
+          },
+          undefined,
+          { timeout: 30_000 },
+        )
+        .then((h) => h.jsonValue())
+        .catch(() => null);
+      const text = await notifications(page);
+      assert.doesNotMatch(text, /command '.*' not found/i, title);
+      assert.ok(answered, `"${title}" showed neither a prompt nor a message`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+    }
   });
 
   it('produced no CSP violations and left every model file unchanged', function () {

@@ -25,7 +25,14 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  try {
+    await input.waitFor({ state: 'visible', timeout: 3_000 });
+  } catch {
+    // A focused webview keeps some keys to itself; focus the workbench (the side bar's title) and ask again.
+    await page.locator('.part.sidebar .composite.title').first().click();
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+  }
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ timeout: 15_000 });
@@ -35,7 +42,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 
 /** Picks an item in an open quick pick by its visible text. */
 export async function pickQuickItem(page: Page, text: string): Promise<void> {
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  const row = page.locator('.quick-input-list .monaco-list-row:visible', { hasText: text }).first();
   await row.waitFor({ timeout: 15_000 });
   await row.click();
 }
@@ -44,26 +51,28 @@ export async function pickQuickItem(page: Page, text: string): Promise<void> {
 export async function pickQuickItemExact(page: Page, label: string): Promise<void> {
   const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const row = page
-    .locator('.quick-input-list .monaco-list-row')
+    .locator('.quick-input-list .monaco-list-row:visible')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) })
     .first();
   await row.waitFor({ timeout: 15_000 });
   await row.click();
 }
 
-/** The frame whose body shows the given text: the inner frame of a webview. */
-export async function findFrameWithText(page: Page, text: string, timeoutMs = 30_000): Promise<Frame> {
+/** The webview frame whose body shows all the given texts (the workbench's own frame is never the answer). */
+export async function findFrameWithText(page: Page, text: string | string[], timeoutMs = 30_000): Promise<Frame> {
+  const wanted = Array.isArray(text) ? text : [text];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
       try {
         const body = await frame.evaluate(() => document.body?.innerText ?? '');
-        if (body.includes(text)) return frame;
+        if (wanted.every((t) => body.includes(t))) return frame;
       } catch {
         // Frames come and go while the workbench lays out; try again.
       }
     }
-    if (Date.now() > deadline) throw new Error(`no webview showed '${text}' within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new Error(`no webview showed '${wanted.join("' and '")}' within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
