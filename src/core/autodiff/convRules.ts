@@ -96,6 +96,41 @@ function swapBatchChannel(r: number): number[] {
  */
 export function convDataGrad(ctx: GradContext, gy: string, w: string, xRef: string, g: ConvGeometry): string {
   const { e } = ctx;
+  const wShape = e.staticShape(w);
+  const reach = g.kernel.map((k, i) => g.dilations[i] * (k - 1));
+  if (
+    g.strides.every((st) => st === 1) &&
+    g.padsBegin.every((p, i) => p <= reach[i]) &&
+    g.padsEnd.every((p, i) => p <= reach[i]) &&
+    wShape &&
+    wShape.every((d): d is number => typeof d === 'number')
+  ) {
+    // With stride 1 the adjoint is an ordinary Conv with the kernel flipped and its in/out channels swapped per
+    // group, padded so that the output regains the input's size. onnxruntime's Conv is much faster than its
+    // ConvTranspose.
+    const [m, cg] = wShape as number[];
+    const mg = m / g.group;
+    const flipped = e.op('Slice', [
+      w,
+      e.constI(new Array<number>(g.r).fill(-1)),
+      e.constI(new Array<number>(g.r).fill(-(2 ** 62))),
+      e.constI(spatialAxes(g.r)),
+      e.constI(new Array<number>(g.r).fill(-1)),
+    ]);
+    let swapped: string;
+    if (g.group === 1) {
+      swapped = e.op('Transpose', [flipped], { perm: swapBatchChannel(g.r) });
+    } else {
+      const grouped = e.op('Reshape', [flipped, e.constI([g.group, mg, cg, ...g.kernel])]);
+      const moved = e.op('Transpose', [grouped], { perm: [0, 2, 1, ...spatialAxes(g.r).map((a) => a + 1)] });
+      swapped = e.op('Reshape', [moved, e.constI([g.group * cg, mg, ...g.kernel])]);
+    }
+    return e.op('Conv', [gy, swapped], {
+      dilations: g.dilations,
+      group: g.group,
+      pads: [...g.padsBegin.map((p, i) => reach[i] - p), ...g.padsEnd.map((p, i) => reach[i] - p)],
+    });
+  }
   const full = e.op('ConvTranspose', [gy, w], { strides: g.strides, dilations: g.dilations, group: g.group });
   // The uncropped result covers the padded input except a remainder at the end that no window reached.
   const padTotal = g.padsBegin.map((b, i) => b + g.padsEnd[i]);
@@ -113,12 +148,14 @@ export function convDataGrad(ctx: GradContext, gy: string, w: string, xRef: stri
  * The weight gradient of a Conv: out[m, c, k] = sum over n, o of grad[n, m, o] * pad(input)[n, group(m) + c,
  * o * stride + k * dilation], cut to the kernel size.
  */
-export function convWeightGrad(ctx: GradContext, input: string, grad: string, g: ConvGeometry): string {
+export function convWeightGrad(ctx: GradContext, input: string, grad: string, g: ConvGeometry, gradShapeOf?: string): string {
   const { e } = ctx;
+  const batchOfOne = e.staticShape(input)?.[0] === 1 || (gradShapeOf !== undefined && e.staticShape(gradShapeOf)?.[0] === 1);
+  if (g.group === 1 && g.kernel.reduce((a, b) => a * b, 1) <= 64) return convWeightGradGemm(ctx, input, grad, g, gradShapeOf, batchOfOne);
   const perm = swapBatchChannel(g.r);
   let lhs: string;
   if (g.group === 1) {
-    lhs = e.op('Transpose', [input], { perm });
+    lhs = swapLeadingAxes(ctx, input, g.r, batchOfOne);
   } else {
     // [N, C, S] -> [N, g, C/g, S] -> [C/g, g, N, S] -> [C/g, g*N, S]: channel (j, n) of the result belongs to group j.
     const split = e.op('Concat', [e.shapeSlice(input, 0, 1), e.constI([g.group, -1]), e.shapeSlice(input, 2)], { axis: 0 });
@@ -130,7 +167,7 @@ export function convWeightGrad(ctx: GradContext, input: string, grad: string, g:
     const merged = e.op('Concat', [cg, gn, e.shapeSlice(input, 2)], { axis: 0 });
     lhs = e.op('Reshape', [moved, merged]);
   }
-  const kernel = e.op('Transpose', [grad], { perm });
+  const kernel = swapLeadingAxes(ctx, grad, g.r, batchOfOne);
   const out = e.op('Conv', [lhs, kernel], {
     strides: g.dilations,
     dilations: g.strides,
@@ -139,6 +176,68 @@ export function convWeightGrad(ctx: GradContext, input: string, grad: string, g:
   });
   const back = e.op('Transpose', [out], { perm });
   return e.op('Slice', [back, e.constI(new Array<number>(g.r).fill(0)), e.constI(g.kernel), e.constI(spatialAxes(g.r))]);
+}
+
+/**
+ * Swaps the batch and channel axes. With a batch of one (known statically) that is a Reshape, which costs nothing,
+ * where onnxruntime's Transpose would copy the whole activation.
+ */
+function swapLeadingAxes(ctx: GradContext, x: string, r: number, batchOfOne: boolean): string {
+  const { e } = ctx;
+  if (batchOfOne) {
+    return e.op('Reshape', [x, e.op('Concat', [e.shapeSlice(x, 1, 2), e.constI([1]), e.shapeSlice(x, 2)], { axis: 0 })]);
+  }
+  return e.op('Transpose', [x], { perm: swapBatchChannel(r) });
+}
+
+/**
+ * The weight gradient of an ungrouped Conv as one matrix product per kernel offset: for offset q, dW[:, :, q] =
+ * G [M, N*P] times X_q [C, N*P] transposed, where X_q is the padded input sliced at that offset with the forward
+ * stride. It does the forward's multiply-adds as large GEMMs, which onnxruntime runs several times faster than the
+ * equivalent Conv with an output-sized kernel.
+ */
+function convWeightGradGemm(ctx: GradContext, input: string, grad: string, g: ConvGeometry, gradShapeOf: string | undefined, batchOfOne: boolean): string {
+  const { e } = ctx;
+  const hasPads = [...g.padsBegin, ...g.padsEnd].some((p) => p !== 0);
+  const padded = hasPads
+    ? e.op('Pad', [input, e.constI([0, 0, ...g.padsBegin, 0, 0, ...g.padsEnd])])
+    : input;
+  const xT = swapLeadingAxes(ctx, padded, g.r, batchOfOne);
+  const gT = swapLeadingAxes(ctx, grad, g.r, batchOfOne);
+  const g2 = e.op('Reshape', [gT, e.op('Concat', [e.shapeSlice(grad, 1, 2), e.constI([-1])], { axis: 0 })]);
+  // Each slice covers stride * (out - 1) + 1 positions from its offset.
+  const span = e.op('Add', [e.op('Mul', [e.op('Sub', [e.shapeSlice(grad, 2), e.constI(new Array<number>(g.r).fill(1))]), e.constI(g.strides)]), e.constI(new Array<number>(g.r).fill(1))]);
+  const channels = e.op('Concat', [e.shapeSlice(input, 1, 2), e.constI([-1])], { axis: 0 });
+  const offsets: number[][] = [[]];
+  for (const k of g.kernel) {
+    const next: number[][] = [];
+    for (const o of offsets) for (let i = 0; i < k; i++) next.push([...o, i]);
+    offsets.splice(0, offsets.length, ...next);
+  }
+  const axes = e.constI(spatialAxes(g.r));
+  const steps = e.constI(g.strides);
+  const slices = offsets.map((o) => {
+    const starts = e.constI(o.map((i, a) => i * g.dilations[a]));
+    return e.op('Slice', [xT, starts, e.op('Add', [span, starts]), axes, steps]);
+  });
+  // When the output has fewer positions than channels (deep layers), stacking the input slices (im2col) and doing
+  // one GEMM moves less memory than stacking per-offset weight slices; near the input it is the other way round.
+  const gs = gradShapeOf === undefined ? undefined : e.staticShape(gradShapeOf);
+  const positions = gs && gs.every((d): d is number => typeof d === 'number') ? (gs as number[]).reduce((a, b, i) => (i === 1 ? a : a * b), 1) : undefined;
+  const outChannels = gs && typeof gs[1] === 'number' ? gs[1] : undefined;
+  if (positions !== undefined && outChannels !== undefined && positions < outChannels) {
+    const rows = slices.map((sl) => e.op('Reshape', [sl, e.op('Concat', [e.shapeSlice(input, 1, 2), e.constI([1, -1])], { axis: 0 })]));
+    const cols = rows.length === 1 ? rows[0] : e.op('Concat', rows, { axis: 1 });
+    const dw = e.op('Gemm', [g2, e.op('Reshape', [cols, e.op('Concat', [e.constI([-1]), e.op('Shape', [g2], { start: 1 })], { axis: 0 })])], { transB: 1 });
+    return e.op('Reshape', [dw, e.op('Concat', [e.shapeSlice(grad, 1, 2), e.shapeSlice(input, 1, 2), e.constI(g.kernel)], { axis: 0 })]);
+  }
+  const columns = slices.map((sl) => {
+    const x2 = e.op('Reshape', [sl, channels]);
+    const dw = e.op('Gemm', [g2, x2], { transB: 1 });
+    return e.op('Unsqueeze', [dw, e.constI([2])]);
+  });
+  const stacked = columns.length === 1 ? columns[0] : e.op('Concat', columns, { axis: 2 });
+  return e.op('Reshape', [stacked, e.op('Concat', [e.shapeSlice(stacked, 0, 2), e.constI(g.kernel)], { axis: 0 })]);
 }
 
 function biasGrad(ctx: GradContext, gy: string, r: number): string {
@@ -151,7 +250,7 @@ function conv(ctx: GradContext): (string | undefined)[] {
   const gy = ctx.gy[0]!;
   return [
     ctx.needs[0] ? convDataGrad(ctx, gy, w, x, g) : undefined,
-    ctx.needs[1] ? convWeightGrad(ctx, x, gy, g) : undefined,
+    ctx.needs[1] ? convWeightGrad(ctx, x, gy, g, ctx.node.outputs[0]) : undefined,
     b && ctx.needs[2] ? biasGrad(ctx, gy, g.r) : undefined,
   ];
 }
@@ -186,7 +285,7 @@ function convTranspose(ctx: GradContext): (string | undefined)[] {
         group: g.group,
       })
     : undefined;
-  return [gx, ctx.needs[1] ? convWeightGrad(ctx, gy, x, g) : undefined, b && ctx.needs[2] ? biasGrad(ctx, gy, r) : undefined];
+  return [gx, ctx.needs[1] ? convWeightGrad(ctx, gy, x, g, ctx.node.inputs[0]) : undefined, b && ctx.needs[2] ? biasGrad(ctx, gy, r) : undefined];
 }
 
 export const convRules: Record<string, RuleEntry> = {
