@@ -112,15 +112,17 @@ function resize(ctx: ShapeRuleContext): void {
   const axes = getInts(ctx.node, 'axes')?.map((a) => (a < 0 ? a + rank : a)) ?? x.map((_, i) => i);
   const scalesIndex = ctx.opset < 11 ? 1 : 2;
   const scales = ctx.has(scalesIndex) ? ctx.ints(scalesIndex) : undefined;
-  const sizes = ctx.opset >= 11 && ctx.has(3) ? ctx.ints(3) : undefined;
+  // Sizes may hold symbols: PyTorch's interpolate(size=other.shape[-2:]) concatenates [N, C] with the target size.
+  const sizes = ctx.opset >= 11 && ctx.has(3) ? ctx.value(3)?.values : undefined;
   const out = [...x];
   if (sizes && sizes.length > 0) {
     if (sizes.length !== axes.length) mismatch(`sizes [${sizes.join(', ')}] do not match ${axes.length} axes`);
     const policy = getString(ctx.node, 'keep_aspect_ratio_policy', 'stretch');
     if (policy === 'stretch') axes.forEach((a, i) => (out[a] = sizes[i]));
+    else if (!sizes.every(isKnown)) axes.forEach((a) => (out[a] = null));
     else {
       // not_larger / not_smaller: one scale for all axes, the smallest or largest ratio.
-      const ratios = axes.map((a, i) => (isKnown(x[a]) ? sizes[i] / (x[a] as number) : NaN));
+      const ratios = axes.map((a, i) => (isKnown(x[a]) ? (sizes[i] as number) / (x[a] as number) : NaN));
       if (ratios.some(Number.isNaN)) axes.forEach((a) => (out[a] = null));
       else {
         const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
