@@ -1,4 +1,6 @@
-import { extname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import type { Model } from '../core/ir/types';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { ProbeReport } from '../core/reports';
 import { readOnnxFile } from '../core/onnx/reader';
@@ -238,10 +240,7 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
     const base = io.cwd ?? process.cwd();
     const modelPath = resolve(base, parsed.model);
     if (options.sources) options.sources = options.sources.map((s) => ({ ...s, path: resolve(base, s.path) }));
-    if (extname(modelPath).toLowerCase() === '.py') {
-      throw new UserInputError(`${modelPath}: probing PyTorch source is not wired up yet; export the model to ONNX (torch.onnx.export) and probe that`);
-    }
-    const model = readOnnxFile(modelPath);
+    const model = extname(modelPath).toLowerCase() === '.py' ? await loadPythonModel(modelPath, options) : readOnnxFile(modelPath);
     const { report, notes } = await probeModel(model, { ...options, ...(io.signal ? { signal: io.signal } : {}) });
     if (json) write(io.stdout, JSON.stringify(report) + '\n');
     else {
@@ -268,6 +267,63 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
     }
     write(io.stderr, `layerscope probe: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 1;
+  }
+}
+
+type PythonModules = {
+  parser: typeof import('../core/python/parser');
+  analyze: typeof import('../core/python/analyze');
+  summary: typeof import('../core/python/summary');
+  lower: typeof import('../core/python/lower');
+};
+
+/** The PyTorch-source front end, required lazily so that probing ONNX files never loads the parser. */
+function pythonModules(): PythonModules | undefined {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    return {
+      parser: require('../core/python/parser'),
+      analyze: require('../core/python/analyze'),
+      summary: require('../core/python/summary'),
+      lower: require('../core/python/lower'),
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A .py MODEL: the file's main nn.Module (as `layerscope summary` picks it) lowered to the IR with PyTorch's own
+ * default initialisation (each layer's reset_parameters), so that the probe shows what a freshly built model does.
+ * The input shape comes from --input-shape or the class's `# layerscope: input 1x3x32x32` comment.
+ */
+async function loadPythonModel(file: string, options: ProbeOptions): Promise<Model> {
+  const py = pythonModules();
+  if (!py) throw new UserInputError(`${file}: this build cannot read PyTorch source; export the model with torch.onnx.export and probe the .onnx`);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserInputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`}`);
+  }
+  const given = options.shapes?.[''] ?? options.shapes?.['input'];
+  const parser = await py.parser.loadPythonParser(existsSync(join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
+  const tree = parser.parse(source);
+  if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);
+  try {
+    const analysis = py.analyze.analyzeTree(tree, source, given ? { defaultInputShape: given } : {});
+    const main = py.summary.mainModule(analysis);
+    if (!main) throw new UserInputError(`${file}: no torch.nn.Module subclass to probe`);
+    const shape = given ?? main.inputShape;
+    if (!shape) throw new UserInputError(`${file}: no input shape; pass --input-shape 1x3x32x32 or add a "# layerscope: input 1x3x32x32" comment above the class`);
+    const model = py.lower.lowerModuleToModel(main, { inputShape: shape, init: 'pytorch', seed: options.seed ?? 0, interpreter: analysis.interpreter, file });
+    // The shape is now fixed in the graph; the input-shape option must not be applied a second time by name.
+    delete options.shapes;
+    return model;
+  } finally {
+    tree.delete();
   }
 }
 

@@ -81,4 +81,39 @@ describe('cli/probeCommand', function () {
       assert.match(err, /^layerscope probe: /);
     }
   });
+
+  it('probes a PyTorch source file through the Python front end', async () => {
+    const py = join(dir, 'net.py');
+    writeFileSync(
+      py,
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        '',
+        '# layerscope: input 8x3x16x16',
+        'class Net(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.conv = nn.Conv2d(3, 8, 3, padding=1)',
+        '        self.act = nn.ReLU()',
+        '        self.pool = nn.AdaptiveAvgPool2d(1)',
+        '        self.fc = nn.Linear(8, 10)',
+        '',
+        '    def forward(self, x):',
+        '        x = self.pool(self.act(self.conv(x)))',
+        '        return self.fc(torch.flatten(x, 1))',
+        '',
+      ].join('\n'),
+    );
+    const { code, out, err } = await run([py, '--ep', 'cpu', '--json']);
+    assert.equal(code, 0, err);
+    const report = JSON.parse(out);
+    const relu = report.layers.find((l: { op: string }) => l.op === 'Relu');
+    assert.deepEqual(relu.shape, [8, 8, 16, 16]);
+    assert.ok(relu.stats.fracZero > 0.2 && relu.stats.fracZero < 0.8);
+    assert.ok(report.diagnostics.some((d: { kind: string }) => d.kind === 'initial-loss'));
+    const missing = await run([join(dir, 'nope.py')]);
+    assert.equal(missing.code, 2);
+  });
 });
