@@ -1,0 +1,219 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Dim, Model } from '../core/ir/types';
+import { lowerModuleToModel } from '../core/python/lower';
+import { loadPythonParser } from '../core/python/parser';
+import type { HostServices } from './hostServices';
+import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, moduleAt } from './pythonDocuments';
+import type { DocumentAnalysis } from './pythonDocuments';
+import { exportWithPyTorch } from './pythonExport';
+
+/**
+ * The PyTorch-source features of the editor: CodeLens with parameter counts and output shapes above layers and
+ * classes, hovers with the formulas, shape-mismatch warnings, "Inspect Model at Cursor" and "Export with PyTorch".
+ * The analysis is static (tree-sitter plus a small interpreter), so it runs in Restricted Mode too; only the export
+ * executes code and is gated on workspace trust.
+ */
+
+/** Edits closer together than this are analysed once, after the last one. */
+const DEBOUNCE_MS = 250;
+
+const SELECTOR: vscode.DocumentSelector = [{ language: 'python' }];
+
+export async function registerPythonFeatures(context: vscode.ExtensionContext, deps: HostServices): Promise<void> {
+  const wasmDir = path.join(context.extensionPath, 'dist');
+  const parser = await loadPythonParser(wasmDir);
+  const cache = new PythonDocumentCache(parser, readOptions());
+  const diagnostics = vscode.languages.createDiagnosticCollection('layerscope');
+  const lensChanged = new vscode.EventEmitter<void>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  context.subscriptions.push(diagnostics, lensChanged, { dispose: () => timers.forEach((t) => clearTimeout(t)) });
+
+  const analyze = (doc: vscode.TextDocument): DocumentAnalysis | undefined => {
+    try {
+      const result = cache.analyze({ key: doc.uri.toString(), version: doc.version, getText: () => doc.getText() });
+      if (!result.stale) publishDiagnostics(diagnostics, doc, result);
+      return result;
+    } catch (error) {
+      // The analysis is best effort: a bug in it must not break the editor, only cost the lenses of this file.
+      deps.log.error(`PyTorch source analysis of ${doc.uri.fsPath} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      return undefined;
+    }
+  };
+
+  const schedule = (doc: vscode.TextDocument): void => {
+    if (doc.languageId !== 'python') return;
+    const key = doc.uri.toString();
+    const previous = timers.get(key);
+    if (previous) clearTimeout(previous);
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key);
+        analyze(doc);
+        lensChanged.fire();
+      }, DEBOUNCE_MS),
+    );
+  };
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
+    vscode.workspace.onDidOpenTextDocument((doc) => schedule(doc)),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      cache.forget(doc.uri.toString());
+      diagnostics.delete(doc.uri);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('layerscope.defaultInputShape') || e.affectsConfiguration('layerscope.codeLens.enabled')) {
+        cache.setOptions(readOptions());
+        for (const doc of vscode.workspace.textDocuments) if (doc.languageId === 'python') analyze(doc);
+        lensChanged.fire();
+      }
+    }),
+  );
+
+  context.subscriptions.push(
+    vscode.languages.registerCodeLensProvider(SELECTOR, {
+      onDidChangeCodeLenses: lensChanged.event,
+      provideCodeLenses(doc) {
+        if (!vscode.workspace.getConfiguration('layerscope', doc.uri).get<boolean>('codeLens.enabled', true)) return [];
+        // While an edit is pending, the last analysis is shown rather than re-running on every keystroke.
+        const result = timers.has(doc.uri.toString()) ? cache.peek(doc.uri.toString()) ?? analyze(doc) : analyze(doc);
+        if (!result) return [];
+        return result.analysis.lenses
+          .filter((l) => l.line < doc.lineCount)
+          .map((l) => {
+            const range = new vscode.Range(l.line, 0, l.line, 0);
+            const canInspect = l.kind === 'class' || l.kind === 'instance';
+            return new vscode.CodeLens(range, {
+              title: l.title,
+              tooltip: l.hover.join('\n').replace(/`/g, ''),
+              command: canInspect ? 'layerscope.inspectModelAtCursor' : '',
+              arguments: canInspect ? [doc.uri, l.line] : [],
+            });
+          });
+      },
+    }),
+    vscode.languages.registerHoverProvider(SELECTOR, {
+      provideHover(doc, position) {
+        const result = cache.peek(doc.uri.toString()) ?? analyze(doc);
+        if (!result) return undefined;
+        const lens = lensAt(result.analysis, position.line, position.character);
+        if (!lens) return undefined;
+        const md = new vscode.MarkdownString(hoverMarkdown(lens));
+        return new vscode.Hover(md, new vscode.Range(lens.range.line, lens.range.column, lens.range.endLine, lens.range.endColumn));
+      },
+    }),
+  );
+
+  // Python files open in the inspector through the same loader path as ONNX files.
+  deps.registerModelLoader('.py', async (uri) => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    return modelFor(doc, undefined, analyze, deps).model;
+  });
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('layerscope.inspectModelAtCursor', async (uriArg?: vscode.Uri, lineArg?: number) => {
+      const editor = vscode.window.activeTextEditor;
+      const doc = uriArg ? await vscode.workspace.openTextDocument(uriArg) : editor?.document;
+      if (!doc || doc.languageId !== 'python') {
+        void vscode.window.showInformationMessage('Layerscope: open a Python file that defines an nn.Module, then run Inspect Model at Cursor.');
+        return;
+      }
+      const line = lineArg ?? (editor && editor.document === doc ? editor.selection.active.line : 0);
+      try {
+        const { model, name } = modelFor(doc, line, analyze, deps);
+        await deps.openModel(doc.uri.with({ fragment: name }), model, `${name} (${path.basename(doc.uri.fsPath)})`);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Layerscope: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+    vscode.commands.registerCommand('layerscope.exportWithPyTorch', async () => {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (!doc || doc.languageId !== 'python') {
+        void vscode.window.showInformationMessage('Layerscope: open the Python file that defines the model, then run Export with PyTorch.');
+        return;
+      }
+      if (!deps.isTrusted()) {
+        void vscode.window.showWarningMessage('Layerscope: Export with PyTorch runs your code, so it is available only in a trusted workspace.');
+        return;
+      }
+      const result = analyze(doc);
+      const line = vscode.window.activeTextEditor?.selection.active.line ?? 0;
+      const target = result ? moduleAt(result.analysis, line) : undefined;
+      if (!target || !target.inputShape || target.inputShape.some((d) => typeof d !== 'number')) {
+        void vscode.window.showErrorMessage('Layerscope: Export with PyTorch needs a Module class with a known input shape (a "# layerscope: input 1x3x32x32" comment above the class).');
+        return;
+      }
+      const instance = result!.analysis.instances.find((i) => i.instance === target.instance);
+      await doc.save();
+      const python = await pythonInterpreter(doc.uri);
+      const out = doc.uri.fsPath.replace(/\.py$/i, '') + `.${target.name}.onnx`;
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Layerscope: exporting ${target.name} with PyTorch…`, cancellable: false },
+        () => exportWithPyTorch({ python, file: doc.uri.fsPath, className: target.name, ...(instance?.variable ? { variable: instance.variable } : {}), inputShape: target.inputShape as number[], output: out }),
+      );
+      if (!outcome.ok) {
+        deps.log.warn(`Export with PyTorch: ${outcome.detail ?? outcome.message}`);
+        void vscode.window.showErrorMessage(`Layerscope: ${outcome.message}`);
+        return;
+      }
+      await deps.openModelFile(vscode.Uri.file(out));
+    }),
+  );
+
+  for (const doc of vscode.workspace.textDocuments) if (doc.languageId === 'python') analyze(doc);
+}
+
+function readOptions(): { defaultInputShape?: Dim[] } {
+  const shape = defaultShapeSetting(vscode.workspace.getConfiguration('layerscope').get<string>('defaultInputShape', ''));
+  return shape ? { defaultInputShape: shape } : {};
+}
+
+function publishDiagnostics(collection: vscode.DiagnosticCollection, doc: vscode.TextDocument, result: DocumentAnalysis): void {
+  collection.set(
+    doc.uri,
+    result.analysis.diagnostics.map((d) => {
+      const diagnostic = new vscode.Diagnostic(new vscode.Range(d.range.line, d.range.column, d.range.endLine, d.range.endColumn), d.message, vscode.DiagnosticSeverity.Warning);
+      diagnostic.source = 'layerscope';
+      return diagnostic;
+    }),
+  );
+}
+
+/** Lowers the model under the cursor (or the file's main model) to the IR for the inspector. */
+function modelFor(doc: vscode.TextDocument, line: number | undefined, analyze: (doc: vscode.TextDocument) => DocumentAnalysis | undefined, deps: HostServices): { model: Model; name: string } {
+  const result = analyze(doc);
+  if (!result) throw new Error(`${path.basename(doc.uri.fsPath)} could not be analysed; see the Layerscope output`);
+  const target = moduleAt(result.analysis, line ?? Number.MAX_SAFE_INTEGER);
+  if (!target) throw new Error(`${path.basename(doc.uri.fsPath)} defines no torch.nn.Module subclass`);
+  if (!target.params) throw new Error(`${target.name}: its parameters are not known statically${target.reason ? ` (${target.reason})` : ''}`);
+  if (!target.inputShape) {
+    throw new Error(`${target.name}: add a "# layerscope: input 1x3x32x32" comment above the class, or set layerscope.defaultInputShape, so that its shapes are known`);
+  }
+  deps.log.info(`lowering ${target.name} from ${doc.uri.fsPath} with input ${target.inputShape.join('x')}`);
+  const model = lowerModuleToModel({ instance: target.instance, interpreter: result.analysis.interpreter }, { inputShape: target.inputShape, init: 'pytorch', seed: 0, file: doc.uri.fsPath });
+  return { model, name: target.name };
+}
+
+/** The Python extension's interpreter for this file when it is installed, else `layerscope.pythonPath`, else python3. */
+async function pythonInterpreter(uri: vscode.Uri): Promise<string> {
+  const ext = vscode.extensions.getExtension('ms-python.python');
+  if (ext) {
+    try {
+      const api = (ext.isActive ? ext.exports : await ext.activate()) as {
+        environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string }; resolveEnvironment(p: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined> };
+      };
+      const env = api.environments;
+      if (env) {
+        const resolved = await env.resolveEnvironment(env.getActiveEnvironmentPath(uri));
+        const exe = resolved?.executable.uri?.fsPath;
+        if (exe) return exe;
+      }
+    } catch {
+      // Fall through to the setting: the Python extension's API is optional.
+    }
+  }
+  const configured = vscode.workspace.getConfiguration('layerscope', uri).get<string>('pythonPath', '').trim();
+  return configured || 'python3';
+}
