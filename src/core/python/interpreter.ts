@@ -641,7 +641,8 @@ export class Interpreter {
     const run = (idx: number): boolean => {
       if (idx === clauses.length) {
         out.push(body ? this.evaluate(body, inner) : unknown('empty'));
-        return out.length < MAX_LOOP;
+        if (out.length >= MAX_LOOP) throw new Unresolvable('a comprehension too long to follow');
+        return true;
       }
       const c = clauses[idx];
       if (c.type === 'if_clause') {
