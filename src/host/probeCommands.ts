@@ -21,6 +21,17 @@ import type { ProbeInputChoice } from './probeChoices';
 
 export const RUN_PROBE_COMMAND = 'layerscope.runActivationProbe';
 export const SELECT_PROVIDER_COMMAND = 'layerscope.selectExecutionProvider';
+/** Cancels the running probe, as the notification's Cancel button does (for keybindings and end-to-end tests). */
+export const CANCEL_PROBE_COMMAND = 'layerscope.cancelActivationProbe';
+
+/**
+ * The run command's optional argument: a URI (Explorer menu, inspector), or `{ uri, input }` where `input` is a
+ * ProbeInputChoice, which skips the input quick pick (tests and automation).
+ */
+export interface RunProbeArgs {
+  uri?: vscode.Uri | string;
+  input?: unknown;
+}
 
 /** What the probe commands need from the rest of the extension host; HostServices can provide these. */
 export interface ProbeHostDeps {
@@ -41,7 +52,11 @@ export interface ProbeHostDeps {
 function targetUri(arg: unknown, deps: ProbeHostDeps): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === 'string' && arg.length > 0) return vscode.Uri.file(arg);
-  if (typeof arg === 'object' && arg !== null && (arg as { uri?: unknown }).uri instanceof vscode.Uri) return (arg as { uri: vscode.Uri }).uri;
+  if (typeof arg === 'object' && arg !== null) {
+    const uri = (arg as RunProbeArgs).uri;
+    if (uri instanceof vscode.Uri) return uri;
+    if (typeof uri === 'string' && uri.length > 0) return vscode.Uri.file(uri);
+  }
   const active = deps.activeModelUri?.();
   if (active) return active;
   const editor = vscode.window.activeTextEditor?.document.uri;
@@ -129,7 +144,11 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
     status.show();
   };
 
+  let running: AbortController | null = null;
   context.subscriptions.push(
+    vscode.commands.registerCommand(CANCEL_PROBE_COMMAND, () => {
+      running?.abort();
+    }),
     vscode.commands.registerCommand(RUN_PROBE_COMMAND, async (arg?: unknown) => {
       if (!vscode.workspace.isTrusted) {
         void vscode.window.showWarningMessage('Layerscope: probes run the model, so they are off in Restricted Mode. Trust this workspace to enable them.');
@@ -142,7 +161,8 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
       }
       try {
         const model = await loadModel(uri, deps);
-        const choice = await askInputs(model, uri, context.workspaceState);
+        const given = typeof arg === 'object' && arg !== null ? parseStoredChoice((arg as RunProbeArgs).input) : undefined;
+        const choice = given ?? (await askInputs(model, uri, context.workspaceState));
         if (!choice) return undefined;
         await context.workspaceState.update(choiceKey(uri.toString()), choice);
         const settings = readProbeSettings((key) => vscode.workspace.getConfiguration('layerscope', uri).get(key));
@@ -151,6 +171,8 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
           { location: vscode.ProgressLocation.Notification, title: `Layerscope: probing ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
           async (progress, token) => {
             const abort = new AbortController();
+            running?.abort();
+            running = abort;
             const sub = token.onCancellationRequested(() => abort.abort());
             try {
               progress.report({ message: `on ${settings.executionProvider}…` });
@@ -161,6 +183,7 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
               });
             } finally {
               sub.dispose();
+              if (running === abort) running = null;
             }
           },
         );
