@@ -129,7 +129,9 @@ export function activate(context: vscode.ExtensionContext): HostServices {
         await saveImage(inspector, message.format, message.data);
         return;
       case 'rendered':
-        log.info(`${inspector.uri.fsPath || inspector.uri.toString()}: first paint ${message.ms.toFixed(0)} ms after the data arrived (${message.what})`);
+        log.info(
+          `${inspector.uri.fsPath || inspector.uri.toString()}: first paint of the ${message.what} ${Date.now() - inspector.openedAt} ms after opening (${message.ms.toFixed(0)} ms in the webview)`,
+        );
         return;
       case 'log':
         log[message.level](message.message);

@@ -21,6 +21,8 @@ export interface Inspector {
   pending: HostToWebview[];
   ready: boolean;
   selectedLayer?: string;
+  /** When the editor was opened (Date.now()), so that the webview's first paint can be logged as time since opening. */
+  readonly openedAt: number;
 }
 
 export type InspectorAction = (inspector: Inspector, message: WebviewToHost) => void | Promise<void>;
@@ -53,7 +55,7 @@ export class InspectorRegistry implements vscode.Disposable {
   attach(uri: vscode.Uri, panel: vscode.WebviewPanel, title: string, load: () => Model | Promise<Model>): Inspector {
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = inspectorHtml(panel.webview, this.extensionUri, title);
-    const inspector: Inspector = { uri, panel, summary: null, pending: [], ready: false };
+    const inspector: Inspector = { uri, panel, summary: null, pending: [], ready: false, openedAt: Date.now() };
     const key = uri.toString();
     this.inspectors.set(key, inspector);
     this.active = inspector;

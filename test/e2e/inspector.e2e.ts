@@ -170,15 +170,20 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
 
   it('opens a model with Open Model…', async function () {
     await runCommand(page, 'Layerscope: Open Model');
-    // code-server's open dialog is a quick input that lists the folder; choosing the file accepts it.
-    await pickQuickItemExact(page, 'stack_3x3.onnx');
+    // code-server's open dialog is a quick input that lists the folder and holds a path: once the folder is listed,
+    // type the model's path and accept it.
+    await page.locator('.quick-input-list .monaco-list-row:visible', { hasText: 'stack_3x3.onnx' }).first().waitFor({ timeout: 15_000 });
+    const input = page.locator('.quick-input-widget input:visible');
+    await input.fill(join(workspace, 'stack_3x3.onnx'));
     await page.waitForTimeout(500);
-    if (await page.locator('.quick-input-widget input').isVisible()) await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
     const frame = await findFrameWithText(page, ['stack_3x3.onnx', 'non-trainable'], 60_000);
     assert.match(await frameText(frame), /params/);
   });
 
   it('exports the summary as JSON that matches the CLI contract', async function () {
+    await quickOpen(page, 'deeper_bn_convnet_folded.onnx');
+    await findFrameWithText(page, ['deeper_bn_convnet_folded.onnx', '16,930'], 60_000);
     await runCommand(page, 'Layerscope: Export Summary');
     await pickQuickItem(page, 'JSON');
     // code-server's save dialog is a quick input prefilled with the suggested path; accept it.

@@ -40,22 +40,30 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Picks an item in an open quick pick by its visible text. */
+/**
+ * Picks an item in the open quick pick the way a keyboard user does: type to filter, wait until a row with the text
+ * is shown and focused, press Enter. Typing is steadier than clicking, as the list re-renders while it filters.
+ */
 export async function pickQuickItem(page: Page, text: string): Promise<void> {
-  const row = page.locator('.quick-input-list .monaco-list-row:visible', { hasText: text }).first();
-  await row.waitFor({ timeout: 15_000 });
-  await row.click();
+  const input = page.locator('.quick-input-widget input:visible');
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(text);
+  const row = page.locator('.quick-input-list .monaco-list-row.focused:visible', { hasText: text });
+  await row.first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
 }
 
 /** Picks the item whose label is exactly `label`, for lists where one label is part of another's description. */
 export async function pickQuickItemExact(page: Page, label: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input:visible');
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(label);
   const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const row = page
-    .locator('.quick-input-list .monaco-list-row:visible')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) })
-    .first();
-  await row.waitFor({ timeout: 15_000 });
-  await row.click();
+    .locator('.quick-input-list .monaco-list-row.focused:visible')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) });
+  await row.first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
 }
 
 /** The webview frame whose body shows all the given texts (the workbench's own frame is never the answer). */
