@@ -204,6 +204,7 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
       inputShape = used.inputShape;
     } else {
       try {
+        interp.resetBudget();
         instance = interp.instantiate(cls, [], new Map(), cls.range);
       } catch {
         instance = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range: cls.range, incomplete: 'the constructor could not be followed' };
@@ -262,6 +263,7 @@ function linearInput(instance: LayerValue): Dim[] | null {
 
 function runShapes(interp: Interpreter, layer: LayerValue, inputShape: Dim[]): Dim[] | null {
   try {
+    interp.resetBudget();
     const out = interp.callLayer(layer, [{ kind: 'tensor', shape: [...inputShape] }], new Map(), layer.classRef!.node as SyntaxNode);
     if (out.kind === 'tensor') return out.shape;
     if (out.kind === 'seq' && out.items[0]?.kind === 'tensor') return out.items[0].shape;

@@ -1,4 +1,5 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
+import { isUserInputError } from '../errors';
 import type { Dim } from '../ir/types';
 import { applyTorchLayer, flattenShape } from './layerShapes';
 import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
@@ -100,6 +101,7 @@ export class Interpreter {
     const frame: Frame = { locals: this.globals, globals: this.globals };
     for (const stmt of root.namedChildren) {
       if (!stmt) continue;
+      this.resetBudget();
       try {
         this.execStatement(stmt, frame, true);
       } catch (e) {
@@ -107,6 +109,11 @@ export class Interpreter {
       }
       onStatement?.(stmt, frame);
     }
+  }
+
+  /** Each top-level statement, class and forward run gets its own step budget, so one runaway loop costs only itself. */
+  resetBudget(): void {
+    this.steps = 0;
   }
 
   private tick(): void {
@@ -509,7 +516,8 @@ export class Interpreter {
     try {
       return this.evaluate(node, frame);
     } catch (e) {
-      if (e instanceof Budget) throw e;
+      // The step budget and lowering errors (which name the layer the user must change) end the whole run.
+      if (e instanceof Budget || isUserInputError(e)) throw e;
       return unknown(`could not evaluate ${node.text.slice(0, 40)}`, true);
     }
   }

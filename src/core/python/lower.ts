@@ -325,6 +325,7 @@ export function lowerModuleToModel(module: { instance: LayerValue; interpreter?:
   const input = lowerer.builder.input('input', 'float32', [...options.inputShape]);
   const saved = interp.emitter;
   interp.emitter = lowerer;
+  interp.resetBudget();
   let out: Value;
   try {
     out = interp.callLayer(module.instance, [{ kind: 'tensor', shape: [...options.inputShape], irName: input }], new Map(), module.instance.classRef?.node as never);
