@@ -57,6 +57,7 @@ function affineGrid(ctx: ShapeRuleContext): void {
 function col2Im(ctx: ShapeRuleContext): void {
   const x = ctx.shape(0);
   const dtype = ctx.dtype(0);
+  if (x && x.length !== 3) mismatch(`input ${formatShape(x)} must have rank 3`);
   const image = ctx.ints(1);
   const block = ctx.ints(2);
   const blockSize = block ? block.reduce((a, b) => a * b, 1) : null;

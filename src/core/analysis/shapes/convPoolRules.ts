@@ -149,11 +149,15 @@ function maxUnpool(ctx: ShapeRuleContext): void {
     return ctx.set(0, dtype, given ? [...given] : s && isKnown(s[0]) ? unknownDims(s[0]) : null);
   }
   if (!x) return ctx.set(0, dtype, null);
+  if (x.length < 3) mismatch(`input ${formatShape(x)} needs a batch, a channel and at least one spatial axis`);
   const spatial = x.length - 2;
   const kernel = getInts(ctx.node, 'kernel_shape');
   if (!kernel) mismatch('kernel_shape is required');
   const strides = getInts(ctx.node, 'strides') ?? new Array<number>(spatial).fill(1);
   const pads = getInts(ctx.node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  if (kernel.length !== spatial || strides.length !== spatial || pads.length !== 2 * spatial) {
+    mismatch(`kernel_shape, strides and pads do not match ${spatial} spatial axes`);
+  }
   const out: Dim[] = [x[0], x[1]];
   for (let i = 0; i < spatial; i++) {
     const d = x[i + 2];

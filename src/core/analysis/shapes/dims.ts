@@ -14,8 +14,9 @@ interface Monomial {
   symbols: string[];
 }
 
-function toMonomial(d: Dim): Monomial | null {
-  if (d === null) return null;
+function toMonomial(d: Dim | undefined): Monomial | null {
+  // Undefined comes from reading past the end of a malformed shape; it is as unknown as null.
+  if (d === null || d === undefined) return null;
   if (typeof d === 'number') return { coef: d, symbols: [] };
   let coef = 1;
   const symbols: string[] = [];

@@ -22,6 +22,7 @@ function gridSample(ctx: ShapeRuleContext): void {
   if (grid && x && grid.length !== x.length) mismatch(`grid ${formatShape(grid)} and input ${formatShape(x)} differ in rank`);
   const rank = x?.length ?? grid?.length;
   if (rank === undefined) return ctx.set(0, ctx.dtype(0), null);
+  if (rank < 3) mismatch(`input ${formatShape(x ?? grid)} needs a batch, a channel and at least one spatial axis`);
   ctx.set(0, ctx.dtype(0), [x ? x[0] : grid![0], x ? x[1] : null, ...(grid ? grid.slice(1, -1) : new Array(rank - 2).fill(null))]);
 }
 

@@ -16,6 +16,8 @@ function recurrent(gates: number, stateOutputs: number): ShapeRule {
     const r = ctx.shape(2);
     const dtype = ctx.dtype(0);
     if (x && x.length !== 3) mismatch(`X ${formatShape(x)} must have rank 3`);
+    if (w && w.length !== 3) mismatch(`W ${formatShape(w)} must have rank 3`);
+    if (r && r.length !== 3) mismatch(`R ${formatShape(r)} must have rank 3`);
     const layout = getInt(ctx.node, 'layout', 0);
     const direction = getString(ctx.node, 'direction', 'forward');
     const dirs = direction === 'bidirectional' ? 2 : 1;
