@@ -2,14 +2,27 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * Starts a real VS Code (code-server) with the packaged extension installed, for the e2e suite. Everything lives in a
  * fresh temporary user-data and extensions folder, so runs never see each other's state or the developer's own.
  */
 
-export const repoRoot = resolve(__dirname, '..', '..');
+/** The repository: the nearest folder above this file (or the working directory) that holds scripts/e2eSetup.sh. */
+export const repoRoot = findRepoRoot();
+
+function findRepoRoot(): string {
+  // Under tsx this file may be loaded as CommonJS or as an ES module; __dirname is not reliable in the second case.
+  const starts = [typeof __dirname === 'string' ? __dirname : '', process.cwd()].filter(Boolean);
+  for (const start of starts) {
+    for (let dir = resolve(start); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'scripts', 'e2eSetup.sh')) && existsSync(join(dir, 'package.json'))) return dir;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  throw new Error('cannot find the Layerscope repository (scripts/e2eSetup.sh) above this file or the working directory');
+}
 
 export interface CodeServer {
   url: string;
