@@ -12,7 +12,8 @@ import type { ExecutionProviderChoice } from './providers';
 import { isAcceleratorProvider } from './providers';
 import { runProbeJob } from './runtimeClient';
 import { PARALLEL_MIN_ELEMENTS } from './statsPool';
-import type { PlannedValue } from './probePlan';
+import type { PlannedValue, WrittenGroups } from './probePlan';
+import type { ProbeJob } from './protocol';
 import type { RunJobOptions } from './runtimeClient';
 
 /**
@@ -44,28 +45,38 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
   const inputShapes: Record<string, number[]> = {};
   for (const f of feeds) inputShapes[f.name] = f.dims;
   const plan = planProbe(model, { inputShapes, budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, ...(options.select ? { select: options.select } : {}) });
-  const written = writeProbeModels(model, plan);
   const notes = [...plan.warnings];
+  const provider = options.provider ?? 'auto';
+  // The worker starts (a process, then onnxruntime) while the probe copies of the model are written: the job is a
+  // promise that runProbeJob sends once both are ready.
+  let written: WrittenGroups | undefined;
+  let prepared = start;
+  const job = new Promise<Omit<ProbeJob, 'type' | 'id'>>((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        written = writeProbeModels(model, plan);
+        const profileDir = join(written.dir, 'profile');
+        mkdirSync(profileDir, { recursive: true });
+        prepared = performance.now();
+        resolve({
+          groups: written.groups,
+          feeds,
+          provider,
+          deviceId: options.deviceId ?? 0,
+          graphOptimizationLevel: options.graphOptimizationLevel ?? 'basic',
+          bins: options.bins ?? DEFAULT_BINS,
+          // Profiling only ever switches on for accelerator providers, where it finds the nodes that fell back to the CPU.
+          profileDir,
+          // Statistics threads pay off only for large groups; small probes skip starting them.
+          ...(maxGroupElements(plan.groups) < PARALLEL_MIN_ELEMENTS ? { statsThreads: 0 } : {}),
+        });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
   try {
-    const provider = options.provider ?? 'auto';
-    const profileDir = join(written.dir, 'profile');
-    mkdirSync(profileDir, { recursive: true });
-    const prepared = performance.now();
-    const result = await runProbeJob(
-      {
-        groups: written.groups,
-        feeds,
-        provider,
-        deviceId: options.deviceId ?? 0,
-        graphOptimizationLevel: options.graphOptimizationLevel ?? 'basic',
-        bins: options.bins ?? DEFAULT_BINS,
-        // Profiling only ever switches on for accelerator providers, where it finds the nodes that fell back to the CPU.
-        profileDir,
-        // Statistics threads pay off only for large groups; small probes skip starting them.
-        ...(maxGroupElements(plan.groups) < PARALLEL_MIN_ELEMENTS ? { statsThreads: 0 } : {}),
-      },
-      options,
-    );
+    const result = await runProbeJob(job, options);
     const byValue = new Map(result.values.map((v) => [v.value, v]));
     const diagnosable: DiagnosableLayer[] = [];
     const layers: ProbeLayer[] = [];
@@ -92,7 +103,7 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
         sessionMs: round(result.timing.sessionMs),
         runMs: round(result.timing.runMs),
         statsMs: round(result.timing.statsMs),
-        sessions: written.groups.length,
+        sessions: plan.groups.length,
       },
       layers,
       diagnostics: diagnoseProbe(diagnosable),
@@ -100,7 +111,7 @@ export async function probeModel(model: Model, options: ProbeOptions = {}): Prom
     if (isAcceleratorProvider(result.executionProvider) && result.cpuFallbackNodes) report.cpuFallbackNodes = result.cpuFallbackNodes;
     return { report, notes };
   } finally {
-    written.dispose();
+    written?.dispose();
   }
 }
 

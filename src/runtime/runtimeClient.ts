@@ -50,12 +50,19 @@ export function resolveWorkerPath(): string {
 
 let nextId = 1;
 
-export function runProbeJob(job: Omit<ProbeJob, 'type' | 'id'>, options: RunJobOptions = {}): Promise<ProbeJobResult> {
+/**
+ * Runs one probe job in a fresh worker. `job` may be a promise: the worker process starts at once and the job is sent
+ * when both are ready, so that preparing the job overlaps the worker's start-up. A rejected job kills the worker and
+ * rejects with the same error.
+ */
+export function runProbeJob(job: Omit<ProbeJob, 'type' | 'id'> | Promise<Omit<ProbeJob, 'type' | 'id'>>, options: RunJobOptions = {}): Promise<ProbeJobResult> {
   const workerPath = options.workerPath ?? resolveWorkerPath();
   const id = nextId++;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise<ProbeJobResult>((resolve, reject) => {
+    const jobReady = Promise.resolve(job);
     if (options.signal?.aborted) {
+      jobReady.catch(() => undefined);
       reject(new ProbeCancelledError());
       return;
     }
@@ -96,7 +103,12 @@ export function runProbeJob(job: Omit<ProbeJob, 'type' | 'id'>, options: RunJobO
       if (!isWorkerToParent(raw)) return;
       const msg = raw as WorkerToParent;
       if (msg.type === 'ready') {
-        child.send({ ...job, type: 'probe', id } satisfies ProbeJob);
+        jobReady.then(
+          (j) => {
+            if (!settled) child.send({ ...j, type: 'probe', id } satisfies ProbeJob);
+          },
+          () => undefined,
+        );
       } else if (msg.type === 'progress' && msg.id === id) {
         options.onProgress?.(msg.done, msg.total, msg.message);
       } else if (msg.type === 'result' && msg.id === id) {
@@ -105,6 +117,7 @@ export function runProbeJob(job: Omit<ProbeJob, 'type' | 'id'>, options: RunJobO
         finish(() => reject(msg.userError ? new UserInputError(msg.message) : new ProbeRuntimeError(msg.message)));
       }
     });
+    jobReady.catch((e: unknown) => finish(() => reject(e)));
     child.on('error', (e) => finish(() => reject(new ProbeRuntimeError(`could not start the runtime worker: ${e.message}`))));
     child.on('exit', (code, signal) => {
       finish(() => {

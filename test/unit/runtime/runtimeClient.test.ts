@@ -48,6 +48,14 @@ describe('runtime/runtimeClient', function () {
     assert.equal(progress, 1);
   });
 
+  it('accepts the job as a promise, so that preparing it overlaps the worker start-up, and passes its failure on', async () => {
+    const later = new Promise<typeof job>((resolve) => setTimeout(() => resolve(job), 300));
+    const r = await runProbeJob(later);
+    assert.equal(r.values[0]!.stats.count, 6);
+    const broken = new Promise<typeof job>((_, reject) => setTimeout(() => reject(new Error('could not write the probe model')), 50));
+    await assert.rejects(runProbeJob(broken), /could not write the probe model/);
+  });
+
   it('reports a native crash as one error', async () => {
     await assert.rejects(runProbeJob({ ...job, debug: 'crash' }), (e: unknown) => e instanceof ProbeRuntimeError && /crashed \(SIGABRT\)/.test(e.message));
   });
