@@ -1,6 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Language, Parser } from 'web-tree-sitter';
+import type { Parser as ParserType } from 'web-tree-sitter';
+
+// require, not import: esbuild then picks web-tree-sitter's CommonJS build, whose ESM build reads import.meta.url,
+// which is empty in the CommonJS bundles of the CLI and the extension.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Language, Parser } = require('web-tree-sitter') as typeof import('web-tree-sitter');
 
 /**
  * Loads web-tree-sitter and the Python grammar once per process. Both are wasm files: in the bundled extension and
@@ -12,7 +17,7 @@ import { Language, Parser } from 'web-tree-sitter';
 const RUNTIME_WASM = 'tree-sitter.wasm';
 const PYTHON_WASM = 'tree-sitter-python.wasm';
 
-let cached: Promise<Parser> | undefined;
+let cached: Promise<ParserType> | undefined;
 let cachedDir: string | undefined;
 
 /** The folders that may hold the wasm files, most specific first. */
@@ -41,7 +46,7 @@ function findFile(dirs: string[], name: string): string | undefined {
 }
 
 /** The cached Python parser. `wasmDir` names the folder holding both wasm files (dist/ in the bundles). */
-export function loadPythonParser(wasmDir?: string): Promise<Parser> {
+export function loadPythonParser(wasmDir?: string): Promise<ParserType> {
   if (cached && cachedDir === wasmDir) return cached;
   if (cached && wasmDir === undefined) return cached;
   cachedDir = wasmDir;
