@@ -56,4 +56,6 @@ export const normalizationRules: Readonly<Record<string, ShapeRule>> = {
   GroupNormalization: groupNorm,
   LRN: sameAsInput,
   RMSNormalization: layerNorm,
+  // onnxruntime registers this contrib op in the default domain.
+  SimplifiedLayerNormalization: layerNorm,
 };

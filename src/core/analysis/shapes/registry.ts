@@ -1,4 +1,4 @@
-import type { ShapeRule, ShapeRuleContext } from './ruleContext';
+import type { ShapeRule } from './ruleContext';
 import { attentionRules } from './attentionRules';
 import { constantRules } from './constantRules';
 import { controlFlowRules } from './controlFlowRules';
@@ -6,6 +6,7 @@ import { convPoolRules } from './convPoolRules';
 import { elementwiseRules } from './elementwiseRules';
 import { linalgRules } from './linalgRules';
 import { lossRules } from './lossRules';
+import { microsoftRules } from './microsoftRules';
 import { miscRules } from './miscRules';
 import { normalizationRules } from './normalizationRules';
 import { recurrentRules } from './recurrentRules';
@@ -37,21 +38,8 @@ export const shapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeR
 /** Optimiser ops of the ai.onnx.preview.training domain. */
 export const trainingShapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>(Object.entries(trainingRules));
 
-function sameAsInput(ctx: ShapeRuleContext): void {
-  const x = ctx.shape(0);
-  ctx.set(0, ctx.dtype(0), x ? [...x] : null);
-}
-
 /**
- * A few com.microsoft contrib ops that onnxruntime's optimiser writes into saved models; their outputs follow the
+ * The com.microsoft contrib ops that onnxruntime's optimiser writes into saved models; their outputs follow the
  * standard op they fuse.
  */
-export const microsoftShapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>([
-  ['Gelu', sameAsInput],
-  ['FastGelu', sameAsInput],
-  ['BiasGelu', sameAsInput],
-  ['QuickGelu', sameAsInput],
-  ['BiasAdd', sameAsInput],
-  ['SkipLayerNormalization', sameAsInput],
-  ['FusedConv', convPoolRules.Conv],
-]);
+export const microsoftShapeRules: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>(Object.entries(microsoftRules));

@@ -438,6 +438,7 @@ function expand(ctx: ShapeRuleContext): void {
     const rank = s && isKnown(s[0]) ? Math.max(s[0], x?.length ?? 0) : null;
     return ctx.set(0, dtype, rank === null ? null : unknownDims(rank));
   }
+  for (const d of target) if (isKnown(d) && (d < 0 || !Number.isSafeInteger(d))) mismatch(`shape ${formatShape(target)} has an invalid dim ${d}`);
   const out = broadcastShapes([x, target], 'input and shape');
   let value: PartialValue | undefined;
   const v = ctx.value(0);
@@ -454,6 +455,7 @@ function tile(ctx: ShapeRuleContext): void {
   if (!x) return ctx.set(0, dtype, null);
   if (!repeats) return ctx.set(0, dtype, unknownDims(x.length));
   if (repeats.length !== x.length) mismatch(`repeats [${repeats.join(', ')}] do not match input rank ${x.length}`);
+  if (repeats.some((r) => r < 0)) mismatch(`repeats [${repeats.join(', ')}] must not be negative`);
   ctx.set(0, dtype, x.map((d, i) => mulDims(d, repeats[i])));
 }
 

@@ -49,7 +49,7 @@ export function shapeOf(
   op: string,
   inputs: Array<TestInput | null>,
   attrs: Record<string, AttributeInput> = {},
-  options: { opset?: number; outputs?: number } = {},
+  options: { opset?: number; outputs?: number; domain?: string } = {},
 ): Shape | undefined {
   return inferOne(op, inputs, attrs, options).types[0]?.shape;
 }

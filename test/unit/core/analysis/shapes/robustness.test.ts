@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { GraphBuilder, type AttributeInput } from '../../../../../src/core/ir/builder';
 import type { DataType, Dim } from '../../../../../src/core/ir/types';
 import { inferShapes } from '../../../../../src/core/analysis/shapes/index';
-import { shapeRules } from '../../../../../src/core/analysis/shapes/registry';
+import { microsoftShapeRules, shapeRules, trainingShapeRules } from '../../../../../src/core/analysis/shapes/registry';
 
 /**
  * Random graphs built from every op that has a rule, with random shapes, constants and attributes, most of them
@@ -22,7 +22,11 @@ const KNOWN_CODES = new Set(['shape-mismatch', 'rule-error', 'unknown-op', 'valu
 describe('shape inference robustness', () => {
   it('never throws on random, mostly malformed graphs', function () {
     this.timeout(120_000);
-    const ops = [...shapeRules.keys()];
+    const ops = [
+      ...[...shapeRules.keys()].map((op) => ({ op, domain: '' })),
+      ...[...microsoftShapeRules.keys()].map((op) => ({ op, domain: 'com.microsoft' })),
+      ...[...trainingShapeRules.keys()].map((op) => ({ op, domain: 'ai.onnx.preview.training' })),
+    ];
     const dims: Dim[] = [0, 1, 1, 2, 3, 4, 7, 'N', 'S', null];
     const dtypes: DataType[] = ['float32', 'int64', 'bool', 'float16', 'int32'];
     let ruleErrors = 0;
@@ -38,10 +42,10 @@ describe('shape inference robustness', () => {
       }
       for (let i = 0; i < 3; i++) {
         const n = int(0, 6);
-        values.push(b.initializer(`c${i}`, 'int64', [n], Array.from({ length: n }, () => int(-3, 5))));
+        values.push(b.initializer(`c${i}`, 'int64', [n], Array.from({ length: n }, () => (rand() < 0.1 ? pick([2 ** 62, -(2 ** 62), 1e6]) : int(-3, 5)))));
       }
       for (let k = 0; k < 25; k++) {
-        const op = pick(ops);
+        const { op, domain } = pick(ops);
         const inputs = Array.from({ length: int(0, 5) }, () => (rand() < 0.1 ? '' : pick(values)));
         const attrs: Record<string, AttributeInput> = {};
         const ints = (): number[] => Array.from({ length: int(0, 4) }, () => int(-3, 4));
@@ -50,7 +54,7 @@ describe('shape inference robustness', () => {
         }
         if (rand() < 0.2) attrs.auto_pad = pick(['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID', 'BOGUS']);
         if (rand() < 0.2) attrs.equation = pick(['ij,jk->ik', '...i,...i', 'ab->ba', 'bad', '->']);
-        values.push(...b.node(op, inputs, attrs, { outputs: int(1, 3) }));
+        values.push(...b.node(op, inputs, attrs, { outputs: int(1, 3), domain }));
       }
       const model = b.model(pick([7, 9, 11, 13, 17, 18]));
       const result = inferShapes(model);
