@@ -1,0 +1,95 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadPythonParser } from '../../../src/core/python/parser';
+import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, moduleAt } from '../../../src/host/pythonDocuments';
+import type { PythonDocumentLike } from '../../../src/host/pythonDocuments';
+
+/** The editor-independent half of the PyTorch-source features: version keying, last good lenses, position lookups. */
+describe('host: Python document analysis', () => {
+  const lecture = fs.readFileSync(path.join(__dirname, '../../../samples/python/lectureModels.py'), 'utf8');
+
+  function doc(text: string, version: number, reads: { n: number } = { n: 0 }): PythonDocumentLike {
+    return {
+      key: 'file:///lecture.py',
+      version,
+      getText: () => {
+        reads.n++;
+        return text;
+      },
+    };
+  }
+
+  it('analyses each document version once', async () => {
+    const cache = new PythonDocumentCache(await loadPythonParser());
+    const reads = { n: 0 };
+    const a = cache.analyze(doc(lecture, 1, reads));
+    const b = cache.analyze(doc(lecture, 1, reads));
+    assert.equal(reads.n, 1);
+    assert.equal(a, b);
+    cache.analyze(doc(lecture.replace('num_classes=10)', 'num_classes=5)'), 2, reads));
+    assert.equal(reads.n, 2);
+    const deeper = cache.analyze(doc(lecture.replace('model = DeeperBNConvNet(num_classes=10)', 'model = DeeperBNConvNet(num_classes=5)'), 3, reads));
+    const instanceLens = deeper.analysis.lenses.find((l) => l.kind === 'instance');
+    // Linear(60, 5) has 305 parameters instead of 610.
+    assert.equal(instanceLens?.params, 17020 - 610 + 305);
+  });
+
+  it('keeps the last good lenses while a line is half typed, and never throws', async () => {
+    const cache = new PythonDocumentCache(await loadPythonParser());
+    const good = cache.analyze(doc(lecture, 1));
+    assert.equal(good.stale, false);
+    const broken = lecture.replace('nn.Linear(512, 120),', 'nn.Linear(512, 120,');
+    const mid = cache.analyze(doc(broken, 2));
+    assert.equal(mid.stale, true);
+    assert.deepEqual(mid.analysis.lenses.map((l) => l.title), good.analysis.lenses.map((l) => l.title));
+    assert.equal(cache.peek('file:///lecture.py')?.stale, true);
+    const garbage = cache.analyze(doc('class (((:\n  def\n\x00', 3));
+    assert.equal(garbage.stale, true);
+    const fixed = cache.analyze(doc(lecture, 4));
+    assert.equal(fixed.stale, false);
+    assert.equal(fixed.version, 4);
+  });
+
+  it('a file that never parsed cleanly still gets what parsed, marked not stale', async () => {
+    const cache = new PythonDocumentCache(await loadPythonParser());
+    const text = 'import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\nx = (\n';
+    const r = cache.analyze({ key: 'k', version: 1, getText: () => text });
+    assert.equal(r.stale, false);
+    assert.equal(r.analysis.hasSyntaxErrors, true);
+    assert.equal(r.analysis.modules[0]?.params?.params, 10);
+  });
+
+  it('finds the layer under the cursor with its formula, and the model to inspect', async () => {
+    const cache = new PythonDocumentCache(await loadPythonParser());
+    const { analysis } = cache.analyze(doc(lecture, 1));
+    const lines = lecture.split('\n');
+    const convLine = lines.findIndex((l) => l.includes('nn.Conv2d(3, c, kernel_size=3, padding=1)'));
+    const lens = lensAt(analysis, convLine, lines[convLine].indexOf('Conv2d'));
+    assert.ok(lens);
+    assert.equal(lens.params, 420);
+    const md = hoverMarkdown(lens);
+    assert.match(md, /Conv2d: 15·3·3·3 weights \+ 15 biases = 420/);
+    assert.match(md, /⌊\(32 − 3 \+ 2·1\)\/1⌋ \+ 1 = 32/);
+    assert.match(md, /receptive field so far: 3×3/);
+    const instLine = lines.findIndex((l) => l.startsWith('model = DeeperBNConvNet'));
+    assert.equal(moduleAt(analysis, instLine)?.name, 'DeeperBNConvNet');
+    const linearClassBody = lines.findIndex((l) => l.includes('nn.Linear(3 * 32 * 32, 512)'));
+    assert.equal(moduleAt(analysis, linearClassBody)?.name, 'Linear');
+  });
+
+  it('uses layerscope.defaultInputShape for classes without an input comment', async () => {
+    const text = 'import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 8, 3)\n    def forward(self, x):\n        return self.conv(x)\n';
+    const cache = new PythonDocumentCache(await loadPythonParser());
+    assert.equal(cache.analyze({ key: 'a', version: 1, getText: () => text }).analysis.modules[0].outputShape, null);
+    cache.setOptions({ defaultInputShape: defaultShapeSetting('1x3x10x10') });
+    assert.deepEqual(cache.analyze({ key: 'a', version: 1, getText: () => text }).analysis.modules[0].outputShape, [1, 8, 8, 8]);
+  });
+
+  it('parses the defaultInputShape setting', () => {
+    assert.deepEqual(defaultShapeSetting('1x3x224x224'), [1, 3, 224, 224]);
+    assert.equal(defaultShapeSetting(''), undefined);
+    assert.equal(defaultShapeSetting('  '), undefined);
+    assert.equal(defaultShapeSetting('1x-3'), undefined);
+  });
+});
