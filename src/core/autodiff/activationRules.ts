@@ -106,6 +106,50 @@ function cos(ctx: GradContext): (string | undefined)[] {
   return [ctx.e.op('Neg', [ctx.e.op('Mul', [ctx.gy[0]!, ctx.e.op('Sin', [x0(ctx)])])])];
 }
 
+function hardSigmoid(ctx: GradContext): (string | undefined)[] {
+  const { e, node } = ctx;
+  const alpha = getFloat(node, 'alpha', 0.2);
+  const beta = getFloat(node, 'beta', 0.5);
+  const z = e.op('Add', [e.op('Mul', [x0(ctx), e.constF(alpha)]), e.constF(beta)]);
+  // The slope is alpha strictly inside (0, 1) and zero on the flat parts, as PyTorch's hardsigmoid_backward.
+  const inside = e.op('And', [e.op('Greater', [z, e.constF(0)]), e.op('Less', [z, e.constF(1)])]);
+  return [e.op('Where', [inside, e.op('Mul', [ctx.gy[0]!, e.constF(alpha)]), e.constF(0)])];
+}
+
+function hardSwish(ctx: GradContext): (string | undefined)[] {
+  const { e } = ctx;
+  const x = x0(ctx);
+  const gy = ctx.gy[0]!;
+  // y = x * relu6(x + 3) / 6: slope 0 below -3, 1 above 3, and x/3 + 1/2 between (PyTorch's hardswish_backward).
+  const middle = e.op('Mul', [gy, e.op('Add', [e.op('Mul', [x, e.constF(1 / 3)]), e.constF(0.5)])]);
+  const upper = e.op('Where', [e.op('Greater', [x, e.constF(3)]), gy, middle]);
+  return [e.op('Where', [e.op('Less', [x, e.constF(-3)]), e.constF(0), upper])];
+}
+
+function prelu(ctx: GradContext): (string | undefined)[] {
+  const { e, node } = ctx;
+  const [x, slope] = node.inputs;
+  const gy = ctx.gy[0]!;
+  const positive = e.op('Greater', [x, e.constF(0)]);
+  return [
+    ctx.needs[0] ? e.op('Where', [positive, gy, e.op('Mul', [gy, slope])]) : undefined,
+    ctx.needs[1] ? e.reduceToShape(e.op('Where', [positive, e.constF(0), e.op('Mul', [gy, x])]), node.outputs[0], slope) : undefined,
+  ];
+}
+
+function elu(ctx: GradContext): (string | undefined)[] {
+  const { e, node } = ctx;
+  const alpha = getFloat(node, 'alpha', 1);
+  const gy = ctx.gy[0]!;
+  // Below zero y = alpha (exp(x) - 1), so dy/dx = y + alpha.
+  const negative = e.op('Mul', [gy, e.op('Add', [y0(ctx), e.constF(alpha)])]);
+  return [e.op('Where', [e.op('Greater', [x0(ctx), e.constF(0)]), gy, negative])];
+}
+
+function softplus(ctx: GradContext): (string | undefined)[] {
+  return [ctx.e.op('Mul', [ctx.gy[0]!, ctx.e.op('Sigmoid', [x0(ctx)])])];
+}
+
 function softmaxAxis(ctx: GradContext): number {
   // Opset 13 made Softmax act on one axis (default -1); the builder only accepts opset 13 and later.
   return getInt(ctx.node, 'axis', -1);
@@ -157,4 +201,9 @@ export const activationRules: Record<string, RuleEntry> = {
   Softmax: { rule: softmax, diff: [0] },
   LogSoftmax: { rule: logSoftmax, diff: [0] },
   Clip: { rule: clip, diff: [0], constant: [1, 2] },
+  HardSigmoid: { rule: hardSigmoid, diff: [0] },
+  HardSwish: { rule: hardSwish, diff: [0] },
+  PRelu: { rule: prelu, diff: [0, 1] },
+  Elu: { rule: elu, diff: [0] },
+  Softplus: { rule: softplus, diff: [0] },
 };

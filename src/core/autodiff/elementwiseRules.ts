@@ -78,6 +78,16 @@ function meanVariadic(ctx: GradContext): (string | undefined)[] {
   return node.inputs.map((x, i) => (ctx.needs[i] ? e.reduceToShape(scaled, out(ctx), x) : undefined));
 }
 
+/** Max and Min pass the gradient to the operand that was selected; exact ties pass it to each tied operand. */
+function selectExtreme(ctx: GradContext): (string | undefined)[] {
+  const { e, node } = ctx;
+  const y = out(ctx);
+  const gy = ctx.gy[0]!;
+  return node.inputs.map((x, i) =>
+    ctx.needs[i] ? e.reduceToShape(e.op('Where', [e.op('Equal', [x, y]), gy, e.constF(0)]), y, x) : undefined,
+  );
+}
+
 function where(ctx: GradContext): (string | undefined)[] {
   const { e, node } = ctx;
   const gy = ctx.gy[0]!;
@@ -136,6 +146,8 @@ export const elementwiseRules: Record<string, RuleEntry> = {
   Sum: { rule: sumVariadic, diff: 'all' },
   Mean: { rule: meanVariadic, diff: 'all' },
   Where: { rule: where, diff: [1, 2] },
+  Max: { rule: selectExtreme, diff: 'all' },
+  Min: { rule: selectExtreme, diff: 'all' },
   Expand: { rule: expand, diff: [0] },
   Identity: { rule: identity, diff: [0] },
   Dropout: { rule: dropout, diff: [0] },

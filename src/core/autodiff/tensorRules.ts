@@ -83,6 +83,24 @@ function pad(ctx: GradContext): (string | undefined)[] {
   return [scatterBack(ctx, x, positions, ctx.gy[0]!, mode === 'constant')];
 }
 
+function gatherElements(ctx: GradContext): (string | undefined)[] {
+  const { e, node } = ctx;
+  const [x, indices] = node.inputs;
+  const zeros = e.zerosLike(x);
+  return [e.op('ScatterElements', [zeros, indices, ctx.gy[0]!], { axis: getInt(node, 'axis', 0), reduction: 'add' }), undefined];
+}
+
+function tile(ctx: GradContext): (string | undefined)[] {
+  const { e, node } = ctx;
+  const [x, repeats] = node.inputs;
+  const r = e.rank(x);
+  if (r === undefined) ctx.unsupported('Tile of an input whose rank is unknown');
+  // View the output as [rep0, d0, rep1, d1, ...] and sum over the repeat axes.
+  const pairs = e.op('Concat', [e.op('Unsqueeze', [repeats, e.constI([1])]), e.op('Unsqueeze', [e.shape(x), e.constI([1])])], { axis: 1 });
+  const split = e.op('Reshape', [ctx.gy[0]!, e.op('Reshape', [pairs, e.constI([-1])])]);
+  return [e.reduceSum(split, Array.from({ length: r }, (_, i) => 2 * i), false), undefined];
+}
+
 /** Reduction axes from the attribute (older opsets) or the second input; null means "all axes". */
 function reduceAxes(ctx: GradContext): number[] | string | null {
   const { node } = ctx;
@@ -124,6 +142,8 @@ export const tensorRules: Record<string, RuleEntry> = {
   Split: { rule: split, diff: [0] },
   Slice: { rule: slice, diff: [0] },
   Gather: { rule: gather, diff: [0] },
+  GatherElements: { rule: gatherElements, diff: [0] },
+  Tile: { rule: tile, diff: [0] },
   Pad: { rule: pad, diff: [0], constant: [2] },
   ReduceSum: { rule: (ctx) => reduce(ctx, false), diff: [0] },
   ReduceMean: { rule: (ctx) => reduce(ctx, true), diff: [0] },

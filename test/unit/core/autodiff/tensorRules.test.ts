@@ -66,6 +66,17 @@ describe('autodiff: tensor rules', () => {
     await checkGradients(b.model(17), { w: feed(D, [5, 3], 1) });
   });
 
+  it('Tile and GatherElements (with repeated indices)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', D, [2, 3]);
+    const t = b.op('Tile', [x, b.initializer('reps', I, [2], [2, 3])]);
+    const g = b.op('GatherElements', [x, b.initializer('gi', I, [2, 2], [0, 2, 2, 2])], { axis: 1 });
+    const s1 = b.op('ReduceSum', [b.op('Mul', [square(b, t), b.initializer('R1', D, [4, 9], Array.from({ length: 36 }, (_, i) => Math.cos(i)))])], { keepdims: 0 });
+    const s2 = b.op('ReduceSum', [b.op('Mul', [square(b, g), g])], { keepdims: 0 });
+    b.output(b.op('Add', [s1, s2], {}, { output: 'loss' }), D, []);
+    await checkGradients(b.model(17), { x: feed(D, [2, 3], 1) });
+  });
+
   for (const [op, keepdims, axes] of [
     ['ReduceSum', 1, [1]],
     ['ReduceSum', 0, [-1, 0]],
