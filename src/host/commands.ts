@@ -12,6 +12,8 @@ import { EXPORT_EXTENSIONS, formatSummary } from './summaryExport';
 export interface CommandContext {
   registry: InspectorRegistry;
   log: vscode.LogOutputChannel;
+  /** The installed extension's folder, where the bundled samples live. */
+  extensionUri: vscode.Uri;
 }
 
 type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -22,6 +24,7 @@ export const INSPECTOR_COMMANDS: Record<string, CommandHandler> = {
   'layerscope.copySummaryMarkdown': copySummaryMarkdown,
   'layerscope.exportSummary': (ctx, arg) => exportSummary(ctx, typeof arg === 'string' ? (arg as ExportFormat) : undefined),
   'layerscope.revealLayer': revealLayer,
+  'layerscope.openSample': (ctx, arg) => openSample(ctx, arg === 'onnx' || arg === 'python' ? arg : undefined),
 };
 
 export function registerInspectorCommands(context: vscode.ExtensionContext, ctx: CommandContext): void {
@@ -38,6 +41,45 @@ async function openModel(): Promise<void> {
     title: 'Layerscope: Open Model',
   });
   if (picked && picked[0]) await vscode.commands.executeCommand('vscode.openWith', picked[0], OnnxEditorProvider.viewType);
+}
+
+/**
+ * Opens one of the samples that ship with the extension, for the walkthrough: ONNX models open in the inspector,
+ * Python files in a text editor (where the CodeLens appears). Both are read from the extension's own folder and never
+ * written.
+ */
+async function openSample(ctx: CommandContext, kind?: 'onnx' | 'python'): Promise<void> {
+  const folders: { kind: 'onnx' | 'python'; uri: vscode.Uri; ext: string }[] = [
+    { kind: 'onnx', uri: vscode.Uri.joinPath(ctx.extensionUri, 'samples'), ext: '.onnx' },
+    { kind: 'python', uri: vscode.Uri.joinPath(ctx.extensionUri, 'samples', 'python'), ext: '.py' },
+  ];
+  const items: (vscode.QuickPickItem & { uri: vscode.Uri; sampleKind: 'onnx' | 'python' })[] = [];
+  for (const folder of folders) {
+    if (kind && folder.kind !== kind) continue;
+    let entries: [string, vscode.FileType][] = [];
+    try {
+      entries = await vscode.workspace.fs.readDirectory(folder.uri);
+    } catch {
+      // A build without samples offers none of that kind.
+    }
+    for (const [name, type] of entries) {
+      if (type === vscode.FileType.File && name.endsWith(folder.ext)) {
+        items.push({ label: name, description: folder.kind === 'onnx' ? 'ONNX model' : 'PyTorch source', uri: vscode.Uri.joinPath(folder.uri, name), sampleKind: folder.kind });
+      }
+    }
+  }
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage('Layerscope: this build has no bundled samples.');
+    return;
+  }
+  const preferred = items.find((i) => i.label === 'deeper_bn_convnet.onnx' || i.label === 'lectureModels.py');
+  const pick = await vscode.window.showQuickPick(preferred ? [preferred, ...items.filter((i) => i !== preferred)] : items, {
+    title: 'Layerscope: Open Sample',
+    placeHolder: 'A lecture model to look inside',
+  });
+  if (!pick) return;
+  if (pick.sampleKind === 'onnx') await vscode.commands.executeCommand('vscode.openWith', pick.uri, OnnxEditorProvider.viewType);
+  else await vscode.window.showTextDocument(pick.uri, { preview: false });
 }
 
 /** Opens the inspector for the .onnx file the user means: an Explorer selection, the active editor's file, or a pick. */

@@ -77,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): HostServices {
 
   OnnxEditorProvider.register(context, registry);
   const statusBar = InspectorStatusBar.register(context, registry);
-  registerInspectorCommands(context, { registry, log });
+  registerInspectorCommands(context, { registry, log, extensionUri: context.extensionUri });
   context.subscriptions.push(vscode.commands.registerCommand('layerscope.selectExecutionProvider', () => selectExecutionProvider()));
   registerProbeCommands(context, {
     loadModel: (uri) => services.loadModel(uri),
