@@ -12,7 +12,8 @@ import { normalizationRules } from './normalizationRules';
 import { recurrentRules } from './recurrentRules';
 import { reductionRules } from './reductionRules';
 import { shapeOpRules } from './shapeOpRules';
-import { signalRules, trainingRules } from './signalRules';
+import { signalRules } from './signalRules';
+import { trainingRules } from './trainingRules';
 
 /**
  * The per-op shape rules of the default ONNX domain, keyed by op type. Each family lives in its own file; this map

@@ -81,4 +81,12 @@ describe('shape rules: convolution and pooling', () => {
       assert.deepEqual(shapeOf('MaxUnpool', [t([1, 1, 2, 2]), t([1, 1, 2, 2], 'int64'), c([1, 1, 5, 5])], { kernel_shape: [2, 2], strides: [2, 2] }), [1, 1, 5, 5]);
     });
   });
+
+  describe('quantised convolutions', () => {
+    it('ConvInteger gives int32 and QLinearConv reads its weight at input 3', () => {
+      assert.deepEqual(inferOne('ConvInteger', [t([1, 1, 5, 5], 'uint8'), t([1, 1, 3, 3], 'uint8')]).types[0], { dtype: 'int32', shape: [1, 1, 3, 3] });
+      const q = inferOne('QLinearConv', [t([1, 1, 7, 7], 'uint8'), t([]), t([], 'uint8'), t([4, 1, 1, 1], 'uint8'), t([]), t([], 'uint8'), t([]), t([], 'uint8')]);
+      assert.deepEqual(q.types[0], { dtype: 'uint8', shape: [1, 4, 7, 7] });
+    });
+  });
 });
