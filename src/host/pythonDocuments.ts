@@ -1,7 +1,8 @@
-import type { Parser } from 'web-tree-sitter';
+import type { Parser, Tree } from 'web-tree-sitter';
 import type { Dim } from '../core/ir/types';
 import { analyzeTree, parseShapeText } from '../core/python/analyze';
 import type { LensInfo, ModuleAnalysis, PythonAnalysis } from '../core/python/analyze';
+import { mainModule } from '../core/python/summary';
 import type { SourceRange } from '../core/python/values';
 
 /**
@@ -39,54 +40,78 @@ export function defaultShapeSetting(text: string | undefined): Dim[] | undefined
   return parseShapeText(text) ?? undefined;
 }
 
+/** A cached analysis with the syntax tree it points into (tree-sitter trees live in wasm memory until deleted). */
+interface Entry {
+  result: DocumentAnalysis;
+  tree: Tree;
+}
+
 export class PythonDocumentCache {
-  private readonly current = new Map<string, DocumentAnalysis>();
-  private readonly lastGood = new Map<string, DocumentAnalysis>();
+  private readonly current = new Map<string, Entry>();
+  private readonly lastGood = new Map<string, Entry>();
 
   constructor(private readonly parser: Parser, private options: PythonDocumentOptions = {}) {}
 
   /** Settings changed: every cached analysis is dropped, because shapes depend on them. */
   setOptions(options: PythonDocumentOptions): void {
     this.options = options;
-    this.current.clear();
-    this.lastGood.clear();
+    for (const key of [...this.current.keys(), ...this.lastGood.keys()]) this.forget(key);
   }
 
-  /** The analysis for this version of the document, computed at most once per version. Never throws. */
+  /** The analysis for this version of the document, computed at most once per version. Never throws on bad syntax. */
   analyze(doc: PythonDocumentLike): DocumentAnalysis {
     const cached = this.current.get(doc.key);
-    if (cached && cached.version === doc.version) return cached.stale ? this.lastGood.get(doc.key) ?? cached : cached;
-    const analysis = this.run(doc.getText());
-    const fresh: DocumentAnalysis = { version: doc.version, analysis, stale: false };
-    if (!analysis.hasSyntaxErrors) {
-      this.current.set(doc.key, fresh);
-      this.lastGood.set(doc.key, fresh);
-      return fresh;
+    if (cached && cached.result.version === doc.version) return this.peek(doc.key)!;
+    const text = doc.getText();
+    const tree = this.parser.parse(text);
+    if (!tree) throw new Error('the Python parser returned no tree');
+    let analysis: PythonAnalysis;
+    try {
+      analysis = analyzeTree(tree, text, this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {});
+    } catch (error) {
+      tree.delete();
+      throw error;
     }
+    // The tree stays alive with the analysis: Inspect Model at Cursor lowers the module later by re-running its
+    // forward code, which reads the syntax nodes.
+    const entry: Entry = { result: { version: doc.version, analysis, stale: false }, tree };
+    const previous = [this.current.get(doc.key), this.lastGood.get(doc.key)];
+    this.current.set(doc.key, entry);
     const good = this.lastGood.get(doc.key);
-    this.current.set(doc.key, { ...fresh, stale: good !== undefined });
-    return good ? { ...good, stale: true } : fresh;
+    // A file that has never parsed cleanly shows its newest partial analysis; one that has keeps its last clean one.
+    if (!analysis.hasSyntaxErrors || !good || good.result.analysis.hasSyntaxErrors) this.lastGood.set(doc.key, entry);
+    this.release(doc.key, previous);
+    return this.peek(doc.key)!;
   }
 
-  /** The cached analysis without computing one (for hovers racing an edit). */
+  /**
+   * The cached analysis without computing one (for hovers racing an edit). While the current text has syntax
+   * errors this is the last version that parsed cleanly, marked stale.
+   */
   peek(key: string): DocumentAnalysis | undefined {
     const c = this.current.get(key);
     if (!c) return undefined;
-    return c.stale ? (this.lastGood.has(key) ? { ...this.lastGood.get(key)!, stale: true } : c) : c;
+    const good = this.lastGood.get(key);
+    if (!c.result.analysis.hasSyntaxErrors || !good || good === c) return c.result;
+    return { ...good.result, stale: true };
   }
 
   forget(key: string): void {
+    const previous = [this.current.get(key), this.lastGood.get(key)];
     this.current.delete(key);
     this.lastGood.delete(key);
+    this.release(key, previous);
   }
 
-  private run(text: string): PythonAnalysis {
-    const tree = this.parser.parse(text);
-    if (!tree) throw new Error('the Python parser returned no tree');
-    try {
-      return analyzeTree(tree, text, this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {});
-    } finally {
-      tree.delete();
+  /** Deletes the trees of entries that neither map holds any more. */
+  private release(key: string, entries: Array<Entry | undefined>): void {
+    const live = new Set([this.current.get(key), this.lastGood.get(key)]);
+    const done = new Set<Tree>();
+    for (const e of entries) {
+      if (e && !live.has(e) && !done.has(e.tree)) {
+        done.add(e.tree);
+        e.tree.delete();
+      }
     }
   }
 }
@@ -120,6 +145,17 @@ export function moduleAt(analysis: PythonAnalysis, line: number): ModuleAnalysis
   const around = analysis.modules.filter((m) => line >= m.range.line && line <= m.range.endLine);
   around.sort((a, b) => (a.range.endLine - a.range.line) - (b.range.endLine - b.range.line));
   return around[0] ?? analysis.modules[analysis.modules.length - 1];
+}
+
+/**
+ * The model a .py file stands for when it is opened as a whole (probes, the inspector's loader): the same main model
+ * that `layerscope summary` reports, so that the editor and the CLI agree.
+ */
+export function mainModuleOf(analysis: PythonAnalysis): ModuleAnalysis | undefined {
+  const main = mainModule(analysis);
+  if (!main) return undefined;
+  if (!('variable' in main)) return main;
+  return analysis.modules.find((m) => m.instance === main.instance) ?? moduleAt(analysis, main.range.line);
 }
 
 /** The Markdown of a hover: the lens's lines, one paragraph each. */

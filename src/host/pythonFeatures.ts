@@ -4,7 +4,7 @@ import type { Dim, Model } from '../core/ir/types';
 import { lowerModuleToModel } from '../core/python/lower';
 import { loadPythonParser } from '../core/python/parser';
 import type { HostServices } from './hostServices';
-import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, moduleAt } from './pythonDocuments';
+import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, mainModuleOf, moduleAt } from './pythonDocuments';
 import type { DocumentAnalysis } from './pythonDocuments';
 import { exportWithPyTorch } from './pythonExport';
 
@@ -185,7 +185,7 @@ function publishDiagnostics(collection: vscode.DiagnosticCollection, doc: vscode
 function modelFor(doc: vscode.TextDocument, line: number | undefined, analyze: (doc: vscode.TextDocument) => DocumentAnalysis | undefined, deps: HostServices): { model: Model; name: string } {
   const result = analyze(doc);
   if (!result) throw new Error(`${path.basename(doc.uri.fsPath)} could not be analysed; see the Layerscope output`);
-  const target = moduleAt(result.analysis, line ?? Number.MAX_SAFE_INTEGER);
+  const target = line === undefined ? mainModuleOf(result.analysis) : moduleAt(result.analysis, line);
   if (!target) throw new Error(`${path.basename(doc.uri.fsPath)} defines no torch.nn.Module subclass`);
   if (!target.params) throw new Error(`${target.name}: its parameters are not known statically${target.reason ? ` (${target.reason})` : ''}`);
   if (!target.inputShape) {

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadPythonParser } from '../../../src/core/python/parser';
-import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, moduleAt } from '../../../src/host/pythonDocuments';
+import { summarizeModel } from '../../../src/core/analysis/summary';
+import { lowerModuleToModel } from '../../../src/core/python/lower';
+import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, mainModuleOf, moduleAt } from '../../../src/host/pythonDocuments';
 import type { PythonDocumentLike } from '../../../src/host/pythonDocuments';
 
 /** The editor-independent half of the PyTorch-source features: version keying, last good lenses, position lookups. */
@@ -44,6 +46,10 @@ describe('host: Python document analysis', () => {
     assert.equal(mid.stale, true);
     assert.deepEqual(mid.analysis.lenses.map((l) => l.title), good.analysis.lenses.map((l) => l.title));
     assert.equal(cache.peek('file:///lecture.py')?.stale, true);
+    // The stale analysis can still be lowered for the inspector: its syntax tree is kept alive with it.
+    const main = mainModuleOf(mid.analysis)!;
+    const lowered = lowerModuleToModel({ instance: main.instance, interpreter: mid.analysis.interpreter }, { inputShape: main.inputShape!, seed: 1 });
+    assert.equal(summarizeModel(lowered).totals.trainableParams, 17020);
     const garbage = cache.analyze(doc('class (((:\n  def\n\x00', 3));
     assert.equal(garbage.stale, true);
     const fixed = cache.analyze(doc(lecture, 4));
@@ -58,6 +64,9 @@ describe('host: Python document analysis', () => {
     assert.equal(r.stale, false);
     assert.equal(r.analysis.hasSyntaxErrors, true);
     assert.equal(r.analysis.modules[0]?.params?.params, 10);
+    const r2 = cache.analyze({ key: 'k', version: 2, getText: () => text.replace('nn.Linear(4, 2)', 'nn.Linear(4, 3)') });
+    assert.equal(r2.stale, false, 'with no clean version yet, the newest partial analysis is shown');
+    assert.equal(r2.analysis.modules[0]?.params?.params, 15);
   });
 
   it('finds the layer under the cursor with its formula, and the model to inspect', async () => {
@@ -76,6 +85,22 @@ describe('host: Python document analysis', () => {
     assert.equal(moduleAt(analysis, instLine)?.name, 'DeeperBNConvNet');
     const linearClassBody = lines.findIndex((l) => l.includes('nn.Linear(3 * 32 * 32, 512)'));
     assert.equal(moduleAt(analysis, linearClassBody)?.name, 'Linear');
+  });
+
+  it('opens the same main model as the CLI, and the inspected graph has the module\'s parameters', async () => {
+    const cache = new PythonDocumentCache(await loadPythonParser());
+    const { analysis } = cache.analyze(doc(lecture, 1));
+    const main = mainModuleOf(analysis);
+    assert.equal(main?.name, 'DeeperBNConvNet');
+    const model = lowerModuleToModel({ instance: main!.instance, interpreter: analysis.interpreter }, { inputShape: main!.inputShape!, init: 'pytorch', seed: 0 });
+    const totals = summarizeModel(model).totals;
+    assert.equal(totals.trainableParams, 17020);
+    assert.equal(totals.nonTrainableParams, 90);
+    const lines = lecture.split('\n');
+    const linear = moduleAt(analysis, lines.findIndex((l) => l.includes('nn.Linear(512, 120)')))!;
+    const linearModel = lowerModuleToModel({ instance: linear.instance, interpreter: analysis.interpreter }, { inputShape: linear.inputShape!, init: 'pytorch', seed: 0 });
+    assert.equal(summarizeModel(linearModel).totals.params, 1645950);
+    assert.ok(linearModel.graph.nodes.some((n) => n.source?.line === lines.findIndex((l) => l.includes('nn.Linear(512, 120)')) + 1));
   });
 
   it('uses layerscope.defaultInputShape for classes without an input comment', async () => {
