@@ -54,7 +54,21 @@ export function rangeOf(n: SyntaxNode): SourceRange {
   return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
 }
 
-const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.modules.module.Module']);
+const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.modules.module.Module', 'torch.nn.Sequential', 'torch.nn.ModuleList', 'torch.nn.ModuleDict']);
+
+/** The torch container a user class derives from, directly or through other user classes. */
+function containerBase(cls: ClassValue): string | undefined {
+  for (const b of cls.bases) {
+    if (b.kind === 'torchRef') {
+      const p = normalize(b.path);
+      if (p === 'torch.nn.Sequential' || p === 'torch.nn.ModuleList' || p === 'torch.nn.ModuleDict') return p.slice('torch.nn.'.length);
+    } else if (b.kind === 'class') {
+      const inner = containerBase(b);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
 
 function truthy(v: Value): boolean | null {
   switch (v.kind) {
@@ -77,10 +91,18 @@ function truthy(v: Value): boolean | null {
   }
 }
 
-/** Does this subtree contain anything that could create or register sub-modules? */
+/**
+ * Does this subtree contain anything that could create or register sub-modules? Constructor calls (torch.nn or the
+ * user's own capitalised classes), attribute assignments on self and list growth can; isinstance checks, nn.init
+ * calls and `raise SomeError(...)` cannot.
+ */
 function mayBuildModules(n: SyntaxNode): boolean {
-  const text = n.text;
-  return /\bnn\.|self\.[A-Za-z_]\w*\s*=|\.append\(|\.extend\(|add_module|setattr|Sequential|[A-Z]\w*\(/.test(text);
+  if (n.type === 'raise_statement' || n.type === 'comment' || n.type === 'string') return false;
+  if (n.type === 'expression_statement' || n.type === 'return_statement') {
+    return /\bnn\.[A-Z]\w*\s*\(|self\.[A-Za-z_]\w*\s*=[^=]|\.append\(|\.extend\(|\.insert\(|add_module|register_module|setattr|\b[A-Z]\w*\s*\(/.test(n.text);
+  }
+  for (const c of n.namedChildren) if (c && mayBuildModules(c)) return true;
+  return false;
 }
 
 export class Interpreter {
@@ -550,9 +572,19 @@ export class Interpreter {
       case 'float':
         return num(Number(node.text.replace(/_/g, '')), false);
       case 'string': {
-        if (node.namedChildren.some((c) => c?.type === 'interpolation')) return unknown('an f-string');
-        const content = node.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('');
-        return { kind: 'str', value: content };
+        let text = '';
+        for (const c of node.namedChildren) {
+          if (!c) continue;
+          if (c.type === 'string_content') text += c.text;
+          else if (c.type === 'interpolation') {
+            const expr = c.namedChild(0);
+            const v = expr ? this.evaluate(expr, frame) : unknown('f-string');
+            const piece = v.kind === 'str' ? v.value : v.kind === 'num' ? String(v.value) : null;
+            if (piece === null) return unknown(`the f-string ${node.text.slice(0, 40)} is not known statically`);
+            text += piece;
+          } else if (c.type === 'escape_sequence') text += JSON.parse(`"${c.text.replace(/"/g, '\\"')}"`);
+        }
+        return { kind: 'str', value: text };
       }
       case 'concatenated_string':
         return { kind: 'str', value: node.namedChildren.map((c) => (c ? this.evaluate(c, frame) : unknown(''))).map((v) => (v.kind === 'str' ? v.value : '')).join('') };
@@ -704,7 +736,7 @@ export class Interpreter {
     if (a.kind === 'seq' && b.kind === 'seq' && op === '+') return { kind: 'seq', items: [...a.items, ...b.items], tuple: a.tuple };
     if (a.kind === 'seq' && b.kind === 'num' && op === '*' && b.isInt) return { kind: 'seq', items: Array.from({ length: Math.max(0, Math.min(b.value, MAX_LOOP)) }, () => a.items).flat(), tuple: a.tuple };
     if (a.kind === 'str' && b.kind === 'str' && op === '+') return { kind: 'str', value: a.value + b.value };
-    if (a.kind === 'str' && op === '%') return unknown('string formatting');
+    if (a.kind === 'str' && op === '%') return formatPercent(a.value, b);
     if (a.kind === 'tensor' || b.kind === 'tensor') return this.tensorBinary(op, a, b, node);
     if (a.kind === 'bool' && b.kind === 'num') return this.binary(op, num(a.value ? 1 : 0, true), b, node);
     if (a.kind === 'num' && b.kind === 'bool') return this.binary(op, a, num(b.value ? 1 : 0, true), node);
@@ -844,6 +876,10 @@ export class Interpreter {
         if (v.kind === 'dict') for (const [k, val] of v.entries) if (k.kind === 'str') keywords.set(k.value, val);
         else splatUnknown = `**${a.namedChild(0)!.text} is not known statically`;
       } else positional.push(this.evaluate(a, frame));
+    }
+    // super() and super(Cls, self) resolve against the class whose method is running, as Python's zero-argument form does.
+    if (fnNode.type === 'identifier' && fnNode.text === 'super' && frame.self && frame.cls && !frame.locals.has('super')) {
+      return { kind: 'super', self: frame.self, cls: frame.cls };
     }
     const fn = this.evaluate(fnNode, frame);
     return this.apply(fn, positional, keywords, node, frame, splatUnknown);
@@ -1049,7 +1085,16 @@ export class Interpreter {
   private callMethod(name: string, target: Value, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame): Value {
     if (name.startsWith('super.')) {
       // super().__init__() of nn.Module: nothing to do. Other inherited methods are unknown.
-      return name === 'super.__init__' ? { kind: 'none' } : unknown(`${name}`, true);
+      if (name !== 'super.__init__') return unknown(`${name}`, true);
+      // nn.Sequential/ModuleList/ModuleDict subclasses pass their layers to the container's constructor.
+      const self = target.kind === 'layer' ? target : undefined;
+      const base = self?.classRef ? containerBase(self.classRef) : undefined;
+      if (self && base && (positional.length > 0 || keywords.size > 0)) {
+        const built = this.container(base, positional, keywords, self.range);
+        for (const [k, v] of built.children) this.addChild(self, k, v);
+        if (built.incomplete) self.incomplete ??= built.incomplete;
+      }
+      return { kind: 'none' };
     }
     if (target.kind === 'seq') {
       if (name === 'append' && !target.tuple) {
@@ -1174,7 +1219,16 @@ export class Interpreter {
     if (!cls) return { kind: 'tensor', shape: null };
     const fwd = this.findMethod(cls, 'forward');
     if (!fwd) {
-      // A class without forward that wraps a Sequential (subclassing nn.Sequential) chains its children.
+      // An nn.Sequential subclass without its own forward chains its children, as nn.Sequential.forward does.
+      const input = positional[0];
+      if (containerBase(cls) === 'Sequential' && input && input.kind === 'tensor') {
+        let x: Value = input;
+        for (const [, child] of layer.children) {
+          x = this.callLayer(child, [x], new Map(), cls.node as SyntaxNode);
+          if (x.kind !== 'tensor') return { kind: 'tensor', shape: null };
+        }
+        return x;
+      }
       return { kind: 'tensor', shape: null };
     }
     if (this.depth > MAX_DEPTH) return { kind: 'tensor', shape: null };
@@ -1370,6 +1424,22 @@ function compareValues(op: string, a: Value, b: Value): boolean | null {
     default:
       return null;
   }
+}
+
+/** `"layer%d" % i` and `"%s_%d" % (a, b)`: the conversions model code uses for module names. */
+function formatPercent(fmt: string, args: Value): Value {
+  const items = args.kind === 'seq' && args.tuple ? args.items : [args];
+  let k = 0;
+  let failed = false;
+  const out = fmt.replace(/%([dis%])/g, (_m, c: string) => {
+    if (c === '%') return '%';
+    const v = items[k++];
+    if (v && v.kind === 'num') return String(c === 's' ? v.value : Math.trunc(v.value));
+    if (v && v.kind === 'str' && c === 's') return v.value;
+    failed = true;
+    return '';
+  });
+  return failed || k !== items.length ? unknown('string formatting') : { kind: 'str', value: out };
 }
 
 function pySlice<T>(items: T[], start: number | null, stop: number | null, step: number | null): T[] {

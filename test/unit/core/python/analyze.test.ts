@@ -249,3 +249,51 @@ describe('python/analyze: half-typed code', () => {
     assert.equal(a.modules[0].params, null);
   });
 });
+
+describe('python/analyze: torch container subclasses and generated names', () => {
+  it('an nn.Sequential subclass passes its layers to super().__init__ and chains them in forward', async () => {
+    const src = `import torch.nn as nn
+class ConvBNReLU(nn.Sequential):
+    def __init__(self, cin, cout, k=3):
+        super().__init__(nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+# layerscope: input 1x3x8x8
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.a = ConvBNReLU(3, 8)
+        self.b = ConvBNReLU(8, 16, k=1)
+    def forward(self, x):
+        return self.b(self.a(x))
+`;
+    const a = await analyze(src);
+    const net = a.modules.find((m) => m.name === 'Net')!;
+    assert.equal(net.params?.params, 3 * 8 * 9 + 16 + 8 * 16 + 32);
+    assert.deepEqual(net.outputShape, [1, 16, 8, 8]);
+    assert.deepEqual(net.leaves.map((l) => l.path), ['a.0', 'a.1', 'a.2', 'b.0', 'b.1', 'b.2']);
+  });
+
+  it('add_module with %-formatted and f-string names, and a subclass calling its base constructor', async () => {
+    const src = `import torch.nn as nn
+class Block(nn.ModuleDict):
+    def __init__(self, n, width):
+        super().__init__()
+        for i in range(n):
+            self.add_module("layer%d" % (i + 1), nn.Linear(width, width))
+class Base(nn.Module):
+    def __init__(self, width=4):
+        super().__init__()
+        self.body = Block(2, width)
+class Child(Base):
+    def __init__(self):
+        super().__init__(width=8)
+        for j in range(2):
+            setattr_free = j
+            self.add_module(f"head{j}", nn.Linear(8, 1))
+`;
+    const a = await analyze(src);
+    assert.equal(a.modules.find((m) => m.name === 'Base')?.params?.params, 2 * 20);
+    const child = a.modules.find((m) => m.name === 'Child')!;
+    assert.equal(child.params?.params, 2 * 72 + 2 * 9);
+    assert.deepEqual(child.leaves.map((l) => l.path), ['body.layer1', 'body.layer2', 'head0', 'head1']);
+  });
+});

@@ -64,3 +64,55 @@ describe('python: counts against PyTorch running the samples', function () {
     });
   }
 });
+
+const TV_SCRIPT = `
+import importlib, inspect, json, os, sys, warnings
+warnings.filterwarnings("ignore")
+import torch, torchvision
+root = os.path.dirname(torchvision.models.__file__)
+out = {}
+for name in sorted(os.listdir(root)):
+    if not name.endswith(".py") or name.startswith("_"):
+        continue
+    mod = importlib.import_module("torchvision.models." + name[:-3])
+    counts = {}
+    for k, v in list(vars(mod).items()):
+        if inspect.isclass(v) and issubclass(v, torch.nn.Module) and v.__module__ == mod.__name__:
+            try:
+                counts[k] = sum(p.numel() for p in v().parameters())
+            except Exception:
+                counts[k] = None
+    out[os.path.join(root, name)] = counts
+print(json.dumps(out))
+`;
+
+describe("python: torchvision's own model files against PyTorch", function () {
+  this.timeout(300_000);
+  let torchvision: Record<string, Record<string, number | null>> | undefined;
+  before(function () {
+    try {
+      torchvision = JSON.parse(execFileSync(PYTHON, ['-c', TV_SCRIPT], { encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'ignore'] }));
+    } catch {
+      if (process.env.CI) throw new Error(`${PYTHON} with torch and torchvision is required in CI`);
+      console.warn(`      skipped: ${PYTHON} with torchvision is not installed`);
+      this.skip();
+    }
+  });
+
+  it('every count Layerscope gives equals PyTorch, and the classic CNNs are all known', async () => {
+    const known: string[] = [];
+    for (const [file, counts] of Object.entries(torchvision!)) {
+      const a = await analyze(fs.readFileSync(file, 'utf8'));
+      for (const m of a.modules) {
+        if (m.params === null) continue;
+        const theirs = counts[m.name];
+        // A class PyTorch cannot build without arguments has no reference count; ours must then be unknown too,
+        // unless every argument it uses has a default in the source.
+        if (theirs === undefined || theirs === null) continue;
+        assert.equal(m.params.params, theirs, `${path.basename(file)}: ${m.name}`);
+        known.push(m.name);
+      }
+    }
+    for (const name of ['AlexNet', 'SqueezeNet', 'DenseNet', 'GoogLeNet', 'Inception3']) assert.ok(known.includes(name), `${name} should be known; known: ${known.join(', ')}`);
+  });
+});
