@@ -93,6 +93,11 @@ export function buildBackward(model: Model, options: BackwardOptions): BackwardR
     types = new Map();
     constants = new Map();
   }
+  // Declared types fill in whatever shape inference did not give (or all of it, if it failed).
+  for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) {
+    const t = tensorTypeOf(v);
+    if (t && !types.has(v.name)) types.set(v.name, t);
+  }
   for (const t of graph.initializers) {
     if (!types.has(t.name)) types.set(t.name, { dtype: t.dtype, shape: [...t.dims] });
     if (!constants.has(t.name) && t.dims.reduce((a, b) => a * b, 1) <= 64) {
