@@ -8,7 +8,7 @@ import { activationBytes, estimateMemory } from './memory';
 import { countParams } from './params';
 import type { ParamAnalysis } from './params';
 import { computeReceptiveFields } from './receptiveField';
-import { inferShapes } from './shapes/index';
+import { dimPerUnit, dimSymbols, inferShapes } from './shapes/index';
 import type { AnalysisWarning, LayerSummary, ModelSummary, ValueSummary } from './types';
 
 /**
@@ -163,8 +163,9 @@ function perUnitOfSymbols(types: ReadonlyMap<string, TensorType>, symbols: Set<s
         dtype: t.dtype,
         shape: t.shape.map((d) => {
           if (typeof d !== 'string') return d;
-          symbols.add(d);
-          return 1;
+          // A product such as "12*N" (a batch folded into attention heads) is 12 per unit of N, not 1.
+          for (const symbol of dimSymbols(d)) symbols.add(symbol);
+          return dimPerUnit(d) ?? 1;
         }),
       });
     } else {
