@@ -11,6 +11,7 @@ const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/host/extension.ts', out: 'extension' },
   { in: 'src/runtime/worker.ts', out: 'runtimeWorker' },
+  { in: 'src/host/gradWorker.ts', out: 'gradWorker' },
 ].filter((e) => existsSync(e.in));
 
 const webEntries = [{ in: 'webview/main.ts', out: 'webview' }].filter((e) => existsSync(e.in));
@@ -50,7 +51,6 @@ for (const e of webEntries) {
 // Tree-sitter's runtime and grammar ship as wasm files that are loaded at run time with locateFile.
 const wasmFiles = [
   ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
-  ['node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/tree-sitter.wasm'],
   ['node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
 ];
 mkdirSync('dist', { recursive: true });
