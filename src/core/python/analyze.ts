@@ -5,7 +5,7 @@ import type { Diagnostic, LayerTrace } from './interpreter';
 import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
-import { totalParams, unknownReason } from './values';
+import { formatCount, totalParams, unknownReason } from './values';
 
 /**
  * Everything the editor and the CLI show for one Python file: per-class totals, per-line lenses with hovers, and
@@ -78,7 +78,8 @@ export interface PythonAnalysis {
   interpreter: Interpreter;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/** Thousands separators as en-US writes them; toLocaleString is far slower, and lenses format thousands of numbers. */
+const fmt = formatCount;
 
 export function formatMacs(macs: number): string {
   if (macs >= 1e9) return `${trim(macs / 1e9)} GMACs`;
@@ -105,8 +106,8 @@ export function parseShapeText(text: string): Dim[] | null {
 }
 
 /** The `# layerscope: input 1x3x32x32` comment directly above a class (decorators and blank lines in between are fine). */
-export function inputShapeComment(source: string, classLine: number): Dim[] | null {
-  const lines = source.split('\n');
+export function inputShapeComment(source: string | string[], classLine: number): Dim[] | null {
+  const lines = typeof source === 'string' ? source.split('\n') : source;
   for (let l = classLine - 1; l >= 0 && l >= classLine - 10; l--) {
     const t = lines[l].trim();
     if (t === '' || t.startsWith('@')) continue;
@@ -171,8 +172,10 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
 
   const modules: ModuleAnalysis[] = [];
   const instances: InstanceAnalysis[] = [];
+  // Split once: a file with many classes looks up one comment per class.
+  let lines: string[] | undefined;
   const inputFor = (cls: ClassValue, instance?: LayerValue): Dim[] | null =>
-    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment(source, cls.range.line) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
+    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment((lines ??= source.split('\n')), cls.range.line) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
 
   for (const inst of instantiations) {
     const cls = inst.layer.classRef!;

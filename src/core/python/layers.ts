@@ -1,5 +1,5 @@
 import type { ParamCount, Value } from './values';
-import { num } from './values';
+import { formatCount, num } from './values';
 
 /**
  * The torch.nn layers Layerscope understands: each constructor's signature with PyTorch's defaults, and the exact
@@ -160,7 +160,7 @@ function describeUnknown(v: Value | undefined): string {
   return `not a literal integer (${v.kind})`;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+const fmt = formatCount;
 const prod = (xs: number[]): number => xs.reduce((a, b) => a * b, 1);
 
 function count(params: number, buffers = 0, trainable = params): ParamCount {
