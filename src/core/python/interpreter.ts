@@ -262,7 +262,6 @@ export class Interpreter {
       if (frame.self && body && mayBuildModules(body)) {
         frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: this loop runs over something not known statically`;
       }
-      this.forwardLoopFallback(stmt, frame);
       return;
     }
     for (const item of iter) {
@@ -271,9 +270,6 @@ export class Interpreter {
       if (frame.done) return;
     }
   }
-
-  /** In forward code, `for layer in self.layers: x = layer(x)` is a loop over a ModuleList; anything else is skipped. */
-  private forwardLoopFallback(_stmt: SyntaxNode, _frame: Frame): void {}
 
   private iterate(v: Value): Value[] | null {
     if (v.kind === 'seq') return v.items;
