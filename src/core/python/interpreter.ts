@@ -882,18 +882,17 @@ export class Interpreter {
   }
 
   apply(fn: Value, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame, splatUnknown?: string): Value {
-    const range = rangeOf(node);
     switch (fn.kind) {
       case 'torchRef':
         return this.callTorch(normalize(fn.path), positional, keywords, node, splatUnknown);
       case 'class': {
         if (!fn.isModule) return unknown(`${fn.name}(…) is not a module`, false);
         if (splatUnknown) {
-          const l = this.instantiate(fn, positional, keywords, range);
+          const l = this.instantiate(fn, positional, keywords, rangeOf(node));
           l.incomplete = splatUnknown;
           return this.record(l);
         }
-        return this.record(this.instantiate(fn, positional, keywords, range));
+        return this.record(this.instantiate(fn, positional, keywords, rangeOf(node)));
       }
       case 'func': {
         if (splatUnknown) return unknown(splatUnknown, true);
@@ -917,8 +916,9 @@ export class Interpreter {
   }
 
   private callTorch(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, splatUnknown?: string): Value {
-    const range = rangeOf(node);
     if (path.startsWith('torch.nn.') && !path.startsWith('torch.nn.functional.') && !path.startsWith('torch.nn.init.') && !path.startsWith('torch.nn.utils.')) {
+      // Source positions cross into wasm, so they are read only for calls that build a layer.
+      const range = rangeOf(node);
       const type = path.slice('torch.nn.'.length);
       if (type === 'Parameter') {
         const t = positional[0];
