@@ -38,6 +38,16 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await row.waitFor({ timeout: 15_000 });
   await page.waitForTimeout(200);
   await page.keyboard.press('Enter');
+  // Wait until the palette has let go of the input, so that what is typed next goes to the command's own prompt.
+  await page.waitForFunction(
+    () => {
+      const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      const value = widget?.querySelector('input')?.value ?? '';
+      return !widget || widget.style.display === 'none' || !value.startsWith('>');
+    },
+    undefined,
+    { timeout: 15_000 },
+  );
 }
 
 /**
