@@ -1191,7 +1191,12 @@ export class Interpreter {
     }
     this.trace(layer, input, output, app);
     if (app.mismatch) return { kind: 'tensor', shape: null };
-    if (layer.type === 'LSTM' || layer.type === 'GRU' || layer.type === 'RNN' || layer.type === 'MultiheadAttention') {
+    if (layer.type === 'LSTM' || layer.type === 'GRU' || layer.type === 'RNN') {
+      // (output, h_n) or (output, (h_n, c_n)); the hidden states are not lowered, so they carry no IR name.
+      const h: Value = { kind: 'tensor', shape: null };
+      return { kind: 'seq', items: [output, layer.type === 'LSTM' ? { kind: 'seq', items: [h, h], tuple: true } : h], tuple: true };
+    }
+    if (layer.type === 'MultiheadAttention') {
       return { kind: 'seq', items: [{ kind: 'tensor', shape: null }, { kind: 'tensor', shape: null }], tuple: true };
     }
     return output;

@@ -203,6 +203,21 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerAp
     const dd = dim < 0 ? rank + dim : dim;
     return { output: { kind: 'tensor', shape: [...shape.slice(0, dd), ...sizes, ...shape.slice(dd + 1)] }, macs: 0 };
   }
+  if (type === 'RNN' || type === 'LSTM' || type === 'GRU') {
+    // Input (L, N, H_in), or (N, L, H_in) with batch_first; unbatched (L, H_in) keeps its rank.
+    const hin = intOf(arg(layer, 'input_size'));
+    const hidden = intOf(arg(layer, 'hidden_size'));
+    const proj = intOf(arg(layer, 'proj_size')) ?? 0;
+    const dirsV = arg(layer, 'bidirectional');
+    const dirs = dirsV && dirsV.kind === 'bool' && dirsV.value ? 2 : 1;
+    if (rank !== 2 && rank !== 3) return { ...unknownOut(input), mismatch: `${type} expects a 3-d input (sequence × batch × features); the previous layer gives ${times(shape)}` };
+    const last = shape[rank - 1];
+    if (hin !== null && typeof last === 'number' && last !== hin) {
+      return { ...unknownOut(input), mismatch: `${type} expects ${hin} input features; the previous layer gives ${describeFeatures(input, last)}` };
+    }
+    const outFeatures = hidden === null ? null : (proj > 0 ? proj : hidden) * dirs;
+    return { output: { kind: 'tensor', shape: [...shape.slice(0, -1), outFeatures] }, macs: null };
+  }
   if (type === 'Embedding') {
     const d = intOf(arg(layer, 'embedding_dim'));
     return { output: { kind: 'tensor', shape: [...shape, d] }, macs: 0 };

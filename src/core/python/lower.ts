@@ -245,6 +245,7 @@ class Lowerer implements ForwardEmitter {
       default:
         break;
     }
+    if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return this.recurrent(layer, x, inputs[0].shape, output.shape);
     const pool = /^(MaxPool|AvgPool)([123])d$/.exec(t);
     if (pool) return this.pool(t, x, a, layer);
     const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(t);
@@ -260,6 +261,73 @@ class Lowerer implements ForwardEmitter {
       return unsupported();
     }
     return unsupported();
+  }
+
+  /**
+   * PyTorch's RNN/LSTM/GRU as one ONNX op per layer. ONNX orders the gates differently (LSTM i,o,f,c against
+   * PyTorch's i,f,g,o; GRU z,r,h against r,z,n) and GRU needs linear_before_reset=1 to match PyTorch. Weights are drawn
+   * in PyTorch's layout and order, U(±1/√hidden), then permuted, so a seed gives the same numbers PyTorch would see.
+   */
+  private recurrent(layer: LayerValue, x: string, inShape: Dim[] | null, outShape: Dim[] | null): string {
+    const a = layer.args;
+    const t = layer.type;
+    if (intOf(a.get('proj_size'), 0) > 0) throw new UserInputError(`${layer.path ?? t} (nn.LSTM with proj_size, line ${layer.range.line + 1}) cannot be converted to ONNX without PyTorch yet`);
+    if (!inShape || inShape.length !== 3 || !outShape) throw new UserInputError(`${layer.path ?? t} (line ${layer.range.line + 1}): a batched 3-d input of known shape is needed to convert it to ONNX`);
+    const gates = t === 'LSTM' ? 4 : t === 'GRU' ? 3 : 1;
+    const order = t === 'LSTM' ? [0, 3, 1, 2] : t === 'GRU' ? [1, 0, 2] : [0];
+    const input = intOf(a.get('input_size'), 0);
+    const hidden = intOf(a.get('hidden_size'), 0);
+    const layers = intOf(a.get('num_layers'), 1);
+    const bias = boolOf(a.get('bias'), true);
+    const dirs = boolOf(a.get('bidirectional'), false) ? 2 : 1;
+    const batchFirst = boolOf(a.get('batch_first'), false);
+    const bound = 1 / Math.sqrt(hidden);
+    const draw = (rows: number, cols: number): Float32Array => {
+      const v = new Float32Array(rows * cols);
+      for (let k = 0; k < v.length; k++) v[k] = this.init === 'zeros' ? 0 : (this.rng.uniform() * 2 - 1) * bound;
+      return v;
+    };
+    // Rows of a PyTorch weight [gates·H, cols] regrouped into ONNX's gate order.
+    const permute = (w: Float32Array, cols: number): Float32Array => {
+      const out = new Float32Array(w.length);
+      order.forEach((src, dst) => out.set(w.subarray(src * hidden * cols, (src + 1) * hidden * cols), dst * hidden * cols));
+      return out;
+    };
+    const tensorOf = (name: string, dims: number[], values: Float32Array): string =>
+      this.builder.addInitializer({ name: this.builder.fresh(name), dtype: 'float32', dims, data: { kind: 'inline', bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) } });
+    let seqIn = batchFirst ? this.node('Transpose', [x], { perm: [1, 0, 2] }, layer) : x;
+    const seqLen = batchFirst ? inShape[1] : inShape[0];
+    const batch = batchFirst ? inShape[0] : inShape[1];
+    for (let l = 0; l < layers; l++) {
+      const inSize = l === 0 ? input : hidden * dirs;
+      const W = new Float32Array(dirs * gates * hidden * inSize);
+      const R = new Float32Array(dirs * gates * hidden * hidden);
+      const B = new Float32Array(dirs * 2 * gates * hidden);
+      for (let d = 0; d < dirs; d++) {
+        W.set(permute(draw(gates * hidden, inSize), inSize), d * gates * hidden * inSize);
+        R.set(permute(draw(gates * hidden, hidden), hidden), d * gates * hidden * hidden);
+        if (bias) {
+          B.set(permute(draw(gates * hidden, 1), 1), d * 2 * gates * hidden);
+          B.set(permute(draw(gates * hidden, 1), 1), d * 2 * gates * hidden + gates * hidden);
+        }
+      }
+      const suffix = `l${l}`;
+      const ins = [seqIn, tensorOf(`${layer.path ?? t}.weight_ih_${suffix}`, [dirs, gates * hidden, inSize], W), tensorOf(`${layer.path ?? t}.weight_hh_${suffix}`, [dirs, gates * hidden, hidden], R)];
+      if (bias) ins.push(tensorOf(`${layer.path ?? t}.bias_${suffix}`, [dirs, 2 * gates * hidden], B));
+      const attrs: Record<string, AttributeInput> = { hidden_size: hidden, direction: dirs === 2 ? 'bidirectional' : 'forward' };
+      if (t === 'GRU') attrs.linear_before_reset = 1;
+      if (t === 'RNN') {
+        const nl = a.get('nonlinearity');
+        const act = nl && nl.kind === 'str' && nl.value === 'relu' ? 'Relu' : 'Tanh';
+        attrs.activations = dirs === 2 ? [act, act] : [act];
+      }
+      const y = this.node(t, ins, attrs, layer);
+      // Y is (seq, dirs, batch, hidden); PyTorch's output is (seq, batch, dirs·hidden).
+      const yt = this.node('Transpose', [y], { perm: [0, 2, 1, 3] }, layer);
+      if (typeof seqLen !== 'number' || typeof batch !== 'number') throw new UserInputError(`${layer.path ?? t}: the sequence length and batch must be known to convert it to ONNX`);
+      seqIn = this.node('Reshape', [yt, this.constant([seqLen, batch, dirs * hidden], 'int64')], {}, layer);
+    }
+    return batchFirst ? this.node('Transpose', [seqIn], { perm: [1, 0, 2] }, layer) : seqIn;
   }
 
   private pool(type: string, x: string, a: Map<string, Value>, layer: LayerValue | null, range?: SourceRange): string {

@@ -70,7 +70,22 @@ describe('python/lower: source to IR', () => {
   });
 
   it('an unsupported layer is a clear error naming it and its line', async () => {
-    const a = await analyze('import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = nn.GRU(4, 4)\n    def forward(self, x):\n        return self.rnn(x)\n');
-    assert.throws(() => lowerModuleToModel(a.modules[0], { inputShape: [1, 2, 4], interpreter: a.interpreter }), /rnn \(nn\.GRU, line 5\)/);
+    const a = await analyze('import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.up = nn.Upsample(scale_factor=2)\n    def forward(self, x):\n        return self.up(x)\n');
+    assert.throws(() => lowerModuleToModel(a.modules[0], { inputShape: [1, 2, 4, 4], interpreter: a.interpreter }), /up \(nn\.Upsample, line 5\)/);
   });
+});
+
+describe('python/lower: recurrent layers', () => {
+  for (const [ctor, features] of [['nn.LSTM(8, 16, num_layers=2, bidirectional=True, batch_first=True)', 32], ['nn.GRU(8, 16)', 16], ["nn.RNN(8, 16, nonlinearity='relu', bias=False)", 16]] as const) {
+    it(`${ctor} lowers to ONNX with PyTorch's parameter count and output shape`, async () => {
+      const a = await analyze(`import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = ${ctor}\n        self.fc = nn.Linear(${features}, 3)\n    def forward(self, x):\n        out, _ = self.rnn(x)\n        return self.fc(out)\n`, { defaultInputShape: [4, 5, 8] });
+      const m = a.modules[0];
+      assert.ok(m.params, m.reason);
+      const model = lowerModuleToModel(m, { inputShape: [4, 5, 8], interpreter: a.interpreter, seed: 2 });
+      const s = summarizeModel(model);
+      assert.equal(s.totals.trainableParams, m.params!.params);
+      assert.deepEqual(s.outputs[0].shape, [4, 5, 3]);
+      assert.deepEqual(m.outputShape, [4, 5, 3]);
+    });
+  }
 });
