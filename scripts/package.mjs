@@ -45,7 +45,9 @@ const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const out = `layerscope-${target}-${version}.vsix`;
 execFileSync(
   process.execPath,
-  [join('node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--target', target, '--allow-missing-repository', '--skip-license', '-o', out],
+  // The README's images and links are relative and ship inside the .vsix (VS Code shows them from the installed
+  // folder); without a repository URL vsce would refuse to package rather than rewrite them.
+  [join('node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '--target', target, '--allow-missing-repository', '--skip-license', '-o', out],
   { stdio: 'inherit' },
 );
 console.log(out);
