@@ -246,6 +246,21 @@ class Lowerer implements ForwardEmitter {
         break;
     }
     if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return this.recurrent(layer, x, inputs[0].shape, output.shape);
+    if (t === 'Embedding') {
+      const n = intOf(a.get('num_embeddings'), 0);
+      const d = intOf(a.get('embedding_dim'), 0);
+      const w = this.param(layer, 'weight', [n, d], 0, 'embedding');
+      const pad = a.get('padding_idx');
+      if (pad && pad.kind === 'num') {
+        // PyTorch zeroes the padding row after drawing N(0, 1).
+        const tensor = this.builder.build().initializers.find((i) => i.name === w);
+        if (tensor && tensor.data.kind === 'inline') {
+          const row = pad.value < 0 ? n + pad.value : pad.value;
+          new Float32Array(tensor.data.bytes.buffer, tensor.data.bytes.byteOffset, n * d).fill(0, row * d, (row + 1) * d);
+        }
+      }
+      return this.node('Gather', [w, x], { axis: 0 }, layer);
+    }
     const pool = /^(MaxPool|AvgPool)([123])d$/.exec(t);
     if (pool) return this.pool(t, x, a, layer);
     const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(t);
@@ -383,6 +398,15 @@ class Lowerer implements ForwardEmitter {
   }
 }
 
+function firstLeaf(layer: LayerValue): LayerValue | undefined {
+  for (const [, c] of layer.children) {
+    if (c.category === 'torch') return c;
+    const inner = firstLeaf(c);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 /**
  * Builds the IR of a module instance by running its forward pass with IR-carrying tensors. Unsupported layers or
  * unknown shapes throw a UserInputError that names the layer and its line.
@@ -390,7 +414,9 @@ class Lowerer implements ForwardEmitter {
 export function lowerModuleToModel(module: { instance: LayerValue; interpreter?: Interpreter }, options: LowerOptions): Model {
   const interp = options.interpreter ?? module.interpreter ?? new Interpreter();
   const lowerer = new Lowerer(options, options.file);
-  const input = lowerer.builder.input('input', 'float32', [...options.inputShape]);
+  // A model that starts with an Embedding takes token ids.
+  const firstLayer = firstLeaf(module.instance);
+  const input = lowerer.builder.input('input', firstLayer?.type === 'Embedding' ? 'int64' : 'float32', [...options.inputShape]);
   const saved = interp.emitter;
   interp.emitter = lowerer;
   interp.resetBudget();

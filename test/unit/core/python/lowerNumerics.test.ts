@@ -138,3 +138,22 @@ describe('python/lower: outputs agree with PyTorch', function () {
     });
   }
 });
+
+describe('python/lower: token models', () => {
+  it('an Embedding first takes int64 token ids, draws N(0, 1) and zeroes the padding row', async () => {
+    const a = await analyze('import torch.nn as nn\n# layerscope: input 2x7\nclass Tok(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.emb = nn.Embedding(50, 16, padding_idx=0)\n        self.fc = nn.Linear(16, 4)\n    def forward(self, x):\n        return self.fc(self.emb(x))\n');
+    const m = a.modules[0];
+    assert.deepEqual(m.outputShape, [2, 7, 4]);
+    const model = lowerModuleToModel(m, { inputShape: [2, 7], interpreter: a.interpreter, seed: 3 });
+    const input = model.graph.inputs[0];
+    assert.equal(input.type?.kind === 'tensor' ? input.type.tensor.dtype : null, 'int64');
+    const w = model.graph.initializers.find((t) => t.name === 'emb.weight')!;
+    assert.ok(w.data.kind === 'inline');
+    const values = new Float32Array(w.data.bytes.buffer, w.data.bytes.byteOffset, 50 * 16);
+    assert.ok(values.subarray(0, 16).every((v) => v === 0));
+    const rest = values.subarray(16);
+    const mean = rest.reduce((x, y) => x + y, 0) / rest.length;
+    const std = Math.sqrt(rest.reduce((x, y) => x + (y - mean) ** 2, 0) / rest.length);
+    assert.ok(Math.abs(std - 1) < 0.1, `std ${std}`);
+  });
+});
