@@ -1197,7 +1197,7 @@ export class Interpreter {
       return { kind: 'seq', items: [output, layer.type === 'LSTM' ? { kind: 'seq', items: [h, h], tuple: true } : h], tuple: true };
     }
     if (layer.type === 'MultiheadAttention') {
-      return { kind: 'seq', items: [{ kind: 'tensor', shape: null }, { kind: 'tensor', shape: null }], tuple: true };
+      return { kind: 'seq', items: [output, { kind: 'tensor', shape: null }], tuple: true };
     }
     return output;
   }

@@ -218,6 +218,15 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerAp
     const outFeatures = hidden === null ? null : (proj > 0 ? proj : hidden) * dirs;
     return { output: { kind: 'tensor', shape: [...shape.slice(0, -1), outFeatures] }, macs: null };
   }
+  if (type === 'TransformerEncoderLayer' || type === 'TransformerDecoderLayer' || type === 'MultiheadAttention') {
+    // The output has the query's shape; the last dim must be the model width.
+    const d = intOf(arg(layer, type === 'MultiheadAttention' ? 'embed_dim' : 'd_model'));
+    const last = shape[rank - 1];
+    if (d !== null && typeof last === 'number' && last !== d) {
+      return { ...unknownOut(input), mismatch: `${type} expects ${d} features in the last dim; the previous layer gives ${describeFeatures(input, last)}` };
+    }
+    return { output: { kind: 'tensor', shape: [...shape], rf: { global: true } }, macs: null };
+  }
   if (type === 'Embedding') {
     const d = intOf(arg(layer, 'embedding_dim'));
     return { output: { kind: 'tensor', shape: [...shape, d] }, macs: 0 };

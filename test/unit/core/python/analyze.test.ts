@@ -297,3 +297,27 @@ class Child(Base):
     assert.deepEqual(child.leaves.map((l) => l.path), ['body.layer1', 'body.layer2', 'head0', 'head1']);
   });
 });
+
+describe('python/analyze: attention layers', () => {
+  it('propagates shapes through TransformerEncoderLayer and MultiheadAttention and checks the width', async () => {
+    const src = `import torch.nn as nn
+# layerscope: input 10x2x32
+class Enc(nn.Module):
+    def __init__(self, d=32):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.TransformerEncoderLayer(d, 4, dim_feedforward=64) for _ in range(2)])
+        self.attn = nn.MultiheadAttention(d, 4)
+        self.bad = nn.TransformerEncoderLayer(48, 4)
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        y, _ = self.attn(x, x, x)
+        return self.bad(y)
+`;
+    const a = await analyze(src);
+    const m = a.modules[0];
+    assert.deepEqual(m.leaves.find((l) => l.path === 'attn')?.trace?.output, [10, 2, 32]);
+    assert.equal(a.diagnostics.length, 1);
+    assert.match(a.diagnostics[0].message, /TransformerEncoderLayer expects 48 features in the last dim; the previous layer gives 32/);
+  });
+});
