@@ -1,5 +1,5 @@
 """The weight-initialisation lab: seven 4096-wide layers (dims = [4096] * 7) with tanh, as in the lecture's
-"Xavier" slides. Run an activation probe on it with different initialisations (normal σ=0.01, Xavier, He) to see
+"Xavier" slides (InitLabMLP(activation="relu") for the He slides). Run an activation probe on it with different initialisations (normal σ=0.01, Xavier, He) to see
 the activations collapse, stay scaled, or saturate."""
 import torch
 from torch import nn
@@ -17,5 +17,5 @@ class InitLabMLP(nn.Module):
     def forward(self, x):
         for layer in self.layers:
             x = layer(x)
-            x = torch.tanh(x)
+            x = torch.relu(x) if self.activation == "relu" else torch.tanh(x)
         return x
