@@ -246,6 +246,11 @@ class Lowerer implements ForwardEmitter {
         break;
     }
     if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return this.recurrent(layer, x, inputs[0].shape, output.shape);
+    if (t === 'MultiheadAttention') {
+      if (inputs.length > 1 && inputs.some((i) => i.irName !== x)) throw new UserInputError(`${layer.path ?? t} (line ${layer.range.line + 1}): only self-attention (query, key and value the same tensor) is converted to ONNX without PyTorch`);
+      return this.attention(layer, layer.path ?? 'attn', x, inputs[0].shape, intOf(a.get('embed_dim'), 0), intOf(a.get('num_heads'), 1), boolOf(a.get('bias'), true), boolOf(a.get('batch_first'), false));
+    }
+    if (t === 'TransformerEncoderLayer') return this.encoderLayer(layer, x, inputs[0].shape);
     if (t === 'Embedding') {
       const n = intOf(a.get('num_embeddings'), 0);
       const d = intOf(a.get('embedding_dim'), 0);
@@ -343,6 +348,93 @@ class Lowerer implements ForwardEmitter {
       seqIn = this.node('Reshape', [yt, this.constant([seqLen, batch, dirs * hidden], 'int64')], {}, layer);
     }
     return batchFirst ? this.node('Transpose', [seqIn], { perm: [1, 0, 2] }, layer) : seqIn;
+  }
+
+  /** A weight created under an explicit PyTorch state-dict name (sub-modules that the source does not spell out). */
+  private named(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
+    let m = this.cache.get(layer);
+    if (!m) this.cache.set(layer, (m = new Map()));
+    const existing = m.get(key);
+    if (existing) return existing;
+    const out = this.tensor(`${layer.path ?? layer.type}.${key}`, dims, this.init === 'zeros' ? () => 0 : fill);
+    m.set(key, out);
+    return out;
+  }
+
+  private linear(layer: LayerValue, prefix: string, x: string, fin: number, fout: number, bias: boolean, zeroBias = false): string {
+    const b = 1 / Math.sqrt(fin);
+    const w = this.named(layer, `${prefix}.weight`, [fout, fin], () => (this.rng.uniform() * 2 - 1) * b);
+    const wt = this.node('Transpose', [w], { perm: [1, 0] }, layer);
+    const y = this.node('MatMul', [x, wt], {}, layer);
+    if (!bias) return y;
+    const bb = this.named(layer, `${prefix}.bias`, [fout], zeroBias ? () => 0 : () => (this.rng.uniform() * 2 - 1) * b);
+    return this.node('Add', [y, bb], {}, layer);
+  }
+
+  /**
+   * nn.MultiheadAttention as PyTorch computes it for self-attention: one packed in-projection, heads split by
+   * reshaping, scaled dot-product softmax, heads merged, out-projection. Initialised as PyTorch does: xavier_uniform
+   * in-projection, zero biases, a default-initialised out-projection weight.
+   */
+  private attention(layer: LayerValue, prefix: string, x: string, shape: Dim[] | null, e: number, heads: number, bias: boolean, batchFirst: boolean): string {
+    if (!shape || shape.length !== 3 || shape.some((d) => typeof d !== 'number')) throw new UserInputError(`${prefix} (line ${layer.range.line + 1}): a 3-d input of known shape is needed to convert attention to ONNX`);
+    const [a0, a1] = shape as number[];
+    const [len, batch] = batchFirst ? [a1, a0] : [a0, a1];
+    const hd = e / heads;
+    const own = prefix === (layer.path ?? 'attn') ? '' : `${prefix.slice((layer.path ?? '').length + 1)}.`;
+    let h = batchFirst ? this.node('Transpose', [x], { perm: [1, 0, 2] }, layer) : x;
+    const xb = Math.sqrt(6 / (e + 3 * e));
+    const w = this.named(layer, `${own}in_proj_weight`, [3 * e, e], () => (this.rng.uniform() * 2 - 1) * xb);
+    let qkv = this.node('MatMul', [h, this.node('Transpose', [w], { perm: [1, 0] }, layer)], {}, layer);
+    if (bias) qkv = this.node('Add', [qkv, this.named(layer, `${own}in_proj_bias`, [3 * e], () => 0)], {}, layer);
+    const [q, k, v] = this.builder.node('Split', [qkv, this.constant([e, e, e], 'int64')], { axis: -1 }, { outputs: 3 });
+    const heads3 = (t: string, perm: number[]): string => this.node('Transpose', [this.node('Reshape', [t, this.constant([len, batch * heads, hd], 'int64')], {}, layer)], { perm }, layer);
+    const qh = this.node('Mul', [heads3(q, [1, 0, 2]), this.constant([1 / Math.sqrt(hd)], 'float32', [])], {}, layer);
+    const scores = this.node('MatMul', [qh, heads3(k, [1, 2, 0])], {}, layer);
+    const attn = this.node('Softmax', [scores], { axis: -1 }, layer);
+    const ctx = this.node('MatMul', [attn, heads3(v, [1, 0, 2])], {}, layer);
+    const merged = this.node('Reshape', [this.node('Transpose', [ctx], { perm: [1, 0, 2] }, layer), this.constant([len, batch, e], 'int64')], {}, layer);
+    h = this.linear(layer, `${own}out_proj`, merged, e, e, bias, true);
+    return batchFirst ? this.node('Transpose', [h], { perm: [1, 0, 2] }, layer) : h;
+  }
+
+  private layerNorm(layer: LayerValue, prefix: string, x: string, d: number, eps: number): string {
+    const g = this.named(layer, `${prefix}.weight`, [d], () => 1);
+    const b = this.named(layer, `${prefix}.bias`, [d], () => 0);
+    // LayerNorm's γ and β start at 1 and 0 whatever the scheme.
+    return this.node('LayerNormalization', [x, g, b], { axis: -1, epsilon: f(eps) }, layer);
+  }
+
+  /** nn.TransformerEncoderLayer (post-norm by default, pre-norm with norm_first), relu or gelu feed-forward, in eval mode. */
+  private encoderLayer(layer: LayerValue, x: string, shape: Dim[] | null): string {
+    const a = layer.args;
+    const d = intOf(a.get('d_model'), 0);
+    const ff = intOf(a.get('dim_feedforward'), 2048);
+    const eps = floatOf(a.get('layer_norm_eps'), 1e-5);
+    const bias = boolOf(a.get('bias'), true);
+    const act = a.get('activation');
+    const actName = act && act.kind === 'str' ? act.value : 'relu';
+    if (actName !== 'relu' && actName !== 'gelu') throw new UserInputError(`${layer.path ?? 'TransformerEncoderLayer'} (line ${layer.range.line + 1}): activation ${actName} cannot be converted to ONNX without PyTorch yet`);
+    const normFirst = boolOf(a.get('norm_first'), false);
+    const prefix = layer.path ?? 'layer';
+    const sa = (t: string): string => this.attention(layer, `${prefix}.self_attn`, t, shape, d, intOf(a.get('nhead'), 1), bias, boolOf(a.get('batch_first'), false));
+    const feed = (t: string): string => {
+      const h = this.linear(layer, 'linear1', t, d, ff, bias);
+      let y: string;
+      if (actName === 'relu') y = this.node('Relu', [h], {}, layer);
+      else {
+        // gelu(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as torch's default (exact) gelu.
+        const erf = this.node('Erf', [this.node('Mul', [h, this.constant([Math.SQRT1_2], 'float32', [])], {}, layer)], {}, layer);
+        y = this.node('Mul', [this.node('Mul', [h, this.constant([0.5], 'float32', [])], {}, layer), this.node('Add', [erf, this.constant([1], 'float32', [])], {}, layer)], {}, layer);
+      }
+      return this.linear(layer, 'linear2', y, ff, d, bias);
+    };
+    if (normFirst) {
+      const x1 = this.node('Add', [x, sa(this.layerNorm(layer, 'norm1', x, d, eps))], {}, layer);
+      return this.node('Add', [x1, feed(this.layerNorm(layer, 'norm2', x1, d, eps))], {}, layer);
+    }
+    const x1 = this.layerNorm(layer, 'norm1', this.node('Add', [x, sa(x)], {}, layer), d, eps);
+    return this.layerNorm(layer, 'norm2', this.node('Add', [x1, feed(x1)], {}, layer), d, eps);
   }
 
   private pool(type: string, x: string, a: Map<string, Value>, layer: LayerValue | null, range?: SourceRange): string {

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { countParams } from '../../../../src/core/analysis/params';
 import { writeOnnx } from '../../../../src/core/onnx/writer';
 import { lowerModuleToModel } from '../../../../src/core/python/lower';
 import { analyze } from './helpers';
@@ -96,6 +97,27 @@ class Seq(nn.Module):
 model = Seq()
 `,
   },
+  {
+    name: 'Transformer encoder layers (post-norm relu, pre-norm gelu batch-first) and self-attention',
+    variable: 'model',
+    shape: [6, 2, 16],
+    source: `import torch.nn as nn
+class Enc(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.TransformerEncoderLayer(d, 4, dim_feedforward=32) for _ in range(2)])
+        self.pre = nn.TransformerEncoderLayer(d, 2, dim_feedforward=24, activation="gelu", norm_first=True, batch_first=True)
+        self.attn = nn.MultiheadAttention(d, 2)
+        self.head = nn.Linear(d, 3)
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        x = self.pre(x)
+        y, _ = self.attn(x, x, x)
+        return self.head(y + x)
+model = Enc()
+`,
+  },
 ];
 
 describe('python/lower: outputs agree with PyTorch', function () {
@@ -119,6 +141,7 @@ describe('python/lower: outputs agree with PyTorch', function () {
         const a = await analyze(c.source);
         const inst = a.instances.find((i) => i.variable === c.variable)!;
         const model = lowerModuleToModel(inst, { inputShape: c.shape, interpreter: a.interpreter, seed: 5 });
+        assert.equal(countParams(model.graph).totals.trainableParams, inst.params!.params, 'lowered parameters');
         const onnxPath = path.join(dir, 'model.onnx');
         fs.writeFileSync(onnxPath, writeOnnx(model));
         const expected = JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT, src, onnxPath, c.variable, JSON.stringify(c.shape)], { encoding: 'utf8', timeout: 120_000 })) as number[];
