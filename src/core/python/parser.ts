@@ -52,7 +52,8 @@ export function loadPythonParser(wasmDir?: string): Promise<ParserType> {
   cachedDir = wasmDir;
   cached = (async () => {
     const dirs = candidateDirs(wasmDir);
-    const runtimePath = findFile(dirs.runtime, RUNTIME_WASM);
+    // web-tree-sitter 0.25 ships tree-sitter.wasm; later releases call it web-tree-sitter.wasm.
+    const runtimePath = findFile(dirs.runtime, RUNTIME_WASM) ?? findFile(dirs.runtime, 'web-tree-sitter.wasm');
     const grammarPath = findFile(dirs.grammar, PYTHON_WASM);
     if (!runtimePath || !grammarPath) {
       throw new Error(`cannot find ${!runtimePath ? RUNTIME_WASM : PYTHON_WASM} (looked in ${dirs.runtime.slice(0, 3).join(', ')} …)`);
