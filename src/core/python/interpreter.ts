@@ -820,7 +820,7 @@ export class Interpreter {
           if (v) return v;
         }
         if (obj.category === 'torch' && obj.args.has(name)) return obj.args.get(name)!;
-        if (['append', 'extend', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'parameters', 'named_modules', 'items', 'keys', 'values'].includes(name)) {
+        if (['append', 'extend', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'parameters', 'named_modules', 'items', 'keys', 'values', 'to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_'].includes(name)) {
           return { kind: 'method', name, target: obj };
         }
         if (name === 'weight' || name === 'bias') return { kind: 'tensor', shape: null };
@@ -1150,6 +1150,8 @@ export class Interpreter {
         return { kind: 'none' };
       }
       if (name === 'register_buffer') return { kind: 'none' };
+      // model.to(device), model.eval() and the like return the module itself.
+      if (['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_'].includes(name)) return target;
       return unknown(`${target.type}.${name}(…)`, true);
     }
     if (target.kind === 'tensor') return this.tensorMethod(name, target, positional, keywords, node);

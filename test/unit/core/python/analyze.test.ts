@@ -321,3 +321,12 @@ class Enc(nn.Module):
     assert.match(a.diagnostics[0].message, /TransformerEncoderLayer expects 48 features in the last dim; the previous layer gives 32/);
   });
 });
+
+describe('python/analyze: instantiation lines', () => {
+  it('model = Net(...).to(device) still gets its lens', async () => {
+    const a = await analyze('import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n        self.fc = nn.Linear(n, 2)\ndevice = "cpu"\nmodel = Net(n=3).to(device)\n');
+    assert.equal(a.instances.length, 1);
+    assert.equal(a.instances[0].params?.params, 8);
+    assert.equal(lensTitles(a).get(7)?.[0].startsWith('8 params'), true);
+  });
+});
