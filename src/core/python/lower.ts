@@ -212,6 +212,8 @@ class Lowerer implements ForwardEmitter {
         return this.node('Softplus', [x], {}, layer);
       case 'Hardswish':
         return this.node('HardSwish', [x], {}, layer);
+      case 'GELU':
+        return this.gelu(x, layer);
       case 'SiLU': {
         const sg = this.node('Sigmoid', [x], {}, layer);
         return this.node('Mul', [x, sg], {}, layer);
@@ -398,6 +400,12 @@ class Lowerer implements ForwardEmitter {
     return batchFirst ? this.node('Transpose', [h], { perm: [1, 0, 2] }, layer) : h;
   }
 
+  /** The exact GELU PyTorch uses by default: 0.5·x·(1 + erf(x/√2)); opset 17 has no Gelu op. */
+  private gelu(x: string, layer: LayerValue | null, range?: SourceRange): string {
+    const erf = this.node('Erf', [this.node('Mul', [x, this.constant([Math.SQRT1_2], 'float32', [])], {}, layer, range)], {}, layer, range);
+    return this.node('Mul', [this.node('Mul', [x, this.constant([0.5], 'float32', [])], {}, layer, range), this.node('Add', [erf, this.constant([1], 'float32', [])], {}, layer, range)], {}, layer, range);
+  }
+
   private layerNorm(layer: LayerValue, prefix: string, x: string, d: number, eps: number): string {
     const g = this.named(layer, `${prefix}.weight`, [d], () => 1);
     const b = this.named(layer, `${prefix}.bias`, [d], () => 0);
@@ -473,6 +481,7 @@ class Lowerer implements ForwardEmitter {
     const unary: Record<string, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', abs: 'Abs', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', neg: 'Neg', elu: 'Elu', selu: 'Selu', softplus: 'Softplus', hardswish: 'HardSwish', dropout: 'Identity', dropout2d: 'Identity' };
     if (name in unary) return this.node(unary[name], [x], {}, null, range);
     if (name === 'leaky_relu') return this.node('LeakyRelu', [x], { alpha: f(floatOf(args[0] ?? keywords.get('negative_slope'), 0.01)) }, null, range);
+    if (name === 'gelu') return this.gelu(x, null, range);
     if (name === 'silu') return this.node('Mul', [x, this.node('Sigmoid', [x], {}, null, range)], {}, null, range);
     if (name === 'relu6') return this.node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])], {}, null, range);
     if (name === 'softmax' || name === 'log_softmax') {

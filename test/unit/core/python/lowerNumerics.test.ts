@@ -70,9 +70,9 @@ class Net(nn.Module):
         self.bn = nn.BatchNorm2d(6)
         self.c2 = nn.Conv2d(6, 6, 3, padding='same', groups=2)
         self.pool = nn.MaxPool2d(2)
-        self.fc = nn.Linear(6 * 6 * 6, 4)
+        self.fc = nn.Sequential(nn.Linear(6 * 6 * 6, 8), nn.GELU(), nn.Linear(8, 4))
     def forward(self, x):
-        x = F.relu(self.bn(self.c1(x)))
+        x = F.gelu(self.bn(self.c1(x)))
         x = x + torch.tanh(self.c2(x))
         x = self.pool(x)
         return self.fc(x.view(x.size(0), -1))
