@@ -1,6 +1,7 @@
 import type { GradSummary, SaliencyMap } from '../core/autodiff/gradStats';
 import type { Feed } from '../runtime/protocol';
 import type { ExecutionProviderChoice } from '../runtime/providers';
+import type { WorkerEnvelope } from '../runtime/workerProcess';
 
 /**
  * Messages between a front end (CLI or extension host) and the gradient worker, the child process that runs the
@@ -50,8 +51,5 @@ export interface GradJobResult {
   timing: { sessionMs: number; runMs: number; checkMs: number };
 }
 
-export type GradWorkerMessage =
-  | { type: 'ready'; pid: number }
-  | { type: 'progress'; id: number; done: number; total: number; message: string }
-  | { type: 'result'; id: number; result: GradJobResult }
-  | { type: 'error'; id: number; message: string; userError: boolean };
+/** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */
+export type GradWorkerMessage = WorkerEnvelope<GradJobResult>;

@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -15,8 +14,8 @@ import type { GradReport } from '../core/reports';
 import { buildFeeds, type InputOptions } from '../runtime/inputs';
 import type { Feed } from '../runtime/protocol';
 import type { ExecutionProviderChoice } from '../runtime/providers';
-import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient';
-import type { GradJob, GradJobParam, GradJobResult, GradWorkerMessage } from './gradProtocol';
+import { ProbeRuntimeError, runWorkerJob } from '../runtime/workerProcess';
+import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
 
 /**
  * A gradient probe end to end, shared by the CLI (`layerscope grad`) and the editor command: build the backward
@@ -192,62 +191,12 @@ let nextId = 1;
 
 /** Forks the gradient worker for one job; a crash, kill, timeout or cancel rejects with a clear error. */
 export function runGradJob(job: Omit<GradJob, 'type' | 'id'>, options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {}): Promise<GradJobResult> {
-  const workerPath = options.workerPath ?? resolveGradWorkerPath();
-  const id = nextId++;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_GRAD_TIMEOUT_MS;
-  return new Promise<GradJobResult>((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(new ProbeCancelledError());
-      return;
-    }
-    const child = fork(workerPath, [], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: workerPath.endsWith('.ts') ? ['--import', 'tsx'] : [],
-      env: { ...process.env, ORT_LOGGING_LEVEL: 'error' },
-    });
-    let stderrTail = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
-    });
-    child.stdout?.resume();
-    let settled = false;
-    let reason: 'timeout' | 'abort' | null = null;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      fn();
-    };
-    const timer = setTimeout(() => {
-      reason = 'timeout';
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    const onAbort = (): void => {
-      reason = 'abort';
-      child.kill('SIGKILL');
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('message', (msg: GradWorkerMessage) => {
-      if (msg.type === 'ready') child.send({ ...job, type: 'grad', id } satisfies GradJob);
-      else if (msg.type === 'progress' && msg.id === id) options.onProgress?.(msg.done, msg.total, msg.message);
-      else if (msg.type === 'result' && msg.id === id) finish(() => resolve(msg.result));
-      else if (msg.type === 'error' && msg.id === id) finish(() => reject(msg.userError ? new UserInputError(msg.message) : new ProbeRuntimeError(msg.message)));
-    });
-    child.on('error', (e) => finish(() => reject(new ProbeRuntimeError(`could not start the gradient worker: ${e.message}`))));
-    child.on('exit', (code, signal) => {
-      finish(() => {
-        if (reason === 'abort') reject(new ProbeCancelledError());
-        else if (reason === 'timeout') reject(new ProbeRuntimeError(`the gradient probe timed out after ${Math.round(timeoutMs / 1000)} s and was stopped`));
-        else {
-          const last = stderrTail.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0];
-          const tail = last ? ` (last message: ${last.slice(0, 300)})` : '';
-          if (signal === 'SIGKILL') reject(new ProbeRuntimeError(`the gradient worker was killed, most likely for running out of memory; try a smaller batch${tail}`));
-          else reject(new ProbeRuntimeError(`the gradient worker ${signal ? `crashed (${signal})` : `exited with code ${code}`}${tail}`));
-        }
-      });
-    });
+  return runWorkerJob<GradJob, GradJobResult>({ ...job, type: 'grad', id: nextId++ }, {
+    workerPath: options.workerPath ?? resolveGradWorkerPath(),
+    processName: 'gradient worker',
+    jobName: 'gradient probe',
+    timeoutMs: options.timeoutMs ?? DEFAULT_GRAD_TIMEOUT_MS,
+    signal: options.signal,
+    onProgress: options.onProgress,
   });
 }

@@ -3,6 +3,7 @@ import type { LayerFindings } from '../core/stats/diagnostics';
 import type { ClassifierOutputKind } from '../core/stats/units';
 import type { Saturation } from '../core/stats/tensorStats';
 import type { ExecutionProviderChoice } from './providers';
+import type { WorkerEnvelope } from './workerProcess';
 
 /**
  * The typed protocol between a front end (CLI or extension host) and the runtime worker, a child process that owns
@@ -75,11 +76,8 @@ export interface ProbeJobResult {
   timing: { sessionMs: number; runMs: number; statsMs: number };
 }
 
-export type WorkerToParent =
-  | { type: 'ready'; pid: number }
-  | { type: 'progress'; id: number; done: number; total: number; message: string }
-  | { type: 'result'; id: number; result: ProbeJobResult }
-  | { type: 'error'; id: number; message: string; userError: boolean };
+/** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */
+export type WorkerToParent = WorkerEnvelope<ProbeJobResult>;
 
 export function isWorkerToParent(value: unknown): value is WorkerToParent {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
