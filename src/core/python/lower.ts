@@ -8,6 +8,7 @@ import type { ForwardEmitter } from './interpreter';
 import type { ShapedTensor } from './layerShapes';
 import { intTuple } from './layers';
 import type { LayerValue, SourceRange, Value } from './values';
+import { SeededRandom } from '../stats/random';
 
 /**
  * Lowers a PyTorch module read from source to the neutral IR, so that the inspector, the summary, probes and
@@ -30,34 +31,6 @@ export interface LowerOptions {
   file?: string;
 }
 
-/** A small seeded generator (mulberry32) with Box-Muller normals; reproducible across platforms. */
-class Rng {
-  private state: number;
-  private spare: number | null = null;
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-  uniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-}
-
 function intOf(v: Value | undefined, fallback: number): number {
   return v && v.kind === 'num' ? v.value : v && v.kind === 'bool' ? (v.value ? 1 : 0) : fallback;
 }
@@ -72,7 +45,7 @@ function floatOf(v: Value | undefined, fallback: number): number {
 
 class Lowerer implements ForwardEmitter {
   readonly builder = new GraphBuilder('main');
-  private readonly rng: Rng;
+  private readonly rng: SeededRandom;
   private readonly init: InitScheme;
   private readonly sigma: number;
   private readonly cache = new Map<LayerValue, Map<string, string>>();
@@ -80,7 +53,7 @@ class Lowerer implements ForwardEmitter {
   readonly sources = new Map<string, SourceLocation>();
 
   constructor(options: LowerOptions, private readonly file?: string) {
-    this.rng = new Rng(options.seed ?? 0);
+    this.rng = new SeededRandom(options.seed ?? 0);
     this.init = options.init ?? 'pytorch';
     this.sigma = options.sigma ?? 0.01;
   }
