@@ -1,13 +1,12 @@
 import { extname, resolve } from 'node:path';
 import { checkThresholds, checkVerdict } from '../core/autodiff/gradCheck';
 import { isUserInputError, UserInputError } from '../core/errors';
-import type { Model } from '../core/ir/types';
-import { readOnnxFile } from '../core/onnx/reader';
 import type { GradReport } from '../core/reports';
 import { runGradProbe, type GradProbeOptions, type GradTarget } from '../host/gradRunner';
 import type { InputSource } from '../runtime/inputs';
 import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
 import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient';
+import { IMAGE_EXTENSIONS, intArg, loadRunnableModel, oneLine, parseShape, splitNamed } from './runArgs';
 
 /**
  * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|FILE.npy [--check N]
@@ -35,24 +34,8 @@ export interface ParsedGradArgs {
   options: GradProbeOptions;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
-function splitNamed(value: string): { name?: string; rest: string } {
-  const eq = value.indexOf('=');
-  return eq > 0 ? { name: value.slice(0, eq), rest: value.slice(eq + 1) } : { rest: value };
-}
 
-function intArg(text: string, flag: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserInputError(`${flag} needs an integer of at least ${min}, not '${text}'`);
-  return n;
-}
-
-function parseShape(text: string): number[] {
-  const dims = text.split(/[x×,]/).map((d) => Number(d.trim()));
-  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new UserInputError(`--input-shape: '${text}' is not a shape like 1x3x32x32`);
-  return dims;
-}
 
 export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
   const positional: string[] = [];
@@ -85,7 +68,7 @@ export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
       }
       case '--input-shape': {
         const { name, rest } = splitNamed(next());
-        shapes[name ?? ''] = parseShape(rest);
+        shapes[name ?? ''] = parseShape(rest, '--input-shape');
         break;
       }
       case '--random': {
@@ -219,16 +202,7 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
   return lines.join('\n') + '\n';
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
 
-async function loadModel(path: string): Promise<Model> {
-  if (extname(path).toLowerCase() === '.py') {
-    throw new UserInputError(`${path}: gradient probes of PyTorch source are not wired up yet; export the model to ONNX (torch.onnx.export) and run grad on that`);
-  }
-  return readOnnxFile(path);
-}
 
 export async function runGradCommand(argv: string[], io: GradCommandIo): Promise<number> {
   try {
@@ -237,8 +211,10 @@ export async function runGradCommand(argv: string[], io: GradCommandIo): Promise
       return 0;
     }
     const parsed = parseGradArgs(argv, io.cwd ?? process.cwd());
-    const model = await loadModel(parsed.model);
-    const report = await runGradProbe(model, { ...parsed.options, ...(io.signal ? { signal: io.signal } : {}) });
+    const { model, inputShapeApplied } = await loadRunnableModel(parsed.model, parsed.options);
+    // A .py model has its input shape baked in; it must not be applied a second time by name.
+    const options = inputShapeApplied ? { ...parsed.options, shapes: undefined } : parsed.options;
+    const report = await runGradProbe(model, { ...options, ...(io.signal ? { signal: io.signal } : {}) });
     if (parsed.json) io.stdout(JSON.stringify(report) + '\n');
     else {
       const floatType = model.graph.initializers.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';

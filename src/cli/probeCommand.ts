@@ -1,14 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
-import type { Model } from '../core/ir/types';
+import { extname, resolve } from 'node:path';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { ProbeReport } from '../core/reports';
-import { readOnnxFile } from '../core/onnx/reader';
 import type { InputSource } from '../runtime/inputs';
 import { probeModel } from '../runtime/probe';
 import type { ProbeOptions } from '../runtime/probe';
 import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
 import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient';
+import { IMAGE_EXTENSIONS, intArg, loadRunnableModel, oneLine, parseShape, splitNamed } from './runArgs';
 
 /**
  * `layerscope probe MODEL [--input [NAME=]FILE.npy | --input-shape ... --random normal|uniform --seed S]
@@ -44,20 +42,7 @@ export interface ParsedProbeArgs {
   options: ProbeOptions;
 }
 
-function splitNamed(value: string): { name?: string; rest: string } {
-  // NAME=FILE, where the file part may itself contain '=' only after the first one.
-  const eq = value.indexOf('=');
-  if (eq > 0) return { name: value.slice(0, eq), rest: value.slice(eq + 1) };
-  return { rest: value };
-}
 
-function parseShape(text: string, flag: string): number[] {
-  const dims = text.split(/[x×,]/).map((d) => Number(d.trim()));
-  if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new UserInputError(`${flag}: '${text}' is not a shape like 1x3x224x224`);
-  }
-  return dims;
-}
 
 function parseNumberList(text: string, flag: string): number[] {
   const values = text.split(',').map((v) => Number(v.trim()));
@@ -65,13 +50,6 @@ function parseNumberList(text: string, flag: string): number[] {
   return values;
 }
 
-function positiveInt(text: string | undefined, flag: string, allowZero = false): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UserInputError(`${flag} needs a ${allowZero ? 'non-negative' : 'positive'} integer`);
-  return n;
-}
-
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
 export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
   const positional: string[] = [];
@@ -127,10 +105,10 @@ export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
         break;
       }
       case '--seed':
-        options.seed = positiveInt(next(), '--seed', true);
+        options.seed = intArg(next(), '--seed', 0);
         break;
       case '--batch':
-        options.batch = positiveInt(next(), '--batch');
+        options.batch = intArg(next(), '--batch', 1);
         break;
       case '--ep':
       case '--execution-provider': {
@@ -140,14 +118,14 @@ export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
         break;
       }
       case '--device-id':
-        options.deviceId = positiveInt(next(), '--device-id', true);
+        options.deviceId = intArg(next(), '--device-id', 0);
         break;
       case '--bins':
-        options.bins = positiveInt(next(), '--bins');
+        options.bins = intArg(next(), '--bins', 1);
         if (options.bins > 4096) throw new UserInputError('--bins: at most 4096');
         break;
       case '--budget-mb':
-        options.budgetBytes = positiveInt(next(), '--budget-mb') * 1024 * 1024;
+        options.budgetBytes = intArg(next(), '--budget-mb', 1) * 1024 * 1024;
         break;
       case '--layers':
         options.select = next()
@@ -162,7 +140,7 @@ export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
         break;
       }
       case '--timeout':
-        options.timeoutMs = positiveInt(next(), '--timeout') * 1000;
+        options.timeoutMs = intArg(next(), '--timeout', 1) * 1000;
         break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UserInputError(`unknown option ${arg} for probe`);
@@ -240,7 +218,9 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
     const base = io.cwd ?? process.cwd();
     const modelPath = resolve(base, parsed.model);
     if (options.sources) options.sources = options.sources.map((s) => ({ ...s, path: resolve(base, s.path) }));
-    const model = extname(modelPath).toLowerCase() === '.py' ? await loadPythonModel(modelPath, options) : readOnnxFile(modelPath);
+    const { model, inputShapeApplied } = await loadRunnableModel(modelPath, options);
+    // A .py model has its input shape baked in; it must not be applied a second time by name.
+    if (inputShapeApplied) delete options.shapes;
     const { report, notes } = await probeModel(model, { ...options, ...(io.signal ? { signal: io.signal } : {}) });
     if (json) write(io.stdout, JSON.stringify(report) + '\n');
     else {
@@ -270,63 +250,6 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
   }
 }
 
-type PythonModules = {
-  parser: typeof import('../core/python/parser');
-  analyze: typeof import('../core/python/analyze');
-  summary: typeof import('../core/python/summary');
-  lower: typeof import('../core/python/lower');
-};
 
-/** The PyTorch-source front end, required lazily so that probing ONNX files never loads the parser. */
-function pythonModules(): PythonModules | undefined {
-  try {
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    return {
-      parser: require('../core/python/parser'),
-      analyze: require('../core/python/analyze'),
-      summary: require('../core/python/summary'),
-      lower: require('../core/python/lower'),
-    };
-    /* eslint-enable @typescript-eslint/no-require-imports */
-  } catch {
-    return undefined;
-  }
-}
 
-/**
- * A .py MODEL: the file's main nn.Module (as `layerscope summary` picks it) lowered to the IR with PyTorch's own
- * default initialisation (each layer's reset_parameters), so that the probe shows what a freshly built model does.
- * The input shape comes from --input-shape or the class's `# layerscope: input 1x3x32x32` comment.
- */
-async function loadPythonModel(file: string, options: ProbeOptions): Promise<Model> {
-  const py = pythonModules();
-  if (!py) throw new UserInputError(`${file}: this build cannot read PyTorch source; export the model with torch.onnx.export and probe the .onnx`);
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`}`);
-  }
-  const given = options.shapes?.[''] ?? options.shapes?.['input'];
-  const parser = await py.parser.loadPythonParser(existsSync(join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
-  const tree = parser.parse(source);
-  if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);
-  try {
-    const analysis = py.analyze.analyzeTree(tree, source, given ? { defaultInputShape: given } : {});
-    const main = py.summary.mainModule(analysis);
-    if (!main) throw new UserInputError(`${file}: no torch.nn.Module subclass to probe`);
-    const shape = given ?? main.inputShape;
-    if (!shape) throw new UserInputError(`${file}: no input shape; pass --input-shape 1x3x32x32 or add a "# layerscope: input 1x3x32x32" comment above the class`);
-    const model = py.lower.lowerModuleToModel(main, { inputShape: shape, init: 'pytorch', seed: options.seed ?? 0, interpreter: analysis.interpreter, file });
-    // The shape is now fixed in the graph; the input-shape option must not be applied a second time by name.
-    delete options.shapes;
-    return model;
-  } finally {
-    tree.delete();
-  }
-}
 
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}

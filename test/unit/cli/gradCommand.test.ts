@@ -43,6 +43,32 @@ describe('layerscope grad', function () {
     return { code, out, err };
   }
 
+  it('lowers a PyTorch .py model from source and reports a gradient for every parameter it declares', async () => {
+    writeFileSync(
+      join(dir, 'mlp.py'),
+      [
+        'import torch.nn as nn',
+        '',
+        '# layerscope: input 2x8',
+        'class Mlp(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.net = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4))',
+        '',
+        '    def forward(self, x):',
+        '        return self.net(x)',
+        '',
+      ].join('\n'),
+    );
+    const { code, out, err } = await grad(['mlp.py', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '1', '--check', '0', '--json']);
+    assert.equal(code, 0, err);
+    const report = JSON.parse(out) as GradReport;
+    assert.deepEqual(report.params.map((p) => [p.name, p.shape]).sort(), [['net.0.bias', [16]], ['net.0.weight', [16, 8]], ['net.2.bias', [4]], ['net.2.weight', [4, 16]]]);
+    assert.ok(report.params.every((p) => p.l2 > 0 && Number.isFinite(p.l2)));
+    // With fresh PyTorch-style weights the logits are small, so the loss starts near ln 4.
+    assert.ok(Math.abs(report.loss - Math.log(4)) < 0.5, `loss ${report.loss}`);
+  });
+
   it('prints the contract JSON: loss, input, params by initializer name, activations, check, saliency', async () => {
     const { code, out, err } = await grad(['tiny.onnx', '--input', 'image=image.npy', '--loss', 'cross-entropy', '--target', '2', '--check', '5', '--json']);
     assert.equal(code, 0, err);
