@@ -62,6 +62,7 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
       ['import torch.nn as nn', '', '', '# layerscope: input 1x3x32x32', 'class Net(nn.Module):', '    def __init__(self):', '        super().__init__()',
         '        self.conv = nn.Conv2d(3, 8, 3, padding=1)', '', '    def forward(self, x):', '        return self.conv(x)', ''].join('\n'),
     );
+    writeFileSync(join(workspace, 'broken.onnx'), 'this is not a model at all, just text\n');
     for (const f of readdirSync(workspace)) if (f.endsWith('.onnx')) hashes.set(f, sha256(join(workspace, f)));
 
     server = await startCodeServer({ installDir, vsix, folder: workspace, settings: { 'layerscope.executionProvider': 'auto' } });
@@ -148,6 +149,14 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
       scripts: [...document.querySelectorAll('script')].filter((s) => s.textContent?.includes('alert')).length,
     }));
     assert.deepEqual(injected, { pwned: 0, imgs: 0, anchors: 0, scripts: 0 });
+  });
+
+  it('shows a file that is not a model as one line in the view', async function () {
+    await quickOpen(page, 'broken.onnx');
+    const frame = await findFrameWithText(page, 'not an ONNX model', 60_000);
+    const line = await frame.evaluate(() => document.querySelector('.status-error')?.textContent ?? '');
+    assert.match(line, /broken\.onnx is a text file, not an ONNX model/);
+    assert.ok(!line.includes('\n') && !/\bat .*\(.*:\d+:\d+\)/.test(line), 'one line, no stack trace');
   });
 
   it('runs Show Model Summary, Reveal Layer in Graph and Copy Summary as Markdown from the palette', async function () {

@@ -1,0 +1,149 @@
+import { strict as assert } from 'node:assert';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { GraphBuilder } from '../../src/core/ir/builder';
+import { writeOnnx } from '../../src/core/onnx/writer';
+import { ensureCodeServer, packageExtension, repoRoot, startCodeServer, type CodeServer } from './codeServer';
+import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand, waitForWorkbench } from './workbench';
+
+/**
+ * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
+ * shape diagnostic, Inspect Model at Cursor, the gradient probe, and cancelling a probe from its notification.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
+
+/** A model heavy enough (eight 64-channel 3×3 convolutions at 384×384) that a probe is still running when cancelled. */
+function slowModel(): Uint8Array {
+  const b = new GraphBuilder('slow');
+  let x = b.input('input', 'float32', [1, 3, 384, 384]);
+  let channels = 3;
+  for (let i = 0; i < 8; i++) {
+    const w = b.initializer(`conv${i}.weight`, 'float32', [64, channels, 3, 3], new Array(64 * channels * 9).fill(0.01));
+    x = b.op('Relu', [b.op('Conv', [x, w], { pads: [1, 1, 1, 1] }, { name: `/conv${i}/Conv` })], {}, { name: `/relu${i}/Relu` });
+    channels = 64;
+  }
+  b.output(x, 'float32', [1, 64, 384, 384]);
+  return writeOnnx(b.model(13));
+}
+
+/** Waits until the active editor's CodeLens line shows `text`. */
+async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].some((e) => (e as HTMLElement).innerText.includes(t)),
+    text,
+    { timeout: timeoutMs },
+  );
+}
+
+async function goToLine(page: Page, line: number): Promise<void> {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+}
+
+describe('Layerscope editor features in a real VS Code', function () {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+
+  before(async function () {
+    this.timeout(900_000);
+    if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: install it with `apt-get install chromium`');
+    mkdirSync(artifacts, { recursive: true });
+    const installDir = ensureCodeServer();
+    const vsix = packageExtension();
+    const workspace = mkdtempSync(join(tmpdir(), 'layerscope-ws-features-'));
+    for (const f of ['lectureModels.py', 'shapeBug.py']) copyFileSync(join(repoRoot, 'samples', 'python', f), join(workspace, f));
+    copyFileSync(join(repoRoot, 'samples', 'deeper_bn_convnet.onnx'), join(workspace, 'deeper_bn_convnet.onnx'));
+    writeFileSync(join(workspace, 'slow.onnx'), slowModel());
+    server = await startCodeServer({ installDir, vsix, folder: workspace, settings: { 'layerscope.executionProvider': 'cpu' } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(server.url);
+    await waitForWorkbench(page);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(async function () {
+    if (page && this.currentTest) {
+      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+      await page.screenshot({ path: join(artifacts, `features-${name}.png`) }).catch(() => undefined);
+    }
+  });
+
+  it('shows parameter counts as CodeLens above PyTorch layers and classes', async function () {
+    await quickOpen(page, 'lectureModels.py');
+    await waitForLens(page, '420 params');
+    await waitForLens(page, '17,020 params');
+    await waitForLens(page, '1,645,950 params');
+    const lenses = await page.evaluate(() => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].map((e) => (e as HTMLElement).innerText));
+    assert.ok(lenses.some((l) => /2,040 params/.test(l)), `a 2,040-parameter convolution among ${lenses.length} lenses`);
+    assert.ok(lenses.some((l) => /→ 15×32×32/.test(l)), 'the first convolution shows its output shape');
+  });
+
+  it('opens the inspector for the class at the cursor', async function () {
+    await goToLine(page, 28);
+    await runCommand(page, 'Layerscope: Inspect Model at Cursor');
+    const frame = await findFrameWithText(page, '17,020', 60_000);
+    assert.match(await frame.evaluate(() => document.body.innerText), /non-trainable/);
+  });
+
+  it('reports a deliberate shape bug as a warning that explains itself', async function () {
+    await quickOpen(page, 'shapeBug.py');
+    await waitForLens(page, 'params');
+    await runCommand(page, 'View: Toggle Problems');
+    await page.waitForFunction(() => document.querySelector('.markers-panel')?.textContent?.includes('expects 61 input features') ?? false, undefined, {
+      timeout: 30_000,
+    });
+    const text = await page.locator('.markers-panel').innerText();
+    assert.match(text, /Linear expects 61 input features; the previous layer gives 15×2×2 = 60/);
+    await runCommand(page, 'View: Toggle Problems');
+  });
+
+  it('runs a gradient probe from the palette and shows the gradient flow', async function () {
+    await quickOpen(page, 'deeper_bn_convnet.onnx');
+    const frame = await findFrameWithText(page, 'non-trainable', 60_000);
+    await runCommand(page, 'Layerscope: Run Gradient Probe');
+    await pickQuickItem(page, 'Random normal');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter'); // batch size: accept the default
+    await pickQuickItem(page, 'Cross-entropy');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter'); // target class: accept 0
+    const bars = await frame.waitForFunction(() => document.querySelectorAll('.grad-panel .grad-row').length, undefined, { timeout: 180_000 });
+    assert.ok(Number(await bars.jsonValue()) >= 7, 'a gradient-norm bar per weight tensor');
+    const text = await frame.evaluate(() => document.querySelector('.grad-panel')?.textContent ?? '');
+    assert.match(text, /net\.0\.weight|\/net\/net\.0|Conv/);
+    await page.screenshot({ path: join(artifacts, 'gradient.png') });
+  });
+
+  it('cancels a running probe from its progress notification', async function () {
+    await quickOpen(page, 'slow.onnx');
+    await findFrameWithText(page, 'non-trainable', 60_000);
+    await runCommand(page, 'Layerscope: Run Activation Probe');
+    await pickQuickItem(page, 'Random normal');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter'); // batch size: accept the default
+    const cancel = page.locator('.notification-toast', { hasText: 'probing' }).getByRole('button', { name: 'Cancel' });
+    await cancel.waitFor({ timeout: 30_000 });
+    await cancel.click();
+    await page.waitForFunction(() => document.querySelector('.notifications-toasts')?.textContent?.includes('probe cancelled') ?? false, undefined, {
+      timeout: 30_000,
+    });
+    assert.match(await notifications(page), /probe cancelled/);
+  });
+});
