@@ -36,12 +36,16 @@ export function ensureCodeServer(): string {
   return resolve(repoRoot, out.trim().split('\n').pop()!);
 }
 
-/** Builds the .vsix once per run with the same script that `npm run package` uses. */
+let packaged: string | undefined;
+
+/** Builds the .vsix once per run (shared by every suite) with the same script that `npm run package` uses. */
 export function packageExtension(): string {
+  if (packaged && existsSync(packaged)) return packaged;
   const out = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const name = out.trim().split('\n').pop()!;
   const vsix = resolve(repoRoot, name);
   if (!existsSync(vsix)) throw new Error(`packaging did not produce ${vsix}`);
+  packaged = vsix;
   return vsix;
 }
 
@@ -62,6 +66,8 @@ export interface StartOptions {
   vsix: string;
   folder: string;
   settings?: Record<string, unknown>;
+  /** Open the folder in Restricted Mode (workspace trust on, the folder untrusted) instead of with trust off. */
+  restricted?: boolean;
 }
 
 export async function startCodeServer(options: StartOptions): Promise<CodeServer> {
@@ -76,7 +82,8 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
     join(userDataDir, 'User', 'settings.json'),
     JSON.stringify(
       {
-        'security.workspace.trust.enabled': false,
+        'security.workspace.trust.enabled': options.restricted === true,
+        'security.workspace.trust.startupPrompt': 'never',
         'workbench.startupEditor': 'none',
         'chat.disableAIFeatures': true,
         'workbench.tips.enabled': false,
@@ -100,7 +107,7 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
   const port = await freePort();
   const child: ChildProcess = spawn(
     node24,
-    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', ...(options.restricted ? [] : ['--disable-workspace-trust']),
       '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, options.folder],
     { env, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
   );
