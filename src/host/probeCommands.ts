@@ -147,7 +147,8 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
   let running: AbortController | null = null;
   context.subscriptions.push(
     vscode.commands.registerCommand(CANCEL_PROBE_COMMAND, () => {
-      running?.abort();
+      if (running) running.abort();
+      else void vscode.window.showInformationMessage('Layerscope: no activation probe is running.');
     }),
     vscode.commands.registerCommand(RUN_PROBE_COMMAND, async (arg?: unknown) => {
       if (!vscode.workspace.isTrusted) {
