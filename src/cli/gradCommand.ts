@@ -3,10 +3,9 @@ import { checkThresholds, checkVerdict } from '../core/autodiff/gradCheck';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { GradReport } from '../core/reports';
 import { runGradProbe, type GradProbeOptions, type GradTarget } from '../host/gradRunner';
-import type { InputSource } from '../runtime/inputs';
-import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
+import { EXECUTION_PROVIDERS } from '../runtime/providers';
 import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient';
-import { IMAGE_EXTENSIONS, intArg, loadRunnableModel, oneLine, parseShape, splitNamed } from './runArgs';
+import { intArg, loadRunnableModel, oneLine, parseRunArgs, runOptionsOf } from './runArgs';
 
 /**
  * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|FILE.npy [--check N]
@@ -38,112 +37,49 @@ export interface ParsedGradArgs {
 
 
 export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
-  const positional: string[] = [];
-  const sources: InputSource[] = [];
-  const shapes: Record<string, number[]> = {};
-  let json = false;
   let loss: GradProbeOptions['loss'] | undefined;
   let target: GradTarget | undefined;
-  const options: Partial<GradProbeOptions> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const next = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UserInputError(`${flag} needs a value`);
-      return v;
-    };
+  const own: Partial<GradProbeOptions> = {};
+  const { positional, shared } = parseRunArgs(argv, 'grad', (flag, next) => {
     switch (flag) {
-      case '--json':
-        json = true;
-        break;
-      case '--input': {
-        const { name, rest } = splitNamed(next());
-        const kind = IMAGE_EXTENSIONS.has(extname(rest).toLowerCase()) ? 'image' : 'npy';
-        sources.push({ kind, path: resolve(cwd, rest), ...(name ? { name } : {}) } as InputSource);
-        break;
-      }
-      case '--input-shape': {
-        const { name, rest } = splitNamed(next());
-        shapes[name ?? ''] = parseShape(rest, '--input-shape');
-        break;
-      }
-      case '--random': {
-        const v = next();
-        if (v !== 'normal' && v !== 'uniform') throw new UserInputError(`--random must be normal or uniform, not '${v}'`);
-        options.random = v;
-        break;
-      }
-      case '--seed':
-        options.seed = intArg(next(), '--seed', 0);
-        break;
-      case '--batch':
-        options.batch = intArg(next(), '--batch', 1);
-        break;
       case '--loss': {
         const v = next();
         if (v !== 'cross-entropy' && v !== 'mse' && v !== 'sum' && v !== 'mean') {
           throw new UserInputError(`--loss must be cross-entropy, mse, sum or mean, not '${v}'`);
         }
         loss = v;
-        break;
+        return true;
       }
       case '--target': {
         const v = next();
         if (/^-?\d+$/.test(v)) target = { kind: 'class', index: intArg(v, '--target', 0) };
         else if (extname(v).toLowerCase() === '.npy') target = { kind: 'npy', path: resolve(cwd, v) };
         else throw new UserInputError(`--target must be a class or unit index (K) or a .npy file, not '${v}'`);
-        break;
+        return true;
       }
       case '--output':
-        options.output = next();
-        break;
+        own.output = next();
+        return true;
       case '--check':
-        options.check = intArg(next(), '--check', 0);
-        break;
+        own.check = intArg(next(), '--check', 0);
+        return true;
       case '--lr': {
         const v = Number(next());
         if (!(v > 0) || !Number.isFinite(v)) throw new UserInputError('--lr needs a positive number');
-        options.learningRate = v;
-        break;
+        own.learningRate = v;
+        return true;
       }
-      case '--bins':
-        options.bins = intArg(next(), '--bins', 1);
-        if (options.bins > 4096) throw new UserInputError('--bins: at most 4096');
-        break;
-      case '--ep':
-      case '--execution-provider': {
-        const v = next();
-        if (!isExecutionProviderChoice(v)) throw new UserInputError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}, not '${v}'`);
-        options.provider = v;
-        break;
-      }
-      case '--device-id':
-        options.deviceId = intArg(next(), '--device-id', 0);
-        break;
-      case '--timeout':
-        options.timeoutMs = intArg(next(), '--timeout', 1) * 1000;
-        break;
       default:
-        if (arg.startsWith('-')) throw new UserInputError(`unknown option '${arg}' for grad (see layerscope grad --help)`);
-        positional.push(arg);
+        return false;
     }
-  }
+  });
   if (positional.length !== 1) throw new UserInputError(positional.length === 0 ? 'grad needs a MODEL file' : `grad takes one MODEL, got ${positional.length}`);
   if (!loss) throw new UserInputError('grad needs --loss cross-entropy|mse|sum|mean');
+  shared.sources = shared.sources.map((source) => ({ ...source, path: resolve(cwd, source.path) }));
   return {
-    model: resolve(cwd, positional[0]),
-    json,
-    options: {
-      ...options,
-      loss,
-      ...(target ? { target } : {}),
-      ...(sources.length ? { sources } : {}),
-      ...(Object.keys(shapes).length ? { shapes } : {}),
-    },
+    model: resolve(cwd, positional[0]!),
+    json: shared.json,
+    options: { ...runOptionsOf(shared), ...own, loss, ...(target ? { target } : {}) },
   };
 }
 

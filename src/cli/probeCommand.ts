@@ -1,12 +1,11 @@
-import { extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { ProbeReport } from '../core/reports';
-import type { InputSource } from '../runtime/inputs';
 import { probeModel } from '../runtime/probe';
 import type { ProbeOptions } from '../runtime/probe';
-import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
+import { EXECUTION_PROVIDERS } from '../runtime/providers';
 import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient';
-import { IMAGE_EXTENSIONS, intArg, loadRunnableModel, oneLine, parseShape, splitNamed } from './runArgs';
+import { intArg, loadRunnableModel, oneLine, parseRunArgs, runOptionsOf } from './runArgs';
 
 /**
  * `layerscope probe MODEL [--input [NAME=]FILE.npy | --input-shape ... --random normal|uniform --seed S]
@@ -52,113 +51,44 @@ function parseNumberList(text: string, flag: string): number[] {
 
 
 export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
-  const positional: string[] = [];
-  const sources: InputSource[] = [];
-  const shapes: Record<string, number[]> = {};
   let mean: number[] | undefined;
   let std: number[] | undefined;
-  let json = false;
   const options: ProbeOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    // --flag=value is accepted as well as --flag value; the value may itself be NAME=FILE.
-    const eqFlag = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eqFlag > 0 ? arg.slice(0, eqFlag) : arg;
-    const inline = eqFlag > 0 ? arg.slice(eqFlag + 1) : undefined;
-    const next = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UserInputError(`${flag} needs a value`);
-      return v;
-    };
+  const { positional, shared } = parseRunArgs(argv, 'probe', (flag, next) => {
     switch (flag) {
-      case '--json':
-        json = true;
-        break;
-      case '--input': {
-        const { name, rest } = splitNamed(next());
-        const kind = IMAGE_EXTENSIONS.has(extname(rest).toLowerCase()) ? 'image' : 'npy';
-        sources.push({ kind, path: rest, ...(name ? { name } : {}) } as InputSource);
-        break;
-      }
-      case '--image': {
-        const { name, rest } = splitNamed(next());
-        sources.push({ kind: 'image', path: rest, ...(name ? { name } : {}) });
-        break;
-      }
-      case '--input-shape': {
-        const { name, rest } = splitNamed(next());
-        shapes[name ?? ''] = parseShape(rest, '--input-shape');
-        break;
-      }
       case '--mean':
         mean = parseNumberList(next(), '--mean');
-        break;
+        return true;
       case '--std':
         std = parseNumberList(next(), '--std');
         if (std.some((s) => s === 0)) throw new UserInputError('--std: a standard deviation of 0 would divide by zero');
-        break;
-      case '--random': {
-        const v = next();
-        if (v !== 'normal' && v !== 'uniform') throw new UserInputError(`--random must be normal or uniform, not '${v}'`);
-        options.random = v;
-        break;
-      }
-      case '--seed':
-        options.seed = intArg(next(), '--seed', 0);
-        break;
-      case '--batch':
-        options.batch = intArg(next(), '--batch', 1);
-        break;
-      case '--ep':
-      case '--execution-provider': {
-        const v = next();
-        if (!isExecutionProviderChoice(v)) throw new UserInputError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}, not '${v}'`);
-        options.provider = v;
-        break;
-      }
-      case '--device-id':
-        options.deviceId = intArg(next(), '--device-id', 0);
-        break;
-      case '--bins':
-        options.bins = intArg(next(), '--bins', 1);
-        if (options.bins > 4096) throw new UserInputError('--bins: at most 4096');
-        break;
+        return true;
       case '--budget-mb':
         options.budgetBytes = intArg(next(), '--budget-mb', 1) * 1024 * 1024;
-        break;
+        return true;
       case '--layers':
         options.select = next()
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s.length > 0);
-        break;
+        return true;
       case '--optimization': {
         const v = next();
         if (v !== 'basic' && v !== 'disabled') throw new UserInputError(`--optimization must be basic or disabled, not '${v}'`);
         options.graphOptimizationLevel = v;
-        break;
+        return true;
       }
-      case '--timeout':
-        options.timeoutMs = intArg(next(), '--timeout', 1) * 1000;
-        break;
       default:
-        if (arg.startsWith('-') && arg !== '-') throw new UserInputError(`unknown option ${arg} for probe`);
-        positional.push(arg);
+        return false;
     }
-  }
+  });
   if (positional.length !== 1) throw new UserInputError(positional.length === 0 ? 'probe needs a MODEL file' : `probe takes one MODEL, got ${positional.length}`);
-  if (mean || std) {
-    for (const s of sources) {
-      if (s.kind === 'image') {
-        if (mean) s.mean = mean;
-        if (std) s.std = std;
-      }
-    }
+  for (const s of shared.sources) {
+    if (s.kind !== 'image') continue;
+    if (mean) s.mean = mean;
+    if (std) s.std = std;
   }
-  if (sources.length > 0) options.sources = sources;
-  if (Object.keys(shapes).length > 0) options.shapes = shapes;
-  return { model: positional[0]!, json, options };
+  return { model: positional[0]!, json: shared.json, options: { ...runOptionsOf(shared), ...options } };
 }
 
 function fmt(x: number): string {

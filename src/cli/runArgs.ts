@@ -3,6 +3,9 @@ import { extname, join } from 'node:path';
 import { UserInputError } from '../core/errors';
 import type { Model } from '../core/ir/types';
 import { readOnnxFile } from '../core/onnx/reader';
+import type { InputSource } from '../runtime/inputs';
+import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
+import type { ExecutionProviderChoice } from '../runtime/providers';
 
 /**
  * What `layerscope probe` and `layerscope grad` share: the model to run (an ONNX file, or the main nn.Module of a .py
@@ -100,4 +103,109 @@ export async function loadRunnableModel(file: string, options: { shapes?: Record
   } finally {
     tree.delete();
   }
+}
+
+/** Options both commands take: what to feed the model, where to run it, and how to print. */
+export interface SharedRunOptions {
+  json: boolean;
+  sources: InputSource[];
+  shapes: Record<string, number[]>;
+  random?: 'normal' | 'uniform';
+  seed?: number;
+  batch?: number;
+  bins?: number;
+  provider?: ExecutionProviderChoice;
+  deviceId?: number;
+  timeoutMs?: number;
+}
+
+/** A command's own flags: return true when `flag` was one of them, reading its value with `next()`. */
+export type OwnFlags = (flag: string, next: () => string) => boolean;
+
+/**
+ * Walks argv, accepting `--flag=value` as well as `--flag value` (a value may itself be NAME=FILE). Each flag goes to
+ * the command's own handler first, then to the shared ones; anything else that starts with '-' is an error.
+ * Input paths are returned as given; the caller resolves them against its working folder.
+ */
+export function parseRunArgs(argv: readonly string[], command: string, own: OwnFlags): { positional: string[]; shared: SharedRunOptions } {
+  const positional: string[] = [];
+  const shared: SharedRunOptions = { json: false, sources: [], shapes: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const next = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new UserInputError(`${flag} needs a value`);
+      return v;
+    };
+    if (own(flag, next) || sharedFlag(flag, next, shared)) continue;
+    if (arg.startsWith('-') && arg !== '-') throw new UserInputError(`unknown option '${arg}' for ${command} (see layerscope ${command} --help)`);
+    positional.push(arg);
+  }
+  return { positional, shared };
+}
+
+function sharedFlag(flag: string, next: () => string, into: SharedRunOptions): boolean {
+  switch (flag) {
+    case '--json':
+      into.json = true;
+      return true;
+    case '--input': {
+      const { name, rest } = splitNamed(next());
+      const kind = IMAGE_EXTENSIONS.has(extname(rest).toLowerCase()) ? 'image' : 'npy';
+      into.sources.push({ kind, path: rest, ...(name ? { name } : {}) } as InputSource);
+      return true;
+    }
+    case '--image': {
+      const { name, rest } = splitNamed(next());
+      into.sources.push({ kind: 'image', path: rest, ...(name ? { name } : {}) });
+      return true;
+    }
+    case '--input-shape': {
+      const { name, rest } = splitNamed(next());
+      into.shapes[name ?? ''] = parseShape(rest, '--input-shape');
+      return true;
+    }
+    case '--random': {
+      const v = next();
+      if (v !== 'normal' && v !== 'uniform') throw new UserInputError(`--random must be normal or uniform, not '${v}'`);
+      into.random = v;
+      return true;
+    }
+    case '--seed':
+      into.seed = intArg(next(), '--seed', 0);
+      return true;
+    case '--batch':
+      into.batch = intArg(next(), '--batch', 1);
+      return true;
+    case '--bins':
+      into.bins = intArg(next(), '--bins', 1);
+      if (into.bins > 4096) throw new UserInputError('--bins: at most 4096');
+      return true;
+    case '--ep':
+    case '--execution-provider': {
+      const v = next();
+      if (!isExecutionProviderChoice(v)) throw new UserInputError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}, not '${v}'`);
+      into.provider = v;
+      return true;
+    }
+    case '--device-id':
+      into.deviceId = intArg(next(), '--device-id', 0);
+      return true;
+    case '--timeout':
+      into.timeoutMs = intArg(next(), '--timeout', 1) * 1000;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The shared options as the runtime takes them: only what was given, so that defaults apply to the rest. */
+export function runOptionsOf(shared: SharedRunOptions): Omit<SharedRunOptions, 'json' | 'sources' | 'shapes'> & { sources?: InputSource[]; shapes?: Record<string, number[]> } {
+  const { json: _json, sources, shapes, ...rest } = shared;
+  void _json;
+  return { ...rest, ...(sources.length > 0 ? { sources } : {}), ...(Object.keys(shapes).length > 0 ? { shapes } : {}) };
 }
