@@ -1,20 +1,18 @@
 import { strict as assert } from 'node:assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
-import { ensureCodeServer, packageExtension, repoRoot, startCodeServer, type CodeServer } from './codeServer';
-import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand, waitForWorkbench } from './workbench';
+import { repoRoot } from './codeServer';
+import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
+import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
  * shape diagnostic, Inspect Model at Cursor, the gradient probe, and cancelling a probe from its notification.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
 
 /** A model heavy enough (eight 64-channel 3×3 convolutions at 384×384) that a probe is still running when cancelled. */
 function slowModel(): Uint8Array {
@@ -55,41 +53,26 @@ async function goToLine(page: Page, line: number): Promise<void> {
 }
 
 describe('Layerscope editor features in a real VS Code', function () {
-  let server: CodeServer;
-  let browser: Browser;
+  let session: EditorSession | undefined;
   let page: Page;
 
   before(async function () {
     this.timeout(900_000);
-    if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: install it with `apt-get install chromium`');
-    mkdirSync(artifacts, { recursive: true });
-    const installDir = ensureCodeServer();
-    const vsix = packageExtension();
     const workspace = mkdtempSync(join(tmpdir(), 'layerscope-ws-features-'));
     for (const f of ['lectureModels.py', 'shapeBug.py']) copyFileSync(join(repoRoot, 'samples', 'python', f), join(workspace, f));
     copyFileSync(join(repoRoot, 'samples', 'deeper_bn_convnet.onnx'), join(workspace, 'deeper_bn_convnet.onnx'));
     writeFileSync(join(workspace, 'slow.onnx'), slowModel());
-    server = await startCodeServer({ installDir, vsix, folder: workspace, settings: { 'layerscope.executionProvider': 'cpu' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(server.url);
-    await waitForWorkbench(page);
+    session = await openEditor({ folder: workspace, settings: { 'layerscope.executionProvider': 'cpu' } });
+    page = session.page;
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await server?.stop();
+    await session?.close();
   });
 
   afterEach(async function () {
-    if (page && this.currentTest) {
-      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-      await page.screenshot({ path: join(artifacts, `features-${name}.png`) }).catch(() => undefined);
-    }
+    await screenshotTest(page, this.currentTest?.title, 'features-');
   });
 
   it('shows parameter counts as CodeLens above PyTorch layers and classes', async function () {

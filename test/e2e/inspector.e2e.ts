@@ -1,21 +1,20 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import type { ConsoleMessage, Page } from 'playwright-core';
 import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
-import { ensureCodeServer, packageExtension, repoRoot, startCodeServer, type CodeServer } from './codeServer';
-import { findFrameWithText, frameText, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForWorkbench } from './workbench';
+import { repoRoot, type CodeServer } from './codeServer';
+import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
+import { findFrameWithText, frameText, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand } from './workbench';
 
 /**
  * The inspector in a real VS Code: code-server with the packaged .vsix, driven through Debian's Chromium the way a
  * user drives it (Quick Open, the palette, clicks), reading what the webview shows.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
 const MARKUP_NAME = '<img src=x onerror="window.__pwned=1">conv';
 
 function sha256(path: string): string {
@@ -34,8 +33,8 @@ function markupModel(): Uint8Array {
 }
 
 describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
+  let session: EditorSession | undefined;
   let server: CodeServer;
-  let browser: Browser;
   let page: Page;
   let workspace: string;
   const consoleErrors: string[] = [];
@@ -43,10 +42,6 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
 
   before(async function () {
     this.timeout(900_000);
-    if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: install it with `apt-get install chromium`');
-    mkdirSync(artifacts, { recursive: true });
-    const installDir = ensureCodeServer();
-    const vsix = packageExtension();
 
     workspace = mkdtempSync(join(tmpdir(), 'layerscope-ws-'));
     for (const f of readdirSync(join(repoRoot, 'samples'))) {
@@ -65,35 +60,28 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     writeFileSync(join(workspace, 'broken.onnx'), 'this is not a model at all, just text\n');
     for (const f of readdirSync(workspace)) if (f.endsWith('.onnx')) hashes.set(f, sha256(join(workspace, f)));
 
-    server = await startCodeServer({ installDir, vsix, folder: workspace, settings: { 'layerscope.executionProvider': 'auto' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    session = await openEditor({
+      folder: workspace,
+      settings: { 'layerscope.executionProvider': 'auto' },
+      onConsole: (m: ConsoleMessage) => {
+        const text = m.text();
+        if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text)) consoleErrors.push(text);
+      },
     });
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
-    page = await context.newPage();
-    page.on('console', (m: ConsoleMessage) => {
-      const text = m.text();
-      if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text)) consoleErrors.push(text);
-    });
-    await page.goto(server.url);
-    await waitForWorkbench(page);
+    server = session.server;
+    page = session.page;
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await server?.stop();
+    await session?.close();
     if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
   afterEach(async function () {
-    if (page && this.currentTest) {
-      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-      await page.screenshot({ path: join(artifacts, `${name}.png`) }).catch(() => undefined);
-    }
+    await screenshotTest(page, this.currentTest?.title);
   });
+
 
   it('opens a sample .onnx in the inspector with the right totals', async function () {
     await quickOpen(page, 'deeper_bn_convnet.onnx');

@@ -1,48 +1,34 @@
 import { strict as assert } from 'node:assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureCodeServer, packageExtension, repoRoot, startCodeServer, type CodeServer } from './codeServer';
-import { findFrameWithText, quickOpen, waitForWorkbench } from './workbench';
+import type { Page } from 'playwright-core';
+import { repoRoot } from './codeServer';
+import { artifacts, openEditor, type EditorSession } from './editorSession';
+import { findFrameWithText, quickOpen } from './workbench';
 
 /**
  * Restricted Mode in a real VS Code: the folder is not trusted, so the inspector's static analysis works while
  * everything that runs the model is off and says why.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
-
 describe('Layerscope in Restricted Mode (untrusted folder)', function () {
-  let server: CodeServer;
-  let browser: Browser;
+  let session: EditorSession | undefined;
   let page: Page;
   let workspace: string;
 
   before(async function () {
     this.timeout(900_000);
-    if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: install it with `apt-get install chromium`');
-    mkdirSync(artifacts, { recursive: true });
-    const installDir = ensureCodeServer();
-    const vsix = packageExtension();
     workspace = mkdtempSync(join(tmpdir(), 'layerscope-untrusted-'));
     copyFileSync(join(repoRoot, 'samples', 'deeper_bn_convnet.onnx'), join(workspace, 'deeper_bn_convnet.onnx'));
-    server = await startCodeServer({ installDir, vsix, folder: workspace, restricted: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(server.url);
-    await waitForWorkbench(page);
+    session = await openEditor({ folder: workspace, restricted: true });
+    page = session.page;
   });
 
   after(async function () {
     this.timeout(60_000);
     await page?.screenshot({ path: join(artifacts, 'restricted.png') }).catch(() => undefined);
-    await browser?.close();
-    await server?.stop();
+    await session?.close();
     if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
