@@ -39,7 +39,7 @@ async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promis
 
 /** Accepts the prefilled value of the input box with this title, once it is really there. */
 async function acceptInputBox(page: Page, title: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30_000 });
   await page.waitForTimeout(200);
   await page.keyboard.press('Enter');
 }
@@ -47,7 +47,7 @@ async function acceptInputBox(page: Page, title: string): Promise<void> {
 async function goToLine(page: Page, line: number): Promise<void> {
   await page.keyboard.press('Control+G');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
   await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
 }

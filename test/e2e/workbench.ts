@@ -14,9 +14,9 @@ export async function waitForWorkbench(page: Page): Promise<void> {
 export async function quickOpen(page: Page, fileName: string): Promise<void> {
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
   await input.fill(fileName);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15_000 });
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30_000 });
   await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
 }
@@ -28,10 +28,10 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.part.sidebar .composite.title').first().click();
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 15_000 });
+  await row.waitFor({ timeout: 30_000 });
   await page.waitForTimeout(200);
   await page.keyboard.press('Enter');
   // Wait until the palette has let go of the input, so that what is typed next goes to the command's own prompt.
@@ -42,7 +42,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
       return !widget || widget.style.display === 'none' || !value.startsWith('>');
     },
     undefined,
-    { timeout: 15_000 },
+    { timeout: 30_000 },
   );
 }
 
@@ -52,23 +52,23 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  */
 export async function pickQuickItem(page: Page, text: string): Promise<void> {
   const input = page.locator('.quick-input-widget input:visible');
-  await input.waitFor({ timeout: 15_000 });
+  await input.waitFor({ timeout: 30_000 });
   await input.fill(text);
   const row = page.locator('.quick-input-list .monaco-list-row.focused:visible', { hasText: text });
-  await row.first().waitFor({ timeout: 15_000 });
+  await row.first().waitFor({ timeout: 30_000 });
   await page.keyboard.press('Enter');
 }
 
 /** Picks the item whose label is exactly `label`, for lists where one label is part of another's description. */
 export async function pickQuickItemExact(page: Page, label: string): Promise<void> {
   const input = page.locator('.quick-input-widget input:visible');
-  await input.waitFor({ timeout: 15_000 });
+  await input.waitFor({ timeout: 30_000 });
   await input.fill(label);
   const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const row = page
     .locator('.quick-input-list .monaco-list-row.focused:visible')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) });
-  await row.first().waitFor({ timeout: 15_000 });
+  await row.first().waitFor({ timeout: 30_000 });
   await page.keyboard.press('Enter');
 }
 
