@@ -1,7 +1,10 @@
-// Measures the graph layout on a synthetic transformer-sized graph: Layerscope's own layered layout against elkjs's
-// layered algorithm (the bundled, single-threaded build a webview would load).
+// Measures the graph layout on a synthetic transformer-sized graph: Layerscope's own layered layout against the
+// well-kept layered layouts a webview could load instead: elkjs (its bundled, single-threaded build), dagre and
+// d3-dag's Sugiyama. Each library gets its own defaults for a top-down layered drawing.
 // Run with: npx tsx webview/bench/layoutBench.mjs [nodeCount]
 import ELK from 'elkjs/lib/elk.bundled.js';
+import dagre from '@dagrejs/dagre';
+import { graphConnect, sugiyama, decrossTwoLayer, coordSimplex, layeringLongestPath } from 'd3-dag';
 import { layeredLayout } from '../layout.ts';
 
 const target = Number(process.argv[2] ?? 2000);
@@ -58,4 +61,29 @@ for (let run = 0; run < 2; run++) {
     edges: edges.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
   });
   console.log(`elkjs layered run ${run}: ${(performance.now() - t0).toFixed(1)} ms`);
+}
+
+for (let run = 0; run < 2; run++) {
+  const t0 = performance.now();
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: 'TB' });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height });
+  for (const e of edges) g.setEdge(e.from, e.to);
+  dagre.layout(g);
+  console.log(`dagre run ${run}: ${(performance.now() - t0).toFixed(1)} ms`);
+}
+
+// d3-dag's defaults (optimal decrossing, quadratic coordinates) do not finish on thousands of nodes; these are its
+// documented fast choices.
+for (let run = 0; run < 2; run++) {
+  const t0 = performance.now();
+  const dag = graphConnect()(edges.map((e) => [e.from, e.to]));
+  const layout = sugiyama()
+    .layering(layeringLongestPath())
+    .decross(decrossTwoLayer())
+    .coord(coordSimplex())
+    .nodeSize(() => [120, 36]);
+  layout(dag);
+  console.log(`d3-dag sugiyama (longest path, two-layer, simplex) run ${run}: ${(performance.now() - t0).toFixed(1)} ms`);
 }
