@@ -56,7 +56,15 @@ export async function pickQuickItem(page: Page, text: string): Promise<void> {
   await input.fill(text);
   const row = page.locator('.quick-input-list .monaco-list-row.focused:visible', { hasText: text });
   await row.first().waitFor({ timeout: 30_000 });
+  // The list marks the row focused a moment before the quick pick takes it as its active item; Enter in between
+  // would accept nothing.
+  await page.waitForTimeout(150);
   await page.keyboard.press('Enter');
+}
+
+/** Waits until a quick pick or input box with this title is open, for commands that ask several questions. */
+export async function waitForQuickTitle(page: Page, title: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30_000 });
 }
 
 /** Picks the item whose label is exactly `label`, for lists where one label is part of another's description. */
@@ -69,6 +77,9 @@ export async function pickQuickItemExact(page: Page, label: string): Promise<voi
     .locator('.quick-input-list .monaco-list-row.focused:visible')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) });
   await row.first().waitFor({ timeout: 30_000 });
+  // The list marks the row focused a moment before the quick pick takes it as its active item; Enter in between
+  // would accept nothing.
+  await page.waitForTimeout(150);
   await page.keyboard.press('Enter');
 }
 
