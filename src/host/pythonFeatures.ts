@@ -20,6 +20,9 @@ const DEBOUNCE_MS = 250;
 
 const SELECTOR: vscode.DocumentSelector = [{ language: 'python' }];
 
+/** Internal command behind the CodeLens probe actions; not in the palette. */
+const PROBE_CLASS_COMMAND = 'layerscope.probePythonClass';
+
 export async function registerPythonFeatures(context: vscode.ExtensionContext, deps: HostServices): Promise<void> {
   const wasmDir = path.join(context.extensionPath, 'dist');
   const parser = await loadPythonParser(wasmDir);
@@ -82,15 +85,25 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
         if (!result) return [];
         return result.analysis.lenses
           .filter((l) => l.line < doc.lineCount)
-          .map((l) => {
+          .flatMap((l) => {
             const range = new vscode.Range(l.line, 0, l.line, 0);
             const canInspect = l.kind === 'class' || l.kind === 'instance';
-            return new vscode.CodeLens(range, {
-              title: l.title,
-              tooltip: l.hover.join('\n').replace(/`/g, ''),
-              command: canInspect ? 'layerscope.inspectModelAtCursor' : '',
-              arguments: canInspect ? [doc.uri, l.line] : [],
-            });
+            const lenses = [
+              new vscode.CodeLens(range, {
+                title: l.title,
+                tooltip: l.hover.join('\n').replace(/`/g, ''),
+                command: canInspect ? 'layerscope.inspectModelAtCursor' : '',
+                arguments: canInspect ? [doc.uri, l.line] : [],
+              }),
+            ];
+            // A model class also offers the probes, which run on it lowered from source (trusted workspaces only).
+            if (canInspect && deps.isTrusted()) {
+              lenses.push(
+                new vscode.CodeLens(range, { title: '$(pulse) Probe activations', tooltip: 'Layerscope: Run Activation Probe on this model', command: PROBE_CLASS_COMMAND, arguments: [doc.uri, l.line, 'layerscope.runActivationProbe'] }),
+                new vscode.CodeLens(range, { title: '$(graph-line) Gradients', tooltip: 'Layerscope: Run Gradient Probe on this model', command: PROBE_CLASS_COMMAND, arguments: [doc.uri, l.line, 'layerscope.runGradientProbe'] }),
+              );
+            }
+            return lenses;
           });
       },
     }),
@@ -107,9 +120,10 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
   );
 
   // Python files open in the inspector through the same loader path as ONNX files.
+  // An inspector opened on one class keys its panel as file.py#ClassName, so probes run from it load that class.
   deps.registerModelLoader('.py', async (uri) => {
-    const doc = await vscode.workspace.openTextDocument(uri);
-    return modelFor(doc, undefined, analyze, deps).model;
+    const doc = await vscode.workspace.openTextDocument(uri.with({ fragment: '' }));
+    return modelFor(doc, undefined, analyze, deps, uri.fragment || undefined).model;
   });
 
   context.subscriptions.push(
@@ -124,6 +138,18 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
       try {
         const { model, name } = modelFor(doc, line, analyze, deps);
         await deps.openModel(doc.uri.with({ fragment: name }), model, `${name} (${path.basename(doc.uri.fsPath)})`);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Layerscope: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+    // The CodeLens probe actions: open the class's inspector, then run the probe there, so that its result has a panel.
+    vscode.commands.registerCommand(PROBE_CLASS_COMMAND, async (uri: vscode.Uri, line: number, probeCommand: string) => {
+      try {
+        const doc = await vscode.workspace.openTextDocument(uri);
+        const { model, name } = modelFor(doc, line, analyze, deps);
+        const target = doc.uri.with({ fragment: name });
+        await deps.openModel(target, model, `${name} (${path.basename(doc.uri.fsPath)})`);
+        await vscode.commands.executeCommand(probeCommand, target);
       } catch (error) {
         void vscode.window.showErrorMessage(`Layerscope: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -182,10 +208,17 @@ function publishDiagnostics(collection: vscode.DiagnosticCollection, doc: vscode
 }
 
 /** Lowers the model under the cursor (or the file's main model) to the IR for the inspector. */
-function modelFor(doc: vscode.TextDocument, line: number | undefined, analyze: (doc: vscode.TextDocument) => DocumentAnalysis | undefined, deps: HostServices): { model: Model; name: string } {
+function modelFor(
+  doc: vscode.TextDocument,
+  line: number | undefined,
+  analyze: (doc: vscode.TextDocument) => DocumentAnalysis | undefined,
+  deps: HostServices,
+  className?: string,
+): { model: Model; name: string } {
   const result = analyze(doc);
   if (!result) throw new Error(`${path.basename(doc.uri.fsPath)} could not be analysed; see the Layerscope output`);
-  const target = line === undefined ? mainModuleOf(result.analysis) : moduleAt(result.analysis, line);
+  const named = className ? result.analysis.modules.find((m) => m.name === className) : undefined;
+  const target = named ?? (line === undefined ? mainModuleOf(result.analysis) : moduleAt(result.analysis, line));
   if (!target) throw new Error(`${path.basename(doc.uri.fsPath)} defines no torch.nn.Module subclass`);
   if (!target.params) throw new Error(`${target.name}: its parameters are not known statically${target.reason ? ` (${target.reason})` : ''}`);
   if (!target.inputShape) {

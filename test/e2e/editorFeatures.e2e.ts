@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand } from './workbench';
+import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
@@ -39,7 +39,7 @@ async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promis
 
 /** Accepts the prefilled value of the input box with this title, once it is really there. */
 async function acceptInputBox(page: Page, title: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30_000 });
+  await waitForQuickTitle(page, title);
   await page.waitForTimeout(200);
   await page.keyboard.press('Enter');
 }
@@ -110,14 +110,19 @@ describe('Layerscope editor features in a real VS Code', function () {
     // The inspector of the .onnx file, not the one Inspect Model at Cursor opened beside it.
     const frame = await findFrameWithText(page, 'deeper_bn_convnet.onnx', 60_000);
     await runCommand(page, 'Layerscope: Run Gradient Probe');
+    await waitForQuickTitle(page, 'inputs');
     await pickQuickItem(page, 'Random normal');
     await acceptInputBox(page, 'Batch size');
+    await waitForQuickTitle(page, 'loss');
     await pickQuickItem(page, 'Cross-entropy');
     await acceptInputBox(page, 'target'); // class 0
     const bars = await frame.waitForFunction(() => document.querySelectorAll('.grad-panel .grad-row').length, undefined, { timeout: 180_000 });
     assert.ok(Number(await bars.jsonValue()) >= 7, 'a gradient-norm bar per weight tensor');
     const text = await frame.evaluate(() => document.querySelector('.grad-panel')?.textContent ?? '');
     assert.match(text, /net\.0\.weight|\/net\/net\.0|Conv/);
+    // The numerical check ran and gives its verdict.
+    const verdict = await frame.waitForFunction(() => document.querySelector('.grad-panel .grad-check-summary')?.textContent ?? null, undefined, { timeout: 30_000 });
+    assert.ok(String(await verdict.jsonValue()).length > 0, 'the check result is shown');
     await page.screenshot({ path: join(artifacts, 'gradient.png') });
   });
 
@@ -126,6 +131,7 @@ describe('Layerscope editor features in a real VS Code', function () {
     await quickOpen(page, 'slow.onnx');
     await findFrameWithText(page, 'slow.onnx', 60_000);
     await runCommand(page, 'Layerscope: Run Activation Probe');
+    await waitForQuickTitle(page, 'probe inputs');
     await pickQuickItem(page, 'Random normal');
     await acceptInputBox(page, 'Batch size');
     const cancel = page.locator('.notification-toast', { hasText: 'probing' }).getByRole('button', { name: 'Cancel' });
@@ -135,5 +141,19 @@ describe('Layerscope editor features in a real VS Code', function () {
       timeout: 30_000,
     });
     assert.match(await notifications(page), /probe cancelled/);
+  });
+
+  it('probes a PyTorch class from its CodeLens', async function () {
+    await quickOpen(page, 'lectureModels.py');
+    await waitForLens(page, 'Probe activations');
+    await page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Probe activations' }).first().click();
+    await waitForQuickTitle(page, 'probe inputs');
+    await pickQuickItem(page, 'Random normal');
+    await acceptInputBox(page, 'Batch size');
+    // The class opens in its own inspector, titled after the class and its file, and the probe's result lands there.
+    const frame = await findFrameWithText(page, '(lectureModels.py)', 60_000);
+    const provider = await frame.waitForFunction(() => document.querySelector('.probe-provider')?.textContent ?? null, undefined, { timeout: 120_000 });
+    assert.equal(String(await provider.jsonValue()), 'cpu');
+    assert.ok(await frame.evaluate(() => document.querySelectorAll('.probe-panel svg').length > 1), 'histograms are drawn');
   });
 });
