@@ -3,11 +3,13 @@ import type { Model } from '../core/ir/types';
 import { readOnnxFile } from '../core/onnx/reader';
 import type { WebviewToHost } from '../protocol/messages';
 import { registerInspectorCommands } from './commands';
+import { registerGradCommands } from './gradCommands';
 import type { ExecutionProviderSetting, HostServices, RegisterFeature } from './hostServices';
 import type { Inspector } from './inspectorPanels';
 import { InspectorRegistry } from './inspectorPanels';
 import { OnnxEditorProvider } from './onnxEditorProvider';
 import { registerProbeCommands, selectExecutionProvider } from './probeCommands';
+import { registerPythonFeatures } from './pythonFeatures';
 import { InspectorStatusBar } from './statusBar';
 
 /**
@@ -93,18 +95,9 @@ export function activate(context: vscode.ExtensionContext): HostServices {
   // One broken feature must not take the inspector down with it, and the fallbacks for commands without a backend are
   // registered only after every feature has had its chance to register the real ones.
   const started: Promise<void>[] = [];
-  for (const feature of optionalFeatures()) {
-    const register = feature.register;
-    if (feature.loadError) {
-      log.error(`could not load ${feature.name}: ${feature.loadError}`);
-      continue;
-    }
-    if (!register) {
-      log.info(`${feature.name}: not part of this build`);
-      continue;
-    }
+  for (const feature of FEATURES) {
     started.push(
-      (async () => register(context, services))().catch((error: unknown) => log.error(`could not start ${feature.name}: ${errorText(error)}`)),
+      (async () => feature.register(context, services))().catch((error: unknown) => log.error(`could not start ${feature.name}: ${errorText(error)}`)),
     );
   }
   void Promise.all(started).then(() => registerMissingCommands(context, log));
@@ -157,42 +150,11 @@ export function activate(context: vscode.ExtensionContext): HostServices {
   }
 }
 
-interface OptionalFeature {
-  name: string;
-  register: RegisterFeature | undefined;
-  /** Set when the module exists but failed to load, which is a bug to report rather than a build without it. */
-  loadError?: string;
-}
-
-/**
- * Feature modules that other parts of the project add to src/host/. Each `require` names a literal path inside its own
- * try block, so that esbuild bundles the module when it exists and builds without it when it does not; a module that
- * exists but fails to load is reported rather than silently skipped.
- */
-function optionalFeatures(): OptionalFeature[] {
-  const features: OptionalFeature[] = [];
-  try {
-    features.push({ name: 'PyTorch source features', register: pick(require('./pythonFeatures'), 'registerPythonFeatures') });
-  } catch (error) {
-    features.push(missing('PyTorch source features', error));
-  }
-  try {
-    features.push({ name: 'gradient probes', register: pick(require('./gradCommands'), 'registerGradCommands') });
-  } catch (error) {
-    features.push(missing('gradient probes', error));
-  }
-  return features;
-}
-
-function pick(module: unknown, name: string): RegisterFeature | undefined {
-  const value = (module as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'function' ? (value as RegisterFeature) : undefined;
-}
-
-function missing(name: string, error: unknown): OptionalFeature {
-  const absent = (error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND';
-  return absent ? { name, register: undefined } : { name, register: undefined, loadError: errorText(error) };
-}
+/** The features that plug in through HostServices; each starts on its own, so that one failing leaves the rest. */
+const FEATURES: { name: string; register: RegisterFeature }[] = [
+  { name: 'PyTorch source features', register: registerPythonFeatures },
+  { name: 'gradient probes', register: registerGradCommands },
+];
 
 /**
  * Every command in the manifest must do something when run, even when the feature behind it is not in this build:
