@@ -105,11 +105,12 @@ describe('Layerscope editor features in a real VS Code', function () {
     await runCommand(page, 'View: Toggle Problems');
   });
 
-  it('runs a gradient probe from the palette and shows the gradient flow', async function () {
+  it('runs a gradient probe from the inspector and shows the gradient flow and the check', async function () {
     await quickOpen(page, 'deeper_bn_convnet.onnx');
     // The inspector of the .onnx file, not the one Inspect Model at Cursor opened beside it.
     const frame = await findFrameWithText(page, 'deeper_bn_convnet.onnx', 60_000);
-    await runCommand(page, 'Layerscope: Run Gradient Probe');
+    await frame.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
+    await frame.locator('.grad-run').click();
     await waitForQuickTitle(page, 'inputs');
     await pickQuickItem(page, 'Random normal');
     await acceptInputBox(page, 'Batch size');
