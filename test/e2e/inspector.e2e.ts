@@ -8,7 +8,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot, type CodeServer } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, frameText, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand } from './workbench';
+import { findFrameWithText, frameText, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The inspector in a real VS Code: code-server with the packaged .vsix, driven through Debian's Chromium the way a
@@ -221,13 +221,15 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     });
   });
 
-  it('runs an activation probe from the palette and shows its histograms', async function () {
+  it('runs an activation probe from the inspector and shows its histograms', async function () {
     await quickOpen(page, 'deeper_bn_convnet.onnx');
-    const frame = await findFrameWithText(page, 'non-trainable', 60_000);
-    await runCommand(page, 'Layerscope: Run Activation Probe');
+    const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    await frame.locator('vscode-tab-header', { hasText: 'Probes' }).click();
+    await frame.locator('.probe-run').click();
+    await waitForQuickTitle(page, 'probe inputs');
     await pickQuickItem(page, 'Random normal');
     // The batch size box offers 1; accept it.
-    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 15_000 });
+    await waitForQuickTitle(page, 'Batch size');
     await page.waitForTimeout(300);
     await page.keyboard.press('Enter');
     const provider = await frame.waitForFunction(() => document.querySelector('.probe-provider')?.textContent ?? null, undefined, { timeout: 120_000 });
@@ -240,7 +242,7 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
   it('answers every other command of the manifest with a prompt, a message or an editor, never "command not found"', async function () {
     const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string }[] } };
     const covered = new Set(['layerscope.openModel', 'layerscope.openSample', 'layerscope.showSummary', 'layerscope.copySummaryMarkdown', 'layerscope.exportSummary',
-      'layerscope.revealLayer', 'layerscope.selectExecutionProvider', 'layerscope.runActivationProbe']);
+      'layerscope.revealLayer', 'layerscope.selectExecutionProvider']);
     const rest = manifest.contributes.commands.filter((c) => !covered.has(c.command));
     for (const { title } of rest) {
       // Some commands are offered only in a Python editor; a previous command may have opened a panel beside it.
