@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { GraphBuilder } from '../src/core/ir/builder';
 import type { DataType, Model, Tensor } from '../src/core/ir/types';
 import { writeOnnxFile } from '../src/core/onnx/index';
+import { SeededRandom } from '../src/core/stats/random';
 
 /**
  * The lecture models as ONNX files, built with the project's own GraphBuilder and writer, so that the samples, the
@@ -16,16 +17,10 @@ import { writeOnnxFile } from '../src/core/onnx/index';
  * `net.0.weight`), so the samples read like real exports.
  */
 
-/** mulberry32: a tiny, fast, seedable PRNG; good enough for weights that only need to look plausible. */
+/** A seeded uniform [0, 1) source for plausible-looking weights: the project's one generator, as a function. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.uniform();
 }
 
 /** A float32 tensor filled with U(-bound, bound), written straight into its byte buffer (fast for huge tensors). */

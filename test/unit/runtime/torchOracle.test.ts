@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readOnnxFile } from '../../../src/core/onnx/reader';
 import { probeModel } from '../../../src/runtime/probe';
 import { requireTorchPython, runPython } from './oracle';
+import type { Histogram, TensorStats } from '../../../src/core/reports';
 
 /**
  * Acceptance check of issue 5: activation statistics match PyTorch forward hooks on the same model and the same .npy
@@ -51,21 +52,8 @@ with torch.no_grad():
 json.dump(stats, open(out + '/hooks.json', 'w'))
 `;
 
-interface HookStats {
-  count: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  fracZero: number;
-  fracSaturated: number;
-  p01: number;
-  p50: number;
-  p99: number;
-  counts: number[];
-  edges: number[];
-  shape: number[];
-}
+/** What the PyTorch hooks script writes per module: the report's statistics, histogram and output shape. */
+type HookStats = TensorStats & Histogram & { shape: number[] };
 
 describe('runtime/probe against PyTorch forward hooks', function () {
   this.timeout(180_000);

@@ -12,6 +12,7 @@ import { richModel } from './fixtures';
 import { makeTempDir } from './helpers';
 import type { Field } from './protoBuild';
 import { encode, modelOf, valueInfo } from './protoBuild';
+import { SeededRandom } from '../../../../src/core/stats/random';
 
 /** Asserts that `fn` throws a one-line UserInputError matching `pattern`. */
 function assertUserError(fn: () => unknown, pattern: RegExp): void {
@@ -24,16 +25,10 @@ function assertUserError(fn: () => unknown, pattern: RegExp): void {
   });
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
+/** A deterministic pseudo-random source, so failures reproduce. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.uniform();
 }
 
 /** Absolute end of the top-level graph field (7), so tests know which prefixes cut into the graph. */
