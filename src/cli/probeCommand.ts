@@ -148,10 +148,17 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
     const base = io.cwd ?? process.cwd();
     const modelPath = resolve(base, parsed.model);
     if (options.sources) options.sources = options.sources.map((s) => ({ ...s, path: resolve(base, s.path) }));
-    const { model, inputShapeApplied } = await loadRunnableModel(modelPath, options);
-    // A .py model has its input shape baked in; it must not be applied a second time by name.
-    if (inputShapeApplied) delete options.shapes;
-    const { report, notes } = await probeModel(model, { ...options, ...(io.signal ? { signal: io.signal } : {}) });
+    const probeOptions: ProbeOptions = { ...options, ...(io.signal ? { signal: io.signal } : {}) };
+    // The model is handed over as a promise, so that the runtime worker starts while the model and input are read:
+    // reading starts in a microtask, after probeModel has forked the worker.
+    const model = Promise.resolve()
+      .then(() => loadRunnableModel(modelPath, options))
+      .then(({ model, inputShapeApplied }) => {
+        // A .py model has its input shape baked in; it must not be applied a second time by name.
+        if (inputShapeApplied) delete probeOptions.shapes;
+        return model;
+      });
+    const { report, notes } = await probeModel(model, probeOptions);
     if (json) write(io.stdout, JSON.stringify(report) + '\n');
     else {
       write(io.stdout, formatProbeReport(report));

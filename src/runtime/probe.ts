@@ -7,12 +7,12 @@ import type { DiagnosableLayer } from '../core/stats/diagnostics';
 import { DEFAULT_BINS } from '../core/stats/tensorStats';
 import { buildFeeds } from './inputs';
 import type { InputOptions } from './inputs';
-import { DEFAULT_BUDGET_BYTES, planProbe, writeProbeModels } from './probePlan';
+import { DEFAULT_BUDGET_BYTES, planProbe, prepareProbeModels } from './probePlan';
 import type { ExecutionProviderChoice } from './providers';
 import { isAcceleratorProvider } from './providers';
 import { runProbeJob } from './runtimeClient';
 import { PARALLEL_MIN_ELEMENTS } from './statsPool';
-import type { PlannedValue, WrittenGroups } from './probePlan';
+import type { PlannedValue, ProbePlan, WrittenGroups } from './probePlan';
 import type { ProbeJob } from './protocol';
 import type { RunJobOptions } from './runtimeClient';
 
@@ -39,44 +39,43 @@ export interface ProbeOutcome {
   notes: string[];
 }
 
-export async function probeModel(model: Model, options: ProbeOptions = {}): Promise<ProbeOutcome> {
+/**
+ * Probes `model`. It may be a promise: the worker process starts at once, so that its start-up (a Node process, then
+ * onnxruntime) overlaps reading the model and the input. The input options are read when the model has arrived.
+ */
+export async function probeModel(model: Model | Promise<Model>, options: ProbeOptions = {}): Promise<ProbeOutcome> {
   const start = performance.now();
-  const feeds = buildFeeds(model, options);
-  const inputShapes: Record<string, number[]> = {};
-  for (const f of feeds) inputShapes[f.name] = f.dims;
-  const plan = planProbe(model, { inputShapes, budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, ...(options.select ? { select: options.select } : {}) });
-  const notes = [...plan.warnings];
-  const provider = options.provider ?? 'auto';
-  // The worker starts (a process, then onnxruntime) while the probe copies of the model are written: the job is a
-  // promise that runProbeJob sends once both are ready.
   let written: WrittenGroups | undefined;
+  let plan: ProbePlan | undefined;
   let prepared = start;
-  const job = new Promise<Omit<ProbeJob, 'type' | 'id'>>((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        written = writeProbeModels(model, plan);
-        const profileDir = join(written.dir, 'profile');
-        mkdirSync(profileDir, { recursive: true });
-        prepared = performance.now();
-        resolve({
-          groups: written.groups,
-          feeds,
-          provider,
-          deviceId: options.deviceId ?? 0,
-          graphOptimizationLevel: options.graphOptimizationLevel ?? 'basic',
-          bins: options.bins ?? DEFAULT_BINS,
-          // Profiling only ever switches on for accelerator providers, where it finds the nodes that fell back to the CPU.
-          profileDir,
-          // Statistics threads pay off only for large groups; small probes skip starting them.
-          ...(maxGroupElements(plan.groups) < PARALLEL_MIN_ELEMENTS ? { statsThreads: 0 } : {}),
-        });
-      } catch (e) {
-        reject(e);
-      }
-    });
+  const provider = options.provider ?? 'auto';
+  // Planning and preparing the models runs once the model is here, after the worker has been forked.
+  const job = Promise.resolve(model).then((m): Omit<ProbeJob, 'type' | 'id'> => {
+    const feeds = buildFeeds(m, options);
+    const inputShapes: Record<string, number[]> = {};
+    for (const f of feeds) inputShapes[f.name] = f.dims;
+    plan = planProbe(m, { inputShapes, budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, ...(options.select ? { select: options.select } : {}) });
+    written = prepareProbeModels(m, plan);
+    const profileDir = join(written.dir, 'profile');
+    mkdirSync(profileDir, { recursive: true });
+    prepared = performance.now();
+    return {
+      groups: written.groups,
+      feeds,
+      provider,
+      deviceId: options.deviceId ?? 0,
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'basic',
+      bins: options.bins ?? DEFAULT_BINS,
+      // Profiling only ever switches on for accelerator providers, where it finds the nodes that fell back to the CPU.
+      profileDir,
+      // Statistics threads pay off only for large groups; small probes skip starting them.
+      ...(maxGroupElements(plan.groups) < PARALLEL_MIN_ELEMENTS ? { statsThreads: 0 } : {}),
+    };
   });
   try {
     const result = await runProbeJob(job, options);
+    if (!plan) throw new Error('the probe finished without a plan');
+    const notes = [...plan.warnings];
     const byValue = new Map(result.values.map((v) => [v.value, v]));
     const diagnosable: DiagnosableLayer[] = [];
     const layers: ProbeLayer[] = [];

@@ -33,9 +33,14 @@ export interface ProbeTarget {
   classifier?: ClassifierOutputKind;
 }
 
-/** One session: a model file whose outputs are the group's targets. */
+/** One session: a model file whose graph outputs include the group's targets (a probe copy of the user's model). */
 export interface ProbeGroup {
   modelPath: string;
+  /**
+   * The file is a temporary probe copy: the worker deletes it as soon as the session has loaded it, so that deleting a
+   * large file overlaps the run instead of delaying the result.
+   */
+  removeAfterLoading?: boolean;
   targets: ProbeTarget[];
 }
 

@@ -1,21 +1,25 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ValueResult } from './protocol';
-import { partitionTasks, summarizeValue } from './summarize';
+import { partitionTasks, summarizeValue, warmUpStatistics } from './summarize';
 import type { StatsTask } from './summarize';
 
 /**
  * Threads that compute statistics in parallel once onnxruntime has returned a group's tensors (its own threads are
  * idle by then). The tensors' buffers are transferred, not copied. The thread entry is the runtime worker's own file
  * (it switches on isMainThread), so the bundle stays one file.
+ *
+ * Each thread warms its statistics code up as soon as it starts, which happens while the main thread is blocked
+ * creating the session, so that the thread's first tensors do not run in V8's slow start-up tiers.
  */
 
 /** Below this many elements in a group, starting to use threads costs more than it saves. */
 export const PARALLEL_MIN_ELEMENTS = 1 << 20;
 
 /**
- * One thread per spare core, at most 7, and none on machines with fewer than four cores: there, starting threads
- * competes with onnxruntime's own session start-up and measured slower than doing the statistics on one thread.
+ * One thread per spare core, at most 7, and none on machines with fewer than four cores: there, starting a thread and
+ * warming it up competes with onnxruntime's session start-up, and measured slower than doing the statistics on the
+ * main thread.
  */
 export function defaultStatsThreads(cores = availableParallelism()): number {
   return cores < 4 ? 0 : Math.min(cores - 1, 7);
@@ -97,6 +101,8 @@ function transferList(tasks: StatsTask[]): ArrayBuffer[] {
 
 /** The thread side: summarise each batch of tasks that arrives. */
 export function serveStatsThread(port: { on(event: 'message', fn: (msg: { tasks: StatsTask[] }) => void): unknown; postMessage(msg: unknown): void }): void {
+  // Messages that arrive during the warm-up wait in the port's queue.
+  warmUpStatistics();
   port.on('message', (msg) => {
     try {
       port.postMessage({ results: msg.tasks.map(summarizeValue) });

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
@@ -138,6 +139,9 @@ async function runGroups(job: ProbeJob, pool: StatsPool | null): Promise<ProbeJo
     provider = created.provider;
     attempts = [provider];
     const session = created.session;
+    // onnxruntime holds the model in memory now. Deleting runs on libuv's threads; a file that cannot be deleted yet
+    // (Windows) is left to the front end, which removes the whole folder when the probe ends, external data included.
+    if (group.removeAfterLoading) void unlink(group.modelPath).catch(() => undefined);
     const t1 = performance.now();
     timing.sessionMs += t1 - t0;
     const modelFeeds: Record<string, Ort.Tensor> = {};

@@ -55,6 +55,18 @@ export function writeOnnx(model: Model, options: WriteOnnxOptions = {}): Uint8Ar
 }
 
 /**
+ * Bytes that, appended to a serialised ModelProto, add `outputs` to its graph's outputs. Protobuf parsers merge a
+ * repeated occurrence of an embedded-message field into the first one, and append to repeated fields when they do, so
+ * the original bytes plus this patch read as the same model with more outputs. A probe uses it to fetch intermediate
+ * values without re-encoding (and copying) every weight of the model.
+ */
+export function encodeGraphOutputsPatch(outputs: readonly ValueInfo[]): Uint8Array {
+  const enc = new OnnxEncoder(undefined);
+  enc.graphOutputsPatch(outputs);
+  return enc.w.finish();
+}
+
+/**
  * Writes a model to `filePath`, optionally with its large initializers in `<file>.data` (or `externalData.location`)
  * beside it. It refuses to overwrite the file the model was read from or any file its tensors point into.
  */
@@ -215,6 +227,13 @@ class OnnxEncoder {
       this.func(f);
       w.end();
     }
+  }
+
+  /** ModelProto.graph (field 7) holding only GraphProto.output entries (field 12). */
+  graphOutputsPatch(outputs: readonly ValueInfo[]): void {
+    this.w.begin(7);
+    for (const v of outputs) this.valueInfo(12, v);
+    this.w.end();
   }
 
   private graph(g: Graph): void {

@@ -1,5 +1,6 @@
 import type { Histogram, TensorStats } from '../reports';
 import { quantileInPlace, selectKth } from './quantile';
+import { loadTensor } from './wasmStatsKernels';
 
 /**
  * Per-value activation statistics: what `layerscope probe` reports for each layer.
@@ -7,10 +8,13 @@ import { quantileInPlace, selectKth } from './quantile';
  * Everything is computed in a fixed number of passes over the tensor, in float64 accumulators:
  * 1. count, sum, min, max, exact zeros, saturated elements;
  * 2. squared deviations from the mean (two-pass variance, no cancellation), the user-facing histogram, and a fine
- *    internal histogram (about 4096 bins);
+ *    internal histogram (about 1024 bins);
  * 3. for large tensors, only the elements in the few fine bins that hold the wanted order statistics are gathered and
  *    selected. The percentiles are therefore exact (linear interpolation, NumPy's default), not a sketch, at a cost
  *    close to one extra pass.
+ *
+ * For large float32 tensors, which is every activation a probe fetches, the three passes run in WebAssembly
+ * (wasmStatsKernels.ts); the TypeScript loops in this file are the reference they are tested against.
  *
  * Non-finite elements (NaN, ±Infinity) are counted apart and left out of the moments, percentiles and histogram, so
  * that one overflow does not turn every figure into NaN; the diagnostics report them instead.
@@ -35,7 +39,7 @@ export interface ValueStats {
 export const DEFAULT_BINS = 64;
 const PERCENTILES = [0.01, 0.5, 0.99] as const;
 const SMALL = 2048;
-/** The bin number that marks a non-finite element; fine bins never reach it (at most 4096 + bins). */
+/** The bin number that marks a non-finite element; fine bins never reach it (at most 1024 + bins). */
 const NO_BIN = 0xffff;
 
 let scratch = new Uint16Array(0);
@@ -45,7 +49,11 @@ function scratchBins(n: number): Uint16Array {
   if (scratch.length < n) scratch = new Uint16Array(Math.max(n, scratch.length * 2));
   return scratch;
 }
-const FINE_TARGET = 4096;
+/**
+ * About this many fine bins. More make the gathered bins smaller but cost two loops over the fine histogram per tensor,
+ * which a probe runs once per value before V8 has optimised them; 1024 keeps both small.
+ */
+const FINE_TARGET = 1024;
 
 type Values = Float32Array | Float64Array;
 
@@ -62,21 +70,26 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
   const saturation = options.saturation ?? 'none';
   const n = values.length;
 
+  // The fine histogram always exists: its bins nest exactly in the user-facing ones (K fine bins per bin), so one index
+  // computation per element serves both, and for large tensors it locates the percentiles.
+  const perBin = Math.max(1, Math.ceil(FINE_TARGET / bins));
+  const fineBins = bins * perBin;
+  // Large float32 tensors (every activation a probe fetches) go through the WebAssembly kernels; the loops below are
+  // the reference, and serve float64, small tensors, and tensors with NaN or infinite elements.
+  let kernel = values instanceof Float32Array && n > SMALL ? loadTensor(values, fineBins) : null;
+
   // Pass 1.
-  const scan = scanValues(values);
+  let scan: Scan;
+  if (kernel) {
+    const k = kernel.scan();
+    if (k.sum - k.sum === 0) scan = { finite: n, ...k };
+    else {
+      kernel = null;
+      scan = scanValues(values);
+    }
+  } else scan = scanValues(values);
   const { finite, sum, min, max, zeros } = scan;
-  let saturated = 0;
-  if (saturation === 'tanh') {
-    for (let i = 0; i < n; i++) {
-      const v = values[i]!;
-      if (v > 0.99 || v < -0.99) saturated++;
-    }
-  } else if (saturation === 'sigmoid') {
-    for (let i = 0; i < n; i++) {
-      const v = values[i]!;
-      if (v < 0.01 || v > 0.99) saturated++;
-    }
-  }
+  const saturated = countSaturated(values, saturation);
   const nonFinite = n - finite;
   if (finite === 0) {
     return {
@@ -95,69 +108,28 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
     hi += 0.5;
   }
   const edges = linspace(lo, hi, bins);
-  // The fine histogram always exists: its bins nest exactly in the user-facing ones (K fine bins per bin), so one index
-  // computation per element serves both, and for large tensors it locates the percentiles.
-  const perBin = Math.max(1, Math.ceil(FINE_TARGET / bins));
-  const fineBins = bins * perBin;
   const fine = new Int32Array(fineBins);
   const fineScale = fineBins / (hi - lo);
-  const lastFine = fineBins - 1;
 
-  // Pass 2. Each element's fine bin is kept (2 bytes per element, in a reused scratch buffer), so that gathering the
-  // percentile bins afterwards reads small integers instead of recomputing from the floats. Two interleaved counter
-  // tables halve the store-to-load dependency chains when neighbouring elements share a bin (ReLU zeros).
-  const binOf = scratchBins(n);
-  const fineB = new Int32Array(fineBins);
-  let m2 = 0;
-  let m2b = 0;
-  if (finite === n) {
-    let i = 0;
-    for (; i + 1 < n; i += 2) {
-      const v = values[i]!;
-      const w = values[i + 1]!;
-      const d = v - mean;
-      const e = w - mean;
-      m2 += d * d;
-      m2b += e * e;
-      let f = ((v - lo) * fineScale) | 0;
-      let g = ((w - lo) * fineScale) | 0;
-      if (f > lastFine) f = lastFine;
-      if (g > lastFine) g = lastFine;
-      binOf[i] = f;
-      binOf[i + 1] = g;
-      fine[f]!++;
-      fineB[g]!++;
-    }
-    for (; i < n; i++) {
-      const v = values[i]!;
-      const d = v - mean;
-      m2 += d * d;
-      let f = ((v - lo) * fineScale) | 0;
-      if (f > lastFine) f = lastFine;
-      binOf[i] = f;
-      fine[f]!++;
-    }
+  // Pass 2. Each element's fine bin is kept (2 bytes per element), so that gathering the percentile bins afterwards
+  // (pass 3) reads small integers instead of recomputing from the floats.
+  let m2: number;
+  let gather: GatherBins;
+  if (kernel) {
+    const k = kernel;
+    m2 = k.bin(mean, lo, fineScale, fine);
+    gather = (wanted, starts, total) => k.gather(wanted, starts, total);
   } else {
-    for (let i = 0; i < n; i++) {
-      const v = values[i]!;
-      if (v - v !== 0) {
-        binOf[i] = NO_BIN;
-        continue;
-      }
-      const d = v - mean;
-      m2 += d * d;
-      let f = ((v - lo) * fineScale) | 0;
-      if (f > lastFine) f = lastFine;
-      binOf[i] = f;
-      fine[f]!++;
-    }
+    const binOf = scratchBins(n);
+    m2 = finite === n ? binAllFinite(values, binOf, mean, lo, fineScale, fine) : binSkippingNonFinite(values, binOf, mean, lo, fineScale, fine);
+    gather = (wanted, starts, total) => gatherWithLoops(values, binOf, wanted, starts, total);
   }
-  m2 += m2b;
-  for (let f = 0; f < fineBins; f++) fine[f]! += fineB[f]!;
   const counts = new Array<number>(bins).fill(0);
   for (let f = 0; f < fineBins; f++) counts[(f / perBin) | 0] += fine[f]!;
 
-  const percentiles = finite > SMALL ? percentilesFromFineHistogram(values, binOf, finite, fine, { min, max, zeros }) : percentilesDirect(values, finite);
+  // Float64Arrays, not arrays: an array holding only zeros (ReLU percentiles) and one holding fractions have different
+  // element kinds, and alternating between them made the optimised code of this function bail out on every call.
+  const percentiles = finite > SMALL ? percentilesFromFineHistogram(gather, finite, fine, { min, max, zeros }) : percentilesDirect(values, finite);
 
   return {
     stats: {
@@ -177,6 +149,118 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
   };
 }
 
+/*
+ * The per-element loops live in small functions of their own, each with one job and no rarely taken paths. A probe
+ * calls the statistics once per value, in a fresh process, so the loops must reach optimised code quickly and stay
+ * there: in one large function, the first rare path taken (a small tensor, a bin that needs gathering) discarded the
+ * optimised code, and the loops then ran unoptimised at about 5× the cost.
+ */
+
+/** Elements beyond the saturation threshold of the value's activation. */
+function countSaturated(values: Values, saturation: Saturation): number {
+  if (saturation === 'none') return 0;
+  const n = values.length;
+  let saturated = 0;
+  if (saturation === 'tanh') {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      saturated += Number(v > 0.99 || v < -0.99);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      saturated += Number(v < 0.01 || v > 0.99);
+    }
+  }
+  return saturated;
+}
+
+/**
+ * Pass 2 when every element is finite: the sum of squared deviations from the mean, each element's fine bin, and the
+ * fine histogram. Two interleaved counter tables halve the store-to-load dependency chains when neighbouring elements
+ * share a bin (ReLU zeros).
+ */
+function binAllFinite(values: Values, binOf: Uint16Array, mean: number, lo: number, fineScale: number, fine: Int32Array): number {
+  const n = values.length;
+  const lastFine = fine.length - 1;
+  const fineB = new Int32Array(fine.length);
+  let m2 = 0;
+  let m2b = 0;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const v = values[i]!;
+    const w = values[i + 1]!;
+    const d = v - mean;
+    const e = w - mean;
+    m2 += d * d;
+    m2b += e * e;
+    const f = Math.min(((v - lo) * fineScale) | 0, lastFine);
+    const g = Math.min(((w - lo) * fineScale) | 0, lastFine);
+    binOf[i] = f;
+    binOf[i + 1] = g;
+    fine[f]!++;
+    fineB[g]!++;
+  }
+  for (; i < n; i++) {
+    const v = values[i]!;
+    const d = v - mean;
+    m2 += d * d;
+    const f = Math.min(((v - lo) * fineScale) | 0, lastFine);
+    binOf[i] = f;
+    fine[f]!++;
+  }
+  for (let f = 0; f <= lastFine; f++) fine[f]! += fineB[f]!;
+  return m2 + m2b;
+}
+
+/** Pass 2 when some elements are NaN or infinite: those get the NO_BIN mark and count nowhere. */
+function binSkippingNonFinite(values: Values, binOf: Uint16Array, mean: number, lo: number, fineScale: number, fine: Int32Array): number {
+  const n = values.length;
+  const lastFine = fine.length - 1;
+  let m2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) {
+      binOf[i] = NO_BIN;
+      continue;
+    }
+    const d = v - mean;
+    m2 += d * d;
+    const f = Math.min(((v - lo) * fineScale) | 0, lastFine);
+    binOf[i] = f;
+    fine[f]!++;
+  }
+  return m2;
+}
+
+/**
+ * Pass 3 as the percentile search asks for it: the elements of the fine bins `wanted`, bin i's elements contiguous from
+ * `starts[i]`, `total` in all.
+ */
+type GatherBins = (wanted: readonly number[], starts: readonly number[], total: number) => Values;
+
+function gatherWithLoops(values: Values, binOf: Uint16Array, wanted: readonly number[], starts: readonly number[], total: number): Values {
+  const out: Values = values instanceof Float32Array ? new Float32Array(total) : new Float64Array(total);
+  if (wanted.length === 0) return out;
+  // Indexed by bin number, NO_BIN (non-finite elements) included: the slot of a gathered bin, or -1.
+  const slotOf = new Int32Array(NO_BIN + 1).fill(-1);
+  wanted.forEach((b, slot) => (slotOf[b] = slot));
+  gatherBins(values, binOf, slotOf, Int32Array.from(starts), out);
+  return out;
+}
+
+/**
+ * Pass 3: copies every element whose fine bin has a slot (`slotOf[bin] >= 0`) into `out`, each slot's elements
+ * contiguous from `cursor[slot]`, which advances.
+ */
+function gatherBins(values: Values, binOf: Uint16Array, slotOf: Int32Array, cursor: Int32Array, out: Values): void {
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const slot = slotOf[binOf[i]!]!;
+    if (slot >= 0) out[cursor[slot]!++] = values[i]!;
+  }
+}
+
 function linspace(lo: number, hi: number, bins: number): number[] {
   const edges = new Array<number>(bins + 1);
   for (let i = 0; i <= bins; i++) edges[i] = lo + ((hi - lo) * i) / bins;
@@ -185,14 +269,14 @@ function linspace(lo: number, hi: number, bins: number): number[] {
 }
 
 /** Copies the finite values and selects: fine for tensors small enough that a copy costs nothing. */
-function percentilesDirect(values: Values, finite: number): number[] {
+function percentilesDirect(values: Values, finite: number): Float64Array {
   const copy = values instanceof Float32Array ? new Float32Array(finite) : new Float64Array(finite);
   let j = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v - v === 0) copy[j++] = v;
   }
-  return PERCENTILES.map((q) => quantileInPlace(copy, q));
+  return Float64Array.from(PERCENTILES, (q) => quantileInPlace(copy, q));
 }
 
 /**
@@ -222,15 +306,18 @@ function scanValues(values: Values): Scan {
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  let zeros = 0;
+  // Counting the non-zeros with a comparison turned into 0 or 1, not an `if`, keeps the loop free of a branch that
+  // ReLU outputs (half zeros, in no pattern) would mispredict on every other element: that alone made it 4× slower.
+  let nonZeros = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
-    if (v === 0) zeros++;
+    nonZeros += Number(v !== 0);
   }
-  if (sum - sum === 0) return { finite: n, sum, min, max, zeros };
+  if (sum - sum === 0) return { finite: n, sum, min, max, zeros: n - nonZeros };
+  let zeros = 0;
   let finite = 0;
   sum = 0;
   min = Infinity;
@@ -248,7 +335,7 @@ function scanValues(values: Values): Scan {
   return { finite, sum, min, max, zeros };
 }
 
-function percentilesFromFineHistogram(values: Values, binOf: Uint16Array, finite: number, fine: Int32Array, ext: Extremes): number[] {
+function percentilesFromFineHistogram(gather: GatherBins, finite: number, fine: Int32Array, ext: Extremes): Float64Array {
   const fineBins = fine.length;
   const cumulative = new Float64Array(fineBins + 1);
   for (let b = 0; b < fineBins; b++) cumulative[b + 1] = cumulative[b]! + fine[b]!;
@@ -274,38 +361,29 @@ function percentilesFromFineHistogram(values: Values, binOf: Uint16Array, finite
   // looking; otherwise the bin holding half the tensor would have to be gathered and selected.
   const known = (r: number): number | undefined =>
     ext.min === 0 && r < ext.zeros ? 0 : ext.max === 0 && r >= finite - ext.zeros ? 0 : undefined;
-  const gatherBins = new Map<number, { buf: Values; fill: number }>();
+  // The bins to gather, each given a contiguous run of one buffer, sized by the bin's count.
+  const gatherStart = new Map<number, number>();
+  let gathered = 0;
   for (const w of wanted) {
     const ranks: [number, number][] = [
       [w.k, w.bk],
       [Math.min(w.k + 1, finite - 1), w.bk1],
     ];
     for (const [r, b] of ranks) {
-      if (known(r) === undefined && !gatherBins.has(b)) {
-        const size = fine[b]!;
-        gatherBins.set(b, { buf: values instanceof Float32Array ? new Float32Array(size) : new Float64Array(size), fill: 0 });
+      if (known(r) === undefined && !gatherStart.has(b)) {
+        gatherStart.set(b, gathered);
+        gathered += fine[b]!;
       }
     }
   }
-  // Indexed by bin number, NO_BIN (non-finite elements) included: the slot of a gathered bin, or -1.
-  const lookup = new Int32Array(NO_BIN + 1).fill(-1);
-  const slots = [...gatherBins.entries()];
-  slots.forEach(([b], i) => (lookup[b] = i));
-  const n = slots.length > 0 ? values.length : 0;
-  for (let i = 0; i < n; i++) {
-    const slot = lookup[binOf[i]!]!;
-    if (slot >= 0) {
-      const g = slots[slot]![1];
-      g.buf[g.fill++] = values[i]!;
-    }
-  }
+  const out = gather([...gatherStart.keys()], [...gatherStart.values()], gathered);
   const valueAtRank = (r: number, b: number): number => {
     const k = known(r);
     if (k !== undefined) return k;
-    const g = gatherBins.get(b)!;
-    return selectKth(g.buf, r - cumulative[b]!);
+    const start = gatherStart.get(b)!;
+    return selectKth(out.subarray(start, start + fine[b]!), r - cumulative[b]!);
   };
-  return wanted.map((w) => {
+  return Float64Array.from(wanted, (w) => {
     const lower = valueAtRank(w.k, w.bk);
     if (w.frac === 0) return lower;
     const upper = valueAtRank(Math.min(w.k + 1, finite - 1), w.bk1);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -10,7 +10,9 @@ import { isUserInputError } from '../../../src/core/errors';
 import { SeededRandom } from '../../../src/core/stats/random';
 import { computeTensorStats } from '../../../src/core/stats/tensorStats';
 import { probeModel } from '../../../src/runtime/probe';
-import { planProbe } from '../../../src/runtime/probePlan';
+import { planProbe, prepareProbeModels } from '../../../src/runtime/probePlan';
+import { readOnnxFile } from '../../../src/core/onnx/reader';
+import { writeOnnx } from '../../../src/core/onnx/writer';
 
 /** x [N, 6] → MatMul W1 [6, 5] → Relu → MatMul W2 [5, 3] → Tanh, plus a Sigmoid side branch. */
 function mlp(w1: number[], w2: number[]): Model {
@@ -93,6 +95,44 @@ describe('runtime/probe', function () {
       many.report.layers.map((l) => l.stats),
       one.report.layers.map((l) => l.stats),
     );
+  });
+
+  it('probes a model read from a file through a copy with the outputs appended, never touching the file', async () => {
+    const file = join(dir, 'mlp.onnx');
+    writeFileSync(file, writeOnnx(model));
+    const before = readFileSync(file);
+    const fromFile = readOnnxFile(file);
+    const plan = planProbe(fromFile, { inputShapes: { x: [16, 6] } });
+    const prepared = prepareProbeModels(fromFile, plan);
+    try {
+      const copy = readFileSync(prepared.groups[0]!.modelPath);
+      assert.notEqual(prepared.groups[0]!.modelPath, file);
+      assert.equal(prepared.groups[0]!.removeAfterLoading, true);
+      // The copy is the file's bytes, then one more ModelProto.graph field (tag 0x3a) that adds the outputs.
+      assert.deepEqual(copy.subarray(0, before.length), before);
+      assert.equal(copy[before.length], 0x3a);
+    } finally {
+      prepared.dispose();
+    }
+    // The values that are already graph outputs (tanh, gate) are not added twice, or onnxruntime would refuse the model.
+    const a = await probeModel(fromFile, { batch: 16, seed: 2, provider: 'cpu' });
+    const b = await probeModel(model, { batch: 16, seed: 2, provider: 'cpu' });
+    assert.deepEqual(a.report.layers.map((l) => l.name), ['fc1', 'relu1', 'fc2', 'tanh', 'gate']);
+    assert.deepEqual(a.report.layers, b.report.layers);
+    assert.deepEqual(readFileSync(file), before);
+  });
+
+  it('writes probe copies with the writer for models that were not read from a self-contained .onnx file', () => {
+    const plan = planProbe(model, { inputShapes: { x: [16, 6] } });
+    for (const m of [model, { ...model, format: 'python' as const, path: join(dir, 'net.py') }]) {
+      const prepared = prepareProbeModels(m, plan);
+      try {
+        const written = readOnnxFile(prepared.groups[0]!.modelPath);
+        assert.deepEqual(written.graph.outputs.map((o) => o.name), plan.values.map((v) => v.value));
+      } finally {
+        prepared.dispose();
+      }
+    }
   });
 
   it('probes only the chosen values, and rejects unknown names', async () => {

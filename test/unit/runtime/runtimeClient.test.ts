@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../../src/core/ir/builder';
@@ -46,6 +46,15 @@ describe('runtime/runtimeClient', function () {
     assert.equal(s.fracZero, 0.5);
     assert.deepEqual(r.values[0]!.histogram.counts, [3, 1, 1, 1]);
     assert.equal(progress, 1);
+  });
+
+  it('deletes a temporary model file as soon as its session has loaded it, and leaves other files alone', async () => {
+    const copy = join(dir, 'copy.onnx');
+    copyFileSync(join(dir, 'relu.onnx'), copy);
+    const r = await runProbeJob({ ...job, groups: [{ ...job.groups[0]!, modelPath: copy, removeAfterLoading: true }] });
+    assert.equal(r.values[0]!.stats.count, 6);
+    assert.equal(existsSync(copy), false);
+    assert.equal(existsSync(join(dir, 'relu.onnx')), true);
   });
 
   it('accepts the job as a promise, so that preparing it overlaps the worker start-up, and passes its failure on', async () => {
