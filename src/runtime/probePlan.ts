@@ -1,4 +1,4 @@
-import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '../core/errors';
@@ -158,6 +158,27 @@ export interface WrittenGroups {
 /** Large models keep their weights in an external-data file, so that no protobuf approaches the 2 GB limit. */
 const EXTERNAL_THRESHOLD_BYTES = 256 * 1024 * 1024;
 
+/** Linux's memory-backed file system, where a probe copy is never written back to a disk. */
+const MEMORY_FOLDER = '/dev/shm';
+
+/**
+ * A new folder for probe copies totalling about `bytes`: in memory (/dev/shm) when the machine has one with room to
+ * spare, otherwise in the temporary folder. On a disk, a freshly written copy is still being written back while
+ * onnxruntime reads it; on ResNet-18 that made creating the session about 30 ms slower than from memory. The copies
+ * are deleted as soon as onnxruntime has loaded them, so the memory is held only briefly.
+ */
+export function makeProbeFolder(bytes: number): string {
+  if (process.platform === 'linux') {
+    try {
+      const fs = statfsSync(MEMORY_FOLDER);
+      if (fs.bavail * fs.bsize > 2 * bytes + 64 * 1024 * 1024) return mkdtempSync(join(MEMORY_FOLDER, 'layerscope-probe-'));
+    } catch {
+      // No /dev/shm, or not writable: the temporary folder serves.
+    }
+  }
+  return mkdtempSync(join(tmpdir(), 'layerscope-probe-'));
+}
+
 /**
  * The sessions' models, the cheapest way that works. A model read from a self-contained .onnx file is copied as it is
  * (the kernel copies it; nothing is decoded), and a small patch that adds the group's values as graph outputs is
@@ -169,7 +190,7 @@ export function prepareProbeModels(model: Model, plan: ProbePlan): WrittenGroups
   const source = model.path;
   const external = model.graph.initializers.some((t) => t.data.kind === 'file' && t.data.external !== undefined);
   if (model.format !== 'onnx' || !source || external || !existsSync(source)) return writeProbeModels(model, plan);
-  const dir = mkdtempSync(join(tmpdir(), 'layerscope-probe-'));
+  const dir = makeProbeFolder(statSync(source).size * plan.groups.length);
   const dispose = (): void => rmSync(dir, { recursive: true, force: true });
   try {
     const alreadyOutputs = new Set(model.graph.outputs.map((o) => o.name));
@@ -188,11 +209,11 @@ export function prepareProbeModels(model: Model, plan: ProbePlan): WrittenGroups
 }
 
 export function writeProbeModels(model: Model, plan: ProbePlan): WrittenGroups {
-  const dir = mkdtempSync(join(tmpdir(), 'layerscope-probe-'));
+  let weightBytes = 0;
+  for (const t of model.graph.initializers) weightBytes += t.data.kind === 'file' ? t.data.length : t.data.kind === 'inline' ? t.data.bytes.length : 0;
+  const dir = makeProbeFolder(weightBytes * plan.groups.length);
   const dispose = (): void => rmSync(dir, { recursive: true, force: true });
   try {
-    let weightBytes = 0;
-    for (const t of model.graph.initializers) weightBytes += t.data.kind === 'file' ? t.data.length : t.data.kind === 'inline' ? t.data.bytes.length : 0;
     const groups = plan.groups.map((group, i) => {
       const file = `group${i}.onnx`;
       const bytes = writeOnnx(

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import { GraphBuilder } from '../../../src/core/ir/builder';
 import type { Model } from '../../../src/core/ir/types';
@@ -10,7 +10,7 @@ import { isUserInputError } from '../../../src/core/errors';
 import { SeededRandom } from '../../../src/core/stats/random';
 import { computeTensorStats } from '../../../src/core/stats/tensorStats';
 import { probeModel } from '../../../src/runtime/probe';
-import { planProbe, prepareProbeModels } from '../../../src/runtime/probePlan';
+import { makeProbeFolder, planProbe, prepareProbeModels } from '../../../src/runtime/probePlan';
 import { readOnnxFile } from '../../../src/core/onnx/reader';
 import { writeOnnx } from '../../../src/core/onnx/writer';
 
@@ -120,6 +120,20 @@ describe('runtime/probe', function () {
     assert.deepEqual(a.report.layers.map((l) => l.name), ['fc1', 'relu1', 'fc2', 'tanh', 'gate']);
     assert.deepEqual(a.report.layers, b.report.layers);
     assert.deepEqual(readFileSync(file), before);
+  });
+
+  it('puts probe copies in memory (/dev/shm) when there is room, and in the temporary folder otherwise', () => {
+    const small = makeProbeFolder(1024);
+    const huge = makeProbeFolder(1e15);
+    try {
+      const shm = process.platform === 'linux' && existsSync('/dev/shm');
+      assert.equal(dirname(small), shm ? '/dev/shm' : tmpdir());
+      assert.equal(dirname(huge), tmpdir());
+      for (const d of [small, huge]) assert.deepEqual(readdirSync(d), []);
+    } finally {
+      rmSync(small, { recursive: true, force: true });
+      rmSync(huge, { recursive: true, force: true });
+    }
   });
 
   it('writes probe copies with the writer for models that were not read from a self-contained .onnx file', () => {
