@@ -49,10 +49,11 @@ export function partitionTasks(sizes: readonly number[], bins: number): number[]
 }
 
 /**
- * Runs the statistics on small synthetic tensors, once, so that their loops are compiled and optimised before real
- * tensors arrive. A probe runs in a fresh process, and the first large tensor would otherwise be summarised by
- * unoptimised code: on ResNet-18 that cold start cost about as much again as the statistics themselves. Statistics
- * threads do this while the main thread creates the session, which keeps the main thread blocked anyway.
+ * Runs the statistics on small synthetic tensors, once, so that the JavaScript around the WebAssembly kernels (dead
+ * units, the histogram folds, the percentile search) is compiled and optimised before real tensors arrive, and the
+ * kernels' module is instantiated. A probe runs in a fresh process, where that code would otherwise start in V8's slow
+ * tiers. Statistics threads do this while the main thread creates the session, which keeps the main thread blocked
+ * anyway.
  */
 export function warmUpStatistics(): void {
   const random = new SeededRandom(1);
