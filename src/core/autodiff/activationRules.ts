@@ -15,8 +15,9 @@ function y0(ctx: GradContext): string {
 
 function relu(ctx: GradContext): (string | undefined)[] {
   const { e } = ctx;
-  // PyTorch's convention: the gradient at exactly zero is zero.
-  const mask = e.op('Greater', [x0(ctx), e.constF(0)]);
+  // PyTorch's convention: the gradient at exactly zero is zero. The output is positive exactly where the input is,
+  // and reading it instead of the input leaves onnxruntime free to fuse the Relu into the Conv or Add before it.
+  const mask = e.op('Greater', [y0(ctx), e.constF(0)]);
   return [e.op('Where', [mask, ctx.gy[0]!, e.constF(0)])];
 }
 

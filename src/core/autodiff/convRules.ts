@@ -191,20 +191,47 @@ function swapLeadingAxes(ctx: GradContext, x: string, r: number, batchOfOne: boo
 }
 
 /**
- * The weight gradient of an ungrouped Conv as one matrix product per kernel offset: for offset q, dW[:, :, q] =
- * G [M, N*P] times X_q [C, N*P] transposed, where X_q is the padded input sliced at that offset with the forward
- * stride. It does the forward's multiply-adds as large GEMMs, which onnxruntime runs several times faster than the
- * equivalent Conv with an output-sized kernel.
+ * The weight gradient of an ungrouped Conv as matrix products, which onnxruntime runs several times faster than the
+ * equivalent Conv with an output-sized kernel. Two layouts, chosen by the shapes:
+ * - one GEMM per kernel offset q: dW[:, :, q] = G [M, N*P] times X_q [C, N*P] transposed, where X_q is the padded
+ *   input sliced at that offset with the forward stride;
+ * - one GEMM over all offsets at once (im2col): dW [M, C*K] = G [M, N*P] times cols [C*K, N*P] transposed.
  */
 function convWeightGradGemm(ctx: GradContext, input: string, grad: string, g: ConvGeometry, gradShapeOf: string | undefined, batchOfOne: boolean): string {
   const { e } = ctx;
-  const hasPads = [...g.padsBegin, ...g.padsEnd].some((p) => p !== 0);
-  const padded = hasPads
-    ? e.op('Pad', [input, e.constI([0, 0, ...g.padsBegin, 0, 0, ...g.padsEnd])])
-    : input;
-  const xT = swapLeadingAxes(ctx, padded, g.r, batchOfOne);
   const gT = swapLeadingAxes(ctx, grad, g.r, batchOfOne);
   const g2 = e.op('Reshape', [gT, e.op('Concat', [e.shapeSlice(grad, 1, 2), e.constI([-1])], { axis: 0 })]);
+  const kernelSize = g.kernel.reduce((a, b) => a * b, 1);
+  const gs = gradShapeOf === undefined ? undefined : e.staticShape(gradShapeOf);
+  const positions = gs && gs.every((d): d is number => typeof d === 'number') ? (gs as number[]).reduce((a, b, i) => (i === 1 ? a : a * b), 1) : undefined;
+  const outChannels = gs && typeof gs[1] === 'number' ? gs[1] : undefined;
+  const inChannels = e.staticShape(input)?.[1];
+  // Per-offset GEMMs have C columns, which starves the GEMM kernel when the input has few channels (a network's
+  // first layer); and when the output has fewer positions than channels (deep layers), the im2col columns are
+  // smaller than the per-offset products that would have to be stacked afterwards.
+  const im2col = (typeof inChannels === 'number' && inChannels < 16) || (positions !== undefined && outChannels !== undefined && positions < outChannels);
+  if (im2col) {
+    // Convolving every channel on its own with one-hot kernels copies each window out exactly (one product by one,
+    // the rest by zero) in a single node, instead of a Pad, a strided Slice per offset and a Concat:
+    // cols[n*C + c, q, o] = pad(input)[n, c, o * stride + q * dilation].
+    const eye = e.constF(Array.from({ length: kernelSize * kernelSize }, (_, i) => (Math.floor(i / kernelSize) === i % kernelSize ? 1 : 0)), [kernelSize, 1, ...g.kernel]);
+    const perChannel = e.op('Reshape', [input, e.op('Concat', [e.constI([-1, 1]), e.shapeSlice(input, 2)], { axis: 0 })]);
+    const cols = e.op('Conv', [perChannel, eye], { strides: g.strides, dilations: g.dilations, pads: [...g.padsBegin, ...g.padsEnd] });
+    const rows = e.op('Mul', [e.shapeSlice(input, 1, 2), e.constI([kernelSize])]);
+    let ck: string;
+    if (batchOfOne) {
+      ck = e.op('Reshape', [cols, e.op('Concat', [rows, e.constI([-1])], { axis: 0 })]);
+    } else {
+      // [N, C*K, P] -> [C*K, N, P], to pair with G's [M, N, P].
+      const byBatch = e.op('Reshape', [cols, e.op('Concat', [e.shapeSlice(input, 0, 1), rows, e.constI([-1])], { axis: 0 })]);
+      ck = e.op('Reshape', [e.op('Transpose', [byBatch], { perm: [1, 0, 2] }), e.op('Concat', [rows, e.constI([-1])], { axis: 0 })]);
+    }
+    const dw = e.op('Gemm', [g2, ck], { transB: 1 });
+    return e.op('Reshape', [dw, e.op('Concat', [e.shapeSlice(grad, 1, 2), e.shapeSlice(input, 1, 2), e.constI(g.kernel)], { axis: 0 })]);
+  }
+  const hasPads = [...g.padsBegin, ...g.padsEnd].some((p) => p !== 0);
+  const padded = hasPads ? e.op('Pad', [input, e.constI([0, 0, ...g.padsBegin, 0, 0, ...g.padsEnd])]) : input;
+  const xT = swapLeadingAxes(ctx, padded, g.r, batchOfOne);
   // Each slice covers stride * (out - 1) + 1 positions from its offset.
   const span = e.op('Add', [e.op('Mul', [e.op('Sub', [e.shapeSlice(grad, 2), e.constI(new Array<number>(g.r).fill(1))]), e.constI(g.strides)]), e.constI(new Array<number>(g.r).fill(1))]);
   const channels = e.op('Concat', [e.shapeSlice(input, 1, 2), e.constI([-1])], { axis: 0 });
@@ -216,24 +243,10 @@ function convWeightGradGemm(ctx: GradContext, input: string, grad: string, g: Co
   }
   const axes = e.constI(spatialAxes(g.r));
   const steps = e.constI(g.strides);
-  const slices = offsets.map((o) => {
+  const columns = offsets.map((o) => {
     const starts = e.constI(o.map((i, a) => i * g.dilations[a]));
-    return e.op('Slice', [xT, starts, e.op('Add', [span, starts]), axes, steps]);
-  });
-  // When the output has fewer positions than channels (deep layers), stacking the input slices (im2col) and doing
-  // one GEMM moves less memory than stacking per-offset weight slices; near the input it is the other way round.
-  const gs = gradShapeOf === undefined ? undefined : e.staticShape(gradShapeOf);
-  const positions = gs && gs.every((d): d is number => typeof d === 'number') ? (gs as number[]).reduce((a, b, i) => (i === 1 ? a : a * b), 1) : undefined;
-  const outChannels = gs && typeof gs[1] === 'number' ? gs[1] : undefined;
-  if (positions !== undefined && outChannels !== undefined && positions < outChannels) {
-    const rows = slices.map((sl) => e.op('Reshape', [sl, e.op('Concat', [e.shapeSlice(input, 1, 2), e.constI([1, -1])], { axis: 0 })]));
-    const cols = rows.length === 1 ? rows[0] : e.op('Concat', rows, { axis: 1 });
-    const dw = e.op('Gemm', [g2, e.op('Reshape', [cols, e.op('Concat', [e.constI([-1]), e.op('Shape', [g2], { start: 1 })], { axis: 0 })])], { transB: 1 });
-    return e.op('Reshape', [dw, e.op('Concat', [e.shapeSlice(grad, 1, 2), e.shapeSlice(input, 1, 2), e.constI(g.kernel)], { axis: 0 })]);
-  }
-  const columns = slices.map((sl) => {
-    const x2 = e.op('Reshape', [sl, channels]);
-    const dw = e.op('Gemm', [g2, x2], { transB: 1 });
+    const slice = e.op('Slice', [xT, starts, e.op('Add', [span, starts]), axes, steps]);
+    const dw = e.op('Gemm', [g2, e.op('Reshape', [slice, channels])], { transB: 1 });
     return e.op('Unsqueeze', [dw, e.constI([2])]);
   });
   const stacked = columns.length === 1 ? columns[0] : e.op('Concat', columns, { axis: 2 });

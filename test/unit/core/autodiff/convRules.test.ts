@@ -33,6 +33,8 @@ describe('autodiff: Conv and ConvTranspose rules', () => {
     { title: 'auto_pad SAME_LOWER, kernel 4', x: [1, 2, 6, 6], w: [2, 2, 4, 4], attrs: { auto_pad: 'SAME_LOWER' }, y: [1, 2, 6, 6] },
     { title: 'more channels than output positions (im2col weight gradient)', x: [1, 3, 4, 4], w: [8, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, y: [1, 8, 2, 2], bias: true },
     { title: 'im2col weight gradient with a batch of two', x: [2, 3, 4, 4], w: [10, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, y: [2, 10, 2, 2] },
+    { title: 'per-offset weight gradient (16 input channels), batch of two', x: [2, 16, 6, 6], w: [4, 16, 3, 3], attrs: { pads: [1, 1, 1, 1] }, y: [2, 4, 6, 6], bias: true },
+    { title: 'per-offset weight gradient, batch 1, stride 2, dilation 2', x: [1, 16, 9, 9], w: [3, 16, 3, 3], attrs: { strides: [2, 2], dilations: [2, 2], pads: [1, 1, 1, 1] }, y: [1, 3, 4, 4] },
     { title: 'batch 1, 1x1 kernel, stride 2', x: [1, 4, 5, 5], w: [6, 4, 1, 1], attrs: { strides: [2, 2] }, y: [1, 6, 3, 3] },
     { title: 'auto_pad VALID, 1-D, stride 3', x: [2, 3, 11], w: [2, 3, 3], attrs: { auto_pad: 'VALID', strides: [3] }, y: [2, 2, 3], bias: true },
   ];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runGradCommand } from '../../../../../src/cli/gradCommand';
 import type { GradReport } from '../../../../../src/core/reports';
 
-/** Compares `layerscope grad` with the PyTorch figures torchvision.py recorded; prints relative errors per model. */
+/** Compares `layerscope grad` with the PyTorch figures torchvisionOracle.py recorded; prints relative errors per model. */
 async function main() {
   const models = JSON.parse(readFileSync(join(process.argv[2], 'tv.json'), 'utf8')) as { name: string; onnx: string; input: string; loss: number; inputGradNorm: number; params: Record<string, number> }[];
   for (const m of models) {
