@@ -7,6 +7,12 @@ import { Interpreter } from './interpreter';
 import type { ForwardEmitter } from './interpreter';
 import type { ShapedTensor } from './layerShapes';
 import { intTuple } from './layers';
+import { boolOf, floatOf, intOf, where } from './lowerContext';
+import type { InitScheme, LoweringContext, ParamKind } from './lowerContext';
+import { lowerEmbedding, lowerEmbeddingBag } from './lowerEmbedding';
+import { lowerGroupNorm, lowerInstanceNorm } from './lowerNorms';
+import { lowerRecurrent } from './lowerRecurrent';
+import { lowerDecoderLayer, lowerEncoderLayer, lowerMultiheadAttention } from './lowerTransformer';
 import type { LayerValue, SourceRange, Value } from './values';
 import { SeededRandom } from '../stats/random';
 
@@ -14,10 +20,11 @@ import { SeededRandom } from '../stats/random';
  * Lowers a PyTorch module read from source to the neutral IR, so that the inspector, the summary, probes and
  * gradient probes run on code that was never exported. The forward pass is interpreted once with tensors that carry
  * IR value names; every layer call emits the ONNX ops PyTorch's exporter would (Conv, Gemm, BatchNormalization …)
- * with weights initialised the way PyTorch initialises them, or with a chosen scheme.
+ * with weights initialised the way PyTorch initialises them, or with a chosen scheme. Layers with long lowerings have
+ * their own files (lowerRecurrent, lowerTransformer, lowerNorms, lowerEmbedding), reached through LoweringContext.
  */
 
-export type InitScheme = 'pytorch' | 'normal' | 'xavier' | 'he' | 'zeros';
+export type { InitScheme } from './lowerContext';
 
 export interface LowerOptions {
   /** 'pytorch' (default) reproduces each layer's reset_parameters; 'xavier' is std 1/√Din (the lecture's convention); 'he' is √(2/Din). */
@@ -31,24 +38,14 @@ export interface LowerOptions {
   file?: string;
 }
 
-function intOf(v: Value | undefined, fallback: number): number {
-  return v && v.kind === 'num' ? v.value : v && v.kind === 'bool' ? (v.value ? 1 : 0) : fallback;
-}
-
-function boolOf(v: Value | undefined, fallback: boolean): boolean {
-  return v && v.kind === 'bool' ? v.value : v && v.kind === 'num' ? v.value !== 0 : fallback;
-}
-
-function floatOf(v: Value | undefined, fallback: number): number {
-  return v && v.kind === 'num' ? v.value : fallback;
-}
-
-class Lowerer implements ForwardEmitter {
+class Lowerer implements ForwardEmitter, LoweringContext {
   readonly builder = new GraphBuilder('main');
-  private readonly rng: SeededRandom;
-  private readonly init: InitScheme;
+  readonly rng: SeededRandom;
+  readonly init: InitScheme;
   private readonly sigma: number;
   private readonly cache = new Map<LayerValue, Map<string, string>>();
+  /** The values behind each initializer made here, by name. */
+  private readonly drawn = new Map<string, Float32Array>();
   /** Source locations by node output name; attached to the nodes once the graph is built. */
   readonly sources = new Map<string, SourceLocation>();
 
@@ -58,22 +55,35 @@ class Lowerer implements ForwardEmitter {
     this.sigma = options.sigma ?? 0.01;
   }
 
-  private tensor(name: string, dims: number[], fill: (k: number) => number): string {
-    const n = dims.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(n);
-    for (let k = 0; k < n; k++) values[k] = fill(k);
+  private initializer(name: string, dims: number[], values: Float32Array): string {
     const t: Tensor = { name: this.builder.fresh(name), dtype: 'float32', dims, data: { kind: 'inline', bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) } };
+    this.drawn.set(t.name, values);
     return this.builder.addInitializer(t);
   }
 
+  weightValues(name: string): Float32Array {
+    const values = this.drawn.get(name);
+    if (!values) throw new Error(`no initializer ${name} was made by the lowering`);
+    return values;
+  }
+
   /** A weight of the layer, created once per layer object so that a module called twice shares its parameters. */
-  private param(layer: LayerValue, key: string, dims: number[], fanIn: number, kind: 'weight' | 'bias' | 'ones' | 'zeros' | 'embedding' | 'rnn', bound?: number): string {
+  layerTensor(layer: LayerValue, key: string, dims: number[], draw: () => Float32Array): string {
     let m = this.cache.get(layer);
     if (!m) this.cache.set(layer, (m = new Map()));
     const existing = m.get(key);
     if (existing) return existing;
-    const name = `${layer.path ?? layer.type}.${key}`;
-    let fill: (k: number) => number;
+    const out = this.initializer(`${layer.path ?? layer.type}.${key}`, dims, draw());
+    m.set(key, out);
+    return out;
+  }
+
+  private once(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
+    return this.layerTensor(layer, key, dims, () => Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, fill));
+  }
+
+  param(layer: LayerValue, key: string, dims: number[], fanIn: number, kind: ParamKind, bound?: number): string {
+    let fill: () => number;
     if (kind === 'ones') fill = () => 1;
     else if (kind === 'zeros' || this.init === 'zeros') fill = () => 0;
     else if (this.init === 'pytorch' || kind === 'bias') {
@@ -88,31 +98,42 @@ class Lowerer implements ForwardEmitter {
       const std = this.init === 'normal' ? this.sigma : this.init === 'xavier' ? 1 / Math.sqrt(fanIn) : Math.sqrt(2 / fanIn);
       fill = () => this.rng.normal() * std;
     }
-    const out = this.tensor(name, dims, fill);
-    m.set(key, out);
-    return out;
+    return this.once(layer, key, dims, fill);
   }
 
-  private node(op: string, inputs: string[], attrs: Record<string, AttributeInput>, layer: LayerValue | null, range?: SourceRange): string {
-    const out = this.builder.op(op, inputs, attrs, layer?.path ? { name: this.builder.fresh(`/${layer.path.replace(/\./g, '/')}/${op}`) } : {});
+  named(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
+    return this.once(layer, key, dims, this.init === 'zeros' ? () => 0 : fill);
+  }
+
+  node(op: string, inputs: string[], attrs: Record<string, AttributeInput>, layer: LayerValue | null, range?: SourceRange): string {
+    return this.emit(op, inputs, attrs, 1, layer, range)[0];
+  }
+
+  split(x: string, sizes: number[], axis: number, layer: LayerValue): string[] {
+    return this.emit('Split', [x, this.constant(sizes, 'int64')], { axis }, sizes.length, layer);
+  }
+
+  /** Adds a node named after the layer's module path, with the layer's (or the call's) source line attached. */
+  private emit(op: string, inputs: string[], attrs: Record<string, AttributeInput>, outputs: number, layer: LayerValue | null, range?: SourceRange): string[] {
+    const outs = this.builder.node(op, inputs, attrs, { outputs, ...(layer?.path ? { name: this.builder.fresh(`/${layer.path.replace(/\./g, '/')}/${op}`) } : {}) });
     const r = layer?.range ?? range;
-    if (r) this.sources.set(out, { line: r.line + 1, ...(layer?.path ? { modulePath: layer.path } : {}), ...(this.file ? { file: this.file } : {}) });
-    return out;
+    if (r) this.sources.set(outs[0], { line: r.line + 1, ...(layer?.path ? { modulePath: layer.path } : {}), ...(this.file ? { file: this.file } : {}) });
+    return outs;
   }
 
-  private constant(values: number[], dtype: 'int64' | 'float32', dims: number[] = [values.length]): string {
+  constant(values: number[], dtype: 'int64' | 'float32', dims: number[] = [values.length]): string {
     const name = this.builder.fresh('const');
     const t: Tensor = { name, dtype, dims, data: { kind: 'inline', bytes: encodeValues(dtype, values) } };
     return this.node('Constant', [], { value: t }, null);
   }
 
-  layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor): string | null {
+  layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor, extra: Value[]): string | null {
     const x = inputs[0]?.irName;
-    if (!x) throw new UserInputError(`${layer.path ?? layer.type}: its input could not be lowered`);
+    if (!x || inputs.some((i) => !i.irName)) throw new UserInputError(`${layer.path ?? layer.type}: an input could not be lowered`);
     const a = layer.args;
     const t = layer.type;
     const unsupported = (): never => {
-      throw new UserInputError(`${layer.path ?? t} (nn.${t}, line ${layer.range.line + 1}) cannot be converted to ONNX without PyTorch yet`);
+      throw new UserInputError(`${where(layer)} cannot be converted to ONNX without PyTorch yet`);
     };
     const conv = /^(Conv|ConvTranspose)([123])d$/.exec(t);
     if (conv) {
@@ -150,6 +171,8 @@ class Lowerer implements ForwardEmitter {
         const mm = this.node('MatMul', [x, wt], {}, layer);
         return b ? this.node('Add', [mm, b], {}, layer) : mm;
       }
+      case 'Bilinear':
+        return this.bilinear(layer, inputs);
       case 'BatchNorm1d':
       case 'BatchNorm2d':
       case 'BatchNorm3d': {
@@ -163,12 +186,16 @@ class Lowerer implements ForwardEmitter {
       case 'LayerNorm': {
         const v = a.get('normalized_shape');
         const ns = v && v.kind === 'seq' ? intTuple(v, v.items.length, 'normalized_shape') : intTuple(v, 1, 'normalized_shape');
-        const e = ns.reduce((u, w) => u * w, 1);
-        void e;
         const scale = this.param(layer, 'weight', ns, 0, 'ones');
         const bias = this.param(layer, 'bias', ns, 0, 'zeros');
         return this.node('LayerNormalization', [x, scale, bias], { axis: -ns.length, epsilon: f(floatOf(a.get('eps'), 1e-5)) }, layer);
       }
+      case 'GroupNorm':
+        return lowerGroupNorm(this, layer, x, inputs[0].shape);
+      case 'InstanceNorm1d':
+      case 'InstanceNorm2d':
+      case 'InstanceNorm3d':
+        return lowerInstanceNorm(this, layer, x, inputs[0].shape);
       case 'ReLU':
         return this.node('Relu', [x], {}, layer);
       case 'Sigmoid':
@@ -214,33 +241,18 @@ class Lowerer implements ForwardEmitter {
         const nParams = intOf(a.get('num_parameters'), 1);
         const rank = inputs[0].shape?.length ?? 2;
         const dims = nParams === 1 ? [1] : [nParams, ...Array(Math.max(0, rank - 2)).fill(1)];
-        const slope = this.tensor(`${layer.path ?? 'prelu'}.weight`, dims, () => floatOf(a.get('init'), 0.25));
+        const slope = this.once(layer, 'weight', dims, () => floatOf(a.get('init'), 0.25));
         return this.node('PRelu', [x, slope], {}, layer);
       }
       default:
         break;
     }
-    if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return this.recurrent(layer, x, inputs[0].shape, output.shape);
-    if (t === 'MultiheadAttention') {
-      if (inputs.length > 1 && inputs.some((i) => i.irName !== x)) throw new UserInputError(`${layer.path ?? t} (line ${layer.range.line + 1}): only self-attention (query, key and value the same tensor) is converted to ONNX without PyTorch`);
-      return this.attention(layer, layer.path ?? 'attn', x, inputs[0].shape, intOf(a.get('embed_dim'), 0), intOf(a.get('num_heads'), 1), boolOf(a.get('bias'), true), boolOf(a.get('batch_first'), false));
-    }
-    if (t === 'TransformerEncoderLayer') return this.encoderLayer(layer, x, inputs[0].shape);
-    if (t === 'Embedding') {
-      const n = intOf(a.get('num_embeddings'), 0);
-      const d = intOf(a.get('embedding_dim'), 0);
-      const w = this.param(layer, 'weight', [n, d], 0, 'embedding');
-      const pad = a.get('padding_idx');
-      if (pad && pad.kind === 'num') {
-        // PyTorch zeroes the padding row after drawing N(0, 1).
-        const tensor = this.builder.build().initializers.find((i) => i.name === w);
-        if (tensor && tensor.data.kind === 'inline') {
-          const row = pad.value < 0 ? n + pad.value : pad.value;
-          new Float32Array(tensor.data.bytes.buffer, tensor.data.bytes.byteOffset, n * d).fill(0, row * d, (row + 1) * d);
-        }
-      }
-      return this.node('Gather', [w, x], { axis: 0 }, layer);
-    }
+    if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return lowerRecurrent(this, layer, x, inputs[0].shape, extra);
+    if (t === 'MultiheadAttention') return lowerMultiheadAttention(this, layer, inputs);
+    if (t === 'TransformerEncoderLayer') return lowerEncoderLayer(this, layer, inputs);
+    if (t === 'TransformerDecoderLayer') return lowerDecoderLayer(this, layer, inputs);
+    if (t === 'Embedding') return lowerEmbedding(this, layer, x);
+    if (t === 'EmbeddingBag') return lowerEmbeddingBag(this, layer, inputs, extra);
     const pool = /^(MaxPool|AvgPool)([123])d$/.exec(t);
     if (pool) return this.pool(t, x, a, layer);
     const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(t);
@@ -259,163 +271,33 @@ class Lowerer implements ForwardEmitter {
   }
 
   /**
-   * PyTorch's RNN/LSTM/GRU as one ONNX op per layer. ONNX orders the gates differently (LSTM i,o,f,c against
-   * PyTorch's i,f,g,o; GRU z,r,h against r,z,n) and GRU needs linear_before_reset=1 to match PyTorch. Weights are drawn
-   * in PyTorch's layout and order, U(±1/√hidden), then permuted, so a seed gives the same numbers PyTorch would see.
+   * nn.Bilinear, y = x1ᵀ·A·x2 + b with A of shape [out, in1, in2]: x1 times A laid out as [in1, out·in2] gives, for each
+   * output, the row x1ᵀ·A_o; multiplied by x2 and summed over in2 that is the bilinear form. PyTorch draws A and b
+   * U(±1/√in1); a chosen scheme uses in1·in2, the fan-in PyTorch's init functions compute for A.
    */
-  private recurrent(layer: LayerValue, x: string, inShape: Dim[] | null, outShape: Dim[] | null): string {
+  private bilinear(layer: LayerValue, inputs: ShapedTensor[]): string {
     const a = layer.args;
-    const t = layer.type;
-    if (intOf(a.get('proj_size'), 0) > 0) throw new UserInputError(`${layer.path ?? t} (nn.LSTM with proj_size, line ${layer.range.line + 1}) cannot be converted to ONNX without PyTorch yet`);
-    if (!inShape || inShape.length !== 3 || !outShape) throw new UserInputError(`${layer.path ?? t} (line ${layer.range.line + 1}): a batched 3-d input of known shape is needed to convert it to ONNX`);
-    const gates = t === 'LSTM' ? 4 : t === 'GRU' ? 3 : 1;
-    const order = t === 'LSTM' ? [0, 3, 1, 2] : t === 'GRU' ? [1, 0, 2] : [0];
-    const input = intOf(a.get('input_size'), 0);
-    const hidden = intOf(a.get('hidden_size'), 0);
-    const layers = intOf(a.get('num_layers'), 1);
-    const bias = boolOf(a.get('bias'), true);
-    const dirs = boolOf(a.get('bidirectional'), false) ? 2 : 1;
-    const batchFirst = boolOf(a.get('batch_first'), false);
-    const bound = 1 / Math.sqrt(hidden);
-    const draw = (rows: number, cols: number): Float32Array => {
-      const v = new Float32Array(rows * cols);
-      for (let k = 0; k < v.length; k++) v[k] = this.init === 'zeros' ? 0 : (this.rng.uniform() * 2 - 1) * bound;
-      return v;
-    };
-    // Rows of a PyTorch weight [gates·H, cols] regrouped into ONNX's gate order.
-    const permute = (w: Float32Array, cols: number): Float32Array => {
-      const out = new Float32Array(w.length);
-      order.forEach((src, dst) => out.set(w.subarray(src * hidden * cols, (src + 1) * hidden * cols), dst * hidden * cols));
-      return out;
-    };
-    const tensorOf = (name: string, dims: number[], values: Float32Array): string =>
-      this.builder.addInitializer({ name: this.builder.fresh(name), dtype: 'float32', dims, data: { kind: 'inline', bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) } });
-    let seqIn = batchFirst ? this.node('Transpose', [x], { perm: [1, 0, 2] }, layer) : x;
-    const seqLen = batchFirst ? inShape[1] : inShape[0];
-    const batch = batchFirst ? inShape[0] : inShape[1];
-    for (let l = 0; l < layers; l++) {
-      const inSize = l === 0 ? input : hidden * dirs;
-      const W = new Float32Array(dirs * gates * hidden * inSize);
-      const R = new Float32Array(dirs * gates * hidden * hidden);
-      const B = new Float32Array(dirs * 2 * gates * hidden);
-      for (let d = 0; d < dirs; d++) {
-        W.set(permute(draw(gates * hidden, inSize), inSize), d * gates * hidden * inSize);
-        R.set(permute(draw(gates * hidden, hidden), hidden), d * gates * hidden * hidden);
-        if (bias) {
-          B.set(permute(draw(gates * hidden, 1), 1), d * 2 * gates * hidden);
-          B.set(permute(draw(gates * hidden, 1), 1), d * 2 * gates * hidden + gates * hidden);
-        }
-      }
-      const suffix = `l${l}`;
-      const ins = [seqIn, tensorOf(`${layer.path ?? t}.weight_ih_${suffix}`, [dirs, gates * hidden, inSize], W), tensorOf(`${layer.path ?? t}.weight_hh_${suffix}`, [dirs, gates * hidden, hidden], R)];
-      if (bias) ins.push(tensorOf(`${layer.path ?? t}.bias_${suffix}`, [dirs, 2 * gates * hidden], B));
-      const attrs: Record<string, AttributeInput> = { hidden_size: hidden, direction: dirs === 2 ? 'bidirectional' : 'forward' };
-      if (t === 'GRU') attrs.linear_before_reset = 1;
-      if (t === 'RNN') {
-        const nl = a.get('nonlinearity');
-        const act = nl && nl.kind === 'str' && nl.value === 'relu' ? 'Relu' : 'Tanh';
-        attrs.activations = dirs === 2 ? [act, act] : [act];
-      }
-      const y = this.node(t, ins, attrs, layer);
-      // Y is (seq, dirs, batch, hidden); PyTorch's output is (seq, batch, dirs·hidden).
-      const yt = this.node('Transpose', [y], { perm: [0, 2, 1, 3] }, layer);
-      if (typeof seqLen !== 'number' || typeof batch !== 'number') throw new UserInputError(`${layer.path ?? t}: the sequence length and batch must be known to convert it to ONNX`);
-      seqIn = this.node('Reshape', [yt, this.constant([seqLen, batch, dirs * hidden], 'int64')], {}, layer);
-    }
-    return batchFirst ? this.node('Transpose', [seqIn], { perm: [1, 0, 2] }, layer) : seqIn;
-  }
-
-  /** A weight created under an explicit PyTorch state-dict name (sub-modules that the source does not spell out). */
-  private named(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
-    let m = this.cache.get(layer);
-    if (!m) this.cache.set(layer, (m = new Map()));
-    const existing = m.get(key);
-    if (existing) return existing;
-    const out = this.tensor(`${layer.path ?? layer.type}.${key}`, dims, this.init === 'zeros' ? () => 0 : fill);
-    m.set(key, out);
-    return out;
-  }
-
-  private linear(layer: LayerValue, prefix: string, x: string, fin: number, fout: number, bias: boolean, zeroBias = false): string {
-    const b = 1 / Math.sqrt(fin);
-    const w = this.named(layer, `${prefix}.weight`, [fout, fin], () => (this.rng.uniform() * 2 - 1) * b);
-    const wt = this.node('Transpose', [w], { perm: [1, 0] }, layer);
-    const y = this.node('MatMul', [x, wt], {}, layer);
-    if (!bias) return y;
-    const bb = this.named(layer, `${prefix}.bias`, [fout], zeroBias ? () => 0 : () => (this.rng.uniform() * 2 - 1) * b);
-    return this.node('Add', [y, bb], {}, layer);
-  }
-
-  /**
-   * nn.MultiheadAttention as PyTorch computes it for self-attention: one packed in-projection, heads split by
-   * reshaping, scaled dot-product softmax, heads merged, out-projection. Initialised as PyTorch does: xavier_uniform
-   * in-projection, zero biases, a default-initialised out-projection weight.
-   */
-  private attention(layer: LayerValue, prefix: string, x: string, shape: Dim[] | null, e: number, heads: number, bias: boolean, batchFirst: boolean): string {
-    if (!shape || shape.length !== 3 || shape.some((d) => typeof d !== 'number')) throw new UserInputError(`${prefix} (line ${layer.range.line + 1}): a 3-d input of known shape is needed to convert attention to ONNX`);
-    const [a0, a1] = shape as number[];
-    const [len, batch] = batchFirst ? [a1, a0] : [a0, a1];
-    const hd = e / heads;
-    const own = prefix === (layer.path ?? 'attn') ? '' : `${prefix.slice((layer.path ?? '').length + 1)}.`;
-    let h = batchFirst ? this.node('Transpose', [x], { perm: [1, 0, 2] }, layer) : x;
-    const xb = Math.sqrt(6 / (e + 3 * e));
-    const w = this.named(layer, `${own}in_proj_weight`, [3 * e, e], () => (this.rng.uniform() * 2 - 1) * xb);
-    let qkv = this.node('MatMul', [h, this.node('Transpose', [w], { perm: [1, 0] }, layer)], {}, layer);
-    if (bias) qkv = this.node('Add', [qkv, this.named(layer, `${own}in_proj_bias`, [3 * e], () => 0)], {}, layer);
-    const [q, k, v] = this.builder.node('Split', [qkv, this.constant([e, e, e], 'int64')], { axis: -1 }, { outputs: 3 });
-    const heads3 = (t: string, perm: number[]): string => this.node('Transpose', [this.node('Reshape', [t, this.constant([len, batch * heads, hd], 'int64')], {}, layer)], { perm }, layer);
-    const qh = this.node('Mul', [heads3(q, [1, 0, 2]), this.constant([1 / Math.sqrt(hd)], 'float32', [])], {}, layer);
-    const scores = this.node('MatMul', [qh, heads3(k, [1, 2, 0])], {}, layer);
-    const attn = this.node('Softmax', [scores], { axis: -1 }, layer);
-    const ctx = this.node('MatMul', [attn, heads3(v, [1, 0, 2])], {}, layer);
-    const merged = this.node('Reshape', [this.node('Transpose', [ctx], { perm: [1, 0, 2] }, layer), this.constant([len, batch, e], 'int64')], {}, layer);
-    h = this.linear(layer, `${own}out_proj`, merged, e, e, bias, true);
-    return batchFirst ? this.node('Transpose', [h], { perm: [1, 0, 2] }, layer) : h;
+    if (inputs.length !== 2) throw new UserInputError(`${where(layer)}: two input tensors Layerscope can follow are needed to convert it to ONNX`);
+    const rank = inputs[0].shape?.length;
+    if (!rank || inputs[1].shape?.length !== rank) throw new UserInputError(`${where(layer)}: two inputs of the same known rank are needed to convert it to ONNX`);
+    const in1 = intOf(a.get('in1_features'), 0);
+    const in2 = intOf(a.get('in2_features'), 0);
+    const out = intOf(a.get('out_features'), 0);
+    const bound = 1 / Math.sqrt(in1);
+    const w = this.param(layer, 'weight', [out, in1, in2], in1 * in2, 'weight', bound);
+    const byRow = this.node('Reshape', [this.node('Transpose', [w], { perm: [1, 0, 2] }, layer), this.constant([in1, out * in2], 'int64')], {}, layer);
+    // Reshape's zeros keep the leading (batch) dims of x1·A as they are.
+    const lead = Array<number>(rank - 1).fill(0);
+    const rows = this.node('Reshape', [this.node('MatMul', [inputs[0].irName!, byRow], {}, layer), this.constant([...lead, out, in2], 'int64')], {}, layer);
+    const x2 = this.node('Unsqueeze', [inputs[1].irName!, this.constant([-2], 'int64')], {}, layer);
+    const y = this.node('ReduceSum', [this.node('Mul', [rows, x2], {}, layer), this.constant([-1], 'int64')], { keepdims: 0 }, layer);
+    return boolOf(a.get('bias'), true) ? this.node('Add', [y, this.param(layer, 'bias', [out], in1 * in2, 'bias', bound)], {}, layer) : y;
   }
 
   /** The exact GELU PyTorch uses by default: 0.5·x·(1 + erf(x/√2)); opset 17 has no Gelu op. */
-  private gelu(x: string, layer: LayerValue | null, range?: SourceRange): string {
+  gelu(x: string, layer: LayerValue | null, range?: SourceRange): string {
     const erf = this.node('Erf', [this.node('Mul', [x, this.constant([Math.SQRT1_2], 'float32', [])], {}, layer, range)], {}, layer, range);
     return this.node('Mul', [this.node('Mul', [x, this.constant([0.5], 'float32', [])], {}, layer, range), this.node('Add', [erf, this.constant([1], 'float32', [])], {}, layer, range)], {}, layer, range);
-  }
-
-  private layerNorm(layer: LayerValue, prefix: string, x: string, d: number, eps: number): string {
-    const g = this.named(layer, `${prefix}.weight`, [d], () => 1);
-    const b = this.named(layer, `${prefix}.bias`, [d], () => 0);
-    // LayerNorm's γ and β start at 1 and 0 whatever the scheme.
-    return this.node('LayerNormalization', [x, g, b], { axis: -1, epsilon: f(eps) }, layer);
-  }
-
-  /** nn.TransformerEncoderLayer (post-norm by default, pre-norm with norm_first), relu or gelu feed-forward, in eval mode. */
-  private encoderLayer(layer: LayerValue, x: string, shape: Dim[] | null): string {
-    const a = layer.args;
-    const d = intOf(a.get('d_model'), 0);
-    const ff = intOf(a.get('dim_feedforward'), 2048);
-    const eps = floatOf(a.get('layer_norm_eps'), 1e-5);
-    const bias = boolOf(a.get('bias'), true);
-    const act = a.get('activation');
-    const actName = act && act.kind === 'str' ? act.value : 'relu';
-    if (actName !== 'relu' && actName !== 'gelu') throw new UserInputError(`${layer.path ?? 'TransformerEncoderLayer'} (line ${layer.range.line + 1}): activation ${actName} cannot be converted to ONNX without PyTorch yet`);
-    const normFirst = boolOf(a.get('norm_first'), false);
-    const prefix = layer.path ?? 'layer';
-    const sa = (t: string): string => this.attention(layer, `${prefix}.self_attn`, t, shape, d, intOf(a.get('nhead'), 1), bias, boolOf(a.get('batch_first'), false));
-    const feed = (t: string): string => {
-      const h = this.linear(layer, 'linear1', t, d, ff, bias);
-      let y: string;
-      if (actName === 'relu') y = this.node('Relu', [h], {}, layer);
-      else {
-        // gelu(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as torch's default (exact) gelu.
-        const erf = this.node('Erf', [this.node('Mul', [h, this.constant([Math.SQRT1_2], 'float32', [])], {}, layer)], {}, layer);
-        y = this.node('Mul', [this.node('Mul', [h, this.constant([0.5], 'float32', [])], {}, layer), this.node('Add', [erf, this.constant([1], 'float32', [])], {}, layer)], {}, layer);
-      }
-      return this.linear(layer, 'linear2', y, ff, d, bias);
-    };
-    if (normFirst) {
-      const x1 = this.node('Add', [x, sa(this.layerNorm(layer, 'norm1', x, d, eps))], {}, layer);
-      return this.node('Add', [x1, feed(this.layerNorm(layer, 'norm2', x1, d, eps))], {}, layer);
-    }
-    const x1 = this.layerNorm(layer, 'norm1', this.node('Add', [x, sa(x)], {}, layer), d, eps);
-    return this.layerNorm(layer, 'norm2', this.node('Add', [x1, feed(x1)], {}, layer), d, eps);
   }
 
   private pool(type: string, x: string, a: Map<string, Value>, layer: LayerValue | null, range?: SourceRange): string {
@@ -434,7 +316,7 @@ class Lowerer implements ForwardEmitter {
     return this.node(type.startsWith('Max') ? 'MaxPool' : 'AveragePool', [x], attrs, layer, range);
   }
 
-  private reshapeTo(x: string, shape: Dim[] | null, layer: LayerValue | null, range?: SourceRange): string {
+  reshapeTo(x: string, shape: Dim[] | null, layer: LayerValue | null, range?: SourceRange): string {
     if (!shape || shape.some((d) => typeof d !== 'number')) {
       throw new UserInputError(`${layer?.path ?? 'a reshape'}: the output shape must be known to convert it to ONNX`);
     }
@@ -488,9 +370,10 @@ function firstLeaf(layer: LayerValue): LayerValue | undefined {
 export function lowerModuleToModel(module: { instance: LayerValue; interpreter?: Interpreter }, options: LowerOptions): Model {
   const interp = options.interpreter ?? module.interpreter ?? new Interpreter();
   const lowerer = new Lowerer(options, options.file);
-  // A model that starts with an Embedding takes token ids.
+  // A model that starts with an Embedding or EmbeddingBag takes token ids.
   const firstLayer = firstLeaf(module.instance);
-  const input = lowerer.builder.input('input', firstLayer?.type === 'Embedding' ? 'int64' : 'float32', [...options.inputShape]);
+  const tokens = firstLayer?.type === 'Embedding' || firstLayer?.type === 'EmbeddingBag';
+  const input = lowerer.builder.input('input', tokens ? 'int64' : 'float32', [...options.inputShape]);
   const saved = interp.emitter;
   interp.emitter = lowerer;
   interp.resetBudget();
