@@ -1,7 +1,10 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { Dim } from '../core/ir/types';
+import { AnalysisCache } from '../core/python/analysisCache';
 import { analyzeTree, parseShapeText } from '../core/python/analyze';
 import type { LensInfo, ModuleAnalysis, PythonAnalysis } from '../core/python/analyze';
+import { reparse } from '../core/python/reparse';
+import type { ParsedText } from '../core/python/reparse';
 import { mainModule } from '../core/python/summary';
 import type { SourceRange } from '../core/python/values';
 
@@ -40,47 +43,52 @@ export function defaultShapeSetting(text: string | undefined): Dim[] | undefined
   return parseShapeText(text) ?? undefined;
 }
 
-/** A cached analysis with the syntax tree it points into (tree-sitter trees live in wasm memory until deleted). */
-interface Entry {
-  result: DocumentAnalysis;
-  tree: Tree;
+/**
+ * What the next version of a document is analysed from: the tree of this version, which the next parse reuses, and
+ * the analysis cache, which lets the next analysis redo only what the edit can change.
+ */
+interface DocumentState {
+  parsed: ParsedText;
+  cache: AnalysisCache;
 }
 
 export class PythonDocumentCache {
-  private readonly current = new Map<string, Entry>();
-  private readonly lastGood = new Map<string, Entry>();
+  private readonly current = new Map<string, DocumentAnalysis>();
+  private readonly lastGood = new Map<string, DocumentAnalysis>();
+  private readonly states = new Map<string, DocumentState>();
 
   constructor(private readonly parser: Parser, private options: PythonDocumentOptions = {}) {}
 
   /** Settings changed: every cached analysis is dropped, because shapes depend on them. */
   setOptions(options: PythonDocumentOptions): void {
     this.options = options;
-    for (const key of [...this.current.keys(), ...this.lastGood.keys()]) this.forget(key);
+    for (const key of new Set([...this.current.keys(), ...this.lastGood.keys(), ...this.states.keys()])) this.forget(key);
   }
 
   /** The analysis for this version of the document, computed at most once per version. Never throws on bad syntax. */
   analyze(doc: PythonDocumentLike): DocumentAnalysis {
     const cached = this.current.get(doc.key);
-    if (cached && cached.result.version === doc.version) return this.peek(doc.key)!;
+    if (cached && cached.version === doc.version) return this.peek(doc.key)!;
     const text = doc.getText();
-    const tree = this.parser.parse(text);
-    if (!tree) throw new Error('the Python parser returned no tree');
-    let analysis: PythonAnalysis;
+    const state = this.states.get(doc.key);
+    this.states.delete(doc.key);
+    let tree: Tree;
     try {
-      analysis = analyzeTree(tree, text, this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {});
-    } catch (error) {
-      tree.delete();
-      throw error;
+      tree = reparse(this.parser, text, state?.parsed);
+    } finally {
+      // Reparsing edits the old tree into the new one's base; afterwards it describes neither version.
+      state?.parsed.tree.delete();
     }
-    // The tree stays alive with the analysis: Inspect Model at Cursor lowers the module later by re-running its
-    // forward code, which reads the syntax nodes.
-    const entry: Entry = { result: { version: doc.version, analysis, stale: false }, tree };
-    const previous = [this.current.get(doc.key), this.lastGood.get(doc.key)];
-    this.current.set(doc.key, entry);
+    const cache = state?.cache ?? new AnalysisCache();
+    this.states.set(doc.key, { parsed: { text, tree }, cache });
+    // Analyses hold snapshots of the syntax, never the tree, so they stay usable (Inspect Model at Cursor lowers a
+    // module later by re-running its forward code) after the tree has been replaced.
+    const analysis = analyzeTree(tree, text, { ...(this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {}), cache });
+    const result: DocumentAnalysis = { version: doc.version, analysis, stale: false };
+    this.current.set(doc.key, result);
     const good = this.lastGood.get(doc.key);
     // A file that has never parsed cleanly shows its newest partial analysis; one that has keeps its last clean one.
-    if (!analysis.hasSyntaxErrors || !good || good.result.analysis.hasSyntaxErrors) this.lastGood.set(doc.key, entry);
-    this.release(doc.key, previous);
+    if (!analysis.hasSyntaxErrors || !good || good.analysis.hasSyntaxErrors) this.lastGood.set(doc.key, result);
     return this.peek(doc.key)!;
   }
 
@@ -92,27 +100,15 @@ export class PythonDocumentCache {
     const c = this.current.get(key);
     if (!c) return undefined;
     const good = this.lastGood.get(key);
-    if (!c.result.analysis.hasSyntaxErrors || !good || good === c) return c.result;
-    return { ...good.result, stale: true };
+    if (!c.analysis.hasSyntaxErrors || !good || good === c) return c;
+    return { ...good, stale: true };
   }
 
   forget(key: string): void {
-    const previous = [this.current.get(key), this.lastGood.get(key)];
     this.current.delete(key);
     this.lastGood.delete(key);
-    this.release(key, previous);
-  }
-
-  /** Deletes the trees of entries that neither map holds any more. */
-  private release(key: string, entries: Array<Entry | undefined>): void {
-    const live = new Set([this.current.get(key), this.lastGood.get(key)]);
-    const done = new Set<Tree>();
-    for (const e of entries) {
-      if (e && !live.has(e) && !done.has(e.tree)) {
-        done.add(e.tree);
-        e.tree.delete();
-      }
-    }
+    this.states.get(key)?.parsed.tree.delete();
+    this.states.delete(key);
   }
 }
 

@@ -1,11 +1,14 @@
-import type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
+import type { Tree } from 'web-tree-sitter';
 import type { Dim } from '../ir/types';
-import { Interpreter, rangeOf } from './interpreter';
-import type { Diagnostic, LayerTrace } from './interpreter';
+import { CacheConflict, DirectRun } from './analysisCache';
+import type { AnalysisCache, AnalysisRun, DefaultModule } from './analysisCache';
+import { RunAbandoned, rangeOf } from './interpreter';
+import type { Diagnostic, Interpreter, LayerTrace } from './interpreter';
 import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
 import { formatCount, totalParams, unknownReason } from './values';
+import type { SyntaxNode } from './syntax';
 
 /**
  * Everything the editor and the CLI show for one Python file: per-class totals, per-line lenses with hovers, and
@@ -18,6 +21,11 @@ export interface AnalyzeOptions {
   defaultInputShape?: Dim[];
   /** Input shapes by class name, which win over comments (the CLI's --input-shape). */
   inputShapes?: Record<string, Dim[]>;
+  /**
+   * The cache of the previous analysis of the same document, which this analysis updates: what the edit since then
+   * cannot have changed is replayed instead of recomputed. The result is the same as without it.
+   */
+  cache?: AnalysisCache;
 }
 
 /** One leaf layer of a module, in the order PyTorch registers it. */
@@ -155,20 +163,57 @@ function rfText(rf: RfState | undefined): string | undefined {
   return `receptive field so far: ${rf.size.join('×')}, stride ${rf.stride.join('×')}`;
 }
 
+/** A replaying run that meets a cached value it must not share starts again; past this many tries it replays nothing. */
+const REPLAY_ATTEMPTS = 3;
+
 export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions = {}): PythonAnalysis {
-  const interp = new Interpreter();
-  const root = tree.rootNode;
-  const classes: Array<{ cls: ClassValue; node: SyntaxNode }> = [];
-  const instantiations: Array<{ layer: LayerValue; variable: string; node: SyntaxNode }> = [];
-  interp.execModule(root, (stmt, frame) => {
+  const hasSyntaxErrors = tree.rootNode.hasError;
+  const cache = options.cache;
+  if (!cache) {
+    // Nothing will be replayed, so the analysis reads the tree itself (which must outlive it wherever its forward code
+    // is run again, as lowering does) rather than copying the syntax into snapshots first.
+    const statements = tree.rootNode.namedChildren.filter((n): n is NonNullable<typeof n> => n !== null).map((node) => ({ node }));
+    return analyzeStatements(new DirectRun(), statements, source, options, hasSyntaxErrors);
+  }
+  try {
+    const statements = cache.load(tree.rootNode, source);
+    for (let attempt = 1; ; attempt++) {
+      const run = cache.begin(attempt <= REPLAY_ATTEMPTS);
+      try {
+        const analysis = analyzeStatements(run, statements, source, options, hasSyntaxErrors);
+        cache.commit(run, statements);
+        return analysis;
+      } catch (e) {
+        // The conflict has already dropped the cached result it met; the next try runs that part afresh.
+        if (!(e instanceof CacheConflict)) throw e;
+      } finally {
+        run.end();
+      }
+    }
+  } catch (e) {
+    // A half-updated cache could replay results of a version that no longer exists.
+    cache.clear();
+    throw e;
+  }
+}
+
+function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: AnalysisRun<S>, statements: S[], source: string, options: AnalyzeOptions, hasSyntaxErrors: boolean): PythonAnalysis {
+  const interp = run.interpreter;
+  const classes: ClassValue[] = [];
+  const instantiations: Array<{ layer: LayerValue; variable: string; node: SyntaxNode; stmt: S; index: number }> = [];
+  for (const statement of statements) {
+    const stmt = statement.node;
+    run.statement(statement, () => interp.execTopLevel(stmt));
     if (stmt.type === 'class_definition' || (stmt.type === 'decorated_definition' && stmt.childForFieldName('definition')?.type === 'class_definition')) {
       const def = stmt.type === 'class_definition' ? stmt : stmt.childForFieldName('definition')!;
-      const v = frame.locals.get(def.childForFieldName('name')?.text ?? '');
-      if (v && v.kind === 'class' && v.node === def && v.isModule) classes.push({ cls: v, node: def });
-      return;
+      const v = interp.globals.get(def.childForFieldName('name')?.text ?? '');
+      if (v && v.kind === 'class' && sameNode(v.node as SyntaxNode, def) && v.isModule) classes.push(v);
+      continue;
     }
-    collectInstantiations(stmt, frame.locals, instantiations);
-  });
+    const found: Array<{ layer: LayerValue; variable: string; node: SyntaxNode }> = [];
+    collectInstantiations(stmt, interp.globals, found);
+    found.forEach((f, index) => instantiations.push({ ...f, stmt: statement, index }));
+  }
 
   const modules: ModuleAnalysis[] = [];
   const instances: InstanceAnalysis[] = [];
@@ -177,63 +222,40 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
   const inputFor = (cls: ClassValue, instance?: LayerValue): Dim[] | null =>
     options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment((lines ??= source.split('\n')), cls.range.line) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
 
+  // Summaries and lenses are derived from an instance and its traces, which a replayed instance brings unchanged, so
+  // they are reused with it as long as what else they show (names, lines, shapes) is the same too.
+  const lensLists: LensInfo[][] = [];
+  const instanceLenses: LensInfo[] = [];
   for (const inst of instantiations) {
     const cls = inst.layer.classRef!;
     const inputShape = inputFor(cls, inst.layer);
-    const output = inputShape ? runShapes(interp, inst.layer, inputShape) : null;
-    const params = totalParams(inst.layer);
-    const reason = params ? undefined : unknownReason(inst.layer);
-    instances.push({
-      className: cls.name,
-      variable: inst.variable,
-      range: rangeOf(inst.node),
-      instance: inst.layer,
-      params,
-      ...(reason ? { reason } : {}),
-      macs: inputShape ? treeMacs(inst.layer, interp) : null,
-      inputShape,
-      outputShape: output,
+    const outputShape = run.shapes(inst.stmt, inst.index, inst.layer, inputShape, () => (inputShape ? runShapes(interp, inst.layer, inputShape) : null));
+    const range = rangeOf(inst.node);
+    const key = JSON.stringify([inst.variable, range, inputShape, outputShape]);
+    const derived = run.derive(inst.layer, 'instance', key, () => {
+      const summary = summarizeInstance(cls.name, inst.variable, range, inst.layer, inputShape, outputShape, interp);
+      return { summary, lenses: [instanceLens(summary)] };
     });
+    instances.push(derived.summary);
+    instanceLenses.push(...derived.lenses);
   }
 
-  for (const { cls } of classes) {
+  for (const cls of classes) {
     const used = instances.find((i) => i.instance.classRef === cls);
-    let instance: LayerValue;
-    let output: Dim[] | null = null;
-    let inputShape = inputFor(cls);
-    if (used) {
-      instance = used.instance;
-      output = used.outputShape;
-      inputShape = used.inputShape;
-    } else {
-      try {
-        interp.resetBudget();
-        instance = interp.instantiate(cls, [], new Map(), cls.range);
-      } catch {
-        instance = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range: cls.range, incomplete: 'the constructor could not be followed' };
-      }
-      inputShape ??= linearInput(instance);
-      if (inputShape) output = runShapes(interp, instance, inputShape);
-    }
-    const leaves: LeafLayer[] = [];
-    nameTree(instance, '', leaves, interp);
-    const params = totalParams(instance);
-    const reason = params ? undefined : unknownReason(instance);
-    modules.push({
-      name: cls.name,
-      range: cls.range,
-      instance,
-      params,
-      ...(reason ? { reason } : {}),
-      macs: inputShape ? treeMacs(instance, interp) : null,
-      inputShape,
-      outputShape: output,
-      leaves,
-      ...(used ? { instantiatedAt: used.range.line } : {}),
+    const requested = used ? null : inputFor(cls);
+    const { instance, inputShape, output } = used
+      ? { instance: used.instance, inputShape: used.inputShape, output: used.outputShape }
+      : run.defaultModule(cls, requested, () => defaultModule(interp, cls, requested));
+    const key = JSON.stringify([cls.name, cls.range, inputShape, output, used?.range.line]);
+    const derived = run.derive(instance, 'module', key, () => {
+      const summary = summarizeModule(cls, instance, inputShape, output, used, interp);
+      return { summary, lenses: moduleLenses(summary, interp) };
     });
+    modules.push(derived.summary);
+    lensLists.push(derived.lenses);
   }
 
-  const lenses = buildLenses(modules, instances, interp);
+  const lenses = mergeLenses([...lensLists, instanceLenses]);
   const seen = new Set<string>();
   const diagnostics = interp.diagnostics.filter((d) => {
     const key = `${d.range.line}:${d.range.column}:${d.message}`;
@@ -241,7 +263,56 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
     seen.add(key);
     return true;
   });
-  return { modules, instances, lenses, diagnostics, hasSyntaxErrors: root.hasError, interpreter: interp };
+  return { modules, instances, lenses, diagnostics, hasSyntaxErrors, interpreter: interp };
+}
+
+function summarizeInstance(className: string, variable: string, range: SourceRange, instance: LayerValue, inputShape: Dim[] | null, outputShape: Dim[] | null, interp: Interpreter): InstanceAnalysis {
+  const params = totalParams(instance);
+  const reason = params ? undefined : unknownReason(instance);
+  return { className, variable, range, instance, params, ...(reason ? { reason } : {}), macs: inputShape ? treeMacs(instance, interp) : null, inputShape, outputShape };
+}
+
+function summarizeModule(cls: ClassValue, instance: LayerValue, inputShape: Dim[] | null, outputShape: Dim[] | null, used: InstanceAnalysis | undefined, interp: Interpreter): ModuleAnalysis {
+  const leaves: LeafLayer[] = [];
+  nameTree(instance, '', leaves, interp);
+  const params = totalParams(instance);
+  const reason = params ? undefined : unknownReason(instance);
+  return {
+    name: cls.name,
+    range: cls.range,
+    instance,
+    params,
+    ...(reason ? { reason } : {}),
+    macs: inputShape ? treeMacs(instance, interp) : null,
+    inputShape,
+    outputShape,
+    leaves,
+    ...(used ? { instantiatedAt: used.range.line } : {}),
+  };
+}
+
+/**
+ * Whether the class bound to a name is the one this statement defined (and not a later definition of the same name).
+ * Tree-sitter makes a new node object on every access, so nodes compare by what they are.
+ */
+function sameNode(a: SyntaxNode, b: SyntaxNode): boolean {
+  if (a === b) return true;
+  const [as, bs, ae, be] = [a.startPosition, b.startPosition, a.endPosition, b.endPosition];
+  return a.type === b.type && as.row === bs.row && as.column === bs.column && ae.row === be.row && ae.column === be.column;
+}
+
+/** A class that no instance uses, built with its constructor's defaults and shaped with the input it asks for. */
+function defaultModule(interp: Interpreter, cls: ClassValue, requested: Dim[] | null): DefaultModule {
+  let instance: LayerValue;
+  try {
+    interp.resetBudget();
+    instance = interp.instantiate(cls, [], new Map(), cls.range);
+  } catch (e) {
+    if (e instanceof RunAbandoned) throw e;
+    instance = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range: cls.range, incomplete: 'the constructor could not be followed' };
+  }
+  const inputShape = requested ?? linearInput(instance);
+  return { instance, inputShape, output: inputShape ? runShapes(interp, instance, inputShape) : null };
 }
 
 /**
@@ -271,7 +342,8 @@ function runShapes(interp: Interpreter, layer: LayerValue, inputShape: Dim[]): D
     if (out.kind === 'tensor') return out.shape;
     if (out.kind === 'seq' && out.items[0]?.kind === 'tensor') return out.items[0].shape;
     return null;
-  } catch {
+  } catch (e) {
+    if (e instanceof RunAbandoned) throw e;
     return null;
   }
 }
@@ -297,15 +369,15 @@ function paramsText(p: number | null): string {
   return p === null ? '? params' : `${fmt(p)} params`;
 }
 
-function buildLenses(modules: ModuleAnalysis[], instances: InstanceAnalysis[], interp: Interpreter): LensInfo[] {
-  const lenses: LensInfo[] = [];
-  for (const m of modules) {
-    const p = m.params ? m.params.params : null;
-    const hover = [`**${m.name}**: ${paramsText(p)}${m.params && m.params.buffers ? ` (+${fmt(m.params.buffers)} buffer values)` : ''}`];
-    if (m.reason) hover.push(`Unknown because ${m.reason}.`);
-    if (m.instantiatedAt !== undefined) hover.push(`Counted with the arguments of line ${m.instantiatedAt + 1}.`);
-    if (m.inputShape) hover.push(`Input ${formatShape(m.inputShape)} → output ${formatShape(m.outputShape)}`);
-    lenses.push({
+/** The class lens and the per-line lenses inside the class. */
+function moduleLenses(m: ModuleAnalysis, interp: Interpreter): LensInfo[] {
+  const p = m.params ? m.params.params : null;
+  const hover = [`**${m.name}**: ${paramsText(p)}${m.params && m.params.buffers ? ` (+${fmt(m.params.buffers)} buffer values)` : ''}`];
+  if (m.reason) hover.push(`Unknown because ${m.reason}.`);
+  if (m.instantiatedAt !== undefined) hover.push(`Counted with the arguments of line ${m.instantiatedAt + 1}.`);
+  if (m.inputShape) hover.push(`Input ${formatShape(m.inputShape)} → output ${formatShape(m.outputShape)}`);
+  const lenses: LensInfo[] = [
+    {
       line: m.range.line,
       range: m.range,
       kind: 'class',
@@ -314,41 +386,47 @@ function buildLenses(modules: ModuleAnalysis[], instances: InstanceAnalysis[], i
       macs: m.macs,
       outputShape: m.outputShape,
       hover,
-    });
-    // Per-line lenses: every constructor call inside this class's source, grouped by line.
-    const byLine = new Map<number, LayerValue[]>();
-    // A layer built on the same line as its container (a comprehension inside ModuleList) is counted by the container.
-    const walk = (layer: LayerValue, parentLine: number): void => {
-      for (const [, c] of layer.children) {
-        if (within(c.range, m.range) && c.range.line !== parentLine) {
-          const list = byLine.get(c.range.line) ?? [];
-          if (!list.includes(c)) list.push(c);
-          byLine.set(c.range.line, list);
-        }
-        if (c.category !== 'user' || !within(c.range, m.range)) walk(c, c.range.line);
+    },
+  ];
+  // Per-line lenses: every constructor call inside this class's source, grouped by line.
+  const byLine = new Map<number, LayerValue[]>();
+  // A layer built on the same line as its container (a comprehension inside ModuleList) is counted by the container.
+  const walk = (layer: LayerValue, parentLine: number): void => {
+    for (const [, c] of layer.children) {
+      if (within(c.range, m.range) && c.range.line !== parentLine) {
+        const list = byLine.get(c.range.line) ?? [];
+        if (!list.includes(c)) list.push(c);
+        byLine.set(c.range.line, list);
       }
-    };
-    walk(m.instance, -1);
-    for (const [line, layers] of byLine) lenses.push(lineLens(line, layers, interp));
-  }
-  for (const inst of instances) {
-    const p = inst.params ? inst.params.params : null;
-    const hover = [`**${inst.variable || inst.className}** = ${inst.className}(…): ${paramsText(p)}`];
-    if (inst.reason) hover.push(`Unknown because ${inst.reason}.`);
-    if (inst.inputShape) hover.push(`Input ${formatShape(inst.inputShape)} → output ${formatShape(inst.outputShape)}`);
-    lenses.push({
-      line: inst.range.line,
-      range: inst.range,
-      kind: 'instance',
-      title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatMacs(inst.macs)}` : ''}`,
-      params: p,
-      macs: inst.macs,
-      outputShape: inst.outputShape,
-      hover,
-    });
-  }
+      if (c.category !== 'user' || !within(c.range, m.range)) walk(c, c.range.line);
+    }
+  };
+  walk(m.instance, -1);
+  for (const [line, layers] of byLine) lenses.push(lineLens(line, layers, interp));
+  return lenses;
+}
+
+function instanceLens(inst: InstanceAnalysis): LensInfo {
+  const p = inst.params ? inst.params.params : null;
+  const hover = [`**${inst.variable || inst.className}** = ${inst.className}(…): ${paramsText(p)}`];
+  if (inst.reason) hover.push(`Unknown because ${inst.reason}.`);
+  if (inst.inputShape) hover.push(`Input ${formatShape(inst.inputShape)} → output ${formatShape(inst.outputShape)}`);
+  return {
+    line: inst.range.line,
+    range: inst.range,
+    kind: 'instance',
+    title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatMacs(inst.macs)}` : ''}`,
+    params: p,
+    macs: inst.macs,
+    outputShape: inst.outputShape,
+    hover,
+  };
+}
+
+/** Every lens in line order; two analyses can reach the same line (a class used by another): the first per kind wins. */
+function mergeLenses(lists: LensInfo[][]): LensInfo[] {
+  const lenses = lists.flat();
   lenses.sort((a, b) => a.line - b.line);
-  // Two analyses can reach the same line (a class used by another); keep the first lens on a line per kind.
   const seen = new Set<string>();
   return lenses.filter((l) => {
     const key = `${l.line}:${l.kind}`;

@@ -1,9 +1,10 @@
-import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { isUserInputError } from '../errors';
 import type { Dim } from '../ir/types';
 import { applyTorchLayer, flattenShape } from './layerShapes';
 import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
 import { CONTAINERS, bindLayerArgs, isKnownLayer, layerParams } from './layers';
+import { copyLayer } from './rebase';
+import type { SyntaxNode } from './syntax';
 import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
 
@@ -34,6 +35,25 @@ export interface ForwardEmitter {
   layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor, extra: Value[]): string | null;
   op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
 }
+
+/**
+ * Told what each run reads and writes outside its own frames, so that the analysis cache knows what a result
+ * depends on and when it may be reused (analysisCache.ts).
+ */
+export interface ScopeObserver {
+  /** A module-level name was looked up; `value` is undefined when nothing was bound to it. */
+  readGlobal(name: string, value: Value | undefined): void;
+  /** A module-level name was bound. */
+  wroteGlobal(name: string, value: Value): void;
+  /** A class-level attribute was read, through the class or an instance. */
+  readClassAttr(value: Value): void;
+  /** A message now names this 0-based line, so that moving the line changes the message. */
+  citedLine(row: number): void;
+  traced(trace: LayerTrace): void;
+}
+
+/** Thrown by an observer to abandon the whole run: neither the interpreter nor the analysis catches it. */
+export class RunAbandoned extends Error {}
 
 type Scope = Map<string, Value>;
 
@@ -108,29 +128,54 @@ function mayBuildModules(n: SyntaxNode): boolean {
 export class Interpreter {
   readonly diagnostics: Diagnostic[] = [];
   readonly traces = new Map<LayerValue, LayerTrace>();
-  /** Every layer constructed, in order, with the frame's class (for per-line lenses). */
-  readonly constructed: Array<{ layer: LayerValue; cls?: ClassValue }> = [];
   emitter?: ForwardEmitter;
+  observer?: ScopeObserver;
+  /** The emitter whose run is under way, so that only its outermost call copies the module. */
+  private emitting?: ForwardEmitter;
   private steps = 0;
   private depth = 0;
+  private readonly moduleFrame: Frame;
 
-  constructor(readonly globals: Scope = new Map()) {}
+  constructor(readonly globals: Scope = new Map()) {
+    this.moduleFrame = { locals: globals, globals };
+  }
 
   // ---- module level -------------------------------------------------------------------------------------------
 
   /** Runs a module's top-level statements, binding imports, constants, classes and functions. */
-  execModule(root: SyntaxNode, onStatement?: (stmt: SyntaxNode, frame: Frame) => void): void {
-    const frame: Frame = { locals: this.globals, globals: this.globals };
-    for (const stmt of root.namedChildren) {
-      if (!stmt) continue;
-      this.resetBudget();
-      try {
-        this.execStatement(stmt, frame, true);
-      } catch (e) {
-        if (!(e instanceof Budget)) throw e;
-      }
-      onStatement?.(stmt, frame);
+  execModule(root: SyntaxNode): void {
+    for (const stmt of root.namedChildren) if (stmt) this.execTopLevel(stmt);
+  }
+
+  /** Runs one top-level statement in module scope, with its own step budget. */
+  execTopLevel(stmt: SyntaxNode): void {
+    this.resetBudget();
+    try {
+      this.execStatement(stmt, this.moduleFrame, true);
+    } catch (e) {
+      if (!(e instanceof Budget)) throw e;
     }
+  }
+
+  /**
+   * True once a top-level statement has ended the module (a stray `return`, or an if statement that may return):
+   * later if, for and with blocks are then skipped, so a statement's effect depends on this too.
+   */
+  get moduleDone(): boolean {
+    return this.moduleFrame.done === true;
+  }
+
+  /** `line N` for a message, reported to the observer because the text has to change when the line moves. */
+  private lineOf(node: SyntaxNode): string {
+    const row = node.startPosition.row;
+    this.observer?.citedLine(row);
+    return `line ${row + 1}`;
+  }
+
+  /** Binds a name in a scope; bindings in module scope are reported to the observer. */
+  private bind(scope: Scope, name: string, value: Value): void {
+    scope.set(name, value);
+    if (scope === this.globals) this.observer?.wroteGlobal(name, value);
   }
 
   /** Each top-level statement, class and forward run gets its own step budget, so one runaway loop costs only itself. */
@@ -160,7 +205,7 @@ export class Interpreter {
         this.execImport(stmt, frame.locals);
         return;
       case 'class_definition':
-        frame.locals.set(stmt.childForFieldName('name')?.text ?? '?', this.defineClass(stmt, frame));
+        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', this.defineClass(stmt, frame));
         return;
       case 'decorated_definition': {
         const def = stmt.childForFieldName('definition');
@@ -168,7 +213,7 @@ export class Interpreter {
         return;
       }
       case 'function_definition':
-        frame.locals.set(stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt });
+        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt });
         return;
       case 'expression_statement': {
         const e = stmt.namedChild(0);
@@ -205,7 +250,7 @@ export class Interpreter {
       default:
         // while loops, try blocks and the like are not followed. Inside a constructor they may hide sub-modules.
         if (!topLevel && frame.self && mayBuildModules(stmt)) {
-          frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`;
+          frame.self.incomplete ??= `${this.lineOf(stmt)}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`;
         }
         if (stmt.type === 'try_statement') this.execBlock(stmt.childForFieldName('body'), frame);
     }
@@ -245,10 +290,10 @@ export class Interpreter {
 
   private unknownBranch(stmt: SyntaxNode, frame: Frame): void {
     if (frame.self && mayBuildModules(stmt)) {
-      frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: the condition of this if statement is not known statically`;
+      frame.self.incomplete ??= `${this.lineOf(stmt)}: the condition of this if statement is not known statically`;
     }
     if (frame.returned === undefined && /\breturn\b/.test(stmt.text)) {
-      frame.returned = unknown(`line ${stmt.startPosition.row + 1}: the return depends on a condition that is not known statically`, true);
+      frame.returned = unknown(`${this.lineOf(stmt)}: the return depends on a condition that is not known statically`, true);
       frame.done = true;
     }
   }
@@ -260,7 +305,7 @@ export class Interpreter {
     const iter = right ? this.iterate(this.evalSafe(right, frame)) : null;
     if (!iter || !left) {
       if (frame.self && body && mayBuildModules(body)) {
-        frame.self.incomplete ??= `line ${stmt.startPosition.row + 1}: this loop runs over something not known statically`;
+        frame.self.incomplete ??= `${this.lineOf(stmt)}: this loop runs over something not known statically`;
       }
       return;
     }
@@ -284,7 +329,7 @@ export class Interpreter {
   private bindTarget(target: SyntaxNode, value: Value, frame: Frame): void {
     switch (target.type) {
       case 'identifier':
-        frame.locals.set(target.text, value);
+        this.bind(frame.locals, target.text, value);
         return;
       case 'pattern_list':
       case 'tuple_pattern':
@@ -330,7 +375,7 @@ export class Interpreter {
     const had = self.children.findIndex(([n]) => n === attr);
     if (had >= 0 && value.kind === 'none') self.children.splice(had, 1);
     if (value.kind === 'unknown' && value.maybeModule) {
-      self.incomplete ??= `line ${where.startPosition.row + 1}: self.${attr} is ${value.reason}, which may be a module`;
+      self.incomplete ??= `${this.lineOf(where)}: self.${attr} is ${value.reason}, which may be a module`;
     }
     self.attrs?.set(attr, value);
   }
@@ -376,27 +421,27 @@ export class Interpreter {
         if (!n) continue;
         if (n.type === 'aliased_import') {
           const path = n.childForFieldName('name')?.text ?? '';
-          scope.set(n.childForFieldName('alias')?.text ?? path, { kind: 'torchRef', path });
+          this.bind(scope, n.childForFieldName('alias')?.text ?? path, { kind: 'torchRef', path });
         } else {
           const path = n.text;
           const head = path.split('.')[0];
-          scope.set(head, { kind: 'torchRef', path: head });
+          this.bind(scope, head, { kind: 'torchRef', path: head });
         }
       }
       return;
     }
     const moduleName = stmt.childForFieldName('module_name')?.text ?? '';
     if (stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) {
-      if (moduleName === 'torch.nn') for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) scope.set(name, { kind: 'torchRef', path: `torch.nn.${name}` });
+      if (moduleName === 'torch.nn') for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) this.bind(scope, name, { kind: 'torchRef', path: `torch.nn.${name}` });
       return;
     }
     for (const n of stmt.childrenForFieldName('name')) {
       if (!n) continue;
       if (n.type === 'aliased_import') {
         const name = n.childForFieldName('name')?.text ?? '';
-        scope.set(n.childForFieldName('alias')?.text ?? name, { kind: 'torchRef', path: `${moduleName}.${name}` });
+        this.bind(scope, n.childForFieldName('alias')?.text ?? name, { kind: 'torchRef', path: `${moduleName}.${name}` });
       } else {
-        scope.set(n.text, { kind: 'torchRef', path: `${moduleName}.${n.text}` });
+        this.bind(scope, n.text, { kind: 'torchRef', path: `${moduleName}.${n.text}` });
       }
     }
   }
@@ -420,7 +465,7 @@ export class Interpreter {
         try {
           this.execAssignment(stmt.namedChild(0)!, classFrame);
         } catch (e) {
-          if (e instanceof Budget) throw e;
+          if (e instanceof Budget || e instanceof RunAbandoned) throw e;
         }
       } else if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') {
         const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
@@ -444,7 +489,11 @@ export class Interpreter {
   }
 
   private classAttr(cls: ClassValue, name: string): Value | undefined {
-    if (cls.attrs.has(name)) return cls.attrs.get(name);
+    const own = cls.attrs.get(name);
+    if (own !== undefined) {
+      this.observer?.readClassAttr(own);
+      return own;
+    }
     for (const b of cls.bases) if (b.kind === 'class') {
       const v = this.classAttr(b, name);
       if (v) return v;
@@ -457,20 +506,12 @@ export class Interpreter {
     const self: LayerValue = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range, attrs: new Map(), classRef: cls };
     const init = this.findMethod(cls, '__init__');
     if (init) {
-      const saved = this.constructedOwner;
-      this.constructedOwner = init.cls ?? cls;
-      try {
-        this.callFunction(init as Value & { kind: 'func' }, [self, ...positional], keywords, self, init.cls ?? cls);
-      } finally {
-        this.constructedOwner = saved;
-      }
+      this.callFunction(init as Value & { kind: 'func' }, [self, ...positional], keywords, self, init.cls ?? cls);
     } else if (cls.bases.some((b) => b.kind === 'torchRef' && !MODULE_BASES.has(normalize(b.path)))) {
       self.incomplete = `${cls.name} derives from a class Layerscope cannot read`;
     }
     return self;
   }
-
-  private constructedOwner: ClassValue | undefined;
 
   callFunction(fn: { kind: 'func'; name: string; node: unknown; self?: LayerValue; cls?: ClassValue }, positional: Value[], keywords: Map<string, Value>, self?: LayerValue, cls?: ClassValue): Value {
     const node = fn.node as SyntaxNode;
@@ -534,15 +575,17 @@ export class Interpreter {
     try {
       return this.evaluate(node, frame);
     } catch (e) {
-      // The step budget and lowering errors (which name the layer the user must change) end the whole run.
-      if (e instanceof Budget || isUserInputError(e)) throw e;
+      // The step budget, lowering errors (which name the layer the user must change) and an abandoned run end it all.
+      if (e instanceof Budget || e instanceof RunAbandoned || isUserInputError(e)) throw e;
       return unknown(`could not evaluate ${node.text.slice(0, 40)}`, true);
     }
   }
 
   private lookup(name: string, frame: Frame): Value {
-    if (frame.locals.has(name)) return frame.locals.get(name)!;
-    if (frame.globals.has(name)) return frame.globals.get(name)!;
+    if (frame.locals !== frame.globals && frame.locals.has(name)) return frame.locals.get(name)!;
+    const global = frame.globals.get(name);
+    this.observer?.readGlobal(name, global);
+    if (global !== undefined) return global;
     switch (name) {
       case 'True':
         return { kind: 'bool', value: true };
@@ -672,7 +715,9 @@ export class Interpreter {
     const body = node.childForFieldName('body');
     const clauses = node.namedChildren.filter((c): c is SyntaxNode => c !== null && (c.type === 'for_in_clause' || c.type === 'if_clause'));
     const out: Value[] = [];
-    const locals: Scope = new Map(frame.locals);
+    // In module scope the comprehension's names shadow the module's without copying it, so that every module-level
+    // name it reads is a lookup that the observer sees.
+    const locals: Scope = frame.locals === frame.globals ? new Map() : new Map(frame.locals);
     const inner: Frame = { ...frame, locals };
     const run = (idx: number): boolean => {
       if (idx === clauses.length) {
@@ -890,9 +935,9 @@ export class Interpreter {
         if (splatUnknown) {
           const l = this.instantiate(fn, positional, keywords, rangeOf(node));
           l.incomplete = splatUnknown;
-          return this.record(l);
+          return l;
         }
-        return this.record(this.instantiate(fn, positional, keywords, rangeOf(node)));
+        return this.instantiate(fn, positional, keywords, rangeOf(node));
       }
       case 'func': {
         if (splatUnknown) return unknown(splatUnknown, true);
@@ -910,10 +955,6 @@ export class Interpreter {
     }
   }
 
-  private record(layer: LayerValue): LayerValue {
-    this.constructed.push({ layer, ...(this.constructedOwner ? { cls: this.constructedOwner } : {}) });
-    return layer;
-  }
 
   private callTorch(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, splatUnknown?: string): Value {
     if (path.startsWith('torch.nn.') && !path.startsWith('torch.nn.functional.') && !path.startsWith('torch.nn.init.') && !path.startsWith('torch.nn.utils.')) {
@@ -923,31 +964,31 @@ export class Interpreter {
       if (type === 'Parameter') {
         const t = positional[0];
         const p = t && t.kind === 'tensor' && t.shape && t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]).reduce((a, b) => a * b, 1) : null;
-        return this.record({ kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: p, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? 'the Parameter\'s shape is not known statically' : undefined } as LayerValue);
+        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: p, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? 'the Parameter\'s shape is not known statically' : undefined } as LayerValue;
       }
-      if (CONTAINERS.has(type)) return this.record(this.container(type, positional, keywords, range, splatUnknown));
+      if (CONTAINERS.has(type)) return this.container(type, positional, keywords, range, splatUnknown);
       if (type === 'Module') return unknown('nn.Module()', false);
       const layer: LayerValue = { kind: 'layer', type, category: 'torch', args: new Map(), children: [], own: null, range };
       if (splatUnknown) {
         layer.reason = `${type}: ${splatUnknown}`;
-        return this.record(layer);
+        return layer;
       }
       if (!isKnownLayer(type)) {
         layer.reason = `Layerscope does not know nn.${type}`;
-        return this.record(layer);
+        return layer;
       }
       const bound = bindLayerArgs(type, positional, keywords);
       layer.args = bound.args;
       if (bound.error) {
         layer.reason = bound.error;
-        return this.record(layer);
+        return layer;
       }
       const r = layerParams(type, bound.args);
       layer.own = r.count;
       if (r.formula) layer.formula = r.formula;
       if (r.reason) layer.reason = r.reason;
       if (type === 'TransformerEncoderLayer' || type === 'TransformerDecoderLayer') layer.args.set('_composite', { kind: 'bool', value: true });
-      return this.record(layer);
+      return layer;
     }
     if (path === 'collections.OrderedDict' || path === 'builtins.dict') {
       const src = positional[0];
@@ -1133,7 +1174,7 @@ export class Interpreter {
       if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
         const [k, v] = positional;
         if (k.kind === 'str' && v.kind === 'layer') this.addChild(target, k.value, v);
-        else target.incomplete ??= `line ${node.startPosition.row + 1}: add_module with a name or module not known statically`;
+        else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
         return { kind: 'none' };
       }
       if (name === 'append' && target.category === 'container' && positional[0]?.kind === 'layer') {
@@ -1146,7 +1187,7 @@ export class Interpreter {
         return { kind: 'none' };
       }
       if (name === 'register_parameter') {
-        target.incomplete ??= `line ${node.startPosition.row + 1}: register_parameter is not followed`;
+        target.incomplete ??= `${this.lineOf(node)}: register_parameter is not followed`;
         return { kind: 'none' };
       }
       if (name === 'register_buffer') return { kind: 'none' };
@@ -1163,6 +1204,17 @@ export class Interpreter {
 
   /** Calls a layer value: on tensors in forward code, this is where shapes propagate. */
   callLayer(layer: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    if (this.emitter && this.emitting !== this.emitter) {
+      // A forward pass may change its module (`self.fc = nn.Linear(…)` inside forward). One run for an emitter
+      // (lowering) works on a copy, because the module belongs to an analysis whose results the analysis cache replays
+      // into later versions of the file unchanged.
+      this.emitting = this.emitter;
+      try {
+        return this.callLayer(copyLayer(layer), positional, keywords, node);
+      } finally {
+        this.emitting = undefined;
+      }
+    }
     const input = positional[0];
     if (!input || input.kind !== 'tensor') {
       if (layer.category === 'user' && layer.classRef) return this.runForward(layer, positional, keywords);
@@ -1206,14 +1258,16 @@ export class Interpreter {
 
   private trace(layer: LayerValue, input: TensorValue, output: ShapedTensor, app: LayerApplication): void {
     if (this.traces.has(layer)) return;
-    this.traces.set(layer, {
+    const trace: LayerTrace = {
       layer,
       input: input.shape ? [...input.shape] : null,
       output: output.shape ? [...output.shape] : null,
       macs: app.macs,
       ...(app.sizeFormula ? { sizeFormula: app.sizeFormula } : {}),
       ...(output.rf ? { rf: output.rf } : {}),
-    });
+    };
+    this.traces.set(layer, trace);
+    this.observer?.traced(trace);
   }
 
   /** Runs a user module's forward with the given inputs. */

@@ -1,0 +1,112 @@
+import type { Diagnostic, LayerTrace } from './interpreter';
+import type { LayerValue, SourceRange, Value } from './values';
+
+/**
+ * Moves cached analysis results to the lines their source now starts on, after lines were inserted or deleted above
+ * it. Results are copied, never changed in place, because the previous analysis (shown while the user is mid-edit)
+ * still holds them. Copies keep the sharing of the originals: a layer reached twice is copied once, and the copy of
+ * a trace points to the copy of its layer.
+ */
+
+/** Old 0-based line to new, or undefined for a line whose text did not survive the edit. */
+export type LineMap = (row: number) => number | undefined;
+
+export class Rebaser {
+  private readonly copies = new Map<object, object>();
+  /** Set when a result names a line that has no new line: it cannot be moved and must be recomputed. */
+  failed = false;
+  /** Set when some line a result names is now elsewhere; if not, the originals can be kept instead of the copies. */
+  moved = false;
+
+  constructor(private readonly lines: LineMap) {}
+
+  /** Whether lines cited in message texts stay where they were (a moved citation would need a new message). */
+  keepsLines(rows: readonly number[]): boolean {
+    return rows.every((r) => this.lines(r) === r);
+  }
+
+  private row(row: number): number {
+    const moved = this.lines(row);
+    if (moved === undefined) {
+      this.failed = true;
+      return row;
+    }
+    if (moved !== row) this.moved = true;
+    return moved;
+  }
+
+  range(r: SourceRange): SourceRange {
+    const seen = this.copies.get(r) as SourceRange | undefined;
+    if (seen) return seen;
+    const copy = { ...r, line: this.row(r.line), endLine: this.row(r.endLine) };
+    this.copies.set(r, copy);
+    return copy;
+  }
+
+  diagnostic(d: Diagnostic): Diagnostic {
+    return { ...d, range: this.range(d.range) };
+  }
+
+  trace(t: LayerTrace): LayerTrace {
+    return { ...t, layer: this.layer(t.layer) };
+  }
+
+  layer(l: LayerValue): LayerValue {
+    const seen = this.copies.get(l) as LayerValue | undefined;
+    if (seen) return seen;
+    // Registered before its parts are copied, so that a cycle (a bound method in attrs) ends at the copy.
+    const copy: LayerValue = { ...l };
+    this.copies.set(l, copy);
+    copy.range = this.range(l.range);
+    copy.args = this.map(l.args);
+    copy.children = l.children.map(([name, child]) => [name, this.layer(child)]);
+    if (l.attrs) copy.attrs = this.map(l.attrs);
+    return copy;
+  }
+
+  /**
+   * Values without positions (numbers, strings, unknowns, torch names, classes, functions, tensors) are shared: the
+   * analysis never changes them once built. A class's own position is refreshed when its statement is replayed.
+   */
+  value(v: Value): Value {
+    switch (v.kind) {
+      case 'layer':
+        return this.layer(v);
+      case 'seq': {
+        const seen = this.copies.get(v) as Value | undefined;
+        if (seen) return seen;
+        const copy = { ...v, items: [] as Value[] };
+        this.copies.set(v, copy);
+        copy.items = v.items.map((x) => this.value(x));
+        return copy;
+      }
+      case 'dict': {
+        const seen = this.copies.get(v) as Value | undefined;
+        if (seen) return seen;
+        const copy = { ...v, entries: [] as Array<[Value, Value]> };
+        this.copies.set(v, copy);
+        copy.entries = v.entries.map(([k, x]) => [this.value(k), this.value(x)]);
+        return copy;
+      }
+      case 'func':
+        return v.self ? { ...v, self: this.layer(v.self) } : v;
+      case 'method':
+        return { ...v, target: this.value(v.target) };
+      case 'super':
+        return { ...v, self: this.layer(v.self) };
+      default:
+        return v;
+    }
+  }
+
+  private map(m: Map<string, Value>): Map<string, Value> {
+    const copy = new Map<string, Value>();
+    for (const [k, v] of m) copy.set(k, this.value(v));
+    return copy;
+  }
+}
+
+/** A copy of a layer tree on the same lines, for code that may change it while the original must stay as it is. */
+export function copyLayer(layer: LayerValue): LayerValue {
+  return new Rebaser((row) => row).layer(layer);
+}
