@@ -46,7 +46,7 @@ describe('host: Python document analysis', () => {
     assert.equal(mid.stale, true);
     assert.deepEqual(mid.analysis.lenses.map((l) => l.title), good.analysis.lenses.map((l) => l.title));
     assert.equal(cache.peek('file:///lecture.py')?.stale, true);
-    // The stale analysis can still be lowered for the inspector: its syntax tree is kept alive with it.
+    // The stale analysis can still be lowered for the inspector: it holds plain snapshots of the syntax, not the tree.
     const main = mainModuleOf(mid.analysis)!;
     const lowered = lowerModuleToModel({ instance: main.instance, interpreter: mid.analysis.interpreter }, { inputShape: main.inputShape!, seed: 1 });
     assert.equal(summarizeModel(lowered).totals.trainableParams, 17020);
