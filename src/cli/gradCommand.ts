@@ -147,12 +147,20 @@ export async function runGradCommand(argv: string[], io: GradCommandIo): Promise
       return 0;
     }
     const parsed = parseGradArgs(argv, io.cwd ?? process.cwd());
-    const { model, inputShapeApplied } = await loadRunnableModel(parsed.model, parsed.options);
-    // A .py model has its input shape baked in; it must not be applied a second time by name.
-    const options = inputShapeApplied ? { ...parsed.options, shapes: undefined } : parsed.options;
-    const report = await runGradProbe(model, { ...options, ...(io.signal ? { signal: io.signal } : {}) });
+    const options: GradProbeOptions = { ...parsed.options, ...(io.signal ? { signal: io.signal } : {}) };
+    // The model is handed over as a promise, so that the gradient worker starts while the model is read and the
+    // backward graph is built: reading starts in a microtask, after runGradProbe has forked the worker.
+    const loaded = Promise.resolve()
+      .then(() => loadRunnableModel(parsed.model, parsed.options))
+      .then(({ model, inputShapeApplied }) => {
+        // A .py model has its input shape baked in; it must not be applied a second time by name.
+        if (inputShapeApplied) delete options.shapes;
+        return model;
+      });
+    const report = await runGradProbe(loaded, options);
     if (parsed.json) io.stdout(JSON.stringify(report) + '\n');
     else {
+      const model = await loaded;
       const floatType = model.graph.initializers.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
       io.stdout(formatGradReport(report, floatType));
     }

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
 import { DEFAULT_CHECK_SAMPLES, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices } from '../core/autodiff/gradCheck';
@@ -7,13 +6,15 @@ import { l2Norm } from '../core/autodiff/gradStats';
 import { assembleGradReport, type GradDiagnosticOptions, type GradRun } from '../core/autodiff/gradReport';
 import { UserInputError } from '../core/errors';
 import type { Model, Tensor } from '../core/ir/types';
+import { bitsPerElement } from '../core/ir/dtypes';
 import { readNpy } from '../core/npy/npy';
-import { writeOnnx } from '../core/onnx/writer';
+import { writeOnnxFile } from '../core/onnx/writer';
 import { readTensorValues } from '../core/onnx/tensorBytes';
 import type { GradReport } from '../core/reports';
 import { buildFeeds, type InputOptions } from '../runtime/inputs';
 import type { Feed } from '../runtime/protocol';
 import type { ExecutionProviderChoice } from '../runtime/providers';
+import { makeProbeFolder } from '../runtime/probePlan';
 import { ProbeRuntimeError, runWorkerJob } from '../runtime/workerProcess';
 import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
 
@@ -44,6 +45,13 @@ export interface GradProbeOptions extends InputOptions, GradDiagnosticOptions {
 }
 
 export const DEFAULT_GRAD_TIMEOUT_MS = 15 * 60 * 1000;
+
+/**
+ * 'basic', not onnxruntime's default 'all': a gradient probe creates its session once and runs it once, and on
+ * ResNet-18 'all' (which adds the layout transforms) took about 130 ms longer to create a session than it saved in the
+ * run.
+ */
+export const DEFAULT_GRAD_OPTIMIZATION: GradJob['graphOptimizationLevel'] = 'basic';
 
 /** The loss spec for the options: `sum`/`mean` with a class target look at that one unit (saliency). */
 export function lossSpecFor(options: Pick<GradProbeOptions, 'loss' | 'target'>): LossSpec {
@@ -101,55 +109,83 @@ export function resolveGradWorkerPath(): string {
   throw new ProbeRuntimeError('the gradient worker (dist/gradWorker.js) is missing; run npm run build');
 }
 
-export async function runGradProbe(model: Model, options: GradProbeOptions): Promise<GradReport> {
+/** What preparing the job leaves for assembling the report. */
+interface PreparedGrad {
+  backward: ReturnType<typeof buildBackward>;
+  params: GradJobParam[];
+  weightNorms: Map<string, number>;
+  /** The model's initializers by name, to read the weights whose norms are still missing. */
+  initializers: Map<string, Tensor>;
+  inputName: string | undefined;
+}
+
+/**
+ * Runs a gradient probe. `model` may be a promise: the worker process starts at once, so that its start-up (a Node
+ * process, then onnxruntime) overlaps reading the model and building and writing the backward graph.
+ */
+export async function runGradProbe(model: Model | Promise<Model>, options: GradProbeOptions): Promise<GradReport> {
   const start = performance.now();
-  const spec = lossSpecFor(options);
-  const backward = buildBackward(model, { loss: spec, ...(options.output ? { output: options.output } : {}) });
-  const feeds = buildFeeds(model, options);
-  if (backward.target) {
-    if (!options.target) throw new UserInputError('this loss needs --target');
-    feeds.push(targetFeed(backward.target.name, backward.target.dtype, options.target));
-  }
-  const checkN = options.check ?? DEFAULT_CHECK_SAMPLES;
-  const step = finiteDifferenceStep(backward.floatType);
-  const inits = new Map(model.graph.initializers.map((t) => [t.name, t]));
-  const params: GradJobParam[] = [];
-  const weightNorms = new Map<string, number>();
-  backward.params.forEach((name, k) => {
-    const t = inits.get(name)!;
-    const values = paramValues(t);
-    weightNorms.set(name, l2Norm(values));
-    const sample = sampleIndices(values.length, checkN, k + 1);
-    params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, ...(sample.length > 0 ? { values } : {}) });
-  });
-  const inputName = backward.inputs[0];
-  const dir = mkdtempSync(join(tmpdir(), 'layerscope-grad-'));
-  try {
+  let prepared = start;
+  let dir: string | undefined;
+  let context: PreparedGrad | undefined;
+  const job = Promise.resolve(model).then((m): Omit<GradJob, 'type' | 'id'> => {
+    const spec = lossSpecFor(options);
+    const backward = buildBackward(m, { loss: spec, ...(options.output ? { output: options.output } : {}) });
+    const feeds = buildFeeds(m, options);
+    if (backward.target) {
+      if (!options.target) throw new UserInputError('this loss needs --target');
+      feeds.push(targetFeed(backward.target.name, backward.target.dtype, options.target));
+    }
+    const checkN = options.check ?? DEFAULT_CHECK_SAMPLES;
+    const step = finiteDifferenceStep(backward.floatType);
+    const inits = new Map(m.graph.initializers.map((t) => [t.name, t]));
+    const params: GradJobParam[] = [];
+    const weightNorms = new Map<string, number>();
+    let weightBytes = 0;
+    backward.params.forEach((name, k) => {
+      const t = inits.get(name)!;
+      const count = t.dims.reduce((a, d) => a * d, 1);
+      weightBytes += (count * bitsPerElement(t.dtype)) / 8;
+      const sample = sampleIndices(count, checkN, k + 1);
+      if (sample.length === 0) {
+        params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample });
+        return;
+      }
+      // The numerical check perturbs these values in the worker; their norm comes with them.
+      const values = paramValues(t);
+      weightNorms.set(name, l2Norm(values));
+      params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, values });
+    });
+    const inputName = backward.inputs[0];
+    context = { backward, params, weightNorms, initializers: inits, inputName };
+    // The backward graph carries every weight, and the loss-only graph for the check carries them again.
+    dir = makeProbeFolder(2 * weightBytes);
     const backwardPath = join(dir, 'backward.onnx');
-    writeFileSync(backwardPath, writeOnnx(backward.model));
+    writeOnnxFile(backward.model, backwardPath);
     let lossPath: string | undefined;
     let checkLossOutput: string | undefined;
     if (params.some((p) => p.sample.length > 0)) {
-      const lossModel = buildLossModel(model, {
+      const lossModel = buildLossModel(m, {
         loss: spec,
         ...(options.output ? { output: options.output } : {}),
         exposeParams: params.filter((p) => p.sample.length > 0).map((p) => p.name),
       });
       lossPath = join(dir, 'loss.onnx');
-      writeFileSync(lossPath, writeOnnx(lossModel.model));
+      writeOnnxFile(lossModel.model, lossPath);
       checkLossOutput = lossModel.loss;
       if (lossModel.target && backward.target && lossModel.target.name !== backward.target.name) {
         const tf = feeds.find((f) => f.name === backward.target!.name)!;
         feeds.push({ ...tf, name: lossModel.target.name });
       }
     }
-    const job: Omit<GradJob, 'type' | 'id'> = {
+    prepared = performance.now();
+    return {
       backwardPath,
       ...(lossPath ? { lossPath, checkLossOutput } : {}),
       feeds,
       provider: options.provider ?? 'auto',
       deviceId: options.deviceId ?? 0,
-      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      graphOptimizationLevel: options.graphOptimizationLevel ?? DEFAULT_GRAD_OPTIMIZATION,
       lossOutput: backward.loss,
       ...(inputName ? { input: { name: inputName, output: backward.gradNames.get(inputName)! } } : {}),
       params,
@@ -157,9 +193,21 @@ export async function runGradProbe(model: Model, options: GradProbeOptions): Pro
       step,
       bins: options.bins ?? 32,
     };
-    const prepared = performance.now();
-    const result = await runGradJob(job, options);
-    const noise = finiteDifferenceNoise(result.loss, backward.floatType, step);
+  });
+  try {
+    const running = runGradJob(job, options);
+    // The weight norms that the job did not need are read while the worker creates its session and runs, once the
+    // job has been handed over (setImmediate lets a pending 'ready' message send it first).
+    running.catch(() => undefined);
+    await job.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (context) {
+      for (const p of context.params) if (!context.weightNorms.has(p.name)) context.weightNorms.set(p.name, l2Norm(paramValues(context.initializers.get(p.name)!)));
+    }
+    const result = await running;
+    if (!context) throw new Error('the gradient probe finished without its backward graph');
+    const { backward, params, weightNorms, inputName } = context;
+    const noise = finiteDifferenceNoise(result.loss, backward.floatType, finiteDifferenceStep(backward.floatType));
     const run: GradRun = {
       executionProvider: result.executionProvider,
       loss: result.loss,
@@ -183,15 +231,19 @@ export async function runGradProbe(model: Model, options: GradProbeOptions): Pro
     };
     return assembleGradReport(run, options);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 let nextId = 1;
 
 /** Forks the gradient worker for one job; a crash, kill, timeout or cancel rejects with a clear error. */
-export function runGradJob(job: Omit<GradJob, 'type' | 'id'>, options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {}): Promise<GradJobResult> {
-  return runWorkerJob<GradJob, GradJobResult>({ ...job, type: 'grad', id: nextId++ }, {
+export function runGradJob(
+  job: Omit<GradJob, 'type' | 'id'> | Promise<Omit<GradJob, 'type' | 'id'>>,
+  options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {},
+): Promise<GradJobResult> {
+  const id = nextId++;
+  return runWorkerJob<GradJob, GradJobResult>(Promise.resolve(job).then((j) => ({ ...j, type: 'grad', id }) satisfies GradJob), {
     workerPath: options.workerPath ?? resolveGradWorkerPath(),
     processName: 'gradient worker',
     jobName: 'gradient probe',

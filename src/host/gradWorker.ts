@@ -26,6 +26,7 @@ function firstLine(e: unknown): string {
 async function createSession(
   path: string,
   job: GradJob,
+  level: GradJob['graphOptimizationLevel'],
   attempts: ConcreteProvider[],
   failures: { provider: string; message: string }[],
 ): Promise<{ session: ort.InferenceSession; provider: ConcreteProvider }> {
@@ -33,7 +34,7 @@ async function createSession(
     try {
       const session = await ort.InferenceSession.create(path, {
         executionProviders: [providerConfig(provider, job.deviceId) as ort.InferenceSession.ExecutionProviderConfig],
-        graphOptimizationLevel: job.graphOptimizationLevel,
+        graphOptimizationLevel: level,
         logSeverityLevel: 3,
       });
       return { session, provider };
@@ -63,7 +64,7 @@ async function runJob(job: GradJob): Promise<GradJobResult> {
   for (const f of job.feeds) feeds[f.name] = new ort.Tensor(f.dtype, f.data as never, f.dims);
   const failures: { provider: string; message: string }[] = [];
   const t0 = performance.now();
-  const { session, provider } = await createSession(job.backwardPath, job, providerAttempts(job.provider, process.platform), failures);
+  const { session, provider } = await createSession(job.backwardPath, job, job.graphOptimizationLevel, providerAttempts(job.provider, process.platform), failures);
   const t1 = performance.now();
   const pick = (s: ort.InferenceSession): Record<string, ort.Tensor> => {
     const out: Record<string, ort.Tensor> = {};
@@ -100,7 +101,9 @@ async function runJob(job: GradJob): Promise<GradJobResult> {
   const t3 = performance.now();
   const total = job.params.reduce((s, p) => s + p.sample.length, 0);
   if (job.lossPath && total > 0) {
-    const { session: check } = await createSession(job.lossPath, job, [provider], failures);
+    // The check runs the loss graph twice per sampled coordinate, so onnxruntime's full optimisation, slower to set up,
+    // pays for itself here.
+    const { session: check } = await createSession(job.lossPath, job, 'all', [provider], failures);
     const lossName = job.checkLossOutput ?? job.lossOutput;
     // Exposed parameters are inputs of the check model with their initializers as defaults; only the data is fed.
     const base: Record<string, ort.Tensor> = {};

@@ -1,11 +1,11 @@
-import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '../core/errors';
 import { inferShapes } from '../core/analysis/shapes';
 import { bitsPerElement } from '../core/ir/dtypes';
 import type { DataType, Dim, Model, Node, TensorType } from '../core/ir/types';
-import { encodeGraphOutputsPatch, writeOnnx } from '../core/onnx/writer';
+import { encodeGraphOutputsPatch, writeOnnxFile } from '../core/onnx/writer';
 import { isActivationOp } from '../core/stats/diagnostics';
 import { saturationFor } from '../core/stats/tensorStats';
 import type { ClassifierOutputKind } from '../core/stats/units';
@@ -216,11 +216,8 @@ export function writeProbeModels(model: Model, plan: ProbePlan): WrittenGroups {
   try {
     const groups = plan.groups.map((group, i) => {
       const file = `group${i}.onnx`;
-      const bytes = writeOnnx(
-        modelWithOutputs(model, group),
-        weightBytes > EXTERNAL_THRESHOLD_BYTES ? { externalData: { directory: dir, location: `${file}.data` } } : {},
-      );
-      writeFileSync(join(dir, file), bytes);
+      // Streamed to the file as it is encoded, rather than assembled in memory and then written.
+      writeOnnxFile(modelWithOutputs(model, group), join(dir, file), weightBytes > EXTERNAL_THRESHOLD_BYTES ? { externalData: { location: `${file}.data` } } : {});
       return { modelPath: join(dir, file), removeAfterLoading: true, targets: group.map((v) => v.target) };
     });
     return { groups, dir, dispose };

@@ -1,5 +1,6 @@
 import type { Histogram } from '../reports';
 import { computeTensorStats } from '../stats/tensorStats';
+import { loadTensor } from '../stats/wasmStatsKernels';
 
 /**
  * Summaries of gradient tensors: what a gradient probe reports per parameter, per activation and for the input.
@@ -18,7 +19,16 @@ export interface GradSummary {
   count: number;
 }
 
+/** Below this many elements, copying a tensor into the WebAssembly kernels' memory costs more than it saves. */
+const KERNEL_MIN_ELEMENTS = 2048;
+
 export function l2Norm(values: ArrayLike<number>): number {
+  // A gradient probe takes the norm of every activation's gradient once, in a fresh process: large float32 tensors go
+  // to the WebAssembly kernel, which needs no warm-up. Only finite elements count, on both paths.
+  if (values instanceof Float32Array && values.length > KERNEL_MIN_ELEMENTS) {
+    const tensor = loadTensor(values, 1);
+    if (tensor) return Math.sqrt(tensor.sumOfSquares());
+  }
   // Scaled accumulation would be safer against overflow, but float64 sums of float32 squares cannot overflow.
   let s = 0;
   for (let i = 0; i < values.length; i++) {

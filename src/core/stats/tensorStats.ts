@@ -1,5 +1,5 @@
 import type { Histogram, TensorStats } from '../reports';
-import { quantileInPlace } from './quantile';
+import { quantileInPlace, selectKth } from './quantile';
 import { loadTensor } from './wasmStatsKernels';
 
 /**
@@ -39,6 +39,8 @@ export interface ValueStats {
 export const DEFAULT_BINS = 64;
 const PERCENTILES = [0.01, 0.5, 0.99] as const;
 const SMALL = 2048;
+/** Gathered bins up to this size are sorted; larger ones are selected in. */
+const SORT_MAX = 16384;
 /** The bin number that marks a non-finite element; fine bins never reach it (at most 1024 + bins). */
 const NO_BIN = 0xffff;
 
@@ -129,7 +131,7 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
 
   // Float64Arrays, not arrays: an array holding only zeros (ReLU percentiles) and one holding fractions have different
   // element kinds, and alternating between them made the optimised code of this function bail out on every call.
-  const percentiles = finite > SMALL ? percentilesFromFineHistogram(gather, finite, fine, { min, max, zeros }) : percentilesDirect(values, finite);
+  const percentiles = finite > SMALL ? percentilesFromFineHistogram(gather, finite, fine, { zeros, negatives: scan.negatives }) : percentilesDirect(values, finite);
 
   return {
     stats: {
@@ -268,6 +270,36 @@ function linspace(lo: number, hi: number, bins: number): number[] {
   return edges;
 }
 
+/** Fine bins of each refinement step in kthByRefinement. */
+const REFINE_BINS = 1024;
+
+/**
+ * The rank-th smallest (0-based) of finite `values`, by repeated histograms: each step bins the values over their own
+ * range with the WebAssembly kernels, keeps only the bin that holds the rank, and stops once what is left is small
+ * enough to sort. Each step divides the work by about a thousand, where one selection over millions of elements in
+ * fresh JavaScript would not. Float64 values, and values so repetitive that binning stops narrowing them, fall back
+ * to selection.
+ */
+function kthByRefinement(values: Values, rank: number): number {
+  let current: Values = values;
+  let r = rank;
+  for (let step = 0; current.length > SORT_MAX && current instanceof Float32Array && step < 8; step++) {
+    const tensor = loadTensor(current, REFINE_BINS);
+    if (!tensor) break;
+    const { min, max } = tensor.scan();
+    if (min === max) return min;
+    const counts = new Int32Array(REFINE_BINS);
+    tensor.bin(0, min, REFINE_BINS / (max - min), counts);
+    let before = 0;
+    let b = 0;
+    while (before + counts[b]! <= r) before += counts[b++]!;
+    current = tensor.gather([b], [0], counts[b]!);
+    r -= before;
+  }
+  if (current.length > SORT_MAX) return selectKth(current, r);
+  return current.sort()[r]!;
+}
+
 /** Copies the finite values and selects: fine for tensors small enough that a copy costs nothing. */
 function percentilesDirect(values: Values, finite: number): Float64Array {
   const copy = values instanceof Float32Array ? new Float32Array(finite) : new Float64Array(finite);
@@ -284,9 +316,9 @@ function percentilesDirect(values: Values, finite: number): Float64Array {
  * selects within them. Ranks are 0-based positions among the sorted finite values.
  */
 interface Extremes {
-  min: number;
-  max: number;
+  /** Exact zeros, and the finite elements below zero: in sorted order the zeros hold ranks negatives … negatives + zeros − 1. */
   zeros: number;
+  negatives: number;
 }
 
 interface Scan {
@@ -295,6 +327,7 @@ interface Scan {
   min: number;
   max: number;
   zeros: number;
+  negatives: number;
 }
 
 /**
@@ -306,23 +339,25 @@ function scanValues(values: Values): Scan {
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  // Counting the non-zeros with a comparison turned into 0 or 1, not an `if`, keeps the loop free of a branch that
-  // ReLU outputs (half zeros, in no pattern) would mispredict on every other element: that alone made it 4× slower.
+  // Counting with a comparison turned into 0 or 1, not an `if`, keeps the loop free of a branch that ReLU outputs
+  // (half zeros, in no pattern) would mispredict on every other element: that alone made it 4× slower.
   let nonZeros = 0;
+  let negatives = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
     nonZeros += Number(v !== 0);
+    negatives += Number(v < 0);
   }
-  if (sum - sum === 0) return { finite: n, sum, min, max, zeros: n - nonZeros };
-  let zeros = 0;
+  if (sum - sum === 0) return { finite: n, sum, min, max, zeros: n - nonZeros, negatives };
   let finite = 0;
+  let zeros = 0;
   sum = 0;
   min = Infinity;
   max = -Infinity;
-  zeros = 0;
+  negatives = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v - v !== 0) continue;
@@ -331,8 +366,9 @@ function scanValues(values: Values): Scan {
     if (v < min) min = v;
     if (v > max) max = v;
     if (v === 0) zeros++;
+    if (v < 0) negatives++;
   }
-  return { finite, sum, min, max, zeros };
+  return { finite, sum, min, max, zeros, negatives };
 }
 
 function percentilesFromFineHistogram(gather: GatherBins, finite: number, fine: Int32Array, ext: Extremes): Float64Array {
@@ -357,10 +393,9 @@ function percentilesFromFineHistogram(gather: GatherBins, finite: number, fine: 
     const k1 = Math.min(k + 1, finite - 1);
     return { q, k, frac, bk: binOfRank(k), bk1: binOfRank(k1) };
   });
-  // When zero is the minimum (ReLU outputs) or the maximum, the ranks that fall among the zeros are known without
-  // looking; otherwise the bin holding half the tensor would have to be gathered and selected.
-  const known = (r: number): number | undefined =>
-    ext.min === 0 && r < ext.zeros ? 0 : ext.max === 0 && r >= finite - ext.zeros ? 0 : undefined;
+  // The ranks that fall among the exact zeros are known without looking. Otherwise the bin holding half of a ReLU
+  // output, or most of a gradient, would have to be gathered and searched.
+  const known = (r: number): number | undefined => (r >= ext.negatives && r < ext.negatives + ext.zeros ? 0 : undefined);
   // The bins to gather, each given a contiguous run of one buffer, sized by the bin's count.
   const gatherStart = new Map<number, number>();
   let gathered = 0;
@@ -377,19 +412,23 @@ function percentilesFromFineHistogram(gather: GatherBins, finite: number, fine: 
     }
   }
   const out = gather([...gatherStart.keys()], [...gatherStart.values()], gathered);
-  // Each gathered bin is sorted once, by the typed array's native sort: a bin holds about 1/1024 of the tensor, and
-  // native sorting needs no warm-up, where a selection loop in JavaScript would run unoptimised in a fresh process.
+  // A gathered bin usually holds about 1/1024 of the tensor and is sorted once, by the typed array's native sort, which
+  // needs no warm-up where a selection loop in JavaScript would run unoptimised in a fresh process. A peaked
+  // distribution (gradients: nearly all of them close to zero) can put most of the tensor in one bin; that bin is
+  // narrowed down by histograms of its own instead (kthByRefinement).
   const sorted = new Set<number>();
   const valueAtRank = (r: number, b: number): number => {
     const k = known(r);
     if (k !== undefined) return k;
     const start = gatherStart.get(b)!;
     const bin = out.subarray(start, start + fine[b]!);
+    const rank = r - cumulative[b]!;
+    if (bin.length > SORT_MAX) return kthByRefinement(bin, rank);
     if (!sorted.has(b)) {
       bin.sort();
       sorted.add(b);
     }
-    return bin[r - cumulative[b]!]!;
+    return bin[rank]!;
   };
   return Float64Array.from(wanted, (w) => {
     const lower = valueAtRank(w.k, w.bk);

@@ -14,6 +14,7 @@ interface KernelExports {
   scan(p: number, n: number, out: number): void;
   bin(p: number, n: number, binOf: number, mean: number, lo: number, scale: number, fine: number, lastFine: number): number;
   gather(p: number, n: number, binOf: number, slotOf: number, cursor: number, out: number): void;
+  sumsq(p: number, n: number): number;
 }
 
 /**
@@ -47,6 +48,7 @@ export interface KernelScan {
   min: number;
   max: number;
   zeros: number;
+  negatives: number;
 }
 
 /** One float32 tensor copied into the kernels' memory, with room for its bins and gathered values. */
@@ -68,7 +70,7 @@ export class KernelTensor {
     this.slotOf = align(this.fine + fineBins * 4);
     this.cursor = this.slotOf + SLOT_TABLE_BYTES;
     this.scanOut = this.cursor + MAX_SLOTS * 4;
-    this.out = this.scanOut + 32;
+    this.out = this.scanOut + 48;
   }
 
   /** Bytes of kernel memory this tensor needs. */
@@ -76,10 +78,15 @@ export class KernelTensor {
     return this.out + this.n * 4;
   }
 
+  /** The sum of squares of the finite elements. */
+  sumOfSquares(): number {
+    return this.k.sumsq(0, this.n);
+  }
+
   scan(): KernelScan {
     this.k.scan(0, this.n, this.scanOut);
-    const r = new Float64Array(this.k.memory.buffer, this.scanOut, 4);
-    return { sum: r[0]!, min: r[1]!, max: r[2]!, zeros: this.n - r[3]! };
+    const r = new Float64Array(this.k.memory.buffer, this.scanOut, 5);
+    return { sum: r[0]!, min: r[1]!, max: r[2]!, zeros: this.n - r[3]!, negatives: r[4]! };
   }
 
   /** Pass 2 for an all-finite tensor: fills `fine` (the fine histogram) and returns the sum of squared deviations. */

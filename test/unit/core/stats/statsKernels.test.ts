@@ -5,6 +5,7 @@ import { SeededRandom } from '../../../../src/core/stats/random';
 import { computeTensorStats } from '../../../../src/core/stats/tensorStats';
 import type { ValueStats } from '../../../../src/core/stats/tensorStats';
 import { loadTensor } from '../../../../src/core/stats/wasmStatsKernels';
+import { l2Norm } from '../../../../src/core/autodiff/gradStats';
 
 const root = join(__dirname, '..', '..', '..', '..');
 
@@ -36,7 +37,7 @@ describe('core/stats/wasmStatsKernels', () => {
     const values = Float32Array.from([1, -2, 0, 3.5, 0, 7, -9.25]);
     const tensor = loadTensor(values, 8);
     assert.ok(tensor, 'the kernels load in Node');
-    assert.deepEqual(tensor.scan(), { sum: 0.25, min: -9.25, max: 7, zeros: 2 });
+    assert.deepEqual(tensor.scan(), { sum: 0.25, min: -9.25, max: 7, zeros: 2, negatives: 2 });
   });
 
   it('bins each element as the reference does and gathers the chosen bins in order', () => {
@@ -53,6 +54,19 @@ describe('core/stats/wasmStatsKernels', () => {
     assert.deepEqual([...tensor.gather([7, 0], [0, 3], 5)], [0.875, 1, 0.9375, 0, 0.0625]);
   });
 
+  it('sums the squares of the finite elements only, as the gradient norms need', () => {
+    const values = Float32Array.from([3, NaN, -4, Infinity, 0.5, -Infinity, 2]);
+    assert.equal(loadTensor(values, 1)!.sumOfSquares(), 9 + 16 + 0.25 + 4);
+    const random = new SeededRandom(5);
+    const large = new Float32Array(10_001);
+    random.fillNormal(large, 1e-3);
+    large[17] = NaN;
+    large[10_000] = -Infinity;
+    // Float64 copies take the TypeScript loop.
+    const reference = l2Norm(Float64Array.from(large));
+    assert.ok(Math.abs(l2Norm(large) - reference) <= 1e-12 * reference, `${l2Norm(large)} vs ${reference}`);
+  });
+
   it('gives the statistics of the TypeScript loops on large tensors of every kind', () => {
     const random = new SeededRandom(11);
     const n = 50_003; // not a multiple of four, so the tail loop runs
@@ -66,6 +80,10 @@ describe('core/stats/wasmStatsKernels', () => {
       ['constant', new Float32Array(n).fill(0.75)],
       ['zeros', new Float32Array(n)],
       ['tiny range', normal.map((v) => 1e-30 * v)],
+      // Like a weight gradient: most elements exactly zero, between negative and positive ones.
+      ['zeros between signs', normal.map((v, i) => (i % 5 < 3 ? 0 : v))],
+      // Most elements in one fine bin, but not equal: the percentile search must narrow that bin down.
+      ['one peaked bin', normal.map((v, i) => (i % 50 === 0 ? v * 1000 : v * 1e-3))],
       ['with NaN and infinity', normal.map((v, i) => (i % 997 === 0 ? NaN : i % 1009 === 0 ? -Infinity : v))],
     ];
     for (const [label, values] of cases) {
