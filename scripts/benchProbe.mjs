@@ -7,12 +7,11 @@
 //
 //   node scripts/benchProbe.mjs [--repeats 5] [--no-write]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { checkInputHeader, median, ms, root, writeBenchSection, writePlainRunScript } from './benchShared.mjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const repeats = Number(args[args.indexOf('--repeats') + 1] ?? 5) || 5;
 const write = !args.includes('--no-write');
@@ -29,11 +28,7 @@ if (probeTorch.status !== 0) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'layerscope-bench-probe-'));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const ms = (x) => `${x.toFixed(0)} ms`;
+
 
 try {
   // 1. The model, its weights (for the PyTorch side) and one fixed input.
@@ -56,34 +51,14 @@ torch.onnx.export(m, x, sys.argv[1] + '/resnet18.onnx', opset_version=13, input_
   const input = join(dir, 'input.npy');
 
   // 2. The plain run: a fresh Node process that creates a session with default options and runs it once.
-  const plainScript = join(dir, 'plainRun.cjs');
-  writeFileSync(
-    plainScript,
-    `const { createRequire } = require('node:module');
-const ort = createRequire(${JSON.stringify(join(root, 'package.json'))})('onnxruntime-node');
-const fs = require('node:fs');
-(async () => {
-  const t0 = performance.now();
-  const bytes = fs.readFileSync(process.argv[3]);
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 128, bytes.byteOffset + bytes.byteLength));
-  const session = await ort.InferenceSession.create(process.argv[2], { executionProviders: ['cpu'] });
-  const t1 = performance.now();
-  const out = await session.run({ input: new ort.Tensor('float32', data, [1, 3, 224, 224]) });
-  const t2 = performance.now();
-  void out;
-  process.stdout.write(JSON.stringify({ sessionMs: t1 - t0, runMs: t2 - t1, totalMs: t2 - t0 }));
-})();
-`,
-  );
-  // The input header is 128 bytes for this shape (NumPy pads the header to a multiple of 64); check rather than assume.
-  const npy = readFileSync(input);
-  if (npy.readUInt16LE(8) + 10 !== 128) throw new Error('unexpected .npy header length');
+  checkInputHeader(input);
+  const plainScript = writePlainRunScript(dir);
 
   const plain = [];
   const probe = [];
   for (let i = 0; i < repeats; i++) {
     let t = performance.now();
-    const p = JSON.parse(execFileSync(process.execPath, [plainScript, model, input], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const p = JSON.parse(execFileSync(process.execPath, [plainScript, model, input, 'input'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     plain.push({ wallMs: performance.now() - t, ...p });
     t = performance.now();
     const out = execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'probe', model, '--input', input, '--ep', 'cpu', '--json'], {
@@ -162,16 +137,7 @@ print(json.dumps({'plainMs': sorted(plain)[len(plain)//2], 'hookedMs': sorted(ho
   const section = lines.join('\n');
   console.log(section);
   if (write) {
-    const docs = join(root, 'docs', 'benchmarks.md');
-    mkdirSync(dirname(docs), { recursive: true });
-    const start = '<!-- bench:probe:start -->';
-    const end = '<!-- bench:probe:end -->';
-    const block = `${start}\n## Activation probe (\`node scripts/benchProbe.mjs\`, ${new Date().toISOString().slice(0, 10)})\n\n${section}\n${end}`;
-    let text = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
-    const a = text.indexOf(start);
-    const b = text.indexOf(end);
-    text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text.trimEnd()}\n\n${block}\n`;
-    writeFileSync(docs, text);
+    const docs = writeBenchSection('probe', `Activation probe (\`node scripts/benchProbe.mjs\`, ${new Date().toISOString().slice(0, 10)})`, section);
     console.log(`\nwrote ${docs}`);
   }
 } finally {

@@ -1,0 +1,78 @@
+// Whole-process benchmark of the gradient probe (issue 6): `layerscope grad` on a ResNet-18 export (batch 1, 224×224,
+// cross-entropy against class 0, no numerical check) against a plain onnxruntime-node forward run of the same model,
+// each a fresh Node process from start to exit, run side by side (interleaved) and summarised by medians. This is what
+// a user waits for; test/unit/core/autodiff/bench/gradBench.ts measures the runs alone, inside one process. Needs
+// `npm run build` and the export that resnet18.py writes (npm run bench:grad runs both). Writes the bench:grad-process
+// section of docs/benchmarks.md.
+//
+//   node scripts/benchGrad.mjs DIR [--repeats 7] [--no-write]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkInputHeader, median, ms, root, writeBenchSection, writePlainRunScript } from './benchShared.mjs';
+
+const args = process.argv.slice(2);
+const dataDir = args[0];
+const repeats = Number(args[args.indexOf('--repeats') + 1] ?? 7) || 7;
+const write = !args.includes('--no-write');
+const model = dataDir && join(dataDir, 'resnet18.onnx');
+const input = dataDir && join(dataDir, 'input.npy');
+if (!model || !existsSync(model) || !existsSync(input)) {
+  console.error('benchGrad: give the folder where resnet18.py wrote resnet18.onnx and input.npy (npm run bench:grad does)');
+  process.exit(2);
+}
+if (!existsSync(join(root, 'dist', 'cli.js')) || !existsSync(join(root, 'dist', 'gradWorker.js'))) {
+  console.error('benchGrad: run `npm run build` first (dist/cli.js and dist/gradWorker.js are missing)');
+  process.exit(2);
+}
+checkInputHeader(input);
+const dir = mkdtempSync(join(tmpdir(), 'layerscope-bench-grad-'));
+try {
+  const plainScript = writePlainRunScript(dir);
+  const plain = [];
+  const grad = [];
+  const ratios = [];
+  for (let i = 0; i < repeats; i++) {
+    let t = performance.now();
+    const p = JSON.parse(execFileSync(process.execPath, [plainScript, model, input, 'input'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const plainWall = performance.now() - t;
+    plain.push({ wallMs: plainWall, ...p });
+    t = performance.now();
+    const out = execFileSync(
+      process.execPath,
+      [join(root, 'dist', 'cli.js'), 'grad', model, '--input', input, '--loss', 'cross-entropy', '--target', '0', '--check', '0', '--ep', 'cpu', '--json'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 },
+    );
+    const gradWall = performance.now() - t;
+    const report = JSON.parse(out);
+    grad.push({ wallMs: gradWall, params: report.params.length, activations: report.activations.length, ...report.timing });
+    ratios.push(gradWall / plainWall);
+  }
+  const plainWall = median(plain.map((p) => p.wallMs));
+  const gradWall = median(grad.map((g) => g.wallMs));
+  const ratio = median(ratios);
+  const load = loadavg()[0];
+  const lines = [
+    `ResNet-18 (the bench:grad export), input 1×3×224×224, CPU provider with onnxruntime's default threads, ${cpus().length} cores`,
+    `(${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}. Medians of ${repeats} interleaved pairs; each run is a fresh process.`,
+    '',
+    '| | plain onnxruntime-node forward | `layerscope grad` (loss, every parameter, activation and input gradient) |',
+    '|---|---:|---:|',
+    `| whole process (start, load, session, run, report, exit) | ${ms(plainWall)} | ${ms(gradWall)} |`,
+    `| session creation | ${ms(median(plain.map((p) => p.sessionMs)))} | ${ms(median(grad.map((g) => g.sessionMs)))} |`,
+    `| run | ${ms(median(plain.map((p) => p.runMs)))} | ${ms(median(grad.map((g) => g.runMs)))} |`,
+    `| preparation (read the model, build and write the backward graph) | | ${ms(median(grad.map((g) => g.prepareMs)))} |`,
+    '',
+    `Median ratio of the pairs: **${ratio.toFixed(2)}×** (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×). Target (issue 6):`,
+    `at most 3× a plain forward run: ${ratio <= 3 ? 'met' : 'not met'} for the whole process on this machine. The run alone, within one process,`,
+    'is in the bench:grad section above. The gradient probe reported',
+    `${grad[0].params} parameter tensors and ${grad[0].activations} activation gradients, with their statistics and histograms.`,
+    `The one-minute load average was ${load.toFixed(1)} on ${cpus().length} cores while this ran.`,
+  ];
+  const section = lines.join('\n');
+  console.log(section);
+  if (write) console.log(`\nwrote ${writeBenchSection('grad-process', `Gradient probe, whole process (\`node scripts/benchGrad.mjs\`, ${new Date().toISOString().slice(0, 10)})`, section)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
