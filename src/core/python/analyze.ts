@@ -467,6 +467,7 @@ function lineLens(line: number, layers: LayerValue[], interp: Interpreter): Lens
   if (trace) {
     hover.push(`Output ${formatShape(trace.output)} (input ${formatShape(trace.input)})`);
     if (trace.sizeFormula) hover.push(`Output size ⌊(W − F + 2P)/S⌋ + 1: ${trace.sizeFormula}`);
+    if (trace.unknownBecause) hover.push(`Part of the output shape is unknown because ${trace.unknownBecause}.`);
     const rf = rfText(trace.rf);
     if (rf) hover.push(rf);
     if (trace.macs !== null && trace.macs > 0) hover.push(`${fmt(trace.macs)} MACs`);

@@ -1,8 +1,9 @@
-import { isUserInputError } from '../errors';
+import { UserInputError, isUserInputError } from '../errors';
 import type { Dim } from '../ir/types';
 import { applyTorchLayer, flattenShape } from './layerShapes';
 import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
-import { CONTAINERS, bindLayerArgs, isKnownLayer, layerParams } from './layers';
+import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLayer, layerParams } from './layers';
+import { where } from './lowerContext';
 import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
 import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
@@ -26,13 +27,23 @@ export interface LayerTrace {
   input: Dim[] | null;
   output: Dim[] | null;
   sizeFormula?: string;
+  /** Why part of the output shape is unknown although the input's shape is known. */
+  unknownBecause?: string;
   macs: number | null;
   rf?: RfState;
 }
 
+/** One call of a torch.nn layer in a forward pass. */
+export interface LayerCall {
+  /** The forward's arguments under PyTorch's names, with its defaults for those not given (layers.ts, bindForwardArgs). */
+  args: ReadonlyMap<string, Value>;
+  /** The call in the source, which messages about its arguments name. */
+  range: SourceRange;
+}
+
 /** Receives each applied layer and functional op while `forward` runs, so that lowering can emit IR nodes. */
 export interface ForwardEmitter {
-  layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor, extra: Value[]): string | null;
+  layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null;
   op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
 }
 
@@ -105,6 +116,9 @@ function truthy(v: Value): boolean | null {
     case 'dict':
       return v.entries.length > 0;
     case 'unknown':
+      return null;
+    case 'tensor':
+      // `if x.mean() > 0:` depends on the data, which static analysis does not have.
       return null;
     default:
       return true;
@@ -674,7 +688,9 @@ export class Interpreter {
         const v = this.evaluate(node.childForFieldName('argument')!, frame);
         const op = node.childForFieldName('operator')!.text;
         if (v.kind === 'num') return num(op === '-' ? -v.value : op === '~' ? ~v.value : v.value, v.isInt);
-        return v.kind === 'tensor' ? v : unknown(`${node.text} is not known statically`);
+        if (v.kind !== 'tensor') return unknown(`${node.text} is not known statically`);
+        // -x and ~x are ops of their own in the graph; only +x is x itself.
+        return op === '+' ? v : this.emitOp(op === '-' ? 'neg' : 'not', [v], sameShape(v), [], new Map(), node);
       }
       case 'not_operator': {
         const t = truthy(this.evaluate(node.childForFieldName('argument')!, frame));
@@ -797,6 +813,13 @@ export class Interpreter {
       } else merged.push(ops[k]);
     }
     let left = this.evaluate(operands[0], frame);
+    if (merged.length === 1 && COMPARISONS.has(merged[0])) {
+      // A comparison with a tensor is an elementwise bool tensor (masks are made this way), not a Python bool.
+      const right = this.evaluate(operands[1], frame);
+      if (left.kind === 'tensor' || right.kind === 'tensor') return this.tensorCompare(merged[0], left, right, node);
+      const r = compareValues(merged[0], left, right);
+      return r === null ? unknown(`the comparison ${node.text} is not known statically`) : { kind: 'bool', value: r };
+    }
     for (let k = 0; k < merged.length; k++) {
       const right = this.evaluate(operands[k + 1], frame);
       const r = compareValues(merged[k], left, right);
@@ -854,6 +877,8 @@ export class Interpreter {
   private attribute(obj: Value, name: string, frame: Frame): Value {
     switch (obj.kind) {
       case 'torchRef':
+        // math.inf is how some masks spell infinity.
+        if (obj.path === 'math' && name === 'inf') return num(Infinity, false);
         return { kind: 'torchRef', path: `${obj.path}.${name}` };
       case 'layer': {
         const child = obj.children.find(([n]) => n === name);
@@ -869,6 +894,9 @@ export class Interpreter {
           return { kind: 'method', name, target: obj };
         }
         if (name === 'weight' || name === 'bias') return { kind: 'tensor', shape: null };
+        // The lowering builds the model in eval mode (BatchNorm reads its running statistics, Dropout passes through),
+        // so forward code that asks sees the same: `F.dropout(x, training=self.training)` passes through too.
+        if (name === 'training' && this.emitter) return { kind: 'bool', value: false };
         return unknown(`${obj.type}.${name} is not known statically`, true);
       }
       case 'class': {
@@ -957,6 +985,12 @@ export class Interpreter {
 
 
   private callTorch(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, splatUnknown?: string): Value {
+    if (path === 'torch.nn.Transformer.generate_square_subsequent_mask') {
+      // PyTorch 1.13 builds it as torch.triu(torch.full((sz, sz), float('-inf')), diagonal=1), and so does this.
+      const size = positional[0] ?? keywords.get('sz') ?? unknown('the mask size');
+      const full = this.callTorch('torch.full', [{ kind: 'seq', items: [size, size], tuple: true }, num(-Infinity, false)], new Map(), node);
+      return this.tensorFunction('torch.triu', [full], new Map([['diagonal', num(1, true)]]), node);
+    }
     if (path.startsWith('torch.nn.') && !path.startsWith('torch.nn.functional.') && !path.startsWith('torch.nn.init.') && !path.startsWith('torch.nn.utils.')) {
       // Source positions cross into wasm, so they are read only for calls that build a layer.
       const range = rangeOf(node);
@@ -1002,9 +1036,21 @@ export class Interpreter {
       return { kind: 'dict', entries };
     }
     if (path.startsWith('builtins.')) return this.builtin(path.slice(9), positional, keywords);
-    if (/^torch\.(zeros|ones|randn|rand|empty|Tensor|FloatTensor)$/.test(path)) {
-      const dims = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
-      return { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)) };
+    if (/^torch\.(zeros|ones|full|randn|rand|empty|Tensor|FloatTensor)$/.test(path)) {
+      const fname = path.slice('torch.'.length);
+      const sizeArgs = fname === 'full' ? [positional[0] ?? keywords.get('size') ?? unknown('size')] : positional.length === 0 && keywords.has('size') ? [keywords.get('size')!] : positional;
+      const dims = sizeArgs.length === 1 && sizeArgs[0].kind === 'seq' ? sizeArgs[0].items : sizeArgs;
+      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)) };
+      // Only constant fills become graph values; random and uninitialised tensors have no value the graph could hold.
+      if (fname === 'zeros' || fname === 'ones') return this.emitOp(fname, [], out, [], keywords, node);
+      if (fname === 'full') return this.emitOp('full', [], out, [positional[1] ?? keywords.get('fill_value') ?? unknown('fill_value')], keywords, node);
+      return out;
+    }
+    if (path === 'torch.tensor') {
+      const data = positional[0] ?? keywords.get('data');
+      const shape = data ? literalShape(data) : null;
+      if (!shape) return unknown('torch.tensor(…) of data not known statically');
+      return this.emitOp('tensor', [], { kind: 'tensor', shape }, [data!], keywords, node);
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
     if (path === 'functools.partial') return unknown('functools.partial', true);
@@ -1063,8 +1109,16 @@ export class Interpreter {
       }
       case 'int':
         return ints[0] !== null && ints[0] !== undefined ? num(Math.trunc(ints[0]), true) : unknown('int(…)');
-      case 'float':
+      case 'float': {
+        // float('-inf') is how masks spell minus infinity; Python also reads 'inf', 'nan' and numbers in strings.
+        const text = positional[0]?.kind === 'str' ? positional[0].value.trim().toLowerCase() : null;
+        if (text !== null) {
+          const special: Record<string, number> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '-infinity': -Infinity, nan: NaN };
+          const v = text in special ? special[text] : /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(text) ? Number(text) : null;
+          return v === null ? unknown('float(…) of a string that is not a number') : num(v, false);
+        }
         return ints[0] !== null && ints[0] !== undefined ? num(ints[0], false) : unknown('float(…)');
+      }
       case 'abs':
         return ints[0] !== null && ints[0] !== undefined ? num(Math.abs(ints[0]), (positional[0] as { isInt?: boolean }).isInt ?? true) : unknown('abs');
       case 'round':
@@ -1215,6 +1269,7 @@ export class Interpreter {
         this.emitting = undefined;
       }
     }
+    if (layer.category === 'torch') return this.callTorchLayer(layer, positional, keywords, node);
     const input = positional[0];
     if (!input || input.kind !== 'tensor') {
       if (layer.category === 'user' && layer.classRef) return this.runForward(layer, positional, keywords);
@@ -1230,16 +1285,34 @@ export class Interpreter {
       this.trace(layer, input, x as ShapedTensor, { output: x as ShapedTensor, macs: null });
       return x;
     }
-    if (layer.category === 'user') {
-      const out = this.runForward(layer, positional, keywords);
-      if (out.kind === 'tensor') this.trace(layer, input, out, { output: out, macs: null });
-      return out;
+    const out = this.runForward(layer, positional, keywords);
+    if (out.kind === 'tensor') this.trace(layer, input, out, { output: out, macs: null });
+    return out;
+  }
+
+  /**
+   * Calls a torch.nn layer. Its arguments, keywords included, are bound to the names of PyTorch's forward, so that the
+   * shape rules and the lowering see a mask, a memory or an initial state however the call passes it.
+   */
+  private callTorchLayer(layer: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const bound = bindForwardArgs(layer.type, positional, keywords);
+    if (bound.error) {
+      // PyTorch raises a TypeError here, so the lowering stops rather than leave the argument out.
+      if (this.emitter) throw new UserInputError(`${where(layer)}: on ${this.lineOf(node)}, ${bound.error}`);
+      this.diagnostics.push({ range: rangeOf(node), message: bound.error });
+      return { kind: 'tensor', shape: null };
     }
-    const app = applyTorchLayer(layer, input as ShapedTensor);
-    if (app.mismatch) this.diagnostics.push({ range: layer.range, message: app.mismatch });
+    const input = bound.args.get(forwardInputName(layer.type));
+    if (!input || input.kind !== 'tensor') return { kind: 'tensor', shape: null };
+    const app = applyTorchLayer(layer, input as ShapedTensor, bound.args);
+    if (app.mismatch) {
+      // PyTorch would raise here too; the lowering says why instead of failing later on the missing output.
+      if (this.emitter) throw new UserInputError(`${where(layer)}: on ${this.lineOf(node)}, ${app.mismatch}`);
+      this.diagnostics.push({ range: layer.range, message: app.mismatch });
+    }
     let output: ShapedTensor = app.output;
-    if (this.emitter && !app.mismatch) {
-      const name = this.emitter.layer(layer, positional.filter((p): p is TensorValue => p.kind === 'tensor') as ShapedTensor[], output, positional.slice(1));
+    if (this.emitter) {
+      const name = this.emitter.layer(layer, { args: bound.args, range: rangeOf(node) }, output);
       if (name) output = { ...output, irName: name };
       else output = { ...output };
     }
@@ -1251,7 +1324,10 @@ export class Interpreter {
       return { kind: 'seq', items: [output, layer.type === 'LSTM' ? { kind: 'seq', items: [h, h], tuple: true } : h], tuple: true };
     }
     if (layer.type === 'MultiheadAttention') {
-      return { kind: 'seq', items: [output, { kind: 'tensor', shape: null }], tuple: true };
+      // The attention weights are not lowered either; with need_weights=False PyTorch returns None in their place.
+      const needWeights = bound.args.get('need_weights');
+      const weights: Value = needWeights?.kind === 'bool' && !needWeights.value ? { kind: 'none' } : { kind: 'tensor', shape: null };
+      return { kind: 'seq', items: [output, weights], tuple: true };
     }
     return output;
   }
@@ -1264,6 +1340,7 @@ export class Interpreter {
       output: output.shape ? [...output.shape] : null,
       macs: app.macs,
       ...(app.sizeFormula ? { sizeFormula: app.sizeFormula } : {}),
+      ...(app.unknownBecause ? { unknownBecause: app.unknownBecause } : {}),
       ...(output.rf ? { rf: output.rf } : {}),
     };
     this.traces.set(layer, trace);
@@ -1316,6 +1393,18 @@ export class Interpreter {
     return out;
   }
 
+  /** `a == b`, `a < b` and the like with a tensor on either side: a bool tensor of the broadcast shape. */
+  private tensorCompare(op: string, a: Value, b: Value, node: SyntaxNode): Value {
+    const ta = a.kind === 'tensor' ? a : null;
+    const tb = b.kind === 'tensor' ? b : null;
+    const shape = ta && tb ? broadcast(ta.shape, tb.shape) : (ta ?? tb)!.shape;
+    if (shape === undefined) {
+      this.diagnostics.push({ range: rangeOf(node), message: `Comparing tensors of shapes ${fmtShape(ta!.shape)} and ${fmtShape(tb!.shape)}: they do not broadcast` });
+      return { kind: 'tensor', shape: null };
+    }
+    return this.emitOp(`compare${op}`, [ta, tb].filter((t): t is TensorValue => t !== null), { kind: 'tensor', shape: shape ? [...shape] : null }, [a, b], new Map(), node);
+  }
+
   private emitOp(name: string, inputs: TensorValue[], out: ShapedTensor, args: Value[], keywords: Map<string, Value>, node: SyntaxNode): ShapedTensor {
     if (this.emitter) {
       const ir = this.emitter.op(name, inputs as ShapedTensor[], out, args, keywords, rangeOf(node));
@@ -1346,6 +1435,10 @@ export class Interpreter {
       return this.emitOp(fname, ts, { kind: 'tensor', shape, ...(rf ? { rf } : {}) }, [num(typeof dimV.value === 'number' ? dimV.value : 0, true)], keywords, node);
     }
     if (!x || x.kind !== 'tensor') return unknown(`${path}(…)`, true);
+    if (fname === 'triu' || fname === 'tril') {
+      return this.emitOp(fname, [x], sameShape(x), [positional[1] ?? keywords.get('diagonal') ?? num(0, true)], keywords, node);
+    }
+    if (fname === 'logical_not') return this.emitOp('not', [x], sameShape(x), [], keywords, node);
     if (fname === 'flatten') {
       const sd = positional[1] ?? keywords.get('start_dim') ?? num(0, true);
       const ed = positional[2] ?? keywords.get('end_dim') ?? num(-1, true);
@@ -1355,7 +1448,15 @@ export class Interpreter {
     if (/^(max_pool|avg_pool)[123]d$/.test(fname)) {
       const n = Number(fname.slice(-2, -1));
       const type = fname.startsWith('max') ? `MaxPool${n}d` : `AvgPool${n}d`;
-      const bound = bindLayerArgs(type, positional.slice(1), keywords);
+      // F.max_poolNd takes ceil_mode before return_indices, the other way round from nn.MaxPoolNd, so those two are
+      // passed on by name.
+      const byName = new Map(keywords);
+      if (type.startsWith('Max')) {
+        if (positional[5]) byName.set('ceil_mode', positional[5]);
+        if (positional[6]) byName.set('return_indices', positional[6]);
+      }
+      const bound = bindLayerArgs(type, type.startsWith('Max') ? positional.slice(1, 5) : positional.slice(1), byName);
+      if (bound.error && this.emitter) throw new UserInputError(`${this.lineOf(node)}: ${bound.error.replace(type, `F.${fname}`)}`);
       const fake: LayerValue = { kind: 'layer', type, category: 'torch', args: bound.args, children: [], own: { params: 0, trainable: 0, buffers: 0 }, range: rangeOf(node) };
       const app = applyTorchLayer(fake, x as ShapedTensor);
       return this.emitOp(type, [x], app.output, [], bound.args, node);
@@ -1364,6 +1465,7 @@ export class Interpreter {
       const n = Number(fname.slice(-2, -1));
       const type = fname.includes('avg') ? `AdaptiveAvgPool${n}d` : `AdaptiveMaxPool${n}d`;
       const bound = bindLayerArgs(type, positional.slice(1), keywords);
+      if (bound.error && this.emitter) throw new UserInputError(`${this.lineOf(node)}: ${bound.error.replace(type, `F.${fname}`)}`);
       const fake: LayerValue = { kind: 'layer', type, category: 'torch', args: bound.args, children: [], own: { params: 0, trainable: 0, buffers: 0 }, range: rangeOf(node) };
       const app = applyTorchLayer(fake, x as ShapedTensor);
       return this.emitOp(type, [x], app.output, [], bound.args, node);
@@ -1408,20 +1510,32 @@ export class Interpreter {
     if (['relu', 'sigmoid', 'tanh', 'relu_', 'sigmoid_', 'tanh_', 'softmax', 'log_softmax', 'exp', 'abs', 'neg', 'sqrt', 'clamp'].includes(name)) {
       return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     }
-    if (['contiguous', 'float', 'to', 'cuda', 'cpu', 'detach', 'clone', 'type_as', 'requires_grad_'].includes(name)) return x;
+    if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
+    if (name in CAST_METHODS) return this.emitOp('cast', [x], sameShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
+    if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], sameShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
+    if (name === 'triu' || name === 'tril' || name === 'logical_not') return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
+    if (name in COMPARISON_METHODS) return positional[0] ? this.tensorCompare(COMPARISON_METHODS[name], x, positional[0], node) : unknown(`${name}(…) without an operand`);
+    if (name === 'masked_fill') {
+      const mask = positional[0] ?? keywords.get('mask');
+      const value = positional[1] ?? keywords.get('value');
+      if (mask?.kind !== 'tensor' || !value) return { kind: 'tensor', shape: null };
+      const out = broadcast(shape, mask.shape);
+      return this.emitOp('masked_fill', [x, mask], { kind: 'tensor', shape: out ? [...out] : null }, [mask, value], new Map(), node);
+    }
     if (name === 'unsqueeze' && shape && positional[0]?.kind === 'num') {
       const d = positional[0].value < 0 ? shape.length + 1 + positional[0].value : positional[0].value;
-      return { kind: 'tensor', shape: [...shape.slice(0, d), 1, ...shape.slice(d)] };
+      return this.emitOp('unsqueeze', [x], { kind: 'tensor', shape: [...shape.slice(0, d), 1, ...shape.slice(d)] }, [num(d, true)], new Map(), node);
     }
     if ((name === 'transpose' || name === 'permute') && shape) {
-      const perm = name === 'permute' ? (positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional) : null;
-      if (perm && perm.every((p) => p.kind === 'num')) return { kind: 'tensor', shape: perm.map((p) => shape[((p as { value: number }).value + shape.length) % shape.length]) };
-      if (!perm && positional.length === 2 && positional.every((p) => p.kind === 'num')) {
+      const given = name === 'permute' ? (positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional) : null;
+      let perm: number[] | null = null;
+      if (given && given.length === shape.length && given.every((p) => p.kind === 'num')) perm = given.map((p) => ((p as { value: number }).value + shape.length) % shape.length);
+      if (!given && positional.length === 2 && positional.every((p) => p.kind === 'num')) {
         const [a, b] = positional.map((p) => ((p as { value: number }).value + shape.length) % shape.length);
-        const out = [...shape];
-        [out[a], out[b]] = [out[b], out[a]];
-        return { kind: 'tensor', shape: out };
+        perm = shape.map((_, k) => k);
+        [perm[a], perm[b]] = [perm[b], perm[a]];
       }
+      if (perm) return this.emitOp('transpose', [x], { kind: 'tensor', shape: perm.map((k) => shape[k]) }, perm.map((k) => num(k, true)), new Map(), node);
     }
     if ((name === 'mean' || name === 'sum' || name === 'amax') && shape) {
       const dimV = positional[0] ?? keywords.get('dim');
@@ -1536,6 +1650,48 @@ function mergeRf(a: RfState | undefined, b: RfState | undefined): RfState | unde
   if ('global' in b) return b;
   if (a.size.length !== b.size.length) return a;
   return { size: a.size.map((s, k) => Math.max(s, b.size[k])), stride: a.stride.map((s, k) => Math.max(s, b.stride[k])) };
+}
+
+const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
+const COMPARISON_METHODS: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
+/** Tensor methods that convert to one dtype, by the torch dtype they convert to. */
+const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'torch.bool', long: 'torch.int64' };
+
+/** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
+function sameShape(x: TensorValue): ShapedTensor {
+  const rf = (x as ShapedTensor).rf;
+  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}) };
+}
+
+/**
+ * What `x.to(…)`, `x.type(…)` or `x.type_as(…)` converts to: a torch dtype, another tensor (whose dtype it takes), or
+ * none for a move between devices. `x.to(device)` with a device the interpreter cannot read is a move only when the
+ * argument is spelled as a device (`device`, `self.device`, `x.device`, `torch.device('cuda')`); anything else might be
+ * a dtype, and stays unknown so that the lowering refuses it instead of guessing.
+ */
+function castTarget(name: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+  const dtype = keywords.get('dtype');
+  if (dtype) return dtype;
+  const argNodes = node.childForFieldName('arguments')?.namedChildren.filter((c) => c !== null && c.type !== 'keyword_argument' && c.type !== 'comment') ?? [];
+  for (let k = 0; k < positional.length; k++) {
+    const v = positional[k];
+    if (v.kind === 'torchRef' || v.kind === 'tensor') return v;
+    if (v.kind === 'method' && v.name === 'dtype' && v.target.kind === 'tensor') return v.target;
+    if (v.kind === 'str' || v.kind === 'none' || (v.kind === 'method' && v.name === 'device')) continue;
+    if (name === 'to' && /(^|\.)device(\(.*\))?$/s.test(argNodes[k]?.text ?? '')) continue;
+    return unknown(`${argNodes[k]?.text ?? 'an argument'} is not known to be a device or a dtype`);
+  }
+  return name === 'to' ? { kind: 'none' } : unknown(`${name}(…) without a dtype`);
+}
+
+/** The shape of a literal nested list of numbers and bools, as torch.tensor reads it, or null when it is not one. */
+function literalShape(v: Value): Dim[] | null {
+  if (v.kind === 'num' || v.kind === 'bool') return [];
+  if (v.kind !== 'seq') return null;
+  const inner = v.items.map(literalShape);
+  if (inner.some((s) => s === null)) return null;
+  if (inner.length > 0 && inner.some((s) => s!.join() !== inner[0]!.join())) return null;
+  return [v.items.length, ...(inner[0] ?? [])];
 }
 
 function fmtShape(s: Dim[] | null): string {

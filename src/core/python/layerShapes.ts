@@ -21,6 +21,8 @@ export interface LayerApplication {
   mismatch?: string;
   /** The output-size formula with the values filled in, per spatial axis. */
   sizeFormula?: string;
+  /** Why a dim of the output is unknown although the input's shape is known, for the hover. */
+  unknownBecause?: string;
   macs: number | null;
 }
 
@@ -59,8 +61,11 @@ function unknownOut(input: ShapedTensor): LayerApplication {
   return { output: { kind: 'tensor', shape: null, ...(input.rf ? { rf: input.rf } : {}) }, macs: null };
 }
 
-/** Applies a torch.nn layer (not a container or user class) to its input. */
-export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerApplication {
+/**
+ * Applies a torch.nn layer (not a container or user class) to its input. `call` holds the forward's other arguments
+ * by PyTorch's names (layers.ts, bindForwardArgs), for the layers whose output they shape.
+ */
+export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: ReadonlyMap<string, Value> = new Map()): LayerApplication {
   const type = layer.type;
   const shape = input.shape;
   const same = (macs: number | null = 0): LayerApplication => ({ output: { kind: 'tensor', shape: shape ? [...shape] : null, ...(input.factors ? { factors: input.factors } : {}), ...(input.rf ? { rf: input.rf } : {}) }, macs });
@@ -105,7 +110,14 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerAp
     if (padV && padV.kind === 'str') p = padV.value === 'valid' ? k.map(() => 0) : padV.value === 'same' ? k.map((kk, i) => Math.floor((d[i] * (kk - 1)) / 2)) : null;
     else p = tupleOr(padV, n);
     if (!p) return unknownOut(input);
-    const op = transposed ? tupleOr(arg(layer, 'output_padding'), n) ?? k.map(() => 0) : null;
+    let op = transposed ? tupleOr(arg(layer, 'output_padding'), n) ?? k.map(() => 0) : null;
+    const outputSize = call.get('output_size');
+    if (transposed && outputSize && outputSize.kind !== 'none') {
+      const fit = transposedOutputPadding(shape, outputSize, n, k, s, p, d);
+      if (fit === null) return unknownOut(input);
+      if (typeof fit === 'string') return { ...unknownOut(input), mismatch: `${type}: ${fit}` };
+      op = fit;
+    }
     const spatialIn = shape.slice(rank - n);
     const spatialOut: Dim[] = [];
     const formulas: string[] = [];
@@ -171,7 +183,19 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerAp
     const isGlobal = o.every((x) => x === 1);
     return { output: { kind: 'tensor', shape: [...shape.slice(0, rank - n), ...o], ...(isGlobal ? { rf: { global: true } } : input.rf ? { rf: input.rf } : {}) }, macs: 0, sizeFormula: `adaptive: ${times(spatialIn)} → ${o.join('×')}` };
   }
-  if (/^(BatchNorm[123]d|SyncBatchNorm|InstanceNorm[123]d|GroupNorm)$/.test(type)) {
+  const instance = /^InstanceNorm([123])d$/.exec(type);
+  if (instance) {
+    // Since PyTorch 1.11 an input without the batch dim (C×L, C×H×W, C×D×H×W) is normalised as a batch of one.
+    const n = Number(instance[1]);
+    if (rank !== n + 1 && rank !== n + 2) return { ...unknownOut(input), mismatch: `${type} expects a ${n + 1}-d (unbatched) or ${n + 2}-d input; the previous layer gives ${times(shape)}` };
+    const c = intOf(arg(layer, 'num_features'));
+    const have = shape[rank - n - 1];
+    if (c !== null && typeof have === 'number' && have !== c) {
+      return { ...same(0), mismatch: `${type} expects ${c} channels; the previous layer gives ${have} (shape ${times(shape)})` };
+    }
+    return same(0);
+  }
+  if (/^(BatchNorm[123]d|SyncBatchNorm|GroupNorm)$/.test(type)) {
     const c = intOf(arg(layer, type === 'GroupNorm' ? 'num_channels' : 'num_features'));
     const have = rank >= 2 ? shape[1] : null;
     if (c !== null && typeof have === 'number' && have !== c) {
@@ -231,7 +255,86 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor): LayerAp
     const d = intOf(arg(layer, 'embedding_dim'));
     return { output: { kind: 'tensor', shape: [...shape, d] }, macs: 0 };
   }
+  if (type === 'EmbeddingBag') return embeddingBag(layer, input, shape, call);
+  if (type === 'Bilinear') return bilinear(layer, input, shape, call);
   return unknownOut(input);
+}
+
+/**
+ * nn.Bilinear: input1 [..., in1] and input2 [..., in2] give [..., out]. PyTorch does not broadcast: the leading dims
+ * of both inputs must be equal.
+ */
+function bilinear(layer: LayerValue, input: ShapedTensor, shape: Dim[], call: ReadonlyMap<string, Value>): LayerApplication {
+  const in1 = intOf(arg(layer, 'in1_features'));
+  const in2 = intOf(arg(layer, 'in2_features'));
+  const out = intOf(arg(layer, 'out_features'));
+  const rank = shape.length;
+  const other = call.get('input2');
+  const shape2 = other && other.kind === 'tensor' ? other.shape : null;
+  const last = shape[rank - 1];
+  if (rank === 0) return { ...unknownOut(input), mismatch: 'Bilinear needs inputs with at least one dimension' };
+  if (in1 !== null && typeof last === 'number' && last !== in1) {
+    return { ...unknownOut(input), mismatch: `Bilinear expects ${in1} features in its first input; the previous layer gives ${describeFeatures(input, last)}` };
+  }
+  if (shape2) {
+    const last2 = shape2[shape2.length - 1];
+    if (in2 !== null && typeof last2 === 'number' && last2 !== in2) {
+      return { ...unknownOut(input), mismatch: `Bilinear expects ${in2} features in its second input; it is given ${times(shape2)}` };
+    }
+    const lead = shape.slice(0, -1);
+    const lead2 = shape2.slice(0, -1);
+    if (lead.length !== lead2.length || lead.some((d, k) => typeof d === 'number' && typeof lead2[k] === 'number' && d !== lead2[k])) {
+      return { ...unknownOut(input), mismatch: `Bilinear needs inputs with the same leading dims; they are ${times(shape)} and ${times(shape2)}` };
+    }
+  }
+  const batch = numelKnown(shape.slice(0, -1));
+  const macs = batch !== null && in1 !== null && in2 !== null && out !== null ? batch * out * in1 * in2 : null;
+  return { output: { kind: 'tensor', shape: [...shape.slice(0, -1), out], rf: { global: true } }, macs };
+}
+
+/**
+ * nn.EmbeddingBag: a 2-d input holds one bag per row, [B, L] → [B, D]. A 1-d input is cut into bags by offsets, one bag
+ * per offset (one fewer with include_last_offset), so the output has as many rows as offsets has entries.
+ */
+function embeddingBag(layer: LayerValue, input: ShapedTensor, shape: Dim[], call: ReadonlyMap<string, Value>): LayerApplication {
+  const d = intOf(arg(layer, 'embedding_dim'));
+  const offsets = call.get('offsets');
+  const given = offsets !== undefined && offsets.kind !== 'none';
+  if (shape.length === 2) {
+    if (given) return { ...unknownOut(input), mismatch: 'EmbeddingBag takes offsets only with a 1-d input; a 2-d input already holds one bag per row' };
+    return { output: { kind: 'tensor', shape: [shape[0], d] }, macs: 0 };
+  }
+  if (shape.length !== 1) return { ...unknownOut(input), mismatch: `EmbeddingBag expects a 2-d input of bags, or a 1-d input with offsets; the previous layer gives ${times(shape)}` };
+  if (!given) return { ...unknownOut(input), mismatch: 'EmbeddingBag needs offsets with a 1-d input, to know where each bag starts' };
+  const last = layer.args.get('include_last_offset');
+  const lastIsEnd = last !== undefined && last.kind === 'bool' && last.value;
+  const n = offsets.kind === 'tensor' && offsets.shape?.length === 1 ? offsets.shape[0] : null;
+  if (typeof n === 'number') return { output: { kind: 'tensor', shape: [n - (lastIsEnd ? 1 : 0), d] }, macs: 0 };
+  return { output: { kind: 'tensor', shape: [null, d] }, macs: 0, unknownBecause: 'EmbeddingBag makes one bag per offset, and the length of its offsets is not known statically' };
+}
+
+/**
+ * The output_padding that ConvTranspose's forward(input, output_size) uses instead of the constructor's, as PyTorch's
+ * _output_padding computes it: output_size (spatial dims, or all dims) must lie between the smallest output the
+ * stride allows and stride − 1 more. Returns why it does not, or null while a size is not known.
+ */
+export function transposedOutputPadding(shape: readonly Dim[], outputSize: Value, n: number, k: number[], s: number[], p: number[], d: number[]): number[] | string | null {
+  const items = outputSize.kind === 'seq' ? outputSize.items : null;
+  if (!items) return null;
+  const nonSpatial = shape.length === n + 2 ? 2 : 1;
+  const sizes = items.length === n + nonSpatial ? items.slice(nonSpatial) : items;
+  if (sizes.length !== n) return `for a ${shape.length}-d input, output_size must have ${n} or ${n + nonSpatial} elements (got ${items.length})`;
+  const spatial = shape.slice(shape.length - n);
+  const padding: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const want = sizes[i];
+    const w = spatial[i];
+    if (want.kind !== 'num' || typeof w !== 'number') return null;
+    const min = (w - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1;
+    if (want.value < min || want.value > min + s[i] - 1) return `output_size ${want.value} is outside the sizes ${min} to ${min + s[i] - 1} that an input size of ${w} allows`;
+    padding.push(want.value - min);
+  }
+  return padding;
 }
 
 function grow(rf: RfState | undefined, n: number, k: number[], s: number[], d: number[]): RfState | undefined {

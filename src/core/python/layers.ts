@@ -59,6 +59,8 @@ export const SIGNATURES: Record<string, Sig> = {
   Softmax: [['dim', NONE]], LogSoftmax: [['dim', NONE]], Softmin: [['dim', NONE]],
   LeakyReLU: [['negative_slope', fl(0.01)], ['inplace', F]],
   ELU: [['alpha', fl(1)], ['inplace', F]],
+  GELU: [['approximate', s('none')]],
+  Softplus: [['beta', i(1)], ['threshold', i(20)]],
   Hardtanh: [['min_val', fl(-1)], ['max_val', fl(1)], ['inplace', F]],
 };
 
@@ -108,6 +110,67 @@ export function bindLayerArgs(type: string, positional: Value[], keywords: Map<s
   for (const [name, def] of sig) {
     if (!args.has(name)) {
       if (def === REQ) return { args, error: `${type} needs the argument '${name}'` };
+      args.set(name, def);
+    }
+  }
+  return { args };
+}
+
+/**
+ * The arguments of each torch.nn layer's forward, as PyTorch 1.13 names them, so that a call's keywords reach the
+ * shape rules and the lowering under those names instead of being dropped. The `is_causal` hints of PyTorch 2 are
+ * listed as well, so that code written for it binds; what each argument means is up to the lowering.
+ */
+const FORWARD: Record<string, Sig> = {
+  Bilinear: [['input1', REQ], ['input2', REQ]],
+  ConvTranspose1d: [['input', REQ], ['output_size', NONE]],
+  ConvTranspose2d: [['input', REQ], ['output_size', NONE]],
+  ConvTranspose3d: [['input', REQ], ['output_size', NONE]],
+  EmbeddingBag: [['input', REQ], ['offsets', NONE], ['per_sample_weights', NONE]],
+  RNN: [['input', REQ], ['hx', NONE]],
+  LSTM: [['input', REQ], ['hx', NONE]],
+  GRU: [['input', REQ], ['hx', NONE]],
+  MultiheadAttention: [['query', REQ], ['key', REQ], ['value', REQ], ['key_padding_mask', NONE], ['need_weights', T], ['attn_mask', NONE], ['average_attn_weights', T], ['is_causal', F]],
+  TransformerEncoderLayer: [['src', REQ], ['src_mask', NONE], ['src_key_padding_mask', NONE], ['is_causal', F]],
+  TransformerDecoderLayer: [['tgt', REQ], ['memory', REQ], ['tgt_mask', NONE], ['memory_mask', NONE], ['tgt_key_padding_mask', NONE], ['memory_key_padding_mask', NONE], ['tgt_is_causal', F], ['memory_is_causal', F]],
+};
+
+/**
+ * Known layers whose forward takes more than one tensor or any arguments at all (nn.Identity ignores what it is given,
+ * losses take a target). Their calls are not checked, nor are those of layers Layerscope does not know; the forward
+ * of every other known layer takes exactly one input.
+ */
+const ANY_FORWARD = /^(Identity|CosineSimilarity|PairwiseDistance|MaxUnpool[123]d|\w+Loss)$/;
+
+/** The name of a layer's first forward argument, the tensor its output shape follows. */
+export function forwardInputName(type: string): string {
+  return FORWARD[type]?.[0][0] ?? 'input';
+}
+
+/**
+ * Binds a call of a torch.nn layer to its forward's parameters, filling PyTorch's defaults, or says why PyTorch
+ * would refuse the call (an argument it does not take, too many or too few).
+ */
+export function bindForwardArgs(type: string, positional: Value[], keywords: Map<string, Value>): BoundArgs {
+  if (!(type in FORWARD) && (ANY_FORWARD.test(type) || !isKnownLayer(type))) {
+    const args = new Map<string, Value>(positional.map((v, k) => [k === 0 ? 'input' : `arg${k}`, v]));
+    for (const [k, v] of keywords) args.set(k, v);
+    return { args };
+  }
+  const sig = FORWARD[type] ?? [['input', REQ]];
+  const args = new Map<string, Value>();
+  if (positional.length > sig.length) return { args, error: `${type}'s forward takes ${sig.length === 1 ? 'one argument' : `at most ${sig.length} arguments`}, not ${positional.length}` };
+  sig.forEach(([name], idx) => {
+    if (idx < positional.length) args.set(name, positional[idx]);
+  });
+  for (const [k, v] of keywords) {
+    if (!sig.some(([n]) => n === k)) return { args, error: `${type}'s forward has no argument '${k}'` };
+    if (args.has(k)) return { args, error: `${type}'s forward got '${k}' twice, by position and by keyword` };
+    args.set(k, v);
+  }
+  for (const [name, def] of sig) {
+    if (!args.has(name)) {
+      if (def === REQ) return { args, error: `${type}'s forward needs the argument '${name}'` };
       args.set(name, def);
     }
   }

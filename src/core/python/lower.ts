@@ -2,18 +2,20 @@ import { UserInputError } from '../errors';
 import { GraphBuilder, f } from '../ir/builder';
 import type { AttributeInput } from '../ir/builder';
 import { encodeValues } from '../ir/tensorData';
-import type { Dim, Model, SourceLocation, Tensor } from '../ir/types';
+import type { DataType, Dim, Model, SourceLocation, Tensor } from '../ir/types';
 import { Interpreter } from './interpreter';
-import type { ForwardEmitter } from './interpreter';
+import type { ForwardEmitter, LayerCall } from './interpreter';
+import { transposedOutputPadding } from './layerShapes';
 import type { ShapedTensor } from './layerShapes';
-import { intTuple } from './layers';
-import { boolOf, floatOf, intOf, where } from './lowerContext';
-import type { InitScheme, LoweringContext, ParamKind } from './lowerContext';
+import { forwardInputName, intTuple } from './layers';
+import { boolOf, floatOf, intOf, refuseArg, tensorArg, where } from './lowerContext';
+import type { ConstantType, InitScheme, LoweringContext, ParamKind } from './lowerContext';
 import { lowerEmbedding, lowerEmbeddingBag } from './lowerEmbedding';
 import { lowerGroupNorm, lowerInstanceNorm } from './lowerNorms';
 import { lowerRecurrent } from './lowerRecurrent';
 import { lowerDecoderLayer, lowerEncoderLayer, lowerMultiheadAttention } from './lowerTransformer';
 import type { LayerValue, SourceRange, Value } from './values';
+import { num } from './values';
 import { SeededRandom } from '../stats/random';
 
 /**
@@ -48,6 +50,11 @@ class Lowerer implements ForwardEmitter, LoweringContext {
   private readonly drawn = new Map<string, Float32Array>();
   /** Source locations by node output name; attached to the nodes once the graph is built. */
   readonly sources = new Map<string, SourceLocation>();
+  /**
+   * The element type of every value made here. Masks mean different things as bool and as float tensors, and
+   * arithmetic promotes as PyTorch's does, so the lowering reads the types of the values it made rather than guess.
+   */
+  private readonly dtypes = new Map<string, DataType>();
 
   constructor(options: LowerOptions, private readonly file?: string) {
     this.rng = new SeededRandom(options.seed ?? 0);
@@ -58,7 +65,18 @@ class Lowerer implements ForwardEmitter, LoweringContext {
   private initializer(name: string, dims: number[], values: Float32Array): string {
     const t: Tensor = { name: this.builder.fresh(name), dtype: 'float32', dims, data: { kind: 'inline', bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) } };
     this.drawn.set(t.name, values);
-    return this.builder.addInitializer(t);
+    const added = this.builder.addInitializer(t);
+    this.dtypes.set(added, 'float32');
+    return added;
+  }
+
+  /** Records the element type of a graph input. */
+  inputType(name: string, dtype: DataType): void {
+    this.dtypes.set(name, dtype);
+  }
+
+  dtypeOf(value: string): DataType | undefined {
+    return this.dtypes.get(value);
   }
 
   weightValues(name: string): Float32Array {
@@ -118,18 +136,35 @@ class Lowerer implements ForwardEmitter, LoweringContext {
     const outs = this.builder.node(op, inputs, attrs, { outputs, ...(layer?.path ? { name: this.builder.fresh(`/${layer.path.replace(/\./g, '/')}/${op}`) } : {}) });
     const r = layer?.range ?? range;
     if (r) this.sources.set(outs[0], { line: r.line + 1, ...(layer?.path ? { modulePath: layer.path } : {}), ...(this.file ? { file: this.file } : {}) });
+    const dtype = outputType(op, inputs, attrs, this.dtypes);
+    if (dtype) for (const o of outs) this.dtypes.set(o, dtype);
     return outs;
   }
 
-  constant(values: number[], dtype: 'int64' | 'float32', dims: number[] = [values.length]): string {
+  constant(values: number[], dtype: ConstantType, dims: number[] = [values.length]): string {
     const name = this.builder.fresh('const');
     const t: Tensor = { name, dtype, dims, data: { kind: 'inline', bytes: encodeValues(dtype, values) } };
     return this.node('Constant', [], { value: t }, null);
   }
 
-  layer(layer: LayerValue, inputs: ShapedTensor[], output: ShapedTensor, extra: Value[]): string | null {
-    const x = inputs[0]?.irName;
-    if (!x || inputs.some((i) => !i.irName)) throw new UserInputError(`${layer.path ?? layer.type}: an input could not be lowered`);
+  layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null {
+    const name = forwardInputName(layer.type);
+    const input = tensorArg(layer, call, name) ?? refuseArg(layer, call, name, 'is None, so the call cannot be converted to ONNX');
+    const batched = BATCHED_OPS.exec(layer.type);
+    const n = batched ? Number(batched[1]) : 0;
+    if (batched && input.shape?.length === n + 1) {
+      // PyTorch (since 1.11) runs these layers on an input without its batch dim as a batch of one, and their ONNX ops
+      // need the batch dim, so the lowering does the same: unsqueeze, apply, squeeze.
+      const x = this.node('Unsqueeze', [input.irName!, this.constant([0], 'int64')], {}, layer);
+      const y = this.lowerLayer(layer, call, { ...input, irName: x, shape: [1, ...input.shape] }, { ...output, shape: output.shape ? [1, ...output.shape] : null });
+      return this.node('Squeeze', [y, this.constant([0], 'int64')], {}, layer);
+    }
+    return this.lowerLayer(layer, call, input, output);
+  }
+
+  /** The ops of one layer call; `input` is the tensor its forward's first argument holds. */
+  private lowerLayer(layer: LayerValue, call: LayerCall, input: ShapedTensor, output: ShapedTensor): string {
+    const x = input.irName!;
     const a = layer.args;
     const t = layer.type;
     const unsupported = (): never => {
@@ -148,6 +183,9 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       const p = padV && padV.kind === 'str' ? (padV.value === 'same' ? k.map((kk, i) => Math.floor((d[i] * (kk - 1)) / 2)) : k.map(() => 0)) : intTuple(padV, n, 'padding');
       const pEnd = padV && padV.kind === 'str' && padV.value === 'same' ? k.map((kk, i) => d[i] * (kk - 1) - p[i]) : p;
       const transposed = conv[1] === 'ConvTranspose';
+      const mode = a.get('padding_mode');
+      // Reflect, replicate and circular padding read other values than ONNX Conv's zero padding.
+      if (mode && !(mode.kind === 'str' && mode.value === 'zeros')) throw new UserInputError(`${where(layer)}: padding_mode ${mode.kind === 'str' ? `'${mode.value}'` : '(not known statically)'} cannot be converted to ONNX without PyTorch yet`);
       const kprod = k.reduce((u, v) => u * v, 1);
       const fanIn = transposed ? (cout / g) * kprod : (cin / g) * kprod;
       const wDims = transposed ? [cin, cout / g, ...k] : [cout, cin / g, ...k];
@@ -156,7 +194,7 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       const ins = [x, w];
       if (boolOf(a.get('bias'), true)) ins.push(this.param(layer, 'bias', [cout], fanIn, 'bias'));
       const attrs: Record<string, AttributeInput> = { kernel_shape: k, strides: s, pads: [...p, ...pEnd], dilations: d, group: g };
-      if (transposed) attrs.output_padding = intTuple(a.get('output_padding'), n, 'output_padding');
+      if (transposed) attrs.output_padding = this.outputPadding(layer, call, n, k, s, p, d);
       return this.node(transposed ? 'ConvTranspose' : 'Conv', ins, attrs, layer);
     }
     switch (t) {
@@ -166,13 +204,13 @@ class Lowerer implements ForwardEmitter, LoweringContext {
         const bias = boolOf(a.get('bias'), true);
         const w = this.param(layer, 'weight', [fout, fin], fin, 'weight');
         const b = bias ? this.param(layer, 'bias', [fout], fin, 'bias') : null;
-        if (inputs[0].shape && inputs[0].shape.length === 2) return this.node('Gemm', b ? [x, w, b] : [x, w], { transB: 1 }, layer);
+        if (input.shape && input.shape.length === 2) return this.node('Gemm', b ? [x, w, b] : [x, w], { transB: 1 }, layer);
         const wt = this.node('Transpose', [w], { perm: [1, 0] }, layer);
         const mm = this.node('MatMul', [x, wt], {}, layer);
         return b ? this.node('Add', [mm, b], {}, layer) : mm;
       }
       case 'Bilinear':
-        return this.bilinear(layer, inputs);
+        return this.bilinear(layer, call, input);
       case 'BatchNorm1d':
       case 'BatchNorm2d':
       case 'BatchNorm3d': {
@@ -191,11 +229,11 @@ class Lowerer implements ForwardEmitter, LoweringContext {
         return this.node('LayerNormalization', [x, scale, bias], { axis: -ns.length, epsilon: f(floatOf(a.get('eps'), 1e-5)) }, layer);
       }
       case 'GroupNorm':
-        return lowerGroupNorm(this, layer, x, inputs[0].shape);
+        return lowerGroupNorm(this, layer, x, input.shape);
       case 'InstanceNorm1d':
       case 'InstanceNorm2d':
       case 'InstanceNorm3d':
-        return lowerInstanceNorm(this, layer, x, inputs[0].shape);
+        return lowerInstanceNorm(this, layer, x, input.shape);
       case 'ReLU':
         return this.node('Relu', [x], {}, layer);
       case 'Sigmoid':
@@ -209,11 +247,11 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       case 'SELU':
         return this.node('Selu', [x], {}, layer);
       case 'Softplus':
-        return this.node('Softplus', [x], {}, layer);
+        return this.softplus(x, a.get('beta'), a.get('threshold'), layer, where(layer));
       case 'Hardswish':
         return this.node('HardSwish', [x], {}, layer);
       case 'GELU':
-        return this.gelu(x, layer);
+        return this.geluApproximate(x, a.get('approximate'), layer, where(layer));
       case 'SiLU': {
         const sg = this.node('Sigmoid', [x], {}, layer);
         return this.node('Mul', [x, sg], {}, layer);
@@ -221,11 +259,8 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       case 'ReLU6':
         return this.node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])], {}, layer);
       case 'Softmax':
-      case 'LogSoftmax': {
-        const dv = a.get('dim');
-        const axis = dv && dv.kind === 'num' ? dv.value : -1;
-        return this.node(t, [x], { axis }, layer);
-      }
+      case 'LogSoftmax':
+        return this.node(t, [x], { axis: softmaxAxis(a.get('dim'), input.shape, where(layer)) }, layer);
       case 'Dropout':
       case 'Dropout1d':
       case 'Dropout2d':
@@ -239,7 +274,7 @@ class Lowerer implements ForwardEmitter, LoweringContext {
         return this.reshapeTo(x, output.shape, layer);
       case 'PReLU': {
         const nParams = intOf(a.get('num_parameters'), 1);
-        const rank = inputs[0].shape?.length ?? 2;
+        const rank = input.shape?.length ?? 2;
         const dims = nParams === 1 ? [1] : [nParams, ...Array(Math.max(0, rank - 2)).fill(1)];
         const slope = this.once(layer, 'weight', dims, () => floatOf(a.get('init'), 0.25));
         return this.node('PRelu', [x, slope], {}, layer);
@@ -247,20 +282,20 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       default:
         break;
     }
-    if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return lowerRecurrent(this, layer, x, inputs[0].shape, extra);
-    if (t === 'MultiheadAttention') return lowerMultiheadAttention(this, layer, inputs);
-    if (t === 'TransformerEncoderLayer') return lowerEncoderLayer(this, layer, inputs);
-    if (t === 'TransformerDecoderLayer') return lowerDecoderLayer(this, layer, inputs);
+    if (t === 'RNN' || t === 'LSTM' || t === 'GRU') return lowerRecurrent(this, layer, call, input);
+    if (t === 'MultiheadAttention') return lowerMultiheadAttention(this, layer, call);
+    if (t === 'TransformerEncoderLayer') return lowerEncoderLayer(this, layer, call);
+    if (t === 'TransformerDecoderLayer') return lowerDecoderLayer(this, layer, call);
     if (t === 'Embedding') return lowerEmbedding(this, layer, x);
-    if (t === 'EmbeddingBag') return lowerEmbeddingBag(this, layer, inputs, extra);
+    if (t === 'EmbeddingBag') return lowerEmbeddingBag(this, layer, call, input);
     const pool = /^(MaxPool|AvgPool)([123])d$/.exec(t);
-    if (pool) return this.pool(t, x, a, layer);
+    if (pool) return this.pool(t, x, a, where(layer), layer);
     const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(t);
     if (adaptive) {
       const n = Number(adaptive[2]);
       const o = intTuple(a.get('output_size'), n, 'output_size');
       if (o.every((v) => v === 1)) return this.node(adaptive[1] === 'Avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x], {}, layer);
-      const ins = inputs[0].shape?.slice(-n);
+      const ins = input.shape?.slice(-n);
       if (ins && ins.every((v, i) => typeof v === 'number' && v % o[i] === 0)) {
         const k = ins.map((v, i) => (v as number) / o[i]);
         return this.node(adaptive[1] === 'Avg' ? 'AveragePool' : 'MaxPool', [x], { kernel_shape: k, strides: k }, layer);
@@ -275,11 +310,11 @@ class Lowerer implements ForwardEmitter, LoweringContext {
    * output, the row x1ᵀ·A_o; multiplied by x2 and summed over in2 that is the bilinear form. PyTorch draws A and b
    * U(±1/√in1); a chosen scheme uses in1·in2, the fan-in PyTorch's init functions compute for A.
    */
-  private bilinear(layer: LayerValue, inputs: ShapedTensor[]): string {
+  private bilinear(layer: LayerValue, call: LayerCall, input1: ShapedTensor): string {
     const a = layer.args;
-    if (inputs.length !== 2) throw new UserInputError(`${where(layer)}: two input tensors Layerscope can follow are needed to convert it to ONNX`);
-    const rank = inputs[0].shape?.length;
-    if (!rank || inputs[1].shape?.length !== rank) throw new UserInputError(`${where(layer)}: two inputs of the same known rank are needed to convert it to ONNX`);
+    const input2 = tensorArg(layer, call, 'input2') ?? refuseArg(layer, call, 'input2', 'is None, so the call cannot be converted to ONNX');
+    const rank = input1.shape?.length;
+    if (!rank || input2.shape?.length !== rank) throw new UserInputError(`${where(layer)}: two inputs of the same known rank are needed to convert it to ONNX`);
     const in1 = intOf(a.get('in1_features'), 0);
     const in2 = intOf(a.get('in2_features'), 0);
     const out = intOf(a.get('out_features'), 0);
@@ -288,8 +323,8 @@ class Lowerer implements ForwardEmitter, LoweringContext {
     const byRow = this.node('Reshape', [this.node('Transpose', [w], { perm: [1, 0, 2] }, layer), this.constant([in1, out * in2], 'int64')], {}, layer);
     // Reshape's zeros keep the leading (batch) dims of x1·A as they are.
     const lead = Array<number>(rank - 1).fill(0);
-    const rows = this.node('Reshape', [this.node('MatMul', [inputs[0].irName!, byRow], {}, layer), this.constant([...lead, out, in2], 'int64')], {}, layer);
-    const x2 = this.node('Unsqueeze', [inputs[1].irName!, this.constant([-2], 'int64')], {}, layer);
+    const rows = this.node('Reshape', [this.node('MatMul', [input1.irName!, byRow], {}, layer), this.constant([...lead, out, in2], 'int64')], {}, layer);
+    const x2 = this.node('Unsqueeze', [input2.irName!, this.constant([-2], 'int64')], {}, layer);
     const y = this.node('ReduceSum', [this.node('Mul', [rows, x2], {}, layer), this.constant([-1], 'int64')], { keepdims: 0 }, layer);
     return boolOf(a.get('bias'), true) ? this.node('Add', [y, this.param(layer, 'bias', [out], in1 * in2, 'bias', bound)], {}, layer) : y;
   }
@@ -300,8 +335,12 @@ class Lowerer implements ForwardEmitter, LoweringContext {
     return this.node('Mul', [this.node('Mul', [x, this.constant([0.5], 'float32', [])], {}, layer, range), this.node('Add', [erf, this.constant([1], 'float32', [])], {}, layer, range)], {}, layer, range);
   }
 
-  private pool(type: string, x: string, a: Map<string, Value>, layer: LayerValue | null, range?: SourceRange): string {
+  private pool(type: string, x: string, a: ReadonlyMap<string, Value>, who: string, layer: LayerValue | null, range?: SourceRange): string {
     const n = Number(/([123])d$/.exec(type)![1]);
+    // A divisor other than the window's size, and the indices of the maxima (a second output), are not in these ops.
+    const divisor = a.get('divisor_override');
+    if (divisor && divisor.kind !== 'none') throw new UserInputError(`${who}: divisor_override cannot be converted to ONNX without PyTorch yet`);
+    if (boolOf(a.get('return_indices'), false)) throw new UserInputError(`${who}: return_indices=True cannot be converted to ONNX without PyTorch yet`);
     const k = intTuple(a.get('kernel_size'), n, 'kernel_size');
     const sv = a.get('stride');
     const s = sv && sv.kind !== 'none' ? intTuple(sv, n, 'stride') : k;
@@ -325,33 +364,312 @@ class Lowerer implements ForwardEmitter, LoweringContext {
 
   op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null {
     const xs = inputs.map((i) => i.irName);
-    if (xs.some((v) => !v)) throw new UserInputError(`line ${range.line + 1}: an input of ${name} could not be lowered`);
+    const at = `line ${range.line + 1}:`;
+    if (xs.some((v) => !v)) throw new UserInputError(`${at} ${name.replace(/^(binary|compare)/, '')} reads a tensor Layerscope could not build in the graph, so it cannot be converted to ONNX`);
     const x = xs[0]!;
-    const binary: Record<string, string> = { 'binary+': 'Add', 'binary-': 'Sub', 'binary*': 'Mul', 'binary/': 'Div', 'binary@': 'MatMul' };
-    if (name in binary) {
-      const operands = args.map((v) => (v.kind === 'tensor' ? v.irName! : v.kind === 'num' ? this.constant([v.value], 'float32', []) : null));
-      if (operands.some((o) => o === null)) throw new UserInputError(`line ${range.line + 1}: an operand could not be lowered`);
-      return this.node(binary[name], operands as string[], {}, null, range);
+    const node = (op: string, ins: string[], attrs: Record<string, AttributeInput> = {}): string => this.node(op, ins, attrs, null, range);
+    if (name.startsWith('binary')) return this.binaryOp(name.slice('binary'.length), args, at, range);
+    if (name.startsWith('compare')) return this.compareOp(name.slice('compare'.length), args, at, range);
+    if (name === 'zeros' || name === 'ones' || name === 'full') {
+      const fill = name === 'full' ? args[0] : num(name === 'ones' ? 1 : 0, false);
+      if (!fill || (fill.kind !== 'num' && fill.kind !== 'bool')) throw new UserInputError(`${at} the fill value of torch.${name} must be a number known statically to convert it to ONNX`);
+      // torch.full infers the type from its fill (bool, int64 or float32); zeros and ones are float32 by default.
+      let inferred: ConstantType = 'float32';
+      if (name === 'full') inferred = fill.kind === 'bool' ? 'bool' : fill.isInt ? 'int64' : 'float32';
+      const dtype = keywordDtype(keywords.get('dtype'), inferred, `${at} torch.${name}`);
+      const value: Tensor = { name: 'value', dtype, dims: [1], data: { kind: 'inline', bytes: encodeValues(dtype, [fill.kind === 'bool' ? Number(fill.value) : fill.value]) } };
+      return node('ConstantOfShape', [this.constant(this.knownShape(output.shape, `${at} torch.${name}`), 'int64')], { value });
     }
-    const unary: Record<string, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', abs: 'Abs', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', neg: 'Neg', elu: 'Elu', selu: 'Selu', softplus: 'Softplus', hardswish: 'HardSwish', dropout: 'Identity', dropout2d: 'Identity' };
-    if (name in unary) return this.node(unary[name], [x], {}, null, range);
-    if (name === 'leaky_relu') return this.node('LeakyRelu', [x], { alpha: f(floatOf(args[0] ?? keywords.get('negative_slope'), 0.01)) }, null, range);
-    if (name === 'gelu') return this.gelu(x, null, range);
-    if (name === 'silu') return this.node('Mul', [x, this.node('Sigmoid', [x], {}, null, range)], {}, null, range);
-    if (name === 'relu6') return this.node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])], {}, null, range);
-    if (name === 'softmax' || name === 'log_softmax') {
-      const dv = args[0] ?? keywords.get('dim');
-      return this.node(name === 'softmax' ? 'Softmax' : 'LogSoftmax', [x], { axis: dv && dv.kind === 'num' ? dv.value : -1 }, null, range);
+    if (name === 'tensor') {
+      const values = flattenLiteral(args[0]);
+      const inferred: ConstantType = args[0] && literalAll(args[0], (v) => v.kind === 'bool') ? 'bool' : literalAll(args[0], (v) => v.kind === 'bool' || (v.kind === 'num' && v.isInt)) ? 'int64' : 'float32';
+      return this.constant(values, keywordDtype(keywords.get('dtype'), inferred, `${at} torch.tensor`), this.knownShape(output.shape, `${at} torch.tensor`));
     }
+    const dtype = this.dtypes.get(x);
+    if (name === 'neg') {
+      if (dtype === 'bool') throw new UserInputError(`${at} negating a bool tensor is an error in PyTorch; use ~ or logical_not`);
+      return node('Neg', [x]);
+    }
+    if (name === 'not') {
+      // On integer tensors ~ is a bitwise not, which no ONNX op of opset 17 computes.
+      if (dtype !== 'bool') throw new UserInputError(`${at} ~ and logical_not of a ${dtype ?? 'non-bool'} tensor cannot be converted to ONNX without PyTorch yet; only bool tensors can`);
+      return node('Not', [x]);
+    }
+    if (name === 'cast') return this.castTo(x, args[0], at, range);
+    if (name === 'triu' || name === 'tril') {
+      const k = args[0];
+      if (!k || k.kind !== 'num' || !k.isInt) throw new UserInputError(`${at} the diagonal of ${name} must be an integer known statically to convert it to ONNX`);
+      if ((inputs[0].shape?.length ?? 0) < 2) throw new UserInputError(`${at} ${name} needs a tensor of at least 2 dims`);
+      return node('Trilu', [x, this.constant([k.value], 'int64', [])], { upper: name === 'triu' ? 1 : 0 });
+    }
+    if (name === 'masked_fill') {
+      const [mask, value] = [xs[1]!, args[1]];
+      if (this.dtypes.get(mask) !== 'bool') throw new UserInputError(`${at} masked_fill takes a bool mask; this one is ${this.dtypes.get(mask) ?? 'of a type Layerscope does not know'}`);
+      if (!value || (value.kind !== 'num' && value.kind !== 'bool')) throw new UserInputError(`${at} the value of masked_fill must be a number known statically to convert it to ONNX`);
+      const v = value.kind === 'bool' ? Number(value.value) : value.value;
+      if (dtype !== 'float32' && dtype !== 'bool' && !(dtype === 'int64' && Number.isInteger(v))) throw new UserInputError(`${at} masked_fill of a ${dtype ?? 'tensor of unknown type'} with ${v} cannot be converted to ONNX`);
+      return node('Where', [mask, this.constant([v], dtype, []), x]);
+    }
+    if (name === 'unsqueeze') return node('Unsqueeze', [x, this.constant([intOf(args[0], 0)], 'int64')]);
+    if (name === 'transpose') return node('Transpose', [x], { perm: args.map((v) => intOf(v, 0)) });
+    if (name in FUNCTIONAL) return this.functional(name, x, inputs[0].shape, bindFunctional(name, args, keywords, at), at, range);
     if (name === 'flatten' || name === 'reshape') return this.reshapeTo(x, output.shape, null, range);
-    if (name === 'cat' || name === 'concat') return this.node('Concat', xs as string[], { axis: intOf(args[0], 0) }, null, range);
-    if (/^(MaxPool|AvgPool)[123]d$/.test(name)) return this.pool(name, x, keywords, null, range);
+    if (name === 'cat' || name === 'concat') return node('Concat', xs as string[], { axis: intOf(args[0], 0) });
+    if (/^(MaxPool|AvgPool)[123]d$/.test(name)) return this.pool(name, x, keywords, `${at} F.${name.startsWith('Max') ? 'max' : 'avg'}_pool${name.slice(-2)}`, null, range);
     if (/^Adaptive(Avg|Max)Pool[123]d$/.test(name)) {
       const o = output.shape?.slice(2);
-      if (o && o.every((v) => v === 1)) return this.node(name.includes('Avg') ? 'GlobalAveragePool' : 'GlobalMaxPool', [x], {}, null, range);
+      if (o && o.every((v) => v === 1)) return node(name.includes('Avg') ? 'GlobalAveragePool' : 'GlobalMaxPool', [x]);
     }
-    throw new UserInputError(`line ${range.line + 1}: ${name} cannot be converted to ONNX without PyTorch yet`);
+    throw new UserInputError(`${at} ${name} cannot be converted to ONNX without PyTorch yet`);
   }
+
+  /** A shape the analysis knows in full, as the dims of a constant; refuses otherwise. */
+  private knownShape(shape: Dim[] | null, who: string): number[] {
+    if (!shape || shape.some((d) => typeof d !== 'number')) throw new UserInputError(`${who}: the shape must be known statically to convert it to ONNX`);
+    return shape as number[];
+  }
+
+  /** The activation, softmax and dropout functions, with their arguments bound to PyTorch's names (FUNCTIONAL). */
+  private functional(name: string, x: string, shape: Dim[] | null, a: Map<string, Value>, at: string, range: SourceRange): string {
+    const node = (op: string, ins: string[], attrs: Record<string, AttributeInput> = {}): string => this.node(op, ins, attrs, null, range);
+    const who = `${at} F.${name}`;
+    switch (name) {
+      case 'relu':
+        return node('Relu', [x]);
+      case 'sigmoid':
+        return node('Sigmoid', [x]);
+      case 'tanh':
+        return node('Tanh', [x]);
+      case 'abs':
+        return node('Abs', [x]);
+      case 'exp':
+        return node('Exp', [x]);
+      case 'log':
+        return node('Log', [x]);
+      case 'sqrt':
+        return node('Sqrt', [x]);
+      case 'selu':
+        return node('Selu', [x]);
+      case 'hardswish':
+        return node('HardSwish', [x]);
+      case 'elu':
+        return node('Elu', [x], { alpha: f(numberArg(a, 'alpha', who)) });
+      case 'leaky_relu':
+        return node('LeakyRelu', [x], { alpha: f(numberArg(a, 'negative_slope', who)) });
+      case 'softplus':
+        return this.softplus(x, a.get('beta'), a.get('threshold'), null, who, range);
+      case 'gelu':
+        return this.geluApproximate(x, a.get('approximate'), null, who, range);
+      case 'silu':
+        return node('Mul', [x, node('Sigmoid', [x])]);
+      case 'relu6':
+        return node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])]);
+      case 'softmax':
+      case 'log_softmax': {
+        const dt = a.get('dtype');
+        if (dt && dt.kind !== 'none' && keywordDtype(dt, 'float32', who) !== 'float32') throw new UserInputError(`${who}: dtype other than float32 cannot be converted to ONNX without PyTorch yet`);
+        return node(name === 'softmax' ? 'Softmax' : 'LogSoftmax', [x], { axis: softmaxAxis(a.get('dim'), shape, who) });
+      }
+      default: {
+        // dropout and dropout2d: F.dropout drops at random unless training is False, even in eval mode (its default is
+        // training=True), and a graph cannot repeat PyTorch's random draws.
+        const training = a.get('training');
+        const p = a.get('p');
+        if ((training?.kind === 'bool' && !training.value) || (p?.kind === 'num' && p.value === 0)) return node('Identity', [x]);
+        throw new UserInputError(`${who}: training is ${training?.kind === 'bool' ? 'True' : 'not known statically'}, so it drops at random; pass training=self.training (eval mode) or use nn.Dropout to convert it to ONNX`);
+      }
+    }
+  }
+
+  /** `a op b` for + − * / @ and the bool & | ^, with PyTorch's type promotion between tensors and Python numbers. */
+  private binaryOp(op: string, operands: Value[], at: string, range: SourceRange): string {
+    const onnx: Record<string, string> = { '+': 'Add', '-': 'Sub', '*': 'Mul', '/': 'Div', '@': 'MatMul', '&': 'And', '|': 'Or', '^': 'Xor' };
+    if (!(op in onnx)) throw new UserInputError(`${at} the operator ${op} cannot be converted to ONNX without PyTorch yet`);
+    const logical = op === '&' || op === '|' || op === '^';
+    let type = this.promote(operands, at);
+    // True division always gives floats; & | ^ are logical only on bool tensors (bitwise on integers).
+    if (op === '/' && type !== 'float32') type = 'float32';
+    if (logical !== (type === 'bool')) throw new UserInputError(`${at} ${op} on ${type} tensors cannot be converted to ONNX without PyTorch yet`);
+    if (op === '@' && type !== 'float32') throw new UserInputError(`${at} @ on ${type} tensors cannot be converted to ONNX without PyTorch yet`);
+    return this.node(onnx[op], this.operandsAs(operands, type, at, range), {}, null, range);
+  }
+
+  /** `a == b`, `a < b` …: the operands promoted as PyTorch promotes them, compared elementwise into a bool tensor. */
+  private compareOp(op: string, operands: Value[], at: string, range: SourceRange): string {
+    const type = this.promote(operands, at);
+    if (type === 'bool' && op !== '==' && op !== '!=') throw new UserInputError(`${at} ${op} between bool tensors cannot be converted to ONNX without PyTorch yet`);
+    const ins = this.operandsAs(operands, type, at, range);
+    const onnx: Record<string, string> = { '==': 'Equal', '!=': 'Equal', '<': 'Less', '<=': 'LessOrEqual', '>': 'Greater', '>=': 'GreaterOrEqual' };
+    const y = this.node(onnx[op], ins, {}, null, range);
+    return op === '!=' ? this.node('Not', [y], {}, null, range) : y;
+  }
+
+  /**
+   * The type PyTorch computes `a op b` in: the highest category (bool < integer < float) among the tensors, unless a
+   * Python number is of a higher one, which then gives int64 or float32 (numbers never widen a tensor's own type).
+   */
+  private promote(operands: Value[], at: string): ConstantType {
+    const rank: Record<ConstantType, number> = { bool: 0, int64: 1, float32: 2 };
+    let tensor: ConstantType | null = null;
+    let scalar = -1;
+    for (const v of operands) {
+      if (v.kind === 'tensor') {
+        const t = v.irName ? this.dtypes.get(v.irName) : undefined;
+        if (t !== 'bool' && t !== 'int64' && t !== 'float32') throw new UserInputError(`${at} an operand is a tensor of type ${t ?? 'unknown'}, which the lowering does not convert`);
+        if (tensor === null || rank[t] > rank[tensor]) tensor = t;
+      } else if (v.kind === 'bool') scalar = Math.max(scalar, 0);
+      else if (v.kind === 'num') scalar = Math.max(scalar, v.isInt ? 1 : 2);
+      else throw new UserInputError(`${at} an operand is ${v.kind === 'unknown' ? `not known statically (${v.reason})` : `a ${v.kind}`}, so it cannot be converted to ONNX`);
+    }
+    if (tensor === null) throw new UserInputError(`${at} an operation without a tensor cannot be converted to ONNX`);
+    if (scalar > rank[tensor]) return scalar === 2 ? 'float32' : 'int64';
+    return tensor;
+  }
+
+  /** Each operand as a graph value of `type`: tensors cast where needed, numbers as scalar constants. */
+  private operandsAs(operands: Value[], type: ConstantType, at: string, range: SourceRange): string[] {
+    return operands.map((v) => {
+      if (v.kind === 'tensor') return this.dtypes.get(v.irName!) === type ? v.irName! : this.node('Cast', [v.irName!], { to: TYPE_CODE[type] }, null, range);
+      const n = v.kind === 'bool' ? Number(v.value) : (v as { value: number }).value;
+      if (type === 'bool' && n !== 0 && n !== 1) throw new UserInputError(`${at} ${n} as a bool cannot be converted to ONNX`);
+      return this.constant([n], type, []);
+    });
+  }
+
+  /** `.float()`, `.bool()`, `.long()`, `.to(dtype)`, `.type(dtype)` and `.type_as(t)`; `.to(device)` moves nothing here. */
+  private castTo(x: string, target: Value | undefined, at: string, range: SourceRange): string {
+    if (!target || target.kind === 'none') return x;
+    let type: DataType | undefined;
+    if (target.kind === 'tensor') type = target.irName ? this.dtypes.get(target.irName) : undefined;
+    else if (target.kind === 'torchRef') type = TORCH_DTYPES[target.path];
+    else throw new UserInputError(`${at} the conversion's target ${target.kind === 'unknown' ? target.reason : `is a ${target.kind}`}, so it cannot be converted to ONNX`);
+    if (type !== 'float32' && type !== 'int64' && type !== 'bool') throw new UserInputError(`${at} a conversion to ${target.kind === 'torchRef' ? target.path : 'the type of that tensor'} cannot be converted to ONNX without PyTorch yet; float32, int64 and bool can`);
+    return this.dtypes.get(x) === type ? x : this.node('Cast', [x], { to: TYPE_CODE[type] }, null, range);
+  }
+
+  /** ConvTranspose's output_padding: the constructor's, or the one a forward(x, output_size=…) call asks for. */
+  private outputPadding(layer: LayerValue, call: LayerCall, n: number, k: number[], s: number[], p: number[], d: number[]): number[] {
+    const size = call.args.get('output_size');
+    if (!size || size.kind === 'none') return intTuple(layer.args.get('output_padding'), n, 'output_padding');
+    const input = call.args.get('input') as ShapedTensor;
+    const fit = input.shape ? transposedOutputPadding(input.shape, size, n, k, s, p, d) : null;
+    if (Array.isArray(fit)) return fit;
+    return refuseArg(layer, call, 'output_size', fit ?? 'must be known statically, with the input shape, to convert the call to ONNX');
+  }
+
+  /** GELU, exact (PyTorch's default) or with approximate='tanh': 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  private geluApproximate(x: string, approximate: Value | undefined, layer: LayerValue | null, who: string, range?: SourceRange): string {
+    const mode = approximate === undefined ? 'none' : approximate.kind === 'str' ? approximate.value : null;
+    if (mode === 'none') return this.gelu(x, layer, range);
+    if (mode !== 'tanh') throw new UserInputError(`${who}: approximate must be 'none' or 'tanh', known statically, to convert it to ONNX`);
+    const node = (op: string, ins: string[]): string => this.node(op, ins, {}, layer, range);
+    const c = (v: number): string => this.constant([v], 'float32', []);
+    const cube = node('Mul', [node('Mul', [x, x]), x]);
+    const inner = node('Mul', [node('Add', [x, node('Mul', [cube, c(0.044715)])]), c(Math.sqrt(2 / Math.PI))]);
+    return node('Mul', [node('Mul', [x, c(0.5)]), node('Add', [node('Tanh', [inner]), c(1)])]);
+  }
+
+  /** Softplus as PyTorch computes it: log(1 + exp(β·x))/β, and x itself where β·x exceeds the threshold. */
+  private softplus(x: string, betaV: Value | undefined, thresholdV: Value | undefined, layer: LayerValue | null, who: string, range?: SourceRange): string {
+    const beta = betaV === undefined ? 1 : betaV.kind === 'num' ? betaV.value : null;
+    const threshold = thresholdV === undefined ? 20 : thresholdV.kind === 'num' ? thresholdV.value : null;
+    if (beta === null || threshold === null) throw new UserInputError(`${who}: beta and threshold must be numbers known statically to convert it to ONNX`);
+    // ONNX Softplus is log(1 + exp(x)), which is within float32 rounding of x beyond PyTorch's default threshold of 20.
+    if (beta === 1 && threshold === 20) return this.node('Softplus', [x], {}, layer, range);
+    const node = (op: string, ins: string[]): string => this.node(op, ins, {}, layer, range);
+    const scaled = node('Mul', [x, this.constant([beta], 'float32', [])]);
+    const smooth = node('Div', [node('Softplus', [scaled]), this.constant([beta], 'float32', [])]);
+    return node('Where', [node('Greater', [scaled, this.constant([threshold], 'float32', [])]), x, smooth]);
+  }
+}
+
+/** Layers whose ONNX ops need a batch dim, with their number of spatial dims; PyTorch also takes them unbatched. */
+const BATCHED_OPS = /^(?:Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|AdaptiveMaxPool|InstanceNorm)([123])d$/;
+
+/** ONNX's codes for the element types the lowering makes (Cast's `to`), and back. */
+const TYPE_CODE: Record<ConstantType, number> = { float32: 1, int64: 7, bool: 9 };
+const CODE_TYPE = new Map<number, ConstantType>([[1, 'float32'], [7, 'int64'], [9, 'bool']]);
+/** The torch dtypes the lowering converts to; others (float64, int32, float16 …) are refused by name. */
+const TORCH_DTYPES: Record<string, ConstantType> = {
+  'torch.float': 'float32', 'torch.float32': 'float32', 'torch.long': 'int64', 'torch.int64': 'int64', 'torch.bool': 'bool',
+};
+const BOOL_OUTPUTS = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+
+/** The element type of an op's outputs, from its inputs' types: what ONNX's type inference gives for the ops used here. */
+function outputType(op: string, inputs: string[], attrs: Record<string, AttributeInput>, known: ReadonlyMap<string, DataType>): DataType | undefined {
+  if (op === 'Constant' || op === 'ConstantOfShape') return (attrs.value as Tensor | undefined)?.dtype;
+  if (op === 'Cast') return CODE_TYPE.get(attrs.to as number);
+  if (BOOL_OUTPUTS.has(op)) return 'bool';
+  if (op === 'Shape') return 'int64';
+  if (op === 'Where') return known.get(inputs[1]);
+  return inputs.length > 0 ? known.get(inputs[0]) : undefined;
+}
+
+/** A `dtype=` argument as the constant type it asks for, or `inferred` without one; refuses other types. */
+function keywordDtype(v: Value | undefined, inferred: ConstantType, who: string): ConstantType {
+  if (!v || v.kind === 'none') return inferred;
+  const t = v.kind === 'torchRef' ? TORCH_DTYPES[v.path] : undefined;
+  if (t) return t;
+  throw new UserInputError(`${who}: dtype ${v.kind === 'torchRef' ? v.path : '(not known statically)'} cannot be converted to ONNX without PyTorch yet; float32, int64 and bool can`);
+}
+
+/**
+ * The axis of softmax and log_softmax. Without dim, PyTorch still picks one the deprecated way (_get_softmax_dim):
+ * 0 for inputs of 0, 1 or 3 dims, 1 otherwise.
+ */
+function softmaxAxis(dim: Value | undefined, shape: Dim[] | null, who: string): number {
+  if (dim && dim.kind === 'num') return dim.value;
+  if (dim && dim.kind !== 'none') throw new UserInputError(`${who}: dim must be an integer known statically to convert it to ONNX`);
+  if (!shape) throw new UserInputError(`${who}: softmax without dim needs an input of known rank to convert it to ONNX`);
+  return [0, 1, 3].includes(shape.length) ? 0 : 1;
+}
+
+const FALSE: Value = { kind: 'bool', value: false };
+const NONE: Value = { kind: 'none' };
+const softmaxSig: Array<[string, Value]> = [['dim', NONE], ['_stacklevel', num(3, true)], ['dtype', NONE]];
+const dropoutSig: Array<[string, Value]> = [['p', num(0.5, false)], ['training', { kind: 'bool', value: true }], ['inplace', FALSE]];
+
+/** The functions of torch and torch.nn.functional the lowering converts, with their arguments after the input and PyTorch's defaults. */
+const FUNCTIONAL: Record<string, Array<[string, Value]>> = {
+  relu: [['inplace', FALSE]], relu6: [['inplace', FALSE]], silu: [['inplace', FALSE]], selu: [['inplace', FALSE]], hardswish: [['inplace', FALSE]],
+  sigmoid: [], tanh: [], abs: [], exp: [], log: [], sqrt: [],
+  elu: [['alpha', num(1, false)], ['inplace', FALSE]],
+  leaky_relu: [['negative_slope', num(0.01, false)], ['inplace', FALSE]],
+  softplus: [['beta', num(1, true)], ['threshold', num(20, true)]],
+  gelu: [['approximate', { kind: 'str', value: 'none' }]],
+  softmax: softmaxSig, log_softmax: softmaxSig,
+  dropout: dropoutSig, dropout2d: dropoutSig,
+};
+
+/** Binds a functional call's arguments after the input; refuses arguments the function does not take, naming them. */
+function bindFunctional(name: string, positional: Value[], keywords: Map<string, Value>, at: string): Map<string, Value> {
+  const sig = FUNCTIONAL[name];
+  if (positional.length > sig.length) throw new UserInputError(`${at} ${name} takes at most ${sig.length + 1} arguments, not ${positional.length + 1}`);
+  const bound = new Map<string, Value>(sig.map(([k, v], i) => [k, positional[i] ?? v]));
+  for (const [k, v] of keywords) {
+    if (!bound.has(k)) throw new UserInputError(`${at} ${name} has no argument '${k}' that Layerscope can convert to ONNX`);
+    bound.set(k, v);
+  }
+  return bound;
+}
+
+function numberArg(a: Map<string, Value>, name: string, who: string): number {
+  const v = a.get(name);
+  if (v && v.kind === 'num') return v.value;
+  throw new UserInputError(`${who}: ${name} must be a number known statically to convert it to ONNX`);
+}
+
+/** The numbers of a literal nested list, row-major, as torch.tensor lays them out. */
+function flattenLiteral(v: Value | undefined): number[] {
+  if (!v) return [];
+  if (v.kind === 'num') return [v.value];
+  if (v.kind === 'bool') return [Number(v.value)];
+  return v.kind === 'seq' ? v.items.flatMap(flattenLiteral) : [];
+}
+
+function literalAll(v: Value | undefined, test: (leaf: Value) => boolean): boolean {
+  if (!v) return false;
+  return v.kind === 'seq' ? v.items.every((item) => literalAll(item, test)) : test(v);
 }
 
 function firstLeaf(layer: LayerValue): LayerValue | undefined {
@@ -374,6 +692,7 @@ export function lowerModuleToModel(module: { instance: LayerValue; interpreter?:
   const firstLayer = firstLeaf(module.instance);
   const tokens = firstLayer?.type === 'Embedding' || firstLayer?.type === 'EmbeddingBag';
   const input = lowerer.builder.input('input', tokens ? 'int64' : 'float32', [...options.inputShape]);
+  lowerer.inputType(input, tokens ? 'int64' : 'float32');
   const saved = interp.emitter;
   interp.emitter = lowerer;
   interp.resetBudget();

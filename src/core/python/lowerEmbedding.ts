@@ -1,8 +1,9 @@
 import { UserInputError } from '../errors';
 import type { ShapedTensor } from './layerShapes';
-import { intOf, where } from './lowerContext';
+import type { LayerCall } from './interpreter';
+import { intOf, refuseArg, where } from './lowerContext';
 import type { LoweringContext } from './lowerContext';
-import type { LayerValue, Value } from './values';
+import type { LayerValue } from './values';
 
 /**
  * nn.Embedding and nn.EmbeddingBag: a Gather of rows from a table drawn N(0, 1) as PyTorch draws it, with the padding
@@ -37,13 +38,16 @@ export function lowerEmbedding(ctx: LoweringContext, layer: LayerValue, x: strin
 /**
  * nn.EmbeddingBag on a 2-d input, where each row is one bag: the rows' embeddings are summed, averaged or maxed. Entries
  * equal to padding_idx are left out of their bag, so they count neither in a mean's denominator nor in a max, and a bag
- * of padding only gives zeros, as PyTorch gives. The 1-d form with offsets is refused: a static graph with one input
- * has no offsets tensor to read.
+ * of padding only gives zeros, as PyTorch gives. The 1-d form with offsets and per-sample weights are refused, naming
+ * the argument: bags of different lengths do not fit the fixed shapes of these ops.
  */
-export function lowerEmbeddingBag(ctx: LoweringContext, layer: LayerValue, inputs: ShapedTensor[], extra: Value[]): string {
-  if (inputs.length > 1 || extra.some((v) => v.kind !== 'none')) throw new UserInputError(`${where(layer)}: offsets and per_sample_weights cannot be converted to ONNX without PyTorch yet; bags given as a 2-d input can`);
-  const x = inputs[0].irName!;
-  if (inputs[0].shape?.length !== 2) throw new UserInputError(`${where(layer)}: a 2-d input of bags (bags × length) is needed to convert it to ONNX`);
+export function lowerEmbeddingBag(ctx: LoweringContext, layer: LayerValue, call: LayerCall, input: ShapedTensor): string {
+  for (const name of ['offsets', 'per_sample_weights']) {
+    const v = call.args.get(name);
+    if (v && v.kind !== 'none') refuseArg(layer, call, name, 'cannot be converted to ONNX without PyTorch yet; bags given as a 2-d input without it can');
+  }
+  const x = input.irName!;
+  if (input.shape?.length !== 2) throw new UserInputError(`${where(layer)}: a 2-d input of bags (bags × length) is needed to convert it to ONNX`);
   const modeValue = layer.args.get('mode');
   const mode = modeValue && modeValue.kind === 'str' ? modeValue.value : 'mean';
   if (mode !== 'sum' && mode !== 'mean' && mode !== 'max') throw new UserInputError(`${where(layer)}: mode ${mode} is not one of PyTorch's 'sum', 'mean' and 'max'`);

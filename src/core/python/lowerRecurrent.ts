@@ -1,9 +1,10 @@
 import { UserInputError } from '../errors';
 import type { AttributeInput } from '../ir/builder';
-import type { Dim } from '../ir/types';
-import { boolOf, intOf, knownDims, where } from './lowerContext';
+import type { LayerCall } from './interpreter';
+import type { ShapedTensor } from './layerShapes';
+import { boolOf, intOf, knownDims, refuseArg, where } from './lowerContext';
 import type { LoweringContext } from './lowerContext';
-import type { LayerValue, Value } from './values';
+import type { LayerValue } from './values';
 
 /**
  * nn.RNN, nn.LSTM and nn.GRU. Every weight is drawn U(±1/√hidden_size), as PyTorch's reset_parameters draws all of
@@ -13,7 +14,16 @@ import type { LayerValue, Value } from './values';
  * PyTorch's i,f,g,o; GRU z,r,h against r,z,n), so the drawn rows are regrouped, and GRU needs linear_before_reset=1 to
  * compute what PyTorch computes. An LSTM with proj_size has no ONNX op (ONNX's LSTM has no projection), so its layers
  * are unrolled over the known sequence length into MatMul, Sigmoid and Tanh steps that keep PyTorch's own layout.
+ * An initial state given as hx is split by layer, (num_layers·directions, batch, size) into (directions, batch, size)
+ * per layer, which is ONNX's initial_h and initial_c.
  */
+
+/** The initial states of one layer, (directions, batch, size) each; a layer given none starts from PyTorch's zeros. */
+interface LayerState {
+  h: string;
+  /** The LSTM's cell state. */
+  c?: string;
+}
 
 interface Recurrence {
   type: string;
@@ -29,7 +39,7 @@ interface Recurrence {
 }
 
 /** One layer as a single ONNX RNN/LSTM/GRU op; returns (seq, batch, dirs·hidden). */
-function onnxLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, seq: string, l: number, inSize: number): string {
+function onnxLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, seq: string, l: number, inSize: number, state: LayerState | null): string {
   const { type, hidden, dirs } = r;
   const gates = type === 'LSTM' ? 4 : type === 'GRU' ? 3 : 1;
   const order = type === 'LSTM' ? [0, 3, 1, 2] : type === 'GRU' ? [1, 0, 2] : [0];
@@ -60,6 +70,8 @@ function onnxLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, seq: 
   // R and B were filled by that one draw, which runs when the layer is first called; a second call reuses all three.
   const ins = [seq, w, ctx.layerTensor(layer, `weight_hh_l${l}`, [dirs, gates * hidden, hidden], () => R)];
   if (r.bias) ins.push(ctx.layerTensor(layer, `bias_l${l}`, [dirs, 2 * gates * hidden], () => B));
+  // ONNX leaves out an optional input before others by an empty name: B without a bias, and sequence_lens.
+  if (state) ins.push(...(r.bias ? [] : ['']), '', state.h, ...(state.c ? [state.c] : []));
   const attrs: Record<string, AttributeInput> = { hidden_size: hidden, direction: dirs === 2 ? 'bidirectional' : 'forward' };
   if (type === 'GRU') attrs.linear_before_reset = 1;
   if (type === 'RNN') {
@@ -75,10 +87,11 @@ function onnxLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, seq: 
 
 /**
  * One layer of an LSTM with proj_size, unrolled: per step the gates are x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh in PyTorch's
- * i,f,g,o order, c = f·c + i·g and h = (o·tanh c)·W_hrᵀ. The zero initial state makes the first step's recurrent
- * terms vanish, so they are left out rather than multiplied by zero constants. Returns (seq, batch, dirs·proj).
+ * i,f,g,o order, c = f·c + i·g and h = (o·tanh c)·W_hrᵀ. Without an initial state PyTorch's is zero, which makes the
+ * first step's recurrent terms vanish, so they are left out rather than multiplied by zero constants. Returns
+ * (seq, batch, dirs·proj).
  */
-function projectedLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, seq: string, l: number, inSize: number): string {
+function projectedLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, seq: string, l: number, inSize: number, state: LayerState | null): string {
   const { hidden: H, proj: P } = r;
   const transposed = (w: string): string => ctx.node('Transpose', [w], { perm: [1, 0] }, layer);
   const directions: string[] = [];
@@ -95,8 +108,9 @@ function projectedLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, 
     const whhT = transposed(whh);
     const whrT = transposed(whr);
     const steps: string[] = [];
-    let h: string | null = null;
-    let c: string | null = null;
+    const initial = (t: string | undefined): string | null => (t ? ctx.node('Gather', [t, ctx.constant([d], 'int64', [])], { axis: 0 }, layer) : null);
+    let h: string | null = initial(state?.h);
+    let c: string | null = initial(state?.c);
     for (let k = 0; k < r.seqLen; k++) {
       const t = d === 1 ? r.seqLen - 1 - k : k;
       let g = ctx.node('Gather', [inputGates, ctx.constant([t], 'int64', [])], { axis: 0 }, layer);
@@ -113,18 +127,47 @@ function projectedLayer(ctx: LoweringContext, layer: LayerValue, r: Recurrence, 
   return r.dirs === 1 ? directions[0] : ctx.node('Concat', directions, { axis: 2 }, layer);
 }
 
-/** The layer's output sequence, (seq, batch, features) or (batch, seq, features) with batch_first. */
-export function lowerRecurrent(ctx: LoweringContext, layer: LayerValue, x: string, inShape: Dim[] | null, extra: Value[]): string {
+/**
+ * The initial states a call passes as hx: a tensor for RNN and GRU, (h_0, c_0) for LSTM, each (num_layers·directions,
+ * batch, size), or without the batch dim for an unbatched input; null when hx is None. Shapes are checked as PyTorch
+ * checks them, and each state is made 3-d for the batch of one an unbatched input becomes.
+ */
+function initialStates(ctx: LoweringContext, layer: LayerValue, call: LayerCall, stacked: number, batch: number, sizes: number[], batched: boolean): string[] | null {
+  const hx = call.args.get('hx');
+  if (!hx || hx.kind === 'none') return null;
+  const lstm = layer.type === 'LSTM';
+  const parts = lstm ? (hx.kind === 'seq' && hx.items.length === 2 ? hx.items : null) : [hx];
+  if (!parts) return refuseArg(layer, call, 'hx', 'must be a pair (h_0, c_0) for an LSTM');
+  return parts.map((p, k) => {
+    // Messages name the part of the pair at fault: "hx on line 9 holds c_0 of shape …".
+    const what = lstm ? `holds ${k === 0 ? 'h_0' : 'c_0'}` : 'is';
+    if (p.kind !== 'tensor' || !p.irName) return refuseArg(layer, call, 'hx', `${what} ${p.kind === 'tensor' ? 'a tensor Layerscope could not build in the graph' : `a ${p.kind}`}, so the call cannot be converted to ONNX`);
+    const want = batched ? [stacked, batch, sizes[k]] : [stacked, sizes[k]];
+    const dims = knownDims(p.shape);
+    if (!dims || dims.length !== want.length || dims.some((d, i) => d !== want[i])) {
+      refuseArg(layer, call, 'hx', `${what} of shape ${p.shape ? p.shape.map((d) => d ?? '?').join('×') : 'unknown'}; PyTorch needs ${want.join('×')}`);
+    }
+    if (ctx.dtypeOf(p.irName) !== 'float32') refuseArg(layer, call, 'hx', `${what} of type ${ctx.dtypeOf(p.irName) ?? 'unknown'}; it must be float32`);
+    return batched ? p.irName : ctx.node('Unsqueeze', [p.irName, ctx.constant([1], 'int64')], {}, layer);
+  });
+}
+
+/**
+ * The layer's output sequence, (seq, batch, features) or (batch, seq, features) with batch_first. An unbatched input
+ * (seq, features) is, as in PyTorch, a batch of one in the batch dim that batch_first names.
+ */
+export function lowerRecurrent(ctx: LoweringContext, layer: LayerValue, call: LayerCall, input: ShapedTensor): string {
   const a = layer.args;
   const type = layer.type;
   const proj = intOf(a.get('proj_size'), 0);
   if (proj > 0 && type !== 'LSTM') throw new UserInputError(`${where(layer)}: proj_size is only supported by LSTM`);
-  // The ops here start from zero states, as PyTorch does when none are passed.
-  if (extra[0] && extra[0].kind !== 'none') throw new UserInputError(`${where(layer)}: an initial hidden state cannot be converted to ONNX without PyTorch yet`);
-  const dims = knownDims(inShape);
-  if (!dims || dims.length !== 3) throw new UserInputError(`${where(layer)}: a batched 3-d input of known shape is needed to convert it to ONNX`);
-  const hidden = intOf(a.get('hidden_size'), 0);
+  const dims = knownDims(input.shape);
+  if (!dims || (dims.length !== 3 && dims.length !== 2)) throw new UserInputError(`${where(layer)}: a 3-d input (or a 2-d unbatched one) of known shape is needed to convert it to ONNX`);
+  const batched = dims.length === 3;
   const batchFirst = boolOf(a.get('batch_first'), false);
+  const batchAxis = batchFirst ? 0 : 1;
+  const shape = batched ? dims : [...dims.slice(0, batchAxis), 1, ...dims.slice(batchAxis)];
+  const hidden = intOf(a.get('hidden_size'), 0);
   const bound = 1 / Math.sqrt(hidden);
   const r: Recurrence = {
     type,
@@ -132,19 +175,26 @@ export function lowerRecurrent(ctx: LoweringContext, layer: LayerValue, x: strin
     proj,
     bias: boolOf(a.get('bias'), true),
     dirs: boolOf(a.get('bidirectional'), false) ? 2 : 1,
-    seqLen: batchFirst ? dims[1] : dims[0],
-    batch: batchFirst ? dims[0] : dims[1],
+    seqLen: batchFirst ? shape[1] : shape[0],
+    batch: batchFirst ? shape[0] : shape[1],
     draw: (rows, cols) => {
       const v = new Float32Array(rows * cols);
       for (let k = 0; k < v.length; k++) v[k] = ctx.init === 'zeros' ? 0 : (ctx.rng.uniform() * 2 - 1) * bound;
       return v;
     },
   };
+  const layers = intOf(a.get('num_layers'), 1);
   const outSize = (proj > 0 ? proj : hidden) * r.dirs;
+  const states = initialStates(ctx, layer, call, layers * r.dirs, r.batch, [proj > 0 ? proj : hidden, hidden], batched);
+  // Each layer reads its own directions' rows of the stacked states.
+  const perLayer = states?.map((t) => (layers === 1 ? [t] : ctx.split(t, Array<number>(layers).fill(r.dirs), 0, layer)));
+  const x = batched ? input.irName! : ctx.node('Unsqueeze', [input.irName!, ctx.constant([batchAxis], 'int64')], {}, layer);
   let seq = batchFirst ? ctx.node('Transpose', [x], { perm: [1, 0, 2] }, layer) : x;
-  for (let l = 0; l < intOf(a.get('num_layers'), 1); l++) {
+  for (let l = 0; l < layers; l++) {
     const inSize = l === 0 ? intOf(a.get('input_size'), 0) : outSize;
-    seq = proj > 0 ? projectedLayer(ctx, layer, r, seq, l, inSize) : onnxLayer(ctx, layer, r, seq, l, inSize);
+    const state: LayerState | null = perLayer ? { h: perLayer[0][l], ...(perLayer[1] ? { c: perLayer[1][l] } : {}) } : null;
+    seq = proj > 0 ? projectedLayer(ctx, layer, r, seq, l, inSize, state) : onnxLayer(ctx, layer, r, seq, l, inSize, state);
   }
-  return batchFirst ? ctx.node('Transpose', [seq], { perm: [1, 0, 2] }, layer) : seq;
+  const y = batchFirst ? ctx.node('Transpose', [seq], { perm: [1, 0, 2] }, layer) : seq;
+  return batched ? y : ctx.node('Squeeze', [y, ctx.constant([batchAxis], 'int64')], {}, layer);
 }

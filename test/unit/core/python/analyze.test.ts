@@ -330,3 +330,123 @@ describe('python/analyze: instantiation lines', () => {
     assert.equal(lensTitles(a).get(7)?.[0].startsWith('8 params'), true);
   });
 });
+
+describe('python/analyze: shapes of Bilinear, EmbeddingBag and unbatched inputs, and call arguments', () => {
+  const shapeOf = (a: Awaited<ReturnType<typeof analyze>>, path: string) => a.modules[0].leaves.find((l) => l.path === path)?.trace?.output;
+
+  it('Bilinear gives [..., out] from both inputs, by position or by keyword, and checks the second', async () => {
+    const src = `import torch
+import torch.nn as nn
+# layerscope: input 2x7x6
+class Pair(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q = nn.Linear(6, 4)
+        self.bil = nn.Bilinear(6, 4, 3)
+        self.kw = nn.Bilinear(6, 4, 5)
+        self.fc = nn.Linear(7 * 8, 2)
+    def forward(self, x):
+        y = torch.cat([self.bil(x, self.q(x)), self.kw(input2=self.q(x), input1=x)], 2)
+        return self.fc(torch.flatten(y, 1))
+`;
+    const a = await analyze(src);
+    assert.deepEqual(a.diagnostics, []);
+    assert.deepEqual(shapeOf(a, 'bil'), [2, 7, 3]);
+    assert.deepEqual(shapeOf(a, 'kw'), [2, 7, 5]);
+    assert.deepEqual(a.modules[0].outputShape, [2, 2]);
+    const bad = await analyze(src.replace('self.kw(input2=self.q(x), input1=x)', 'self.kw(x, x)'));
+    assert.equal(bad.diagnostics.length, 1);
+    assert.equal(bad.diagnostics[0].message, 'Bilinear expects 4 features in its second input; it is given 2×7×6');
+  });
+
+  it('EmbeddingBag: [B, L] → [B, D]; a 1-d input with offsets has one bag per offset, or an unknown count with the reason', async () => {
+    const src = (input: string, call: string, extra = ''): string => `import torch
+import torch.nn as nn
+# layerscope: input ${input}
+class Bags(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bag = nn.EmbeddingBag(100, 16${extra})
+        self.fc = nn.Linear(16, 2)
+    def forward(self, x):
+        return self.fc(${call})
+`;
+    const rows = await analyze(src('4x7', 'self.bag(x)'));
+    assert.deepEqual(rows.diagnostics, []);
+    assert.deepEqual(shapeOf(rows, 'bag'), [4, 16]);
+    assert.deepEqual(rows.modules[0].outputShape, [4, 2]);
+    const offsets = await analyze(src('12', 'self.bag(x, torch.tensor([0, 3, 7]))'));
+    assert.deepEqual(shapeOf(offsets, 'bag'), [3, 16]);
+    const last = await analyze(src('12', 'self.bag(x, offsets=torch.tensor([0, 3, 7, 12]))', ', include_last_offset=True'));
+    assert.deepEqual(shapeOf(last, 'bag'), [3, 16]);
+    const unknownCount = await analyze(src('12', 'self.bag(x, self.offsets)'));
+    assert.deepEqual(unknownCount.diagnostics, []);
+    assert.deepEqual(shapeOf(unknownCount, 'bag'), [null, 16]);
+    const lens = unknownCount.lenses.find((l) => l.line === 6)!;
+    assert.ok(lens.hover.includes('Part of the output shape is unknown because EmbeddingBag makes one bag per offset, and the length of its offsets is not known statically.'), lens.hover.join('\n'));
+    const missing = await analyze(src('12', 'self.bag(x)'));
+    assert.equal(missing.diagnostics[0]?.message, 'EmbeddingBag needs offsets with a 1-d input, to know where each bag starts');
+  });
+
+  it('InstanceNorm takes unbatched inputs (C×L, C×H×W) as PyTorch does, and still checks channels and rank', async () => {
+    const src = `import torch
+import torch.nn as nn
+# layerscope: input 3x8x8
+class Single(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(3, affine=True)
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.pool = nn.MaxPool2d(2)
+        self.seq = nn.InstanceNorm1d(4)
+        self.fc = nn.Linear(9, 2)
+    def forward(self, x):
+        x = self.pool(self.conv(self.norm(x)))
+        return self.fc(self.seq(torch.flatten(x, 1)))
+`;
+    const a = await analyze(src);
+    assert.deepEqual(a.diagnostics, []);
+    assert.deepEqual(shapeOf(a, 'norm'), [3, 8, 8]);
+    assert.deepEqual(shapeOf(a, 'pool'), [4, 3, 3]);
+    assert.deepEqual(shapeOf(a, 'seq'), [4, 9]);
+    assert.deepEqual(a.modules[0].outputShape, [4, 2]);
+    const channels = await analyze(src.replace('nn.InstanceNorm2d(3, affine=True)', 'nn.InstanceNorm2d(4, affine=True)'));
+    assert.equal(channels.diagnostics[0]?.message, 'InstanceNorm2d expects 4 channels; the previous layer gives 3 (shape 3×8×8)');
+    const rank = await analyze(src.replace('self.seq(torch.flatten(x, 1))', 'self.seq(torch.flatten(x))'));
+    assert.equal(rank.diagnostics[0]?.message, 'InstanceNorm1d expects a 2-d (unbatched) or 3-d input; the previous layer gives 36');
+  });
+
+  it("keywords reach the shape rules: attention's query, ConvTranspose's output_size; a keyword PyTorch rejects is reported at the call", async () => {
+    const src = `import torch.nn as nn
+# layerscope: input 1x4x8x8
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+    def forward(self, x):
+        y = self.up(self.down(x), output_size=x.size())
+        z, _ = self.attn(query=y.reshape(4, 8, 8), key=y.reshape(4, 8, 8), value=y.reshape(4, 8, 8))
+        return z
+`;
+    const a = await analyze(src);
+    assert.deepEqual(a.diagnostics, []);
+    assert.deepEqual(shapeOf(a, 'up'), [1, 4, 8, 8]);
+    assert.deepEqual(shapeOf(a, 'attn'), [4, 8, 8]);
+    const plain = await analyze(src.replace(', output_size=x.size()', ''));
+    assert.deepEqual(shapeOf(plain, 'up'), [1, 4, 7, 7]);
+    const wrong = await analyze(src.replace('query=y.reshape', 'q=y.reshape'));
+    assert.equal(wrong.diagnostics.length, 1);
+    assert.equal(wrong.diagnostics[0].message, "MultiheadAttention's forward has no argument 'q'");
+    assert.equal(wrong.diagnostics[0].range.line, 10);
+    // Layers Layerscope does not know keep whatever arguments they are given.
+    const unknownLayer = await analyze('import torch.nn as nn\n# layerscope: input 5x2x8\nclass E(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 2)\n    def forward(self, x):\n        return self.enc(x, mask=None)\n');
+    assert.deepEqual(unknownLayer.diagnostics, []);
+  });
+
+  it('a comparison with a tensor is a tensor (a mask), whose truth depends on the data: a branch on it is not followed', async () => {
+    const a = await analyze('import torch.nn as nn\n# layerscope: input 2x4\nclass B(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = nn.Linear(4, 3)\n        self.b = nn.Linear(4, 5)\n    def forward(self, x):\n        if x.mean() > 0:\n            return self.a(x)\n        return self.b(x)\n');
+    assert.equal(a.modules[0].outputShape, null);
+  });
+});

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { countParams } from '../../../../src/core/analysis/params';
+import { isUserInputError } from '../../../../src/core/errors';
 import { summarizeModel } from '../../../../src/core/analysis/summary';
 import { inlineValues } from '../../../../src/core/ir/tensorData';
 import { lowerModuleToModel } from '../../../../src/core/python/lower';
@@ -187,13 +188,80 @@ describe('python/lower: PyTorch initialisation of Bilinear, EmbeddingBag, norms,
   });
 });
 
+/** Lowering the source's first module throws one UserInputError whose one-line message matches. */
+async function refuses(source: string, shape: number[], message: RegExp): Promise<void> {
+  const a = await analyze(source, { defaultInputShape: shape });
+  assert.throws(
+    () => lowerModuleToModel(a.modules[0], { inputShape: shape, interpreter: a.interpreter }),
+    (e: unknown) => {
+      assert.ok(isUserInputError(e), String(e));
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, message);
+      return true;
+    },
+  );
+}
+
 describe('python/lower: what is still refused names the layer', () => {
-  const refuses = async (source: string, shape: number[], message: RegExp): Promise<void> => {
-    const a = await analyze(source, { defaultInputShape: shape });
-    assert.throws(() => lowerModuleToModel(a.modules[0], { inputShape: shape, interpreter: a.interpreter }), message);
-  };
   it('EmbeddingBag with offsets', () => refuses(wrap('nn.EmbeddingBag(10, 4)', 'self.m(x, x)'), [6], /m \(nn\.EmbeddingBag, line 5\): offsets/));
   it('MultiheadAttention with add_bias_kv', () => refuses(wrap('nn.MultiheadAttention(8, 2, add_bias_kv=True)', 'self.m(x, x, x)[0]'), [3, 2, 8], /m \(nn\.MultiheadAttention, line 5\): add_bias_kv/));
-  it('a TransformerDecoderLayer without its memory', () => refuses(wrap('nn.TransformerDecoderLayer(8, 2)'), [3, 2, 8], /m \(nn\.TransformerDecoderLayer, line 5\): the memory/));
-  it('an LSTM given an initial state', () => refuses(wrap('nn.LSTM(8, 4, proj_size=2)', 'self.m(x, (x, x))[0]'), [3, 2, 8], /m \(nn\.LSTM, line 5\): an initial hidden state/));
+  it('a TransformerDecoderLayer without its memory', () => refuses(wrap('nn.TransformerDecoderLayer(8, 2)'), [3, 2, 8], /^m \(nn\.TransformerDecoderLayer, line 5\): on line 7, TransformerDecoderLayer's forward needs the argument 'memory'$/));
+  it('an LSTM given an initial state of the wrong shape', () => refuses(wrap('nn.LSTM(8, 4, proj_size=2)', 'self.m(x, (x, x))[0]'), [3, 2, 8], /^m \(nn\.LSTM, line 5\): hx on line 7 holds h_0 of shape 3×2×8; PyTorch needs 1×2×2$/));
+});
+
+/** `wrap` with torch and torch.nn.functional imported too: the layer is on line 7 and the call on line 9. */
+const wrapTorch = (ctor: string, call: string, extra = ''): string => `import torch\nimport torch.nn.functional as F\n${wrap(ctor, call, extra)}`;
+
+describe('python/lower: call arguments that would change the numbers are converted or refused in one line', () => {
+  const attn = 'nn.MultiheadAttention(8, 2)';
+  it('a float key padding mask, which PyTorch reads two ways', () =>
+    refuses(wrapTorch(attn, 'self.m(x, x, x, key_padding_mask=torch.zeros(2, 3))[0]'), [3, 2, 8], /^m \(nn\.MultiheadAttention, line 7\): key_padding_mask on line 9 is a float mask, which PyTorch adds on one code path and reads as bool on another/));
+  it('a mask of the wrong shape', () =>
+    refuses(wrapTorch(attn, 'self.m(x, x, x, attn_mask=torch.zeros(3, 2))[0]'), [3, 2, 8], /^m \(nn\.MultiheadAttention, line 7\): attn_mask on line 9 has shape 3×2; PyTorch needs 3×3 or 4×3×3$/));
+  it('a mask the graph cannot hold (random values)', () =>
+    refuses(wrapTorch(attn, 'self.m(x, x, x, attn_mask=torch.rand(3, 3))[0]'), [3, 2, 8], /^m \(nn\.MultiheadAttention, line 7\): attn_mask on line 9 is a tensor Layerscope could not build in the graph/));
+  it('an op on such a tensor', () => refuses(wrapTorch(attn, 'self.m(x, x, x, attn_mask=torch.rand(3, 3) > 0.5)[0]'), [3, 2, 8], /^line 9: > reads a tensor Layerscope could not build in the graph/));
+  it('a mask of another type', () =>
+    refuses(wrapTorch(attn, 'self.m(x, x, x, attn_mask=torch.zeros(3, 3, dtype=torch.long))[0]'), [3, 2, 8], /^m \(nn\.MultiheadAttention, line 7\): attn_mask on line 9 is a int64; masks must be bool or float32/));
+  it('a keyword the forward does not take', () =>
+    refuses(wrapTorch(attn, 'self.m(x, x, x, mask=x)[0]'), [3, 2, 8], /^m \(nn\.MultiheadAttention, line 7\): on line 9, MultiheadAttention's forward has no argument 'mask'$/));
+  it("PyTorch 2's is_causal=True hint", () =>
+    refuses(wrapTorch('nn.TransformerEncoderLayer(8, 2)', 'self.m(x, src_mask=nn.Transformer.generate_square_subsequent_mask(3), is_causal=True)'), [3, 2, 8], /^m \(nn\.TransformerEncoderLayer, line 7\): is_causal on line 9 is True, a PyTorch 2 hint/));
+  it("a decoder layer's memory_is_causal that is not known statically", () =>
+    refuses(wrapTorch('nn.TransformerDecoderLayer(8, 2)', 'self.m(x, x, memory_is_causal=self.flag)'), [3, 2, 8], /^m \(nn\.TransformerDecoderLayer, line 7\): memory_is_causal on line 9 is not known statically/));
+  it('per-sample weights of an EmbeddingBag', () =>
+    refuses(wrapTorch("nn.EmbeddingBag(10, 4, mode='sum')", 'self.m(x, per_sample_weights=torch.ones(2, 5))'), [2, 5], /^m \(nn\.EmbeddingBag, line 7\): per_sample_weights on line 9 cannot be converted to ONNX without PyTorch yet/));
+  it('an LSTM state that is not a pair', () =>
+    refuses(wrapTorch('nn.LSTM(8, 4)', 'self.m(x, hx=torch.zeros(1, 2, 4))[0]'), [3, 2, 8], /^m \(nn\.LSTM, line 7\): hx on line 9 must be a pair \(h_0, c_0\) for an LSTM$/));
+  it('an output_size a ConvTranspose cannot reach', () =>
+    refuses(wrapTorch('nn.ConvTranspose2d(2, 2, 3, stride=2)', 'self.m(x, output_size=(20, 20))'), [1, 2, 8, 8], /^m \(nn\.ConvTranspose2d, line 7\): on line 9, ConvTranspose2d: output_size 20 is outside the sizes 17 to 18 that an input size of 8 allows$/));
+  it('F.dropout, which drops at random unless training=False', () =>
+    refuses(wrapTorch('nn.Identity()', 'F.dropout(self.m(x), 0.5)'), [2, 4], /^line 9: F\.dropout: training is True, so it drops at random/));
+  it("an approximate= GELU that PyTorch does not have", () =>
+    refuses(wrapTorch('nn.Identity()', "F.gelu(self.m(x), approximate='sigmoid')"), [2, 4], /^line 9: F\.gelu: approximate must be 'none' or 'tanh'/));
+  it('softmax in another dtype', () =>
+    refuses(wrapTorch('nn.Identity()', 'F.softmax(self.m(x), dim=1, dtype=torch.float64)'), [2, 4], /^line 9: F\.softmax: dtype torch\.float64 cannot be converted/));
+  it('a conversion to a dtype the interpreter cannot read', () =>
+    refuses(wrapTorch('nn.Identity()', 'self.m(x).to(self.dt)'), [2, 4], /^line 9: the conversion's target self\.dt is not known to be a device or a dtype/));
+  it('~ on a float tensor, which is not a logical not', () => refuses(wrapTorch('nn.Identity()', '~self.m(x)'), [2, 4], /^line 9: ~ and logical_not of a float32 tensor cannot be converted/));
+  it("reflect padding, AvgPool's divisor_override and MaxPool's indices", async () => {
+    await refuses(wrapTorch("nn.Conv2d(2, 2, 3, padding=1, padding_mode='reflect')", 'self.m(x)'), [1, 2, 5, 5], /^m \(nn\.Conv2d, line 7\): padding_mode 'reflect' cannot be converted/);
+    await refuses(wrapTorch('nn.AvgPool2d(2, divisor_override=3)', 'self.m(x)'), [1, 2, 4, 4], /^m \(nn\.AvgPool2d, line 7\): divisor_override cannot be converted/);
+    await refuses(wrapTorch('nn.Identity()', 'F.max_pool2d(self.m(x), 2, 2, 0, 1, False, True)'), [1, 2, 4, 4], /^line 9: F\.max_pool2d: return_indices=True cannot be converted/);
+  });
+
+  it('need_weights, average_attn_weights and is_causal=False leave the output, so the graph is the same with them', async () => {
+    const plain = await lowerWrapped(wrapTorch(attn, 'self.m(x, x, x)[0]'), [3, 2, 8]);
+    const flagged = await lowerWrapped(wrapTorch(attn, 'self.m(query=x, key=x, value=x, need_weights=False, average_attn_weights=False, is_causal=False)[0]'), [3, 2, 8]);
+    assert.deepEqual(flagged.model.graph.nodes.map((n) => n.opType), plain.model.graph.nodes.map((n) => n.opType));
+  });
+
+  it('a mask adds one Add before the softmax; a key padding mask is spread over the heads', async () => {
+    const { model } = await lowerWrapped(wrapTorch(attn, 'self.m(x, x, x, key_padding_mask=torch.tensor([[False, False, True], [False, False, False]]), attn_mask=nn.Transformer.generate_square_subsequent_mask(3))[0]'), [3, 2, 8]);
+    const ops = model.graph.nodes.map((n) => n.opType);
+    for (const op of ['Trilu', 'ConstantOfShape', 'Expand', 'Where', 'Softmax']) assert.ok(ops.includes(op), op);
+    const softmax = model.graph.nodes.find((n) => n.opType === 'Softmax')!;
+    const add = model.graph.nodes.find((n) => n.outputs[0] === softmax.inputs[0])!;
+    assert.equal(add.opType, 'Add');
+  });
 });

@@ -21,8 +21,10 @@ import { analyze } from './helpers';
 const PYTHON = '/usr/bin/python3';
 
 const SCRIPT = `
-import json, runpy, sys
+import json, runpy, sys, warnings
 import numpy as np, torch, onnx
+# Softmax without dim is tested on purpose; PyTorch's deprecation warning about it is expected.
+warnings.filterwarnings("ignore", "Implicit dimension choice")
 from onnx import numpy_helper
 src, onnx_path, var, shape, tokens = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), json.loads(sys.argv[5])
 model = runpy.run_path(src)[var]
@@ -252,6 +254,181 @@ class Dec(nn.Module):
         z, _ = self.cross_first(y, memory_bf, memory_bf)
         return self.head(y + z)
 model = Dec()
+`,
+  },
+  {
+    name: 'attention masks by keyword: float and bool attn_mask, 2-d and 3-d, with a bool key padding mask, self- and cross-attention, encoder layers on both code paths',
+    variable: 'model',
+    shape: [5, 2, 8],
+    source: `import torch
+import torch.nn as nn
+class Masked(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(d, 2)
+        self.cross = nn.MultiheadAttention(d, 2, kdim=6, vdim=6, batch_first=True)
+        self.keys = nn.Linear(d, 6)
+        # Self-attention, batch_first, an even number of heads: PyTorch's fast path in eval mode.
+        self.self_bf = nn.MultiheadAttention(d, 2, batch_first=True)
+        self.enc = nn.TransformerEncoderLayer(d, 2, dim_feedforward=16)
+        # batch_first with an even number of heads: PyTorch's fast path in eval mode.
+        self.enc_bf = nn.TransformerEncoderLayer(d, 2, dim_feedforward=16, batch_first=True, norm_first=True)
+        self.head = nn.Linear(d, 3)
+    def forward(self, x):
+        L = x.size(0)
+        causal = nn.Transformer.generate_square_subsequent_mask(L)
+        upper = torch.triu(torch.ones(L, L, dtype=torch.bool), diagonal=1)
+        soft = torch.triu(torch.ones(L, L), diagonal=1) * -2.0
+        per_head = torch.tril(torch.ones(4, L, L), -1) * 0.5 - 1
+        pad = torch.tensor([[False, False, False, True, True], [False, False, False, False, True]])
+        # The mask of the PyTorch tutorial, built with ==, transpose, float and masked_fill.
+        tut = (torch.triu(torch.ones(L, L)) == 1).transpose(0, 1)
+        tut = tut.float().masked_fill(tut == 0, float('-inf')).masked_fill(tut == 1, float(0.0))
+        a, _ = self.attn(x, x, x, attn_mask=causal)
+        b, _ = self.attn(x, x, x, key_padding_mask=pad, attn_mask=upper, need_weights=False)
+        c, _ = self.attn(query=x, key=x, value=x, attn_mask=soft, key_padding_mask=pad)
+        e, _ = self.attn(x, x, x, pad, True, per_head)
+        f, _ = self.attn(x, x, x, attn_mask=tut, average_attn_weights=False)
+        y = a + b + c + e + f
+        h = self.enc(y, src_mask=causal, src_key_padding_mask=pad)
+        yb = h.transpose(0, 1)
+        k, _ = self.cross(yb, self.keys(yb), self.keys(yb), key_padding_mask=~pad)
+        s, _ = self.self_bf(yb, yb, yb, key_padding_mask=pad)
+        z = self.enc_bf(yb + k + s, src_key_padding_mask=pad)
+        return self.head(z)
+model = Masked()
+`,
+  },
+  {
+    name: 'TransformerDecoderLayers with the memory and all four masks by keyword, and an unbatched decoder layer',
+    variable: 'model',
+    shape: [5, 2, 8],
+    source: `import torch
+import torch.nn as nn
+class MaskedDec(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.mem = nn.Linear(d, d)
+        self.dec = nn.TransformerDecoderLayer(d, 2, dim_feedforward=16)
+        self.dec_bf = nn.TransformerDecoderLayer(d, 4, dim_feedforward=12, batch_first=True, norm_first=True, activation="gelu")
+        self.head = nn.Linear(d, 3)
+    def forward(self, x):
+        memory = self.mem(x)
+        tgt_mask = nn.Transformer.generate_square_subsequent_mask(5)
+        memory_mask = torch.tensor([[False, True, False, False, True]] * 5)
+        tgt_pad = torch.tensor([[False, False, False, False, True], [False, False, False, False, False]])
+        memory_pad = torch.tensor([[False, False, True, False, False], [True, False, False, False, False]])
+        y = self.dec(x, memory=memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=memory_pad)
+        z = self.dec_bf(y.transpose(0, 1), memory.transpose(0, 1), memory_key_padding_mask=memory_pad)
+        # Without a batch dim: (10, 8) sequences, a 1-d key padding mask.
+        flat = x.reshape(10, 8)
+        u = self.dec(flat, self.mem(flat), tgt_mask=nn.Transformer.generate_square_subsequent_mask(10), memory_key_padding_mask=torch.tensor([False] * 9 + [True]))
+        return self.head(z) + self.head(u).reshape(2, 5, 3)
+model = MaskedDec()
+`,
+  },
+  {
+    name: 'a key padding mask computed from token ids (x == 0) and an attention over a batch-first encoder',
+    variable: 'model',
+    shape: [2, 5],
+    tokens: [3, 1, 4, 0, 0, 2, 7, 1, 8, 0],
+    source: `import torch.nn as nn
+class Tokens(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 8, padding_idx=0)
+        self.enc = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+        self.head = nn.Linear(8, 2)
+    def forward(self, x):
+        pad = x == 0
+        h = self.enc(self.emb(x), src_key_padding_mask=pad)
+        keep = (~pad).float().unsqueeze(-1)
+        return self.head(h * keep)
+model = Tokens()
+`,
+  },
+  {
+    name: 'unbatched inputs: InstanceNorm1d/2d (plain, affine, running statistics), Conv2d, ConvTranspose2d with output_size, pooling',
+    variable: 'model',
+    shape: [3, 8, 8],
+    source: `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Unbatched(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inorm = nn.InstanceNorm2d(3)
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.affine = nn.InstanceNorm2d(4, affine=True)
+        self.running = nn.InstanceNorm2d(4, affine=True, track_running_stats=True)
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
+        self.seq = nn.InstanceNorm1d(2, eps=1e-3)
+        self.seq_running = nn.InstanceNorm1d(2, track_running_stats=True)
+        self.avg = nn.AdaptiveAvgPool1d(4)
+        self.head = nn.Linear(8, 3)
+    def forward(self, x):
+        x = self.conv(self.inorm(x))
+        x = self.running(F.relu(self.affine(x)))
+        x = self.pool(x)
+        x = self.up(x, output_size=[8, 8])
+        x = self.seq_running(self.seq(x.reshape(2, 64)))
+        return self.head(self.avg(x).reshape(8))
+model = Unbatched()
+`,
+  },
+  {
+    name: 'initial states by keyword and position (LSTM bidirectional and projected, GRU of two layers without bias) and an unbatched RNN',
+    variable: 'model',
+    shape: [2, 3, 4],
+    source: `import torch
+import torch.nn as nn
+class States(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 4, bidirectional=True)
+        self.gru = nn.GRU(8, 4, num_layers=2, bias=False)
+        self.proj = nn.LSTM(4, 5, num_layers=2, proj_size=4)
+        self.proj_bf = nn.LSTM(4, 3, proj_size=2, bidirectional=True, batch_first=True)
+        self.rnn = nn.RNN(4, 3, batch_first=True, nonlinearity='relu')
+        self.head = nn.Linear(4, 2)
+        self.tail = nn.Linear(3, 2)
+    def forward(self, x):
+        a, _ = self.lstm(x, hx=(torch.tanh(x), x * 0.5))
+        b, h = self.gru(a, torch.sigmoid(x))
+        c, _ = self.proj(b, (x * -0.3, torch.full((2, 3, 5), 0.25)))
+        d, _ = self.proj_bf(x.transpose(0, 1), hx=(torch.full((2, 3, 2), -0.1), torch.full((2, 3, 3), 0.4)))
+        # Unbatched: (L=6, 4) with batch_first, its state (1, 3) without a batch dim.
+        e, _ = self.rnn(x.reshape(6, 4), torch.full((1, 3), 0.5))
+        return self.head(c) + self.head(d.transpose(0, 1)) + self.tail(e).reshape(2, 3, 2)
+model = States()
+`,
+  },
+  {
+    name: "arguments of functional calls and activations: approximate='tanh', softplus beta and threshold, elu alpha, softmax without dim, ceil_mode by position, negation, dropout in eval mode, Bilinear by keyword",
+    variable: 'model',
+    shape: [2, 3, 5, 5],
+    source: `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Calls(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gelu = nn.GELU(approximate='tanh')
+        self.soft = nn.Softplus(beta=2, threshold=1)
+        self.softmax = nn.Softmax()
+        self.bil = nn.Bilinear(9, 9, 4)
+    def forward(self, x):
+        x = x * 3
+        a = self.gelu(x) + F.gelu(x, approximate='tanh') + F.gelu(x)
+        b = self.soft(x) + F.softplus(x, 3, 2) + F.softplus(x)
+        c = F.elu(x, alpha=0.5) + F.leaky_relu(x, 0.2) - x / 2
+        d = self.softmax(a) + F.softmax(b.reshape(2, 3, 25)).reshape(2, 3, 5, 5)
+        e = F.max_pool2d(-(a + b + c + d), 2, 2, 0, 1, True)
+        e = F.dropout(e, 0.3, training=self.training)
+        h = e.reshape(2, 3, 9)
+        return self.bil(input2=torch.tanh(h), input1=h)
+model = Calls()
 `,
   },
 ];
