@@ -37,8 +37,8 @@ export interface ProbeTarget {
 export interface ProbeGroup {
   modelPath: string;
   /**
-   * The file is a temporary probe copy: the worker deletes it as soon as the session has loaded it, so that deleting a
-   * large file overlaps the run instead of delaying the result.
+   * The file is a temporary probe copy: the worker deletes it once the session has loaded it and run, so that deleting
+   * a large file overlaps the statistics instead of delaying the result.
    */
   removeAfterLoading?: boolean;
   targets: ProbeTarget[];

@@ -139,9 +139,6 @@ async function runGroups(job: ProbeJob, pool: StatsPool | null): Promise<ProbeJo
     provider = created.provider;
     attempts = [provider];
     const session = created.session;
-    // onnxruntime holds the model in memory now. Deleting runs on libuv's threads; a file that cannot be deleted yet
-    // (Windows) is left to the front end, which removes the whole folder when the probe ends, external data included.
-    if (group.removeAfterLoading) void unlink(group.modelPath).catch(() => undefined);
     const t1 = performance.now();
     timing.sessionMs += t1 - t0;
     const modelFeeds: Record<string, Ort.Tensor> = {};
@@ -158,6 +155,10 @@ async function runGroups(job: ProbeJob, pool: StatsPool | null): Promise<ProbeJo
     }
     const t2 = performance.now();
     timing.runMs += t2 - t1;
+    // onnxruntime holds the model in memory, so its temporary copy can go. Deleting runs on libuv's threads while the
+    // statistics keep the main thread busy, after the run, which uses every core. A file that cannot be deleted yet
+    // (Windows) is left to the front end, which removes the whole folder when the probe ends, external data included.
+    if (group.removeAfterLoading) void unlink(group.modelPath).catch(() => undefined);
     const tasks: StatsTask[] = [];
     for (const target of group.targets) {
       const tensor = outputs[target.value] as Ort.Tensor | undefined;
