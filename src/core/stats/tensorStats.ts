@@ -289,6 +289,7 @@ function kthByRefinement(values: Values, rank: number): number {
     const { min, max } = tensor.scan();
     if (min === max) return min;
     const counts = new Int32Array(REFINE_BINS);
+    // Only the counts matter here; the sum of squares the kernel also returns (about a mean of 0) is not used.
     tensor.bin(0, min, REFINE_BINS / (max - min), counts);
     let before = 0;
     let b = 0;
