@@ -62,6 +62,11 @@ export const SIGNATURES: Record<string, Sig> = {
   GELU: [['approximate', s('none')]],
   Softplus: [['beta', i(1)], ['threshold', i(20)]],
   Hardtanh: [['min_val', fl(-1)], ['max_val', fl(1)], ['inplace', F]],
+  CELU: [['alpha', fl(1)], ['inplace', F]],
+  Threshold: [['threshold', REQ], ['value', REQ], ['inplace', F]],
+  Softshrink: [['lambd', fl(0.5)]],
+  Hardshrink: [['lambd', fl(0.5)]],
+  RReLU: [['lower', fl(1 / 8)], ['upper', fl(1 / 3)], ['inplace', F]],
 };
 
 /** Layers with no parameters at all; their extra arguments are not checked. */

@@ -213,7 +213,9 @@ class Lowerer implements ForwardEmitter, LoweringContext {
         return this.bilinear(layer, call, input);
       case 'BatchNorm1d':
       case 'BatchNorm2d':
-      case 'BatchNorm3d': {
+      case 'BatchNorm3d':
+      // In eval mode SyncBatchNorm is BatchNorm with its running statistics; PyTorch only runs it on a GPU.
+      case 'SyncBatchNorm': {
         const c = intOf(a.get('num_features'), 0);
         const scale = this.param(layer, 'weight', [c], 0, 'ones');
         const bias = this.param(layer, 'bias', [c], 0, 'zeros');
@@ -258,6 +260,49 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       }
       case 'ReLU6':
         return this.node('Clip', [x, this.constant([0], 'float32', []), this.constant([6], 'float32', [])], {}, layer);
+      case 'Hardtanh': {
+        const lo = this.constant([floatOf(a.get('min_val'), -1)], 'float32', []);
+        return this.node('Clip', [x, lo, this.constant([floatOf(a.get('max_val'), 1)], 'float32', [])], {}, layer);
+      }
+      case 'CELU':
+        return this.node('Celu', [x], { alpha: f(floatOf(a.get('alpha'), 1)) }, layer);
+      case 'Softsign':
+        return this.node('Softsign', [x], {}, layer);
+      case 'Hardsigmoid':
+        // PyTorch's relu6(x + 3) / 6 is ONNX's max(0, min(1, x / 6 + 1 / 2)).
+        return this.node('HardSigmoid', [x], { alpha: f(1 / 6), beta: f(0.5) }, layer);
+      case 'LogSigmoid': {
+        // log σ(x) = −softplus(−x); onnxruntime's Softplus is the stable form, so large |x| neither overflows nor
+        // loses the result to rounding.
+        const sp = this.node('Softplus', [this.node('Neg', [x], {}, layer)], {}, layer);
+        return this.node('Neg', [sp], {}, layer);
+      }
+      case 'Mish': {
+        const sp = this.node('Softplus', [x], {}, layer);
+        return this.node('Mul', [x, this.node('Tanh', [sp], {}, layer)], {}, layer);
+      }
+      case 'Tanhshrink':
+        return this.node('Sub', [x, this.node('Tanh', [x], {}, layer)], {}, layer);
+      case 'Softshrink': {
+        const lambd = floatOf(a.get('lambd'), 0.5);
+        return this.node('Shrink', [x], { lambd: f(lambd), bias: f(lambd) }, layer);
+      }
+      case 'Hardshrink':
+        return this.node('Shrink', [x], { lambd: f(floatOf(a.get('lambd'), 0.5)), bias: f(0) }, layer);
+      case 'Threshold': {
+        // y = x where x > threshold, else value. Both are required, so there is no default to fall back on.
+        const [threshold, value] = [a.get('threshold'), a.get('value')];
+        if (threshold?.kind !== 'num' || value?.kind !== 'num') throw new UserInputError(`${where(layer)}: its threshold and value must be numbers known from the source`);
+        const above = this.node('Greater', [x, this.constant([threshold.value], 'float32', [])], {}, layer);
+        return this.node('Where', [above, x, this.constant([value.value], 'float32', [])], {}, layer);
+      }
+      case 'RReLU':
+        // In eval mode the negative slope is fixed at the middle of [lower, upper].
+        return this.node('LeakyRelu', [x], { alpha: f((floatOf(a.get('lower'), 1 / 8) + floatOf(a.get('upper'), 1 / 3)) / 2) }, layer);
+      case 'Softmin':
+        return this.node('Softmax', [this.node('Neg', [x], {}, layer)], { axis: softmaxAxis(a.get('dim'), input.shape, where(layer)) }, layer);
+      case 'Softmax2d':
+        return this.node('Softmax', [x], { axis: -3 }, layer);
       case 'Softmax':
       case 'LogSoftmax':
         return this.node(t, [x], { axis: softmaxAxis(a.get('dim'), input.shape, where(layer)) }, layer);
@@ -266,6 +311,7 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       case 'Dropout2d':
       case 'Dropout3d':
       case 'AlphaDropout':
+      case 'FeatureAlphaDropout':
       case 'Identity':
         return this.node('Identity', [x], {}, layer);
       case 'Flatten':

@@ -431,6 +431,39 @@ class Calls(nn.Module):
 model = Calls()
 `,
   },
+  {
+    name: 'parameter-free activations with their arguments, by position and keyword: Hardtanh, CELU, Softsign, Hardsigmoid, LogSigmoid, Mish, Tanhshrink, Softshrink, Hardshrink, Threshold, RReLU (eval), Softmin, Softmax2d, FeatureAlphaDropout',
+    variable: 'model',
+    shape: [2, 3, 5, 5],
+    source: `import torch
+import torch.nn as nn
+class Activations(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hardtanh = nn.Hardtanh(-2, 3)
+        self.celu = nn.CELU(0.5)
+        self.softsign = nn.Softsign()
+        self.hardsigmoid = nn.Hardsigmoid()
+        self.logsigmoid = nn.LogSigmoid()
+        self.mish = nn.Mish()
+        self.tanhshrink = nn.Tanhshrink()
+        self.softshrink = nn.Softshrink(0.7)
+        self.hardshrink = nn.Hardshrink(lambd=1.5)
+        self.threshold = nn.Threshold(0.2, -1)
+        self.rrelu = nn.RReLU(0.1, 0.3)
+        self.softmin = nn.Softmin(dim=1)
+        self.softmax2d = nn.Softmax2d()
+        self.drop = nn.FeatureAlphaDropout(0.4)
+        self.norm = nn.BatchNorm2d(3)
+    def forward(self, x):
+        x = x * 4
+        a = self.hardtanh(x) + self.celu(x) + self.softsign(x) + self.hardsigmoid(x) + self.logsigmoid(x * 10)
+        b = self.mish(x) + self.tanhshrink(x) + self.softshrink(x) + self.hardshrink(x) + self.threshold(x)
+        c = self.rrelu(x) + self.softmin(x) + self.softmax2d(x) + self.drop(x)
+        return self.norm(a + b + c)
+model = Activations()
+`,
+  },
 ];
 
 /** Moves every initializer whose values are all the same off that value, keeping running variances positive. */
