@@ -164,8 +164,8 @@ const MEMORY_FOLDER = '/dev/shm';
 /**
  * A new folder for probe copies totalling about `bytes`: in memory (/dev/shm) when the machine has one with room to
  * spare, otherwise in the temporary folder. On a disk, a freshly written copy is still being written back while
- * onnxruntime reads it; on ResNet-18 that made creating the session about 30 ms slower than from memory. The copies
- * are deleted as soon as onnxruntime has loaded them, so the memory is held only briefly.
+ * onnxruntime reads it; on ResNet-18 that made creating the session about 30 ms slower than from memory. Probe
+ * copies are deleted as soon as the worker has run them, so the memory is held only briefly.
  */
 export function makeProbeFolder(bytes: number): string {
   if (process.platform === 'linux') {
@@ -199,7 +199,7 @@ export function prepareProbeModels(model: Model, plan: ProbePlan): WrittenGroups
       copyFileSync(source, file, constants.COPYFILE_FICLONE);
       const added = group.filter((v) => !alreadyOutputs.has(v.value));
       appendFileSync(file, encodeGraphOutputsPatch(added.map((v) => ({ name: v.value, type: { kind: 'tensor', tensor: { dtype: v.dtype, shape: null } } }))));
-      return { modelPath: file, removeAfterLoading: true, targets: group.map((v) => v.target) };
+      return { modelPath: file, temporaryCopy: true, targets: group.map((v) => v.target) };
     });
     return { groups, dir, dispose };
   } catch (e) {
@@ -218,7 +218,7 @@ export function writeProbeModels(model: Model, plan: ProbePlan): WrittenGroups {
       const file = `group${i}.onnx`;
       // Streamed to the file as it is encoded, rather than assembled in memory and then written.
       writeOnnxFile(modelWithOutputs(model, group), join(dir, file), weightBytes > EXTERNAL_THRESHOLD_BYTES ? { externalData: { location: `${file}.data` } } : {});
-      return { modelPath: join(dir, file), removeAfterLoading: true, targets: group.map((v) => v.target) };
+      return { modelPath: join(dir, file), temporaryCopy: true, targets: group.map((v) => v.target) };
     });
     return { groups, dir, dispose };
   } catch (e) {

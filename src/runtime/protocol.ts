@@ -40,7 +40,7 @@ export interface ProbeGroup {
    * The file is a temporary probe copy: the worker deletes it once the session has loaded it and run, so that deleting
    * a large file overlaps the statistics instead of delaying the result.
    */
-  removeAfterLoading?: boolean;
+  temporaryCopy?: boolean;
   targets: ProbeTarget[];
 }
 

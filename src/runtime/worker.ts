@@ -158,7 +158,7 @@ async function runGroups(job: ProbeJob, pool: StatsPool | null): Promise<ProbeJo
     // onnxruntime holds the model in memory, so its temporary copy can go. Deleting runs on libuv's threads while the
     // statistics keep the main thread busy, after the run, which uses every core. A file that cannot be deleted yet
     // (Windows) is left to the front end, which removes the whole folder when the probe ends, external data included.
-    if (group.removeAfterLoading) void unlink(group.modelPath).catch(() => undefined);
+    if (group.temporaryCopy) void unlink(group.modelPath).catch(() => undefined);
     const tasks: StatsTask[] = [];
     for (const target of group.targets) {
       const tensor = outputs[target.value] as Ort.Tensor | undefined;

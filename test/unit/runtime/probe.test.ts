@@ -107,7 +107,7 @@ describe('runtime/probe', function () {
     try {
       const copy = readFileSync(prepared.groups[0]!.modelPath);
       assert.notEqual(prepared.groups[0]!.modelPath, file);
-      assert.equal(prepared.groups[0]!.removeAfterLoading, true);
+      assert.equal(prepared.groups[0]!.temporaryCopy, true);
       // The copy is the file's bytes, then one more ModelProto.graph field (tag 0x3a) that adds the outputs.
       assert.deepEqual(copy.subarray(0, before.length), before);
       assert.equal(copy[before.length], 0x3a);

@@ -48,10 +48,10 @@ describe('runtime/runtimeClient', function () {
     assert.equal(progress, 1);
   });
 
-  it('deletes a temporary model file as soon as its session has loaded it, and leaves other files alone', async () => {
+  it('deletes a temporary model copy once its session has run, and leaves other files alone', async () => {
     const copy = join(dir, 'copy.onnx');
     copyFileSync(join(dir, 'relu.onnx'), copy);
-    const r = await runProbeJob({ ...job, groups: [{ ...job.groups[0]!, modelPath: copy, removeAfterLoading: true }] });
+    const r = await runProbeJob({ ...job, groups: [{ ...job.groups[0]!, modelPath: copy, temporaryCopy: true }] });
     assert.equal(r.values[0]!.stats.count, 6);
     assert.equal(existsSync(copy), false);
     assert.equal(existsSync(join(dir, 'relu.onnx')), true);
