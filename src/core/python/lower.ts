@@ -13,6 +13,7 @@ import type { ConstantType, InitScheme, LoweringContext, ParamKind } from './low
 import { lowerEmbedding, lowerEmbeddingBag } from './lowerEmbedding';
 import { lowerGroupNorm, lowerInstanceNorm } from './lowerNorms';
 import { lowerRecurrent } from './lowerRecurrent';
+import { lowerSpatial } from './lowerSpatial';
 import { lowerDecoderLayer, lowerEncoderLayer, lowerMultiheadAttention } from './lowerTransformer';
 import type { LayerValue, SourceRange, Value } from './values';
 import { num } from './values';
@@ -348,6 +349,11 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       }
       return unsupported();
     }
+    const moved = lowerSpatial(this, layer, x, input.shape);
+    if (moved) return moved;
+    // Refused because no graph can match PyTorch: the pooling regions are random, or the indices come from elsewhere.
+    if (/^FractionalMaxPool[23]d$/.test(t)) throw new UserInputError(`${where(layer)} draws its pooling regions at random, so it cannot be converted to ONNX`);
+    if (/^MaxUnpool[123]d$/.test(t)) throw new UserInputError(`${where(layer)} needs the indices of a MaxPool with return_indices=True, which cannot be converted to ONNX`);
     return unsupported();
   }
 

@@ -71,8 +71,8 @@ describe('python/lower: source to IR', () => {
   });
 
   it('an unsupported layer is a clear error naming it and its line', async () => {
-    const a = await analyze('import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.up = nn.Upsample(scale_factor=2)\n    def forward(self, x):\n        return self.up(x)\n');
-    assert.throws(() => lowerModuleToModel(a.modules[0], { inputShape: [1, 2, 4, 4], interpreter: a.interpreter }), /up \(nn\.Upsample, line 5\)/);
+    const a = await analyze('import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.up = nn.Unfold(kernel_size=2)\n    def forward(self, x):\n        return self.up(x)\n');
+    assert.throws(() => lowerModuleToModel(a.modules[0], { inputShape: [1, 2, 4, 4], interpreter: a.interpreter }), /up \(nn\.Unfold, line 5\) cannot be converted to ONNX without PyTorch yet/);
   });
 });
 
@@ -207,6 +207,34 @@ describe('python/lower: what is still refused names the layer', () => {
   it('MultiheadAttention with add_bias_kv', () => refuses(wrap('nn.MultiheadAttention(8, 2, add_bias_kv=True)', 'self.m(x, x, x)[0]'), [3, 2, 8], /m \(nn\.MultiheadAttention, line 5\): add_bias_kv/));
   it('a TransformerDecoderLayer without its memory', () => refuses(wrap('nn.TransformerDecoderLayer(8, 2)'), [3, 2, 8], /^m \(nn\.TransformerDecoderLayer, line 5\): on line 7, TransformerDecoderLayer's forward needs the argument 'memory'$/));
   it('an LSTM given an initial state of the wrong shape', () => refuses(wrap('nn.LSTM(8, 4, proj_size=2)', 'self.m(x, (x, x))[0]'), [3, 2, 8], /^m \(nn\.LSTM, line 5\): hx on line 7 holds h_0 of shape 3×2×8; PyTorch needs 1×2×2$/));
+  it('FractionalMaxPool2d, whose pooling regions are random', () => refuses(wrap('nn.FractionalMaxPool2d(kernel_size=2, output_size=3)'), [1, 2, 6, 6], /^m \(nn\.FractionalMaxPool2d, line 5\) draws its pooling regions at random, so it cannot be converted to ONNX$/));
+  it('MaxUnpool2d, whose indices come from another layer', () => refuses(wrap('nn.MaxUnpool2d(kernel_size=2)', 'self.m(x, x)'), [1, 2, 3, 3], /^m \(nn\.MaxUnpool2d, line 5\) needs the indices of a MaxPool with return_indices=True/));
+  it('Fold and Unfold', async () => {
+    await refuses(wrap('nn.Unfold(kernel_size=2)'), [1, 2, 4, 4], /^m \(nn\.Unfold, line 5\) cannot be converted to ONNX without PyTorch yet$/);
+    await refuses(wrap('nn.Fold(output_size=(4, 4), kernel_size=2)'), [1, 8, 9], /^m \(nn\.Fold, line 5\) cannot be converted to ONNX without PyTorch yet$/);
+  });
+  it('GLU without dim=, which could have been given by position and dropped', async () => {
+    await refuses(wrap('nn.GLU(1)'), [2, 4, 6], /^m \(nn\.GLU, line 5\): its dim must be given as dim=<int>/);
+    await refuses(wrap('nn.GLU()'), [2, 4, 6], /^m \(nn\.GLU, line 5\): its dim must be given as dim=<int>/);
+  });
+  it('padding given by position to a padding layer whose signature is not known, rather than padding nothing', () =>
+    refuses(wrap('nn.ReflectionPad1d(2)'), [1, 2, 6], /^m \(nn\.ReflectionPad1d, line 5\): padding must be an int or a tuple of 2 ints known statically/));
+});
+
+describe('python/lower: the padding layers PyTorch 1.13 lacks (ZeroPad1d and ZeroPad3d, PyTorch 2.1)', () => {
+  it('lower to a constant Pad with PyTorch\'s sides, last dim first', async () => {
+    for (const [ctor, shape, pads] of [['nn.ZeroPad1d(padding=(1, 2))', [2, 3, 5], [0, 0, 1, 0, 0, 2]], ['nn.ZeroPad3d(padding=(1, 2, 3, 4, 5, 6))', [1, 2, 3, 4, 5], [0, 0, 5, 3, 1, 0, 0, 6, 4, 2]]] as const) {
+      const { model } = await lowerWrapped(wrap(ctor), [...shape]);
+      const pad = model.graph.nodes.find((n) => n.opType === 'Pad');
+      assert.ok(pad, ctor);
+      assert.deepEqual(pad.attributes.find((x) => x.name === 'mode'), { name: 'mode', type: 'string', value: 'constant' });
+      assert.equal(pad.inputs.length, 2, 'zero is Pad\'s default value');
+      const c = model.graph.nodes.find((n) => n.outputs[0] === pad.inputs[1])!;
+      const t = c.attributes.find((x) => x.name === 'value');
+      assert.ok(t?.type === 'tensor');
+      assert.deepEqual(inlineValues(t.value), pads);
+    }
+  });
 });
 
 /** `wrap` with torch and torch.nn.functional imported too: the layer is on line 7 and the call on line 9. */

@@ -464,6 +464,232 @@ class Activations(nn.Module):
 model = Activations()
 `,
   },
+  {
+    name: 'GLU over the channels and over the last dim',
+    variable: 'model',
+    shape: [2, 4, 6, 6],
+    source: `import torch
+import torch.nn as nn
+class Gates(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.channels = nn.GLU(dim=1)
+        self.last = nn.GLU(dim=-1)
+    def forward(self, x):
+        return self.channels(x * 3) + self.last(x.reshape(2, 2, 6, 12) * 3)
+model = Gates()
+`,
+  },
+  {
+    name: '1-d constant, reflection and replication padding by asymmetric tuples and by ints',
+    variable: 'model',
+    shape: [2, 3, 5],
+    source: `import torch
+import torch.nn as nn
+class Pads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.const = nn.ConstantPad1d(padding=(2, 2), value=0.5)
+        self.refl = nn.ReflectionPad1d(padding=(3, 1))
+        self.repl = nn.ReplicationPad1d(padding=(0, 4))
+        self.refl_int = nn.ReflectionPad1d(padding=2)
+        self.repl_int = nn.ReplicationPad1d(padding=2)
+    def forward(self, x):
+        return self.const(x) + self.refl(x) * 2 + self.repl(x) * 3 + self.refl_int(x) * 4 + self.repl_int(x) * 5
+model = Pads()
+`,
+  },
+  {
+    name: '2-d zero, constant, reflection and replication padding with asymmetric tuples',
+    variable: 'model',
+    shape: [2, 3, 6, 6],
+    source: `import torch
+import torch.nn as nn
+class Pads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.zero = nn.ZeroPad2d((1, 0, 2, 3))
+        self.const = nn.ConstantPad2d((0, 1, 3, 2), -1.5)
+        self.refl = nn.ReflectionPad2d(padding=(1, 0, 4, 1))
+        self.repl = nn.ReplicationPad2d(padding=(0, 1, 0, 5))
+    def forward(self, x):
+        return self.zero(x) + self.const(x) * 2 + self.refl(x) * 3 + self.repl(x) * 4
+model = Pads()
+`,
+  },
+  {
+    name: '3-d constant padding, by a tuple and by an int',
+    variable: 'model',
+    shape: [1, 2, 3, 4, 4],
+    source: `import torch
+import torch.nn as nn
+class Pads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tuple = nn.ConstantPad3d(padding=(0, 2, 1, 1, 2, 0), value=2.0)
+        self.int = nn.ConstantPad3d(padding=1, value=-0.5)
+    def forward(self, x):
+        return self.tuple(x) + self.int(x) * 3
+model = Pads()
+`,
+  },
+  {
+    name: 'PixelShuffle, PixelUnshuffle and ChannelShuffle',
+    variable: 'model',
+    shape: [2, 32, 3, 3],
+    source: `import torch
+import torch.nn as nn
+class Shuffles(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.PixelShuffle(2)
+        self.down = nn.PixelUnshuffle(downscale_factor=2)
+        self.channels = nn.ChannelShuffle(groups=4)
+    def forward(self, x):
+        return self.up(x) + self.down(x.reshape(2, 2, 12, 12)) * 2 + self.channels(x.reshape(2, 8, 6, 6)) * 3
+model = Shuffles()
+`,
+  },
+  {
+    name: 'Upsample nearest by scale and by size, nearest-exact, and UpsamplingNearest2d',
+    variable: 'model',
+    shape: [1, 2, 3, 4],
+    source: `import torch
+import torch.nn as nn
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Upsample(scale_factor=2)
+        self.size = nn.Upsample(size=(6, 8), mode='nearest')
+        self.exact = nn.Upsample(size=(6, 8), mode='nearest-exact')
+        self.old = nn.UpsamplingNearest2d(scale_factor=2)
+    def forward(self, x):
+        return self.scale(x) + self.size(x) * 2 + self.exact(x) * 3 + self.old(x) * 4
+model = Up()
+`,
+  },
+  {
+    name: 'Upsample bilinear and bicubic with align_corners both ways, and UpsamplingBilinear2d',
+    variable: 'model',
+    shape: [1, 2, 3, 4],
+    source: `import torch
+import torch.nn as nn
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.halfpixel = nn.Upsample(scale_factor=2, mode='bilinear')
+        self.corners = nn.Upsample(size=(6, 8), mode='bilinear', align_corners=True)
+        self.old = nn.UpsamplingBilinear2d(scale_factor=2)
+        self.cubic = nn.Upsample(scale_factor=2, mode='bicubic', align_corners=False)
+        self.cubic_corners = nn.Upsample(size=(6, 8), mode='bicubic', align_corners=True)
+    def forward(self, x):
+        return self.halfpixel(x) + self.corners(x) * 2 + self.old(x) * 3 + self.cubic(x) * 4 + self.cubic_corners(x) * 5
+model = Up()
+`,
+  },
+  {
+    name: 'Upsample by a fractional scale and to an uneven size, nearest and bilinear',
+    variable: 'model',
+    shape: [1, 2, 4, 6],
+    source: `import torch
+import torch.nn as nn
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.nearest = nn.Upsample(scale_factor=1.5)
+        self.bilinear = nn.Upsample(size=(6, 9), mode='bilinear')
+        self.corners = nn.Upsample(scale_factor=(1.5, 1.5), mode='bilinear', align_corners=True)
+    def forward(self, x):
+        return self.nearest(x) + self.bilinear(x) * 2 + self.corners(x) * 3
+model = Up()
+`,
+  },
+  {
+    name: 'Upsample bilinear and bicubic to one row, where PyTorch samples the middle of the input, not its first row',
+    variable: 'model',
+    shape: [1, 2, 3, 4],
+    source: `import torch
+import torch.nn as nn
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bilinear = nn.Upsample(size=(1, 8), mode='bilinear')
+        self.bicubic = nn.Upsample(size=(1, 8), mode='bicubic')
+    def forward(self, x):
+        return self.bilinear(x) + self.bicubic(x) * 2
+model = Up()
+`,
+  },
+  {
+    name: 'Upsample linear and nearest on 1-d inputs, LPPool1d with p = 1.5 and p = 2 (ceil_mode)',
+    variable: 'model',
+    shape: [2, 3, 12],
+    source: `import torch
+import torch.nn as nn
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Upsample(scale_factor=0.5, mode='linear')
+        self.corners = nn.Upsample(size=6, mode='linear', align_corners=True)
+        self.nearest = nn.Upsample(size=6)
+        self.lp = nn.LPPool1d(norm_type=1.5, kernel_size=2)
+        self.lp_ceil = nn.LPPool1d(norm_type=2, kernel_size=3, stride=2, ceil_mode=True)
+    def forward(self, x):
+        a = self.linear(x) + self.corners(x) * 2 + self.nearest(x) * 3
+        return a + self.lp_ceil(x) * 4 + self.lp(torch.sigmoid(x * 3)) * 5
+model = Up()
+`,
+  },
+  {
+    name: 'Upsample trilinear with align_corners both ways, and nearest on 3-d inputs',
+    variable: 'model',
+    shape: [1, 2, 2, 3, 3],
+    source: `import torch
+import torch.nn as nn
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.halfpixel = nn.Upsample(scale_factor=2, mode='trilinear')
+        self.corners = nn.Upsample(size=(4, 6, 6), mode='trilinear', align_corners=True)
+        self.nearest = nn.Upsample(scale_factor=(2, 2, 2))
+    def forward(self, x):
+        return self.halfpixel(x) + self.corners(x) * 2 + self.nearest(x) * 3
+model = Up()
+`,
+  },
+  {
+    name: 'LPPool2d with p = 2 and p = 3 (ceil_mode)',
+    variable: 'model',
+    shape: [2, 3, 6, 6],
+    source: `import torch
+import torch.nn as nn
+class Pools(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.two = nn.LPPool2d(norm_type=2, kernel_size=2)
+        self.three = nn.LPPool2d(norm_type=3, kernel_size=(3, 2), stride=(2, 2), ceil_mode=True)
+    def forward(self, x):
+        return self.two(x) + self.three(torch.sigmoid(x * 3)) * 2
+model = Pools()
+`,
+  },
+  {
+    name: 'LocalResponseNorm with an odd and an even size',
+    variable: 'model',
+    shape: [2, 6, 4, 4],
+    source: `import torch
+import torch.nn as nn
+class Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.odd = nn.LocalResponseNorm(3, 0.5, 0.75, 1.0)
+        self.even = nn.LocalResponseNorm(4, alpha=0.3, beta=0.5, k=2.0)
+    def forward(self, x):
+        x = x * 3
+        return self.odd(x) + self.even(x) * 2
+model = Norms()
+`,
+  },
 ];
 
 /** Moves every initializer whose values are all the same off that value, keeping running variances positive. */
