@@ -67,6 +67,17 @@ export const SIGNATURES: Record<string, Sig> = {
   Softshrink: [['lambd', fl(0.5)]],
   Hardshrink: [['lambd', fl(0.5)]],
   RReLU: [['lower', fl(1 / 8)], ['upper', fl(1 / 3)], ['inplace', F]],
+  GLU: [['dim', i(-1)]],
+  ZeroPad1d: [['padding', REQ]], ZeroPad3d: [['padding', REQ]],
+  ConstantPad1d: [['padding', REQ], ['value', REQ]], ConstantPad3d: [['padding', REQ], ['value', REQ]],
+  ReflectionPad1d: [['padding', REQ]], ReflectionPad2d: [['padding', REQ]], ReflectionPad3d: [['padding', REQ]],
+  ReplicationPad1d: [['padding', REQ]], ReplicationPad2d: [['padding', REQ]], ReplicationPad3d: [['padding', REQ]],
+  PixelUnshuffle: [['downscale_factor', REQ]],
+  ChannelShuffle: [['groups', REQ]],
+  LPPool1d: [['norm_type', REQ], ['kernel_size', REQ], ['stride', NONE], ['ceil_mode', F]],
+  LPPool2d: [['norm_type', REQ], ['kernel_size', REQ], ['stride', NONE], ['ceil_mode', F]],
+  UpsamplingNearest2d: [['size', NONE], ['scale_factor', NONE]],
+  UpsamplingBilinear2d: [['size', NONE], ['scale_factor', NONE]],
 };
 
 /** Layers with no parameters at all; their extra arguments are not checked. */

@@ -18,11 +18,10 @@ export function lowerSpatial(ctx: LoweringContext, layer: LayerValue, x: string,
   const rank = shape?.length;
   if (t === 'GLU') {
     // The first half of `dim` gated by the sigmoid of the second half.
-    // GLU has no signature in layers.ts yet, so nn.GLU(1) would reach here without its dim and silently use the default;
-    // only a dim given by keyword is trusted.
+    // Its signature in layers.ts binds dim by position or keyword; absent, it is PyTorch's default, -1.
     const dimV = a.get('dim');
-    if (dimV?.kind !== 'num' || !dimV.isInt) throw new UserInputError(`${who}: its dim must be given as dim=<int> to convert it to ONNX (an argument by position is not read yet)`);
-    const dim = dimV.value;
+    if (dimV !== undefined && (dimV.kind !== 'num' || !dimV.isInt)) throw new UserInputError(`${who}: its dim must be an int known from the source to convert it to ONNX`);
+    const dim = dimV?.value ?? -1;
     if (!shape || rank === undefined) throw new UserInputError(`${who}: an input of known shape is needed to convert it to ONNX`);
     const axis = dim < 0 ? dim + rank : dim;
     const size = shape[axis];

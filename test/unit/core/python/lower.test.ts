@@ -213,12 +213,27 @@ describe('python/lower: what is still refused names the layer', () => {
     await refuses(wrap('nn.Unfold(kernel_size=2)'), [1, 2, 4, 4], /^m \(nn\.Unfold, line 5\) cannot be converted to ONNX without PyTorch yet$/);
     await refuses(wrap('nn.Fold(output_size=(4, 4), kernel_size=2)'), [1, 8, 9], /^m \(nn\.Fold, line 5\) cannot be converted to ONNX without PyTorch yet$/);
   });
-  it('GLU without dim=, which could have been given by position and dropped', async () => {
-    await refuses(wrap('nn.GLU(1)'), [2, 4, 6], /^m \(nn\.GLU, line 5\): its dim must be given as dim=<int>/);
-    await refuses(wrap('nn.GLU()'), [2, 4, 6], /^m \(nn\.GLU, line 5\): its dim must be given as dim=<int>/);
+});
+
+describe('python/lower: arguments by position reach the parameter-free layers', () => {
+  it("GLU's dim by position, and PyTorch's default -1 without it", async () => {
+    for (const [ctor, axis] of [['nn.GLU(1)', 1], ['nn.GLU()', 2]] as const) {
+      const { model } = await lowerWrapped(wrap(ctor), [2, 4, 6]);
+      const split = model.graph.nodes.find((n) => n.opType === 'Split');
+      assert.ok(split, ctor);
+      assert.deepEqual(split.attributes.find((x) => x.name === 'axis'), { name: 'axis', type: 'int', value: axis }, ctor);
+    }
   });
-  it('padding given by position to a padding layer whose signature is not known, rather than padding nothing', () =>
-    refuses(wrap('nn.ReflectionPad1d(2)'), [1, 2, 6], /^m \(nn\.ReflectionPad1d, line 5\): padding must be an int or a tuple of 2 ints known statically/));
+  it('the padding of ReflectionPad1d by position', async () => {
+    const { model } = await lowerWrapped(wrap('nn.ReflectionPad1d(2)'), [1, 2, 6]);
+    const pad = model.graph.nodes.find((n) => n.opType === 'Pad');
+    assert.ok(pad);
+    assert.deepEqual(pad.attributes.find((x) => x.name === 'mode'), { name: 'mode', type: 'string', value: 'reflect' });
+    const c = model.graph.nodes.find((n) => n.outputs[0] === pad.inputs[1])!;
+    const t = c.attributes.find((x) => x.name === 'value');
+    assert.ok(t?.type === 'tensor');
+    assert.deepEqual(inlineValues(t.value), [0, 0, 2, 0, 0, 2]);
+  });
 });
 
 describe('python/lower: the padding layers PyTorch 1.13 lacks (ZeroPad1d and ZeroPad3d, PyTorch 2.1)', () => {
