@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { replaceBenchSection } from './benchShared.mjs';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,9 +16,6 @@ const cli = path.join(repo, 'dist', 'cli.js');
 const python = '/usr/bin/python3';
 const gnuTime = '/usr/bin/time';
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const docPath = path.join(repo, 'docs', 'benchmarks.md');
-const START = '<!-- bench:summary:start -->';
-const END = '<!-- bench:summary:end -->';
 
 function log(message) {
   process.stderr.write(`${message}\n`);
@@ -67,16 +65,6 @@ function machine() {
   return `${cpus[0]?.model ?? 'unknown CPU'} (${cpus.length} logical CPUs), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
-function writeSection(text) {
-  fs.mkdirSync(path.dirname(docPath), { recursive: true });
-  const block = `${START}\n${text.trim()}\n${END}`;
-  let doc = fs.existsSync(docPath) ? fs.readFileSync(docPath, 'utf8') : '# Benchmarks\n\nEach section is written by the benchmark named in it; rerun it to refresh the numbers.\n';
-  const s = doc.indexOf(START);
-  const e = doc.indexOf(END);
-  if (s >= 0 && e > s) doc = doc.slice(0, s) + block + doc.slice(e + END.length);
-  else doc = `${doc.trimEnd()}\n\n${block}\n`;
-  fs.writeFileSync(docPath, doc);
-}
 
 function main() {
   if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing; run npm run build first');
@@ -131,7 +119,7 @@ Why it is fast: the reader walks the protobuf through a windowed file source and
 
 Machine: ${machine()}. Measured ${date}.
 `;
-    writeSection(text);
+    replaceBenchSection('summary', text);
     log(text);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

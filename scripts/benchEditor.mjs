@@ -6,9 +6,10 @@
 //
 // Options: --runs=N (default 3), --no-package (reuse the last .vsix), --no-doc (print only).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
+import { replaceBenchSection } from './benchShared.mjs';
 import { chromium } from 'playwright-core';
 import { GraphBuilder } from '../src/core/ir/builder.ts';
 import { writeOnnxFile } from '../src/core/onnx/writer.ts';
@@ -20,8 +21,6 @@ import { findFrameWithText, quickOpen, runCommand, waitForWorkbench } from '../t
 
 const root = resolve(import.meta.dirname, '..');
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
-const START = '<!-- bench:editor:start -->';
-const END = '<!-- bench:editor:end -->';
 const log = (m) => process.stderr.write(`${m}\n`);
 
 /** A transformer-encoder-like graph: `blocks` blocks of 38 nodes (two hand-written layer norms, attention, MLP). */
@@ -131,15 +130,6 @@ function readLogs(dir) {
   return text;
 }
 
-function writeSection(text) {
-  const docPath = join(root, 'docs', 'benchmarks.md');
-  const block = `${START}\n${text.trim()}\n${END}`;
-  let doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-  const s = doc.indexOf(START);
-  const e = doc.indexOf(END);
-  doc = s >= 0 && e > s ? doc.slice(0, s) + block + doc.slice(e + END.length) : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(docPath, doc);
-}
 
 async function main() {
   const loadStart = loadavg()[0];
@@ -257,7 +247,7 @@ Load average while measuring: ${loadStart.toFixed(1)} at the start, ${loadavg()[
 extension host and Chromium share these CPUs with whatever else runs; on a busy machine every column grows).
 `;
     log(text);
-    if (!process.argv.includes('--no-doc')) writeSection(text);
+    if (!process.argv.includes('--no-doc')) replaceBenchSection('editor', text);
   } finally {
     await browser?.close();
     await server?.stop();

@@ -7,10 +7,11 @@
 //
 //   node scripts/benchPython.mjs [--repeats 40] [--no-write]
 import * as esbuild from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { replaceBenchSection } from './benchShared.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -174,8 +175,7 @@ if (plain(analysis) !== plain(reference)) {
 
 const fmt = (x) => x.toFixed(1);
 const date = new Date().toISOString().slice(0, 10);
-const section = `<!-- bench:python:start -->
-## PyTorch source lenses (\`node scripts/benchPython.mjs\`, ${date})
+const section = `## PyTorch source lenses (\`node scripts/benchPython.mjs\`, ${date})
 
 One keystroke in a ${lines.toLocaleString('en-US')}-line model file (${k * 2} Module classes, ${k} module-level instances,
 ${lensCount.toLocaleString('en-US')} lenses), through the editor's own path: tree-sitter reparses incrementally from the
@@ -195,12 +195,8 @@ ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node},
 | For comparison: the analysis from scratch, without the cache (as \`layerscope summary\` runs it) | ${fmt(median(uncached))} ms | ${fmt(p90(uncached))} ms |
 
 Target: under 30 ms. The editor also waits 250 ms after the last keystroke before it recomputes (debounce), which is
-not included above.
-<!-- bench:python:end -->`;
+not included above.`;
 console.log(section);
 if (write) {
-  const docPath = join(root, 'docs', 'benchmarks.md');
-  const doc = readFileSync(docPath, 'utf8');
-  const re = /<!-- bench:python:start -->[\s\S]*?<!-- bench:python:end -->/;
-  writeFileSync(docPath, re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`);
+  replaceBenchSection('python', section);
 }

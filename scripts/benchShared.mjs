@@ -1,5 +1,6 @@
 // Pieces the whole-process benchmarks share (benchProbe.mjs, benchGrad.mjs): the plain onnxruntime-node run they are
-// measured against, medians, and writing a section of docs/benchmarks.md between its markers.
+// measured against, medians, and writing a section of docs/benchmarks.md between its markers (every benchmark
+// script writes its section through replaceBenchSection).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,17 +48,27 @@ export function checkInputHeader(npyPath) {
   if (npy.readUInt16LE(8) + 10 !== 128) throw new Error(`${npyPath}: unexpected .npy header length`);
 }
 
-/** Replaces the section between `<!-- bench:NAME:start -->` and its end marker (or appends it) in docs/benchmarks.md. */
-export function writeBenchSection(name, heading, body) {
+/**
+ * Replaces the section between `<!-- bench:NAME:start -->` and its end marker with `content` (or appends it) in
+ * docs/benchmarks.md, so that each benchmark rewrites only its own part. Returns the file's path.
+ */
+export function replaceBenchSection(name, content) {
   const docs = join(root, 'docs', 'benchmarks.md');
   mkdirSync(dirname(docs), { recursive: true });
   const start = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;
-  const block = `${start}\n## ${heading}\n\n${body}\n${end}`;
-  let text = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
+  const block = `${start}\n${content.trim()}\n${end}`;
+  let text = existsSync(docs)
+    ? readFileSync(docs, 'utf8')
+    : '# Benchmarks\n\nEach section is written by the benchmark named in it; rerun it to refresh the numbers.\n';
   const a = text.indexOf(start);
   const b = text.indexOf(end);
   text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(docs, text);
   return docs;
+}
+
+/** A section with its heading: `## HEADING`, a blank line, then `body`. */
+export function writeBenchSection(name, heading, body) {
+  return replaceBenchSection(name, `## ${heading}\n\n${body}`);
 }
