@@ -1,3 +1,4 @@
+import { checkNodeCount } from '../core/analysis/nodeCount';
 import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ export interface ProbePlan {
 export interface PlanOptions {
   inputShapes: Record<string, number[]>;
   budgetBytes?: number;
+  /** The most nodes the model may have, functions inlined (see checkNodeCount). Default DEFAULT_MAX_NODES. */
+  maxNodes?: number;
   /** Only these values (node output names, or node names for all their outputs). Default: every float node output. */
   select?: string[];
 }
@@ -65,6 +68,8 @@ export function planProbe(model: Model, options: PlanOptions): ProbePlan {
   const warnings: string[] = [];
   const budget = options.budgetBytes ?? DEFAULT_BUDGET_BYTES;
   let types: Map<string, TensorType> = new Map();
+  // Refused before shape inference and before onnxruntime, which inlines every function call.
+  checkNodeCount(model, options.maxNodes);
   try {
     types = inferShapes(model, { inputShapes: options.inputShapes }).types;
   } catch (e) {
