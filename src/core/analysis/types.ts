@@ -27,7 +27,7 @@ export interface ShapeInferenceOptions {
   /** Tensors larger than this many elements are not folded. */
   maxFoldElements?: number;
   /**
-   * The most nodes inference visits, model-local function bodies counted at every call site that cannot reuse an
+   * The most model-local function body nodes inference inlines, counted at every call site that cannot reuse an
    * earlier call's result; past it, a UserInputError. Default DEFAULT_MAX_NODES (src/core/limits.ts).
    */
   maxNodes?: number;

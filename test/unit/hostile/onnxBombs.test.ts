@@ -71,3 +71,12 @@ describe('hostile input: ONNX files that blow up static analysis', function () {
     );
   });
 });
+
+describe('hostile input: the shape inference budget on its own', () => {
+  it('refuses to inline more function nodes than maxNodes when no node count ran first (as the gradient builder calls it)', async () => {
+    const { inferShapes } = await import('../../../src/core/analysis/shapes/index');
+    const model = readOnnxBytes(bombs.bigFunction(200, 2_000));
+    assert.throws(() => inferShapes(model), (e: Error) => e.name === 'UserInputError' && /inline more than 50,000 nodes/.test(e.message));
+    assert.doesNotThrow(() => inferShapes(model, { maxNodes: 1_000_000 }));
+  });
+});

@@ -128,3 +128,38 @@ export function declaredRank(n: number): Uint8Array {
   b.output(y, 'float32', null);
   return writeOnnx(b.model(17));
 }
+
+/** A plain model with symbolic dims, which probes and gradient probes accept any input shape for. */
+export function symbolicConvNet(): Uint8Array {
+  const b = new GraphBuilder('symbolic');
+  const x = b.input('x', 'float32', ['N', 3, 'H', 'W']);
+  const w = b.initializer('w', 'float32', [4, 3, 3, 3], new Float32Array(108).fill(0.1));
+  const y = b.op('Conv', [x, w], { pads: [1, 1, 1, 1] });
+  const z = b.op('Relu', [y]);
+  b.output(z, 'float32', ['N', 4, 'H', 'W']);
+  return writeOnnx(b.model(17));
+}
+
+/** A model whose node names, op types, producer and graph name carry terminal, Markdown and HTML payloads. */
+export function hostileNames(): Uint8Array {
+  const b = new GraphBuilder('graph\u001b]0;pwned\u0007');
+  const x = b.input('in\u202eput', 'float32', [1, 4]);
+  const names = [
+    'esc\u001b[2Jclear',
+    'bell\u0007cr\roverwrite',
+    'rlo\u202etxt.exe',
+    'pipe|cell|break',
+    'new\nline',
+    '<script>alert(1)</script>',
+    '<img src=x onerror=alert(1)>',
+    '[click](javascript:alert(1))',
+    '=HYPERLINK("http://evil","x")',
+  ];
+  let y = x;
+  for (const name of names) y = b.op('Relu', [y], {}, { name });
+  y = b.op('Op|With<b>Pipe</b>', [y], {}, { name: 'custom', domain: 'evil' });
+  b.output(y, 'float32', null);
+  const model = b.model(17, { producerName: 'prod\u001b[31mred\u009b' });
+  model.opsetImports.push({ domain: 'evil', version: 1 });
+  return writeOnnx(model);
+}

@@ -21,8 +21,8 @@ export interface InferGraphOptions extends ShapeInferenceOptions {
 }
 
 /**
- * Thrown when inference would visit more nodes than its budget (model-local function bodies count once per call site
- * that cannot reuse an earlier result). Rules' errors become warnings; this one must end the analysis.
+ * Thrown when inference would inline more function body nodes than its budget (a body counts once per call site that
+ * cannot reuse an earlier result). Rules' errors become warnings; this one must end the analysis.
  */
 export class InferenceBudgetError extends UserInputError {}
 
@@ -134,7 +134,7 @@ class Inferencer {
   private valueInfoWarnings = 0;
   private readonly functions = new Map<string, FunctionDef>();
   private depth = 0;
-  /** Nodes visited so far, every inlined function body node included, against `maxNodes`. */
+  /** Function body nodes inlined so far (calls answered from callResults cost nothing), against `maxNodes`. */
   private visited = 0;
   /** Results of function calls by signature (function, input types and values, attributes), so a call is inferred once. */
   private readonly callResults = new Map<string, Result[]>();
@@ -157,7 +157,7 @@ class Inferencer {
     if (this.visited > this.maxNodes) {
       const limit = this.maxNodes.toLocaleString('en-US');
       throw new InferenceBudgetError(
-        `shape inference would visit more than ${limit} nodes with model-local functions inlined (limit ${limit}); raise it with --max-nodes N`,
+        `shape inference would inline more than ${limit} nodes of model-local functions (limit ${limit}); raise it with --max-nodes N`,
       );
     }
   }
@@ -186,7 +186,6 @@ class Inferencer {
 
   /** Runs a list of nodes, already in an order where producers come first. */
   runNodes(nodes: readonly Node[], scope: Scope, opsets: Map<string, number>, declared: Map<string, TensorType>): void {
-    this.charge(nodes.length);
     for (const node of nodes) this.inferNode(node, scope, opsets, declared);
   }
 
@@ -366,6 +365,7 @@ class Inferencer {
         const t = tensorTypeOf(vi.type);
         if (t) declared.set(vi.name, t);
       }
+      this.charge(nodes.length);
       this.runNodes(nodes, scope, opsets, declared);
       fn.outputs.forEach((formal, i) => {
         const t = scope.types.get(formal);
