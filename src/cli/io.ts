@@ -42,6 +42,11 @@ export function processIo(): CliIo {
           c.abort();
           process.once('SIGINT', () => process.exit(130));
         });
+        // A kill (timeout, CI) ends the process through process.exit, so that its exit handlers remove temporary folders.
+        process.once('SIGTERM', () => {
+          c.abort();
+          process.exit(143);
+        });
       }
       return controller.signal;
     },

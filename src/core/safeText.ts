@@ -33,13 +33,15 @@ export function singleLineField(text: string): string {
   return text.replace(UNSAFE_OR_LINE_BREAK, escapeChar);
 }
 
-const MARKDOWN_SPECIAL = /[\\|`*_[\]<>&]/g;
+/** Characters that would change what a cell shows: pipes, code, emphasis, HTML and entities, and the `]` of a link. */
+const MARKDOWN_SPECIAL = /[\\|`*_~<>&]|\](?=[([:])/g;
 const MARKDOWN_ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
 
 /**
  * A value inside a Markdown table cell or list item: on one line, pipes escaped so columns stay columns, and every
- * character that could start emphasis, code, a link (`[x](javascript:…)`) or HTML (`<script>`, `<img onerror>`)
- * escaped, so renderers show the text exactly as it is in the model.
+ * character that could start emphasis, code, a link (`[x](javascript:…)`, `![x](…)`, `[x]: …`) or HTML (`<script>`,
+ * `<img onerror>`) escaped, so renderers show the text exactly as it is in the model. A `]` is escaped only where a
+ * link could follow it, so shapes such as [1, 3, 224, 224] stay readable in the raw text.
  */
 export function markdownText(text: string): string {
   return singleLineField(text).replace(MARKDOWN_SPECIAL, (c) => MARKDOWN_ENTITIES[c] ?? `\\${c}`);
