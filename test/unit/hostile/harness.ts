@@ -9,7 +9,8 @@ import { CLI, REPO } from '../cli/helpers';
  * Runs the real CLI bundle on one hostile input and checks the contract of issue 11: exit 0 or 2, at most one line on
  * stderr and never a stack trace, done within 30 s, a peak resident size under 2 GB (measured with /usr/bin/time, on
  * top of a 2 GB V8 heap cap), no raw control or bidi character on either stream, and no file left behind in the
- * temporary folder, $HOME or /dev/shm.
+ * temporary folder, $HOME or /dev/shm. The temporary folder and $HOME are private to each run, so those checks are
+ * exact.
  */
 
 export const TIME_LIMIT_MS = 30_000;
@@ -92,14 +93,16 @@ export function runHostile(box: Sandbox, args: string[]): HostileRun {
   assert.deepEqual(fs.readdirSync(box.tmp), [], `${what} left files in the temporary folder`);
   assert.deepEqual(fs.readdirSync(box.home), [], `${what} left files in $HOME`);
   // /dev/shm is shared with every other process on the machine: a folder counts as left behind only if it is new and
-  // still there a few seconds after the command ended (another probe running meanwhile removes its own).
+  // still there a few seconds after the command ended (another probe running meanwhile removes its own). On a shared
+  // development machine another user's long probe can outlive that wait, so the check is strict under CI=true only.
   let leftInShm = [...shmEntries()].filter((n) => !shmBefore.has(n));
   for (let waited = 0; leftInShm.length > 0 && waited < 5_000; waited += 250) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
     const now = shmEntries();
     leftInShm = leftInShm.filter((n) => now.has(n));
   }
-  assert.deepEqual(leftInShm, [], `${what} left folders in /dev/shm`);
+  if (process.env.CI === 'true') assert.deepEqual(leftInShm, [], `${what} left folders in /dev/shm`);
+  else if (leftInShm.length > 0) console.warn(`      note: new folders in /dev/shm during ${what}: ${leftInShm.join(', ')} (strict under CI=true)`);
   return run;
 }
 
