@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, REPO } from '../cli/helpers';
+import { CLI, REPO, ensureCliBuilt } from '../cli/helpers';
 
 /**
  * Runs the real CLI bundle on one hostile input and checks the contract of issue 11: exit 0 or 2, at most one line on
@@ -119,4 +119,15 @@ export function expectSuccess(box: Sandbox, args: string[]): HostileRun {
   const r = runHostile(box, args);
   assert.equal(r.status, 0, `layerscope ${args.join(' ')} should succeed; stderr: ${r.stderr}`);
   return r;
+}
+
+/** Mocha hooks for a suite of hostile runs: the CLI bundle is built once, and each test gets a fresh sandbox. */
+export function useSandbox(): () => Sandbox {
+  let box: Sandbox | undefined;
+  before(() => ensureCliBuilt());
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+  afterEach(() => box?.cleanup());
+  return () => box!;
 }

@@ -1,8 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { ensureCliBuilt } from '../cli/helpers';
 import { summarizeModel } from '../../../src/core/analysis/summary';
 import { readOnnxBytes } from '../../../src/core/onnx/reader';
-import { Sandbox, expectRefusal, expectSuccess } from './harness';
+import { expectRefusal, expectSuccess, useSandbox } from './harness';
 import * as bombs from './onnxBombs';
 
 /**
@@ -11,31 +10,26 @@ import * as bombs from './onnxBombs';
  */
 describe('hostile input: ONNX files that blow up static analysis', function () {
   this.timeout(120_000);
-  let box: Sandbox;
-  before(() => ensureCliBuilt());
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-  afterEach(() => box.cleanup());
+  const sandbox = useSandbox();
 
   it('a function that calls itself six times: recursion is reported, not followed', () => {
-    const file = box.file('recursive.onnx', bombs.recursiveFunction());
-    const r = expectSuccess(box, ['summary', file]);
+    const file = sandbox().file('recursive.onnx', bombs.recursiveFunction());
+    const r = expectSuccess(sandbox(), ['summary', file]);
     assert.match(r.stdout, /function 'F' calls itself/);
   });
 
   it('15 functions each calling the next 10 times are refused by --max-nodes, and analysed fast when it is raised', () => {
-    const file = box.file('fanout.onnx', bombs.fanoutChain());
-    expectRefusal(box, ['summary', file], /more than 50,000 nodes with its model-local functions inlined/);
-    expectRefusal(box, ['probe', file], /more than 50,000 nodes with its model-local functions inlined/);
+    const file = sandbox().file('fanout.onnx', bombs.fanoutChain());
+    expectRefusal(sandbox(), ['summary', file], /more than 50,000 nodes with its model-local functions inlined/);
+    expectRefusal(sandbox(), ['probe', file], /more than 50,000 nodes with its model-local functions inlined/);
     // With the limit raised past 10^15 inlined nodes, memoised inference still visits each function once.
-    const r = expectSuccess(box, ['summary', file, '--max-nodes', '9000000000000000', '--json']);
+    const r = expectSuccess(sandbox(), ['summary', file, '--max-nodes', '9000000000000000', '--json']);
     assert.deepEqual(JSON.parse(r.stdout).outputs[0].shape, [1, 4]);
   });
 
   it('a 60,000-node function called once, and 2,000 calls of a 200-node function, count against --max-nodes', () => {
-    expectRefusal(box, ['summary', box.file('big.onnx', bombs.bigFunction(60_000, 1))], /more than 50,000 nodes/);
-    expectRefusal(box, ['summary', box.file('many.onnx', bombs.bigFunction(200, 2_000))], /more than 50,000 nodes/);
+    expectRefusal(sandbox(), ['summary', sandbox().file('big.onnx', bombs.bigFunction(60_000, 1))], /more than 50,000 nodes/);
+    expectRefusal(sandbox(), ['summary', sandbox().file('many.onnx', bombs.bigFunction(200, 2_000))], /more than 50,000 nodes/);
   });
 
   for (const [name, make, pattern] of [
@@ -47,8 +41,8 @@ describe('hostile input: ONNX files that blow up static analysis', function () {
     ['Scan with num_scan_inputs=2e9', bombs.scanInputs, /num_scan_inputs is 2000000000, but the node has 1/],
   ] as const) {
     it(`${name}: the output is unknown with a warning`, () => {
-      const file = box.file('bomb.onnx', make());
-      const r = expectSuccess(box, ['summary', file]);
+      const file = sandbox().file('bomb.onnx', make());
+      const r = expectSuccess(sandbox(), ['summary', file]);
       assert.match(r.stdout, pattern);
     });
   }

@@ -1,12 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureCliBuilt } from '../cli/helpers';
 import { summarizeModel } from '../../../src/core/analysis/summary';
 import { readOnnxBytes } from '../../../src/core/onnx/reader';
 import { csvField, markdownText, singleLineField, terminalText } from '../../../src/core/safeText';
 import { formatSummary } from '../../../src/host/summaryExport';
-import { RAW_UNSAFE, Sandbox, expectRefusal, expectSuccess } from './harness';
+import { RAW_UNSAFE, expectRefusal, expectSuccess, useSandbox } from './harness';
 import { hostileNames } from './onnxBombs';
 
 /**
@@ -48,16 +47,11 @@ function parseCsv(text: string): string[][] {
 
 describe('hostile input: text in every output format', function () {
   this.timeout(120_000);
-  let box: Sandbox;
-  before(() => ensureCliBuilt());
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-  afterEach(() => box.cleanup());
+  const sandbox = useSandbox();
 
   it('the table output escapes ESC, BEL, CR, U+202E and C1 controls in names, ops, producer and warnings', () => {
-    const file = box.file('names.onnx', hostileNames());
-    const r = expectSuccess(box, ['summary', file]);
+    const file = sandbox().file('names.onnx', hostileNames());
+    const r = expectSuccess(sandbox(), ['summary', file]);
     assert.match(r.stdout, /esc\\u001b\[2Jclear \(Relu\)/);
     assert.match(r.stdout, /bell\\u0007cr\\u000doverwrite/);
     assert.match(r.stdout, /rlo\\u202etxt\.exe/);
@@ -67,8 +61,8 @@ describe('hostile input: text in every output format', function () {
   });
 
   it('the JSON output stays valid JSON and carries the names exactly', () => {
-    const file = box.file('names.onnx', hostileNames());
-    const r = expectSuccess(box, ['summary', file, '--json']);
+    const file = sandbox().file('names.onnx', hostileNames());
+    const r = expectSuccess(sandbox(), ['summary', file, '--json']);
     const json = JSON.parse(r.stdout) as { layers: Array<{ name: string }>; model: { producer: string } };
     assert.equal(json.layers[0].name, 'esc\u001b[2Jclear');
     assert.equal(json.layers[2].name, 'rlo\u202etxt.exe');
@@ -76,8 +70,8 @@ describe('hostile input: text in every output format', function () {
   });
 
   it('--markdown keeps every row at six columns and lets no HTML, link or line break through', () => {
-    const file = box.file('names.onnx', hostileNames());
-    const r = expectSuccess(box, ['summary', file, '--markdown']);
+    const file = sandbox().file('names.onnx', hostileNames());
+    const r = expectSuccess(sandbox(), ['summary', file, '--markdown']);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('|'));
     const layerRows = rows.slice(2, 2 + 10);
     assert.equal(layerRows.length, 10);
@@ -90,19 +84,19 @@ describe('hostile input: text in every output format', function () {
   });
 
   it('a path with a newline or escape keeps the Model: header on one line', () => {
-    const dir = path.join(box.inputs, 'two\nlines\u001b[2J');
+    const dir = path.join(sandbox().inputs, 'two\nlines\u001b[2J');
     fs.mkdirSync(dir);
     const file = path.join(dir, 'm.onnx');
     fs.writeFileSync(file, hostileNames());
-    const r = expectSuccess(box, ['summary', file]);
+    const r = expectSuccess(sandbox(), ['summary', file]);
     const header = r.stdout.split('\n')[0];
     assert.match(header, /^Model: .*two\\u000alines\\u001b\[2J\/m\.onnx \(/);
     // On stderr the message is one line: the newline became a space, the escape is spelled out.
-    expectRefusal(box, ['summary', path.join(dir, 'missing.onnx')], /two lines\\u001b\[2J\/missing\.onnx: no such file/);
+    expectRefusal(sandbox(), ['summary', path.join(dir, 'missing.onnx')], /two lines\\u001b\[2J\/missing\.onnx: no such file/);
   });
 
   it('an unknown command with control characters is escaped on stderr', () => {
-    expectRefusal(box, ['sum\u001b]0;x\u0007mary'], /unknown command 'sum\\u001b\]0;x\\u0007mary'/);
+    expectRefusal(sandbox(), ['sum\u001b]0;x\u0007mary'], /unknown command 'sum\\u001b\]0;x\\u0007mary'/);
   });
 
   it('Copy as Markdown and the CSV export escape the same way, CSV against formula injection too', () => {
