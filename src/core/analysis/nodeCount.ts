@@ -54,6 +54,6 @@ export function checkNodeCount(model: Model, maxNodes = DEFAULT_MAX_NODES): void
   if (countNodes(model.graph, maxNodes, model.functions) > maxNodes) {
     const limit = maxNodes.toLocaleString('en-US');
     const inlined = model.functions.length > 0 ? ' with its model-local functions inlined' : '';
-    throw new UserInputError(`the graph has more than ${limit} nodes${inlined} (limit ${limit}); pass --max-nodes N to analyse it anyway`);
+    throw new UserInputError(`the graph has more than ${limit} nodes${inlined} (limit ${limit}); raise it with --max-nodes N or the layerscope.maxNodes setting`);
   }
 }

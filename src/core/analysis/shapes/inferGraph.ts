@@ -157,7 +157,7 @@ class Inferencer {
     if (this.visited > this.maxNodes) {
       const limit = this.maxNodes.toLocaleString('en-US');
       throw new InferenceBudgetError(
-        `shape inference would inline more than ${limit} nodes of model-local functions (limit ${limit}); raise it with --max-nodes N`,
+        `shape inference would inline more than ${limit} nodes of model-local functions (limit ${limit}); raise it with --max-nodes N or the layerscope.maxNodes setting`,
       );
     }
   }
