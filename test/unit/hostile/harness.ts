@@ -50,6 +50,18 @@ export class Sandbox {
   }
 }
 
+let privateShm: boolean | undefined;
+
+/**
+ * Whether runs can get a /dev/shm of their own: a user and mount namespace (`unshare -rm`) with a fresh tmpfs on
+ * /dev/shm, listed before the namespace ends. Then a folder left there is certainly the run's; other processes on the
+ * machine (another probe running meanwhile) cannot be mistaken for it.
+ */
+function canUsePrivateShm(): boolean {
+  privateShm ??= process.platform === 'linux' && spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs none /dev/shm'], { stdio: 'ignore' }).status === 0;
+  return privateShm;
+}
+
 function shmEntries(): Set<string> {
   try {
     return new Set(fs.readdirSync('/dev/shm').filter((n) => n.startsWith('layerscope-')));
@@ -63,8 +75,12 @@ export function runHostile(box: Sandbox, args: string[]): HostileRun {
   const shmBefore = shmEntries();
   const rssFile = path.join(box.dir, 'rss');
   const useTime = fs.existsSync(GNU_TIME);
+  const shmList = path.join(box.dir, 'shm');
   const node = [process.execPath, '--max-old-space-size=2048', CLI, ...args];
-  const [command, ...argv] = useTime ? [GNU_TIME, '-q', '-f', '%M', '-o', rssFile, ...node] : node;
+  const timed = useTime ? [GNU_TIME, '-q', '-f', '%M', '-o', rssFile, ...node] : node;
+  const isolated = canUsePrivateShm();
+  const shmScript = 'mount -t tmpfs none /dev/shm || exit 97; "$@"; rc=$?; ls -A /dev/shm > "$0"; exit $rc';
+  const [command, ...argv] = isolated ? ['unshare', '-rm', 'sh', '-c', shmScript, shmList, ...timed] : timed;
   const start = Date.now();
   const r = spawnSync(command, argv, {
     cwd: REPO,
@@ -92,9 +108,15 @@ export function runHostile(box: Sandbox, args: string[]): HostileRun {
   assert.ok(!RAW_UNSAFE.test(r.stderr), `${what}: a raw control or bidi character on stderr`);
   assert.deepEqual(fs.readdirSync(box.tmp), [], `${what} left files in the temporary folder`);
   assert.deepEqual(fs.readdirSync(box.home), [], `${what} left files in $HOME`);
-  // /dev/shm is shared with every other process on the machine: a folder counts as left behind only if it is new and
-  // still there a few seconds after the command ended (another probe running meanwhile removes its own). On a shared
-  // development machine another user's long probe can outlive that wait, so the check is strict under CI=true only.
+  if (isolated) {
+    const left = fs.readFileSync(shmList, 'utf8').trim();
+    fs.rmSync(shmList);
+    assert.equal(left, '', `${what} left files in /dev/shm`);
+    return run;
+  }
+  // Without a private /dev/shm it is shared with every other process on the machine: a folder counts as left behind
+  // only if it is new and still there a few seconds after the command ended (another probe running meanwhile removes
+  // its own). Another user's long probe can outlive that wait, so this fallback is strict under CI=true only.
   let leftInShm = [...shmEntries()].filter((n) => !shmBefore.has(n));
   for (let waited = 0; leftInShm.length > 0 && waited < 5_000; waited += 250) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
