@@ -12,6 +12,12 @@ import { formatBytes } from '../core/regularFile';
 /** Where the budget is raised; the same words in the CLI and the editor. */
 export const MEMORY_BUDGET_HINT = 'raise it with --memory-budget MB or the layerscope.probe.inputMemoryBudgetMB setting';
 
+/**
+ * Inputs travel to the worker process in one IPC message, and Node's advanced serialization cannot carry one of 2 GiB
+ * or more (the worker dies with "Unable to deserialize cloned data"), so no budget lets inputs past this.
+ */
+export const MAX_INPUT_TRANSFER_BYTES = 2 * 1024 * 1024 * 1024 - 64 * 1024 * 1024;
+
 /** An eighth of the memory free now, and never less than 256 MiB. */
 export function defaultInputBudgetBytes(): number {
   return Math.max(256 * 1024 * 1024, Math.floor(freemem() / 8));
@@ -32,10 +38,13 @@ export class InputBudget {
     let elements = 1;
     for (const d of dims) elements *= d;
     const bytes = elements * bytesPerElement;
+    const shape = dims.join('×');
+    const size = Number.isFinite(bytes) && bytes < 2 ** 70 ? formatBytes(bytes) : 'more memory than any machine has';
     if (!(this.used + bytes <= this.bytes)) {
-      const shape = dims.join('×');
-      const size = Number.isFinite(bytes) && bytes < 2 ** 70 ? formatBytes(bytes) : 'more memory than any machine has';
       throw new UserInputError(`${what} of shape ${shape} needs ${size}, more than the ${formatBytes(this.bytes)} memory budget for inputs; ${MEMORY_BUDGET_HINT}`);
+    }
+    if (this.used + bytes > MAX_INPUT_TRANSFER_BYTES) {
+      throw new UserInputError(`${what} of shape ${shape} needs ${size}; a probe's inputs must stay under ${formatBytes(MAX_INPUT_TRANSFER_BYTES)}, the most one message to its worker process can carry`);
     }
     this.used += bytes;
   }

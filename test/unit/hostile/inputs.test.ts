@@ -46,6 +46,10 @@ describe('hostile input: probe and gradient-probe inputs', function () {
     }
   });
 
+  it('inputs of 2 GiB or more are refused even under a larger budget: one IPC message cannot carry them', () => {
+    expectRefusal(sandbox(), ['probe', model, '--input-shape', '1x3x16384x16384', '--memory-budget', '100000'], /needs 3\.0 GiB; a probe's inputs must stay under 1\.9 GiB, the most one message to its worker process can carry/);
+  });
+
   it('--memory-budget takes whole megabytes only', () => {
     expectRefusal(sandbox(), ['probe', model, '--memory-budget', '1e3'], /--memory-budget \(MB\) needs a whole number/);
   });
