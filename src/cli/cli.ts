@@ -1,4 +1,5 @@
 import { isUserInputError } from '../core/errors';
+import { oneLine } from '../core/safeText';
 import type { CliIo } from './io';
 import { runSummaryCommand } from './summaryCommand';
 import { version } from '../../package.json';
@@ -45,7 +46,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const [command, ...rest] = argv;
     if (command === undefined) {
-      io.stderr(HELP);
+      io.stderr('layerscope: no command; usage: layerscope summary|probe|grad MODEL [options] (see layerscope --help)\n');
       return 2;
     }
     if (command === '--help' || command === '-h' || command === 'help') {
@@ -83,6 +84,3 @@ function reportError(e: unknown, io: CliIo): number {
   return 1;
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}

@@ -22,7 +22,7 @@ export interface GradCommandIo {
 }
 
 export const GRAD_USAGE = `usage: layerscope grad MODEL [--input [NAME=]FILE.npy|.png|.jpg]... [--input-shape [NAME=]1x3x32x32]...
-                      [--random normal|uniform] [--seed S] [--batch N]
+                      [--random normal|uniform] [--seed S] [--batch N] [--memory-budget MB]
                       --loss cross-entropy|mse|sum|mean [--target K|FILE.npy] [--output NAME]
                       [--check N] [--lr 1e-3] [--bins 32] [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N]
                       [--timeout SECONDS] [--json]`;

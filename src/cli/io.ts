@@ -1,3 +1,5 @@
+import { terminalText } from '../core/safeText';
+
 /**
  * The streams a CLI command writes to, passed in rather than taken from `process` so that every command can be run
  * and checked in-process by tests. Commands return their exit code instead of calling process.exit.
@@ -40,14 +42,20 @@ export function processIo(): CliIo {
           c.abort();
           process.once('SIGINT', () => process.exit(130));
         });
+        // A kill (timeout, CI) ends the process through process.exit, so that its exit handlers remove temporary folders.
+        process.once('SIGTERM', () => {
+          c.abort();
+          process.exit(143);
+        });
       }
       return controller.signal;
     },
+    // Names and paths come from files that may be hostile: no control or bidi character reaches the terminal raw.
     stdout: (text) => {
-      if (!closed) process.stdout.write(text);
+      if (!closed) process.stdout.write(terminalText(text));
     },
     stderr: (text) => {
-      process.stderr.write(text);
+      process.stderr.write(terminalText(text));
     },
     cwd: process.cwd(),
     env: process.env,

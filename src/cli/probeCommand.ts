@@ -1,3 +1,4 @@
+import { singleLineField } from '../core/safeText';
 import { resolve } from 'node:path';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { ProbeReport } from '../core/reports';
@@ -31,9 +32,9 @@ function write(w: Writer, text: string): void {
 }
 
 export const PROBE_USAGE = `usage: layerscope probe MODEL [--input [NAME=]FILE.npy]... [--image [NAME=]FILE.png|.jpg]
-                       [--input-shape [NAME=]1x3x224x224]... [--random normal|uniform] [--seed S] [--batch N]
+                       [--input-shape [NAME=]1x3x224x224]... [--random normal|uniform] [--seed S] [--batch N] [--memory-budget MB]
                        [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N] [--bins 64] [--budget-mb 512]
-                       [--layers NAME,...] [--optimization basic|disabled] [--timeout SECONDS] [--json]`;
+                       [--layers NAME,...] [--max-nodes N] [--optimization basic|disabled] [--timeout SECONDS] [--json]`;
 
 export interface ParsedProbeArgs {
   model: string;
@@ -65,6 +66,9 @@ export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
         return true;
       case '--budget-mb':
         options.budgetBytes = intArg(next(), '--budget-mb', 1) * 1024 * 1024;
+        return true;
+      case '--max-nodes':
+        options.maxNodes = intArg(next(), '--max-nodes', 1);
         return true;
       case '--layers':
         options.select = next()
@@ -107,8 +111,8 @@ export function formatProbeReport(report: ProbeReport): string {
   for (const l of report.layers) {
     const s = l.stats;
     rows.push([
-      l.name,
-      l.op,
+      singleLineField(l.name),
+      singleLineField(l.op),
       l.shape.map((d) => (d === null ? '?' : String(d))).join('×'),
       fmt(s.mean),
       fmt(s.std),

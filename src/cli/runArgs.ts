@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { UserInputError } from '../core/errors';
+import { MAX_PYTHON_SOURCE_BYTES } from '../core/limits';
+import { readRegularFile } from '../core/regularFile';
 import type { Model } from '../core/ir/types';
 import { readOnnxFile } from '../core/onnx/reader';
 import type { InputSource } from '../runtime/inputs';
@@ -21,27 +23,30 @@ export function splitNamed(value: string): { name?: string; rest: string } {
   return eq > 0 ? { name: value.slice(0, eq), rest: value.slice(eq + 1) } : { rest: value };
 }
 
+/** A concrete shape: decimal digits only between the separators, so `1xx3`, `1e300` and `2^53+1` are refused. */
 export function parseShape(text: string, flag: string): number[] {
-  const dims = text.split(/[x×,]/).map((d) => Number(d.trim()));
-  if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new UserInputError(`${flag}: '${text}' is not a shape like 1x3x224x224`);
+  const parts = text.split(/[x×,]/).map((d) => d.trim());
+  const dims = parts.map((d) => (/^\d+$/.test(d) ? Number(d) : NaN));
+  if (dims.some((d) => !Number.isSafeInteger(d))) {
+    throw new UserInputError(`${flag}: '${text}' is not a shape like 1x3x224x224 (whole numbers below 2^53 separated by x)`);
   }
   return dims;
 }
 
-/** An integer option of at least `min`. */
-export function intArg(text: string | undefined, flag: string, min: number): number {
-  const n = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isInteger(n) || n < min) {
-    throw new UserInputError(`${flag} needs an integer of at least ${min}, not '${text ?? ''}'`);
+/** An integer option of at least `min` and at most `max`, written in decimal digits (no 1e8, no 0x10). */
+export function intArg(text: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = text !== undefined && /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UserInputError(`${flag} needs a whole number from ${min} to ${max}, not '${text ?? ''}'`);
   }
   return n;
 }
 
+/** A batch beyond this is surely a typo; the memory budget refuses most large ones first. */
+const MAX_BATCH = 1_000_000;
+
 /** Error messages go on one line of stderr. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
+export { oneLine } from '../core/safeText';
 
 type PythonModules = {
   parser: typeof import('../core/python/parser');
@@ -81,13 +86,7 @@ export async function loadRunnableModel(file: string, options: { shapes?: Record
   if (extname(file).toLowerCase() !== '.py') return { model: readOnnxFile(file), inputShapeApplied: false };
   const py = pythonModules();
   if (!py) throw new UserInputError(`${file}: this build cannot read PyTorch source; export the model with torch.onnx.export and use the .onnx`);
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`}`);
-  }
+  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
   const given = options.shapes?.[''] ?? options.shapes?.['input'];
   const parser = await py.parser.loadPythonParser(existsSync(join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
   const tree = parser.parse(source);
@@ -117,6 +116,7 @@ export interface SharedRunOptions {
   provider?: ExecutionProviderChoice;
   deviceId?: number;
   timeoutMs?: number;
+  memoryBudgetBytes?: number;
 }
 
 /** A command's own flags: return true when `flag` was one of them, reading its value with `next()`. */
@@ -179,7 +179,10 @@ function sharedFlag(flag: string, next: () => string, into: SharedRunOptions): b
       into.seed = intArg(next(), '--seed', 0);
       return true;
     case '--batch':
-      into.batch = intArg(next(), '--batch', 1);
+      into.batch = intArg(next(), '--batch', 1, MAX_BATCH);
+      return true;
+    case '--memory-budget':
+      into.memoryBudgetBytes = intArg(next(), '--memory-budget (MB)', 1, 2 ** 32) * 1024 * 1024;
       return true;
     case '--bins':
       into.bins = intArg(next(), '--bins', 1);

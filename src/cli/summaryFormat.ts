@@ -1,5 +1,6 @@
 import type { Dim } from '../core/ir/types';
 import type { LayerSummary, ModelSummary, ReceptiveField } from '../core/analysis/types';
+import { markdownText, singleLineField } from '../core/safeText';
 
 /**
  * Printers for `layerscope summary`: a torchinfo-like table for people, a Markdown table to paste into a README, and
@@ -58,12 +59,12 @@ function truncateName(name: string, width: number): string {
 
 /** The header line, printed before the model is read so that large files show something at once. */
 export function formatHeader(path: string, sizeBytes: number | undefined): string {
-  return `Model: ${path}${sizeBytes !== undefined ? ` (${formatBytes(sizeBytes)})` : ''}\n`;
+  return `Model: ${singleLineField(path)}${sizeBytes !== undefined ? ` (${formatBytes(sizeBytes)})` : ''}\n`;
 }
 
 export function formatSummaryTable(summary: ModelSummary): string {
   const rows = summary.layers.map((l) => [
-    `${l.name || '(unnamed)'} (${l.op})`,
+    singleLineField(`${l.name || '(unnamed)'} (${l.op})`),
     layerShape(l),
     l.params ? formatCount(l.params) : '-',
     l.macs ? formatCount(l.macs) : '-',
@@ -85,10 +86,10 @@ export function formatSummaryTable(summary: ModelSummary): string {
   const heavy = '='.repeat(total);
   const light = '-'.repeat(total);
   const out: string[] = [];
-  const producer = summary.model?.producer ? `, producer ${summary.model.producer}` : '';
+  const producer = summary.model?.producer ? `, producer ${singleLineField(summary.model.producer)}` : '';
   out.push(`Format: ${summary.format}, opset ${summary.opset}${producer}`);
-  for (const i of summary.inputs) out.push(`Input:  ${i.name} ${formatShape(i.shape)} ${i.dtype ?? '?'}`);
-  for (const o of summary.outputs) out.push(`Output: ${o.name} ${formatShape(o.shape)} ${o.dtype ?? '?'}`);
+  for (const i of summary.inputs) out.push(`Input:  ${singleLineField(i.name)} ${formatShape(i.shape)} ${i.dtype ?? '?'}`);
+  for (const o of summary.outputs) out.push(`Output: ${singleLineField(o.name)} ${formatShape(o.shape)} ${o.dtype ?? '?'}`);
   out.push(heavy, line(head), light);
   for (const r of rows) out.push(line(r));
   out.push(heavy);
@@ -115,21 +116,17 @@ export function formatSummaryTable(summary: ModelSummary): string {
   if (summary.modules && summary.modules.length > 0) {
     out.push('Modules:');
     for (const mod of summary.modules) {
-      out.push(`  ${mod.name} (line ${mod.line}): ${mod.params === null ? '?' : formatCount(mod.params)} params`);
+      out.push(`  ${singleLineField(mod.name)} (line ${mod.line}): ${mod.params === null ? '?' : formatCount(mod.params)} params`);
       for (const l of mod.layers) {
-        out.push(`    ${l.name} ${l.type} (line ${l.line}): ${l.params === null ? '?' : formatCount(l.params)} params, ${formatShape(l.outputShape)}`);
+        out.push(`    ${singleLineField(l.name)} ${singleLineField(l.type)} (line ${l.line}): ${l.params === null ? '?' : formatCount(l.params)} params, ${formatShape(l.outputShape)}`);
       }
     }
   }
   if (summary.warnings.length > 0) {
     out.push(`Warnings (${summary.warnings.length}):`);
-    for (const w of summary.warnings) out.push(`  - ${w}`);
+    for (const w of summary.warnings) out.push(`  - ${singleLineField(w)}`);
   }
   return `${out.join('\n')}\n`;
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|');
 }
 
 export function formatSummaryMarkdown(summary: ModelSummary): string {
@@ -138,7 +135,7 @@ export function formatSummaryMarkdown(summary: ModelSummary): string {
   out.push('| --- | --- | --- | ---: | ---: | --- |');
   for (const l of summary.layers) {
     out.push(
-      `| ${escapeCell(l.name || '(unnamed)')} | ${l.op} | ${escapeCell(layerShape(l))} | ${formatCount(l.params)} | ${formatCount(l.macs)} | ${escapeCell(formatReceptiveField(l.receptiveField))} |`,
+      `| ${markdownText(l.name || '(unnamed)')} | ${markdownText(l.op)} | ${markdownText(layerShape(l))} | ${formatCount(l.params)} | ${formatCount(l.macs)} | ${markdownText(formatReceptiveField(l.receptiveField))} |`,
     );
   }
   const t = summary.totals;
@@ -157,7 +154,7 @@ export function formatSummaryMarkdown(summary: ModelSummary): string {
   }
   if (summary.warnings.length > 0) {
     out.push('');
-    for (const w of summary.warnings) out.push(`- ${escapeCell(w)}`);
+    for (const w of summary.warnings) out.push(`- ${markdownText(w)}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -73,5 +73,6 @@ export function gradChoiceToOptions(choice: GradChoice, settings: ProbeSettings)
   if (p.provider) options.provider = p.provider;
   if (p.deviceId !== undefined) options.deviceId = p.deviceId;
   if (p.timeoutMs !== undefined) options.timeoutMs = p.timeoutMs;
+  if (p.memoryBudgetBytes !== undefined) options.memoryBudgetBytes = p.memoryBudgetBytes;
   return options;
 }

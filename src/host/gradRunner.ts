@@ -1,4 +1,6 @@
-import { existsSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { MAX_NPY_BYTES } from '../core/limits';
+import { readRegularFile } from '../core/regularFile';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
 import { DEFAULT_CHECK_SAMPLES, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices } from '../core/autodiff/gradCheck';
@@ -70,13 +72,7 @@ export function lossSpecFor(options: Pick<GradProbeOptions, 'loss' | 'target'>):
 }
 
 function readTarget(path: string): ReturnType<typeof readNpy> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserInputError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot read it'}`);
-  }
-  return readNpy(bytes, basename(path));
+  return readNpy(readRegularFile(path, MAX_NPY_BYTES), basename(path));
 }
 
 function targetFeed(name: string, dtype: string, target: GradTarget): Feed {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ModelSummary } from '../core/analysis/types';
 import type { Model } from '../core/ir/types';
 import { summarizeModel } from '../core/analysis/summary';
+import { DEFAULT_MAX_NODES } from '../core/limits';
 import { isUserInputError } from '../core/errors';
 import type { HostToWebview, InitMessage, WebviewToHost } from '../protocol/messages';
 import { isWebviewToHost } from '../protocol/messages';
@@ -104,9 +105,13 @@ export class InspectorRegistry implements vscode.Disposable {
     try {
       const model = await load();
       const inputShapes = defaultInputShapes(model);
-      const summary = summarizeModel(model, inputShapes ? { inputShapes } : {});
-      inspector.summary = summary;
       const config = vscode.workspace.getConfiguration('layerscope');
+      const maxNodes = config.get<number>('maxNodes', DEFAULT_MAX_NODES);
+      const summary = summarizeModel(model, {
+        ...(inputShapes ? { inputShapes } : {}),
+        ...(Number.isSafeInteger(maxNodes) && maxNodes > 0 ? { maxNodes } : {}),
+      });
+      inspector.summary = summary;
       const init: InitMessage = {
         type: 'init',
         panel: 'inspector',

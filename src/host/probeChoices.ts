@@ -18,11 +18,13 @@ export interface ProbeSettings {
   executionProvider: ExecutionProviderChoice;
   deviceId: number;
   budgetMB: number;
+  /** The most memory a probe's inputs may take, in MB; 0 for an eighth of the memory free when it starts. */
+  inputBudgetMB: number;
   bins: number;
   timeoutSeconds: number;
 }
 
-export const DEFAULT_PROBE_SETTINGS: ProbeSettings = { executionProvider: 'auto', deviceId: 0, budgetMB: 512, bins: 64, timeoutSeconds: 600 };
+export const DEFAULT_PROBE_SETTINGS: ProbeSettings = { executionProvider: 'auto', deviceId: 0, budgetMB: 512, inputBudgetMB: 0, bins: 64, timeoutSeconds: 600 };
 
 /** The workspaceState key under which a model's last input choice is kept. */
 export function choiceKey(modelUri: string): string {
@@ -40,6 +42,7 @@ export function readProbeSettings(get: (key: string) => unknown): ProbeSettings 
     executionProvider: typeof ep === 'string' && isExecutionProviderChoice(ep) ? ep : DEFAULT_PROBE_SETTINGS.executionProvider,
     deviceId: positiveInt(get('deviceId'), DEFAULT_PROBE_SETTINGS.deviceId, true),
     budgetMB: positiveInt(get('probe.memoryBudgetMB'), DEFAULT_PROBE_SETTINGS.budgetMB),
+    inputBudgetMB: positiveInt(get('probe.inputMemoryBudgetMB'), DEFAULT_PROBE_SETTINGS.inputBudgetMB, true),
     bins: Math.min(4096, positiveInt(get('probe.bins'), DEFAULT_PROBE_SETTINGS.bins)),
     timeoutSeconds: positiveInt(get('probe.timeoutSeconds'), DEFAULT_PROBE_SETTINGS.timeoutSeconds),
   };
@@ -95,6 +98,7 @@ export function choiceToProbeOptions(choice: ProbeInputChoice, settings: ProbeSe
     bins: settings.bins,
     timeoutMs: settings.timeoutSeconds * 1000,
   };
+  if (settings.inputBudgetMB > 0) options.memoryBudgetBytes = settings.inputBudgetMB * 1024 * 1024;
   if (choice.kind === 'random') {
     options.random = choice.distribution;
     options.seed = choice.seed;

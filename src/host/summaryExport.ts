@@ -1,4 +1,5 @@
 import type { ModelSummary } from '../core/analysis/types';
+import { csvField } from '../core/safeText';
 import type { ExportFormat } from '../protocol/messages';
 import { formatReceptiveField, formatShape, formatSummaryJson, formatSummaryMarkdown } from '../cli/summaryFormat';
 
@@ -20,11 +21,7 @@ export function formatSummary(summary: ModelSummary, format: ExportFormat): stri
   }
 }
 
-/** RFC 4180 quoting: a field with a comma, quote or line break is quoted, and quotes inside are doubled. */
-export function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+export { csvField };
 
 export function formatSummaryCsv(summary: ModelSummary): string {
   const rows: (string | number)[][] = [['name', 'op', 'output_shape', 'params', 'macs', 'activation_bytes', 'receptive_field']];

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserInputError } from '../core/errors';
+import { MAX_IMAGE_FILE_BYTES, MAX_NPY_BYTES } from '../core/limits';
+import { readRegularFile } from '../core/regularFile';
+import { InputBudget } from './inputBudget';
 import type { DataType, Dim, Model, ValueInfo } from '../core/ir/types';
 import { decodeImage } from '../core/image/decode';
 import { imageToNchw } from '../core/image/preprocess';
@@ -27,6 +29,8 @@ export interface InputOptions {
   seed?: number;
   /** The batch size that replaces a symbolic or unknown first dimension. Default 1. */
   batch?: number;
+  /** The most bytes the inputs may take, checked before each is allocated. Default: an eighth of free memory. */
+  memoryBudgetBytes?: number;
 }
 
 interface ModelInput {
@@ -55,6 +59,8 @@ const FEED_TYPES: Partial<Record<DataType, FeedDtype>> = {
   uint8: 'uint8',
   bool: 'bool',
 };
+
+const FEED_BYTES: Record<FeedDtype, number> = { float32: 4, float64: 8, float16: 2, int64: 8, int32: 4, uint8: 1, bool: 1 };
 
 function feedDtype(input: ModelInput): FeedDtype {
   const t = FEED_TYPES[input.dtype];
@@ -149,13 +155,16 @@ export function buildFeeds(model: Model, options: InputOptions = {}): Feed[] {
   if (unnamed.length > 0) throw new UserInputError(`more input files than model inputs (${inputs.length})`);
 
   const rng = new SeededRandom(options.seed ?? 0);
+  const budget = new InputBudget(options.memoryBudgetBytes);
   return inputs.map((input) => {
     const dtype = feedDtype(input);
     const source = byName.get(input.name);
+    const what = `input '${input.name}'`;
     if (source?.kind === 'npy') {
       const label = basename(source.path);
-      const arr = readNpy(readFile(source.path), label);
+      const arr = readNpy(readRegularFile(source.path, Math.min(MAX_NPY_BYTES, budget.remaining), label), label);
       checkShape(arr.shape, input, label);
+      budget.charge(what, arr.shape, arr.data.BYTES_PER_ELEMENT + (arr.dtype === dtype ? 0 : FEED_BYTES[dtype]));
       return { name: input.name, dtype, dims: arr.shape, data: convertNpy(arr, input, dtype, label) };
     }
     if (source?.kind === 'image') {
@@ -163,16 +172,19 @@ export function buildFeeds(model: Model, options: InputOptions = {}): Feed[] {
       if (dtype !== 'float32') throw new UserInputError(`${label}: input '${input.name}' takes ${input.dtype}, not an image`);
       const shape = input.shape;
       if (shape && shape.length !== 4) throw new UserInputError(`${label}: input '${input.name}' is not an image input [N, C, H, W]`);
-      const image = decodeImage(readFile(source.path), label);
+      const image = decodeImage(readRegularFile(source.path, MAX_IMAGE_FILE_BYTES, label), label);
       const c = shape && typeof shape[1] === 'number' ? shape[1] : 3;
       if (c !== 1 && c !== 3) throw new UserInputError(`${label}: input '${input.name}' has ${c} channels; images give 1 or 3`);
       const h = shape && typeof shape[2] === 'number' ? shape[2] : image.height;
       const w = shape && typeof shape[3] === 'number' ? shape[3] : image.width;
       const batch = shape && typeof shape[0] === 'number' ? shape[0] : (options.batch ?? 1);
+      budget.charge(what, [batch, c, h, w], 4);
       const data = imageToNchw(image, { height: h, width: w, channels: c, batch, ...(source.mean ? { mean: source.mean } : {}), ...(source.std ? { std: source.std } : {}) });
       return { name: input.name, dtype, dims: [batch, c, h, w], data };
     }
     const dims = concreteShape(input, options, single);
+    // A float16 input is drawn in float32 first.
+    budget.charge(what, dims, FEED_BYTES[dtype] + (dtype === 'float16' ? 4 : 0));
     const data = allocate(dtype, count(dims));
     if (dtype === 'float32' || dtype === 'float64') {
       if (options.random === 'uniform') rng.fillUniform(data as Float32Array);
@@ -186,13 +198,4 @@ export function buildFeeds(model: Model, options: InputOptions = {}): Feed[] {
     // Integer and boolean inputs (token ids, masks) stay zero: a valid index for any embedding table.
     return { name: input.name, dtype, dims, data };
   });
-}
-
-function readFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`}`);
-  }
 }

@@ -27,6 +27,8 @@ export interface ProbeOptions extends InputOptions, Pick<RunJobOptions, 'signal'
   deviceId?: number;
   bins?: number;
   budgetBytes?: number;
+  /** The most nodes the model may have, model-local functions inlined. Default DEFAULT_MAX_NODES. */
+  maxNodes?: number;
   /** 'basic' keeps every probed value (a probed value is a graph output, which no fusion may remove). */
   graphOptimizationLevel?: 'disabled' | 'basic';
   /** Only these node or value names. */
@@ -54,7 +56,7 @@ export async function probeModel(model: Model | Promise<Model>, options: ProbeOp
     const feeds = buildFeeds(m, options);
     const inputShapes: Record<string, number[]> = {};
     for (const f of feeds) inputShapes[f.name] = f.dims;
-    plan = planProbe(m, { inputShapes, budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, ...(options.select ? { select: options.select } : {}) });
+    plan = planProbe(m, { inputShapes, budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, ...(options.maxNodes ? { maxNodes: options.maxNodes } : {}), ...(options.select ? { select: options.select } : {}) });
     written = prepareProbeModels(m, plan);
     const profileDir = join(written.dir, 'profile');
     mkdirSync(profileDir, { recursive: true });

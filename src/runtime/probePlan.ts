@@ -1,4 +1,6 @@
-import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { checkNodeCount } from '../core/analysis/nodeCount';
+import { removeTempFolder, trackTempFolder } from './tempFolders';
+import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '../core/errors';
@@ -41,6 +43,8 @@ export interface ProbePlan {
 export interface PlanOptions {
   inputShapes: Record<string, number[]>;
   budgetBytes?: number;
+  /** The most nodes the model may have, functions inlined (see checkNodeCount). Default DEFAULT_MAX_NODES. */
+  maxNodes?: number;
   /** Only these values (node output names, or node names for all their outputs). Default: every float node output. */
   select?: string[];
 }
@@ -65,6 +69,8 @@ export function planProbe(model: Model, options: PlanOptions): ProbePlan {
   const warnings: string[] = [];
   const budget = options.budgetBytes ?? DEFAULT_BUDGET_BYTES;
   let types: Map<string, TensorType> = new Map();
+  // Refused before shape inference and before onnxruntime, which inlines every function call.
+  checkNodeCount(model, options.maxNodes);
   try {
     types = inferShapes(model, { inputShapes: options.inputShapes }).types;
   } catch (e) {
@@ -171,12 +177,12 @@ export function makeProbeFolder(bytes: number): string {
   if (process.platform === 'linux') {
     try {
       const fs = statfsSync(MEMORY_FOLDER);
-      if (fs.bavail * fs.bsize > 2 * bytes + 64 * 1024 * 1024) return mkdtempSync(join(MEMORY_FOLDER, 'layerscope-probe-'));
+      if (fs.bavail * fs.bsize > 2 * bytes + 64 * 1024 * 1024) return trackTempFolder(mkdtempSync(join(MEMORY_FOLDER, 'layerscope-probe-')));
     } catch {
       // No /dev/shm, or not writable: the temporary folder serves.
     }
   }
-  return mkdtempSync(join(tmpdir(), 'layerscope-probe-'));
+  return trackTempFolder(mkdtempSync(join(tmpdir(), 'layerscope-probe-')));
 }
 
 /**
@@ -191,7 +197,7 @@ export function prepareProbeModels(model: Model, plan: ProbePlan): WrittenGroups
   const external = model.graph.initializers.some((t) => t.data.kind === 'file' && t.data.external !== undefined);
   if (model.format !== 'onnx' || !source || external || !existsSync(source)) return writeProbeModels(model, plan);
   const dir = makeProbeFolder(statSync(source).size * plan.groups.length);
-  const dispose = (): void => rmSync(dir, { recursive: true, force: true });
+  const dispose = (): void => removeTempFolder(dir);
   try {
     const alreadyOutputs = new Set(model.graph.outputs.map((o) => o.name));
     const groups = plan.groups.map((group, i) => {
@@ -212,7 +218,7 @@ export function writeProbeModels(model: Model, plan: ProbePlan): WrittenGroups {
   let weightBytes = 0;
   for (const t of model.graph.initializers) weightBytes += t.data.kind === 'file' ? t.data.length : t.data.kind === 'inline' ? t.data.bytes.length : 0;
   const dir = makeProbeFolder(weightBytes * plan.groups.length);
-  const dispose = (): void => rmSync(dir, { recursive: true, force: true });
+  const dispose = (): void => removeTempFolder(dir);
   try {
     const groups = plan.groups.map((group, i) => {
       const file = `group${i}.onnx`;

@@ -1,9 +1,10 @@
 import { UserInputError } from '../errors';
-import { subgraphsOf } from '../ir/attributes';
+import { DEFAULT_MAX_NODES } from '../limits';
 import { indexGraph } from '../ir/graphIndex';
-import type { Dim, Graph, Model, TensorType, ValueInfo } from '../ir/types';
+import type { Dim, Model, TensorType, ValueInfo } from '../ir/types';
 import { defaultOpset } from '../ir/types';
 import { countMacs } from './macs';
+import { checkNodeCount, countNodes } from './nodeCount';
 import { activationBytes, estimateMemory } from './memory';
 import { countParams } from './params';
 import type { ParamAnalysis } from './params';
@@ -28,23 +29,18 @@ export interface SummaryOptions {
 }
 
 /** Real exports, large language models included, stay well below this; see SummaryOptions.maxNodes. */
-export const DEFAULT_MAX_NODES = 50_000;
+export { DEFAULT_MAX_NODES, countNodes };
 
 export function summarizeModel(model: Model, options: SummaryOptions = {}): ModelSummary {
   const graph = model.graph;
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
-  const nodeCount = countNodes(graph, maxNodes);
-  if (nodeCount > maxNodes) {
-    throw new UserInputError(
-      `the graph has more than ${maxNodes.toLocaleString('en-US')} nodes (limit ${maxNodes.toLocaleString('en-US')}); pass --max-nodes N to analyse it anyway`,
-    );
-  }
+  checkNodeCount(model, maxNodes);
   const index = indexGraph(graph);
   const initializerNames = index.initializerNames;
   const realInputs = graph.inputs.filter((i) => !initializerNames.has(i.name));
   const inputShapes = checkInputShapes(options.inputShapes, realInputs);
 
-  const shapes = inferShapes(model, inputShapes ? { inputShapes } : {});
+  const shapes = inferShapes(model, { ...(inputShapes ? { inputShapes } : {}), maxNodes });
   const types = shapes.types;
   const params = countParams(graph);
   // MACs and activation sizes are counted per unit of each symbolic dim (a batch "N" counts as 1), and a warning
@@ -121,18 +117,6 @@ export function summarizeModel(model: Model, options: SummaryOptions = {}): Mode
 }
 
 /** Counts nodes at every graph level, stopping early once past `limit` so that counting is cheap too. */
-export function countNodes(graph: Graph, limit = Infinity): number {
-  let count = 0;
-  const stack: Graph[] = [graph];
-  while (stack.length > 0 && count <= limit) {
-    const g = stack.pop()!;
-    count += g.nodes.length;
-    for (const n of g.nodes) {
-      if (n.attributes.length > 0) stack.push(...subgraphsOf(n));
-    }
-  }
-  return count;
-}
 
 function checkInputShapes(given: Record<string, Dim[]> | undefined, inputs: ValueInfo[]): Record<string, Dim[]> | undefined {
   if (!given || Object.keys(given).length === 0) return undefined;

@@ -26,6 +26,11 @@ export interface ShapeInferenceOptions {
   inputShapes?: Record<string, Dim[]>;
   /** Tensors larger than this many elements are not folded. */
   maxFoldElements?: number;
+  /**
+   * The most model-local function body nodes inference inlines, counted at every call site that cannot reuse an
+   * earlier call's result; past it, a UserInputError. Default DEFAULT_MAX_NODES (src/core/limits.ts).
+   */
+  maxNodes?: number;
 }
 
 export interface ShapeInferenceResult {

@@ -1,8 +1,9 @@
-import * as fs from 'node:fs';
 import type { Tree } from 'web-tree-sitter';
 import { summarizeModel } from '../analysis/summary';
 import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
+import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
+import { readRegularFile } from '../regularFile';
 import type { Dim } from '../ir/types';
 import { analyzeTree } from './analyze';
 import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
@@ -54,15 +55,7 @@ export async function summarizePythonSource(source: string, options: PythonSumma
 
 /** Reads, parses and summarises a .py file; an unreadable path is a UserInputError (exit code 2). */
 export async function summarizePythonFile(file: string, options: PythonSummaryOptions = {}): Promise<ModelSummary> {
-  let source: string;
-  try {
-    if (fs.statSync(file).isDirectory()) throw new UserInputError(`${file}: is a directory, not a Python file`);
-    source = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof UserInputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`}`);
-  }
+  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
   if (source.includes('\u0000')) throw new UserInputError(`${file}: not a Python source file (it contains NUL bytes)`);
   return summarizePythonSource(source, { ...options, fileName: options.fileName ?? file });
 }

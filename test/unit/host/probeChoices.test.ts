@@ -3,9 +3,9 @@ import { choiceKey, choiceToProbeOptions, describeChoice, parseStoredChoice, rea
 
 describe('host/probeChoices', () => {
   it('reads settings and replaces malformed values by defaults', () => {
-    const s = readProbeSettings((k) => ({ executionProvider: 'cuda', deviceId: 1, 'probe.memoryBudgetMB': 64, 'probe.bins': 32, 'probe.timeoutSeconds': 30 })[k]);
-    assert.deepEqual(s, { executionProvider: 'cuda', deviceId: 1, budgetMB: 64, bins: 32, timeoutSeconds: 30 });
-    const bad = readProbeSettings((k) => ({ executionProvider: 'tpu', deviceId: -1, 'probe.memoryBudgetMB': 'lots', 'probe.bins': 1e9 })[k]);
+    const s = readProbeSettings((k) => ({ executionProvider: 'cuda', deviceId: 1, 'probe.memoryBudgetMB': 64, 'probe.inputMemoryBudgetMB': 100, 'probe.bins': 32, 'probe.timeoutSeconds': 30 })[k]);
+    assert.deepEqual(s, { executionProvider: 'cuda', deviceId: 1, budgetMB: 64, inputBudgetMB: 100, bins: 32, timeoutSeconds: 30 });
+    const bad = readProbeSettings((k) => ({ executionProvider: 'tpu', deviceId: -1, 'probe.memoryBudgetMB': 'lots', 'probe.inputMemoryBudgetMB': -5, 'probe.bins': 1e9 })[k]);
     assert.deepEqual(bad, { ...DEFAULT_PROBE_SETTINGS, bins: 4096 });
   });
 
@@ -26,6 +26,8 @@ describe('host/probeChoices', () => {
     assert.equal(o.budgetBytes, 2 * 1024 * 1024);
     assert.equal(o.provider, 'auto');
     assert.equal(o.timeoutMs, 600_000);
+    assert.equal(o.memoryBudgetBytes, undefined, 'the input budget is automatic by default');
+    assert.equal(choiceToProbeOptions({ kind: 'random', distribution: 'normal', seed: 1, batch: 1 }, { ...DEFAULT_PROBE_SETTINGS, inputBudgetMB: 3 }).memoryBudgetBytes, 3 * 1024 * 1024);
     const i = choiceToProbeOptions({ kind: 'image', path: '/p/cat.jpg' }, DEFAULT_PROBE_SETTINGS);
     assert.deepEqual(i.sources, [{ kind: 'image', path: '/p/cat.jpg' }]);
     assert.equal(describeChoice({ kind: 'npy', files: [{ name: 'x', path: 'C:\\data\\x.npy' }] }), 'x=x.npy');

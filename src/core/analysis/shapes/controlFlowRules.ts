@@ -1,6 +1,7 @@
 import type { Dim, Graph, Shape, TensorType } from '../../ir/types';
 import { getGraph, getInt, getInts } from '../../ir/attributes';
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
+import { checkArity } from './dims';
 
 /**
  * If, Loop and Scan. Their bodies are inferred in a child scope so that outputs get types where the body allows it;
@@ -86,6 +87,7 @@ function tripCount(ctx: ShapeRuleContext, body: Graph): Dim {
 function scan8(ctx: ShapeRuleContext): void {
   const body = getGraph(ctx.node, 'body');
   const numScanInputs = getInt(ctx.node, 'num_scan_inputs', 0);
+  checkArity(numScanInputs, ctx.inputCount, 'num_scan_inputs');
   const nStates = ctx.inputCount - 1 - numScanInputs;
   let batch: Dim = null;
   let seq: Dim = null;
@@ -113,6 +115,7 @@ function scanRule(ctx: ShapeRuleContext): void {
   if (ctx.opset < 9) return scan8(ctx);
   const body = getGraph(ctx.node, 'body');
   const numScanInputs = getInt(ctx.node, 'num_scan_inputs', 0);
+  checkArity(numScanInputs, ctx.inputCount, 'num_scan_inputs');
   const nStates = ctx.inputCount - numScanInputs;
   const inputAxes = getInts(ctx.node, 'scan_input_axes') ?? new Array<number>(numScanInputs).fill(0);
   const outputAxes = getInts(ctx.node, 'scan_output_axes');

@@ -1,3 +1,4 @@
+import { MAX_NODE_ARITY, MAX_RANK } from '../../limits';
 import type { Dim } from '../../ir/types';
 import { mismatch } from './mismatch';
 
@@ -186,5 +187,16 @@ export function normalizeAxes(axes: readonly number[], rank: number, what = 'axe
 }
 
 export function unknownDims(rank: number): Dim[] {
+  checkRank(rank);
   return new Array<Dim>(rank).fill(null);
+}
+
+/** A rank read from the file (a declared shape's length, an attribute) must stay small before anything is built from it. */
+export function checkRank(rank: number, what = 'rank'): void {
+  if (!(rank <= MAX_RANK)) mismatch(`${what} ${rank} is more than ${MAX_RANK}, the largest this analysis builds`);
+}
+
+/** A count of outputs or inputs read from an attribute must not exceed the node's real ones before it is used. */
+export function checkArity(count: number, actual: number, what: string): void {
+  if (!(count <= Math.max(actual, 0)) || count > MAX_NODE_ARITY) mismatch(`${what} is ${count}, but the node has ${actual}`);
 }

@@ -1,3 +1,5 @@
+import { UserInputError } from '../../errors';
+import { DEFAULT_MAX_NODES } from '../../limits';
 import type { AnalysisWarning, ConstValue, ShapeInferenceOptions, ShapeInferenceResult } from '../types';
 import type { Attribute, DataType, Dim, FunctionDef, Graph, Node, OpsetImport, Shape, TensorType, ValueType } from '../../ir/types';
 import { formatShape } from './dims';
@@ -17,6 +19,12 @@ export interface InferGraphOptions extends ShapeInferenceOptions {
   /** Model-local functions, inlined at their call sites. */
   functions?: readonly FunctionDef[];
 }
+
+/**
+ * Thrown when inference would inline more function body nodes than its budget (a body counts once per call site that
+ * cannot reuse an earlier result). Rules' errors become warnings; this one must end the analysis.
+ */
+export class InferenceBudgetError extends UserInputError {}
 
 const DEFAULT_MAX_FOLD = 4096;
 const MAX_VALUE_INFO_WARNINGS = 20;
@@ -51,6 +59,7 @@ function opsetMap(imports: readonly OpsetImport[]): Map<string, number> {
   return m;
 }
 
+type Result = { dtype: DataType; shape: Shape; value?: PartialValue } | undefined;
 type Results = Array<{ dtype: DataType; shape: Shape; value?: PartialValue } | undefined>;
 
 /**
@@ -125,12 +134,32 @@ class Inferencer {
   private valueInfoWarnings = 0;
   private readonly functions = new Map<string, FunctionDef>();
   private depth = 0;
+  /** Function body nodes inlined so far (calls answered from callResults cost nothing), against `maxNodes`. */
+  private visited = 0;
+  /** Results of function calls by signature (function, input types and values, attributes), so a call is inferred once. */
+  private readonly callResults = new Map<string, Result[]>();
+  /** Functions being inlined right now: a call to one of them is recursion, which ONNX forbids. */
+  private readonly active = new Set<string>();
+  /** Stable ids for tensor and graph attributes, which are keyed by identity rather than printed. */
+  private readonly objectIds = new WeakMap<object, number>();
+  private nextObjectId = 0;
 
   constructor(
     readonly maxFold: number,
     functions: readonly FunctionDef[],
+    private readonly maxNodes: number,
   ) {
     for (const fn of functions) this.functions.set(`${fn.domain}\u0000${fn.name}`, fn);
+  }
+
+  private charge(count: number): void {
+    this.visited += count;
+    if (this.visited > this.maxNodes) {
+      const limit = this.maxNodes.toLocaleString('en-US');
+      throw new InferenceBudgetError(
+        `shape inference would inline more than ${limit} nodes of model-local functions (limit ${limit}); raise it with --max-nodes N or the layerscope.maxNodes setting`,
+      );
+    }
   }
 
   warn(code: string, message: string, node?: string): void {
@@ -179,6 +208,7 @@ class Inferencer {
         this.unknownOp(node, `no shape rule for op '${node.opType}'${where}`);
       }
     } catch (e) {
+      if (e instanceof InferenceBudgetError) throw e;
       results.fill(undefined);
       if (e instanceof ShapeMismatch) {
         this.warn('shape-mismatch', `${node.opType} node '${label}': ${e.message}`, node.name);
@@ -289,11 +319,25 @@ class Inferencer {
     caller: Scope,
     results: Results,
   ): void {
+    const fnKey = `${fn.domain}\u0000${fn.name}`;
+    if (this.active.has(fnKey)) {
+      this.unknownOp(node, `function '${fn.name}' calls itself, which ONNX does not allow`);
+      return;
+    }
     if (this.depth >= MAX_FUNCTION_DEPTH) {
       this.unknownOp(node, `function '${fn.name}' nests too deeply to infer`);
       return;
     }
+    const signature = this.callSignature(fnKey, fn, node, caller);
+    const known = this.callResults.get(signature);
+    if (known) {
+      known.forEach((r, i) => {
+        if (r && i < results.length) results[i] = { dtype: r.dtype, shape: r.shape ? [...r.shape] : null, ...(r.value ? { value: r.value } : {}) };
+      });
+      return;
+    }
     this.depth++;
+    this.active.add(fnKey);
     try {
       const scope = new Scope();
       fn.inputs.forEach((formal, i) => {
@@ -321,6 +365,7 @@ class Inferencer {
         const t = tensorTypeOf(vi.type);
         if (t) declared.set(vi.name, t);
       }
+      this.charge(nodes.length);
       this.runNodes(nodes, scope, opsets, declared);
       fn.outputs.forEach((formal, i) => {
         const t = scope.types.get(formal);
@@ -329,9 +374,40 @@ class Inferencer {
           results[i] = v ? { dtype: t.dtype, shape: t.shape, value: v } : { dtype: t.dtype, shape: t.shape };
         }
       });
+      this.callResults.set(
+        signature,
+        results.map((r) => r && { dtype: r.dtype, shape: r.shape ? [...r.shape] : null, ...(r.value ? { value: r.value } : {}) }),
+      );
     } finally {
+      this.active.delete(fnKey);
       this.depth--;
     }
+  }
+
+  /** What a function call's result depends on: the function, its inputs' types and folded values, and its attributes. */
+  private callSignature(fnKey: string, fn: FunctionDef, node: Node, caller: Scope): string {
+    const parts: string[] = [fnKey, String(node.outputs.length)];
+    fn.inputs.forEach((_, i) => {
+      const actual = node.inputs[i];
+      const t = actual ? caller.type(actual) : undefined;
+      const v = actual ? caller.value(actual) : undefined;
+      parts.push(JSON.stringify([t?.dtype ?? null, t?.shape ?? null, v ? [v.dtype, v.dims, v.values] : null]));
+    });
+    for (const a of node.attributes) {
+      const v =
+        a.type === 'ref' ? a.refAttrName : a.type === 'tensor' || a.type === 'graph' || a.type === 'tensors' || a.type === 'graphs' ? this.objectId(a.value) : a.value;
+      parts.push(JSON.stringify([a.name, a.type, v]));
+    }
+    return parts.join('\u0001');
+  }
+
+  private objectId(o: object): number {
+    let id = this.objectIds.get(o);
+    if (id === undefined) {
+      id = ++this.nextObjectId;
+      this.objectIds.set(o, id);
+    }
+    return id;
   }
 }
 
@@ -377,7 +453,7 @@ export function inferGraphShapes(
   options: InferGraphOptions = {},
 ): ShapeInferenceResult {
   const maxFold = options.maxFoldElements ?? DEFAULT_MAX_FOLD;
-  const inf = new Inferencer(maxFold, options.functions ?? []);
+  const inf = new Inferencer(maxFold, options.functions ?? [], options.maxNodes ?? DEFAULT_MAX_NODES);
   const opsets = typeof opset === 'number' ? new Map([['', opset]]) : opsetMap(opset);
   const scope = new Scope();
   const initializerNames = new Set(graph.initializers.map((t) => t.name));

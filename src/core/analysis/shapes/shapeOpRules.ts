@@ -2,6 +2,7 @@ import type { Dim } from '../../ir/types';
 import { getInt, getInts } from '../../ir/attributes';
 import {
   addDims,
+  checkArity,
   broadcastShapes,
   compareDims,
   dimProduct,
@@ -231,6 +232,7 @@ function split(ctx: ShapeRuleContext): void {
   } else sizes = getInts(ctx.node, 'split');
   if (!sizes) {
     const numOutputs = getInt(ctx.node, 'num_outputs', n);
+    checkArity(numOutputs, n, 'num_outputs');
     if (!isKnown(d)) sizes = unknownDims(numOutputs);
     else if (ctx.opset >= 18) {
       // From opset 18 the last chunk may be smaller: every chunk but the last has ceil(d / n) elements.
