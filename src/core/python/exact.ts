@@ -13,7 +13,10 @@ import { formatCount } from './values';
  * it is tested without a Python.
  */
 
-/** How the bridge builds the model: a module-level variable, an expression evaluated in the module, or `Name()`. */
+/**
+ * How the bridge builds the model: a module-level variable, an expression evaluated in the module, or a name, which
+ * is called with no arguments when it is a class or function and used as it is when it already holds a Module.
+ */
 export type ExactTarget = { kind: 'variable'; name: string } | { kind: 'expression'; expression: string } | { kind: 'call'; name: string };
 
 /** One submodule as PyTorch reports it, in `named_modules()` order ('' is the model itself). */
@@ -45,6 +48,8 @@ export interface ExactResult {
   trainable: number;
   buffers: number;
   inputShape: number[] | null;
+  /** What the forward pass was fed: token ids for models whose first layer is an embedding, floats otherwise. */
+  inputDtype: 'float32' | 'int64';
   outputShapes: number[][] | null;
   modules: ExactModule[];
   /** 'meta' (PyTorch 2 and later: no memory, no time) or 'cpu' (older PyTorch, under the memory limit). */
@@ -79,9 +84,15 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function exactSelection(analysis: PythonAnalysis, source: string, name?: string): ExactSelection {
   if (name !== undefined && !IDENTIFIER.test(name)) throw new Error(`'${name}' is not a Python name`);
   const instance = name === undefined ? undefined : analysis.instances.filter((i) => i.variable === name || i.className === name).pop();
+  if (name === undefined && analysis.instances.length === 0) {
+    // A script whose model comes from code static reading cannot follow (a registry, a config's from_config) still
+    // names it: the file's last module-level `model = …` (or `net = …`) is what it trains.
+    const assigned = [...source.matchAll(/^(model|net)\s*(?::[^=\n]+)?=(?!=)/gm)].pop()?.[1];
+    if (assigned) return { name: assigned, target: { kind: 'variable', name: assigned } };
+  }
   const module = name === undefined ? mainModule(analysis) : (analysis.modules.find((m) => m.name === name) ?? instance);
   if (!module) {
-    if (name === undefined) throw new Error('the file defines no torch.nn.Module subclass; pass the class or function to build');
+    if (name === undefined) throw new Error('static reading found no torch.nn.Module here; name what to build with --class (a class, a factory function, or a module-level variable such as model)');
     return { name, target: { kind: 'call', name } };
   }
   const inst = 'variable' in module ? module : module.instantiatedAt !== undefined ? analysis.instances.find((i) => i.range.line === module.instantiatedAt && i.instance === module.instance) : undefined;
@@ -219,7 +230,7 @@ function layerRows(result: ExactResult, staticLeaves: Set<string>): ExactModule[
  * PyTorch's too; the layer graph and MACs stay only where the static parameters agreed, since they were read from the
  * same static model.
  */
-export function mergeExactSummary(summary: ModelSummary, selection: ExactSelection, result: ExactResult, file: string): ModelSummary {
+export function mergeExactSummary(summary: ModelSummary, selection: ExactSelection, result: ExactResult, file: string, describesTotals: boolean): ModelSummary {
   const modules: ExactModuleSummary[] = (summary.modules ?? []).map((m) => ({ ...m, source: 'static' as const }));
   const rootType = result.modules[0]?.type ?? selection.name;
   const index = modules.findIndex((m) => m.name === selection.name || m.name === rootType);
@@ -253,21 +264,22 @@ export function mergeExactSummary(summary: ModelSummary, selection: ExactSelecti
   if (index >= 0) modules[index] = verified;
   else modules.push(verified);
 
-  const isMain = summary.model?.name === undefined || summary.model.name === verified.name || summary.model.name === rootType;
-  if (!isMain) return { ...summary, modules: modules as SourceModuleSummary[] };
   const total = result.params + result.buffers;
-  const agreed = summary.totals.params === total;
+  const staticOutput = summary.outputs[0]?.shape ?? null;
+  const exactOutput = result.outputShapes?.[0] ?? null;
+  const agreed = describesTotals && summary.totals.params === total && (result.inputShape === null || sameShape(staticOutput, exactOutput));
   const warnings = [...summary.warnings];
-  if (!agreed) {
-    warnings.push(
-      `${verified.name}: PyTorch counts ${formatCount(total)} parameters and buffer values where the static reading ${summary.totals.params > 0 ? `counted ${formatCount(summary.totals.params)}` : 'had none'}; MACs and the layer graph, which come from the static reading, are left out`,
-    );
+  if (!describesTotals) {
+    warnings.push(`${verified.name} is not the file's main model, so the totals are PyTorch's without MACs or a layer graph (those come from the static reading of the main model)`);
+  } else if (!agreed) {
+    const what = summary.totals.params !== total ? `PyTorch counts ${formatCount(total)} parameters and buffer values where the static reading ${summary.totals.params > 0 ? `counted ${formatCount(summary.totals.params)}` : 'had none'}` : `PyTorch's output shape is ${formatShape(exactOutput)} where the static reading had ${formatShape(staticOutput)}`;
+    warnings.push(`${verified.name}: ${what}; MACs and the layer graph, which come from the static reading, are left out`);
   }
   return {
     ...summary,
     model: { ...summary.model, name: verified.name },
-    inputs: result.inputShape ? [{ name: 'input', shape: [...result.inputShape], dtype: 'float32' }] : summary.inputs,
-    outputs: result.outputShapes ? result.outputShapes.map((shape, i) => ({ name: i === 0 ? 'output' : `output${i}`, shape: [...shape], dtype: 'float32' })) : summary.outputs,
+    inputs: agreed || !result.inputShape ? summary.inputs : [{ name: 'input', shape: [...result.inputShape], dtype: result.inputDtype }],
+    outputs: agreed || !result.outputShapes ? summary.outputs : result.outputShapes.map((shape, i) => ({ name: i === 0 ? 'output' : `output${i}`, shape: [...shape], dtype: 'float32' })),
     totals: {
       ...summary.totals,
       params: total,

@@ -191,7 +191,10 @@ def build(module, target):
     else:
         if not hasattr(module, name):
             raise UserCodeError(f"the file defines no '{name}'", kind="input")
-        model = getattr(module, name)()
+        model = getattr(module, name)
+        # A class or factory function is called with its defaults; a module-level instance is used as it is.
+        if not isinstance(model, torch.nn.Module) and callable(model):
+            model = model()
     if not isinstance(model, torch.nn.Module):
         raise UserCodeError(f"{target.get('expression') or name} is a {type(model).__name__}, not a torch.nn.Module", kind="input")
     return model
@@ -223,11 +226,12 @@ def report(model, input_shape, device, roots):
 
         hooks.append(sub.register_forward_hook(hook))
     output = None
+    tokens = input_shape is not None and takes_token_ids(model)
     try:
         if input_shape is not None:
             model.eval()
             with torch.no_grad():
-                if takes_token_ids(model):
+                if tokens:
                     x = torch.zeros(*input_shape, dtype=torch.long, device=device)
                 elif device == "meta":
                     x = torch.empty(*input_shape, device="meta")
@@ -265,6 +269,7 @@ def report(model, input_shape, device, roots):
         "trainable": trainable,
         "buffers": buffers,
         "inputShape": input_shape,
+        "inputDtype": "int64" if tokens else "float32",
         "outputShapes": shapes_of(output, []) if input_shape is not None else None,
         "modules": modules,
     }
