@@ -194,7 +194,15 @@ def build(module, target):
         model = getattr(module, name)
         # A class or factory function is called with its defaults; a module-level instance is used as it is.
         if not isinstance(model, torch.nn.Module) and callable(model):
-            model = model()
+            factory = model
+            try:
+                model = factory()
+            except TypeError as error:
+                # Raised by the call itself (no frame of the user's code below it): the class needs arguments.
+                if error.__traceback__ is not None and error.__traceback__.tb_next is None:
+                    file, line = source_of(factory) if isinstance(factory, type) else (None, None)
+                    raise UserCodeError(f"{name}() cannot be built without arguments ({describe(error)}); verify the class that builds it, or a module-level instance", file, line, "input")
+                raise
     if not isinstance(model, torch.nn.Module):
         raise UserCodeError(f"{target.get('expression') or name} is a {type(model).__name__}, not a torch.nn.Module", kind="input")
     return model

@@ -14,6 +14,7 @@ import { requireTorchPython, runPython } from './oracle';
 
 const TORCHVISION = '/usr/lib/python3/dist-packages/torchvision/models';
 const FIXTURES = path.join(__dirname, '../../fixtures/python/exact');
+const REPO_SAMPLES = path.join(__dirname, '../../../samples/python');
 
 /** The oracle, written independently of the bridge: build, count with named_parameters, hook every module's output. */
 const ORACLE = `
@@ -252,6 +253,14 @@ describe('runtime: Python bridge (exact mode) against PyTorch', function () {
       const a = await failure(absent.inspect({ file, target: { kind: 'variable', name: 'model' } }));
       assert.equal(a.kind, 'no-interpreter');
       absent.dispose();
+    });
+
+    it('says when a class needs constructor arguments, pointing at the class', async () => {
+      const file = path.join(REPO_SAMPLES, 'squeezeFire.py');
+      const e = await failure(bridge.inspect({ file, target: { kind: 'call', name: 'Fire' } }));
+      assert.equal(e.kind, 'input');
+      assert.equal(e.line, 8);
+      assert.match(e.message, /squeezeFire\.py:8: Fire\(\) cannot be built without arguments/);
     });
 
     it('says when the name is not a Module', async () => {
