@@ -360,7 +360,7 @@ def export(model, request):
         if problems:
             raise UserCodeError(f"{os.path.basename(weights)} does not fit the model: keys {'; '.join(problems)}", kind="input")
     model.eval()
-    x = torch.zeros(*request["inputShape"])
+    x = torch.zeros(*request["inputShape"], dtype=torch.long if takes_token_ids(model) else torch.float32)
     torch.onnx.export(model, x, request["output"], input_names=["input"], output_names=["output"], opset_version=request.get("opset", 13), do_constant_folding=False)
     return {"output": request["output"], "weights": weights or None}
 
