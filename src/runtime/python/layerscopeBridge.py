@@ -69,11 +69,17 @@ def package_root(path):
     return folder, ".".join(parts)
 
 
+_INSTALLED = []
+
+
 def installed_roots():
+    if _INSTALLED:
+        return _INSTALLED
     import sysconfig
 
     paths = sysconfig.get_paths()
-    return [os.path.abspath(paths[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths] + [os.path.abspath(p) for p in sys.path if p.rstrip(os.sep).endswith(("site-packages", "dist-packages"))]
+    _INSTALLED[:] = [os.path.abspath(paths[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths] + [os.path.abspath(p) for p in sys.path if p.rstrip(os.sep).endswith(("site-packages", "dist-packages"))]
+    return _INSTALLED
 
 
 def within(path, roots):
@@ -149,15 +155,24 @@ def counts(module):
     return params, trainable, buffers
 
 
+INSTALLED_SOURCES = {}
+
+
 def source_of(cls):
+    """The file and line of a class. inspect parses the whole module per call, so installed classes are remembered."""
     import inspect
 
+    if cls in INSTALLED_SOURCES:
+        return INSTALLED_SOURCES[cls]
     try:
         file = inspect.getsourcefile(cls)
         _, line = inspect.getsourcelines(cls)
-        return (os.path.abspath(file) if file else None), line
+        found = (os.path.abspath(file) if file else None), line
     except (TypeError, OSError):
-        return None, None
+        found = None, None
+    if found[0] is not None and within(found[0], installed_roots()):
+        INSTALLED_SOURCES[cls] = found
+    return found
 
 
 def shapes_of(value, out, depth=0):
@@ -252,9 +267,12 @@ def report(model, input_shape, device, roots):
             h.remove()
 
     modules = []
+    sources = {}
     for name, sub in model.named_modules():
         params, trainable, buffers = counts(sub)
-        file, line = source_of(type(sub))
+        if type(sub) not in sources:
+            sources[type(sub)] = source_of(type(sub))
+        file, line = sources[type(sub)]
         r = records[id(sub)]
         modules.append({
             "name": name,
