@@ -4,7 +4,7 @@ import { UserInputError } from '../core/errors';
 import type { ModelSummary } from '../core/analysis/types';
 import type { Dim } from '../core/ir/types';
 import { analyzeTree } from '../core/python/analyze';
-import { exactSelection, mergeExactSummary } from '../core/python/exact';
+import { cpuReason, exactSelection, mergeExactSummary } from '../core/python/exact';
 import { loadPythonParser } from '../core/python/parser';
 import { mainModule, summaryFromAnalysis } from '../core/python/summary';
 import { DEFAULT_MEMORY_LIMIT_MB, PythonBridge, PythonBridgeError } from '../runtime/pythonBridge';
@@ -70,7 +70,7 @@ export async function summarizeWithPython(file: string, options: ExactSummaryOpt
       const describesTotals = main === undefined || (selection.module !== undefined ? selection.module.instance === main.instance : analysis.instances.length === 0);
       const merged = mergeExactSummary(summary, selection, result, file, describesTotals);
       if (!inputShape) merged.warnings.push(`${selection.name}: no input shape (pass --input-shape or add a "# layerscope: input 1x3x32x32" comment above the class), so PyTorch counted parameters but ran no forward pass`);
-      if (result.device === 'cpu') merged.warnings.push(`PyTorch below 2.0 has no meta device, so the model was built on the CPU under a ${options.memoryLimitMB ?? DEFAULT_MEMORY_LIMIT_MB} MiB memory limit`);
+      if (result.device === 'cpu') merged.warnings.push(`${cpuReason(result)}, so the model was built on the CPU under a ${options.memoryLimitMB ?? DEFAULT_MEMORY_LIMIT_MB} MiB memory limit`);
       return merged;
     } catch (e) {
       // Problems with the user's code, file or interpreter are unusable input (exit code 2), in one line.

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExactSelection } from '../core/python/exact';
-import { checkLenses, exactSelection } from '../core/python/exact';
+import { checkLenses, cpuReason, exactSelection } from '../core/python/exact';
 import type { LensInfo } from '../core/python/analyze';
 import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, PythonBridge, PythonBridgeError } from '../runtime/pythonBridge';
 import type { HostServices } from './hostServices';
@@ -96,7 +96,7 @@ export function registerPythonVerify(
     lensChanged.fire();
     const differing = checks.filter((c) => !c.agrees).length;
     const counted = `${exact.params.toLocaleString('en-US')} parameters`;
-    const how = exact.device === 'cpu' ? ' (built on the CPU: this PyTorch has no meta device)' : '';
+    const how = exact.device === 'cpu' ? ` (built on the CPU: ${cpuReason(exact)})` : '';
     if (checks.length === 0) return `${selection.name}: PyTorch counts ${counted}${how}; no static figures of this model to compare`;
     return differing === 0
       ? `${selection.name}: PyTorch agrees with all ${checks.length} figures (${counted})${how}`

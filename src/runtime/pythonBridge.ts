@@ -35,6 +35,8 @@ export interface PythonBridgeOptions {
   cwd?: string;
   /** Where layerscopeBridge.py is; found next to this bundle (dist/) or in src/runtime/python/ by default. */
   script?: string;
+  /** Tests only: try the meta device even on PyTorch 1.x, where it fails, to exercise the fallback to the CPU. */
+  tryMeta?: boolean;
 }
 
 export interface RequestOptions {
@@ -156,7 +158,7 @@ export class PythonBridge {
   private start(): Running {
     if (this.running) return this.running;
     const script = this.options.script ?? bridgeScriptPath();
-    const settings = { memoryLimitMB: this.options.memoryLimitMB ?? DEFAULT_MEMORY_LIMIT_MB };
+    const settings = { memoryLimitMB: this.options.memoryLimitMB ?? DEFAULT_MEMORY_LIMIT_MB, ...(this.options.tryMeta ? { tryMeta: true } : {}) };
     // -B and PYTHONDONTWRITEBYTECODE: importing the user's files must leave no __pycache__ in their folders.
     const child = spawn(this.options.python, ['-B', script, JSON.stringify(settings)], {
       cwd: this.options.cwd,

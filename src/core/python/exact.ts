@@ -54,6 +54,13 @@ export interface ExactResult {
   modules: ExactModule[];
   /** 'meta' (PyTorch 2 and later: no memory, no time) or 'cpu' (older PyTorch, under the memory limit). */
   device: 'meta' | 'cpu';
+  /** Why a PyTorch 2 model was built on the CPU after all: what failed on the meta device. */
+  metaFallback?: string;
+}
+
+/** Why a model was built on the CPU rather than on the meta device, for messages. */
+export function cpuReason(result: ExactResult): string {
+  return result.metaFallback ? `it could not be built on the meta device (${result.metaFallback})` : 'PyTorch below 2.0 has no meta device';
 }
 
 /** What the bridge said about itself when it started. */

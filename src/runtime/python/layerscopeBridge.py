@@ -398,38 +398,63 @@ def handle(request, torch_major, counter):
     sys.path[:0] = added
     before = set(sys.modules)
     op = request.get("op", "inspect")
-    # PyTorch 2 builds every tensor on the meta device: shapes without memory or time. Exports need real tensors.
-    device = "meta" if torch_major >= 2 and op == "inspect" else "cpu"
-    try:
-        try:
-            if device == "meta":
-                with torch.device("meta"):
-                    module, _ = import_user_file(path, counter)
-                    model = build(module, request["target"])
-                    result = report(model, request.get("inputShape"), device, roots)
-            else:
-                module, _ = import_user_file(path, counter)
-                model = build(module, request["target"])
-                result = report(model, request.get("inputShape"), device, roots) if op == "inspect" else export(model, request)
-        except BaseException as error:  # noqa: B902 — SystemExit from user code must be reported, not end the bridge.
-            if isinstance(error, KeyboardInterrupt):
-                raise
-            raise as_user_error(error, error.__traceback__, roots or [os.path.dirname(path)], path) from None
-        result["device"] = device
-        return result
-    finally:
+
+    def forget_user_modules():
         for name in set(sys.modules) - before:
             mod = sys.modules.get(name)
             file = getattr(mod, "__file__", None)
-            if name.startswith("__layerscope_") or f".__layerscope_" in name or within(file, roots):
+            if name.startswith("__layerscope_") or ".__layerscope_" in name or within(file, roots):
                 del sys.modules[name]
+
+    def attempt(device, token):
+        module, _ = import_user_file(path, token)
+        model = build(module, request["target"])
+        return report(model, request.get("inputShape"), device, roots) if op == "inspect" else export(model, request)
+
+    def reported(error):
+        if isinstance(error, KeyboardInterrupt):
+            raise error
+        return as_user_error(error, error.__traceback__, roots or [os.path.dirname(path)], path)
+
+    try:
+        # PyTorch 2 builds every tensor on the meta device: shapes without memory or time. Exports need real tensors.
+        if (torch_major >= 2 or TRY_META) and op == "inspect":
+            try:
+                with torch.device("meta"):
+                    result = attempt("meta", counter)
+                result["device"] = "meta"
+                return result
+            except Exception as error:  # noqa: BLE001 — some models need real values (an .item(), a data-dependent branch).
+                meta_error = reported(error)
+                forget_user_modules()
+            try:
+                result = attempt("cpu", f"{counter}cpu")
+            except BaseException as error:  # noqa: B902
+                raise reported(error) from None
+            result["device"] = "cpu"
+            result["metaFallback"] = meta_error.message
+            return result
+        try:
+            result = attempt("cpu", counter)
+        except BaseException as error:  # noqa: B902 — SystemExit from user code must be reported, not end the bridge.
+            raise reported(error) from None
+        result["device"] = "cpu"
+        return result
+    finally:
+        forget_user_modules()
         for r in added:
             if r in sys.path:
                 sys.path.remove(r)
 
 
+TRY_META = False
+
+
 def main():
+    global TRY_META
     options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    # For tests on PyTorch 1.x: try the meta device anyway, which fails there and so exercises the fallback to the CPU.
+    TRY_META = bool(options.get("tryMeta"))
     memory = limit_memory(options.get("memoryLimitMB"))
     try:
         import torch

@@ -263,6 +263,21 @@ describe('runtime: Python bridge (exact mode) against PyTorch', function () {
       assert.match(e.message, /squeezeFire\.py:8: Fire\(\) cannot be built without arguments/);
     });
 
+    it('falls back from the meta device to the CPU when building or running there fails, and says why', async () => {
+      // PyTorch 1.13 has no `with torch.device("meta")`, so trying it fails as an unsupported op would on PyTorch 2.
+      const own = new PythonBridge({ python, tryMeta: true });
+      try {
+        const file = path.join(FIXTURES, 'hfStyle.py');
+        const result = await own.inspect({ file, target: { kind: 'variable', name: 'model' }, inputShape: [1, 8] });
+        assert.equal(result.device, 'cpu');
+        assert.match(result.metaFallback ?? '', /\S/);
+        const direct = await bridge.inspect({ file, target: { kind: 'variable', name: 'model' }, inputShape: [1, 8] });
+        assert.deepEqual({ ...result, metaFallback: undefined }, { ...direct, metaFallback: undefined });
+      } finally {
+        own.dispose();
+      }
+    });
+
     it('says when the name is not a Module', async () => {
       const file = path.join(dir, 'm.py');
       fs.writeFileSync(file, 'model = 3\n');
