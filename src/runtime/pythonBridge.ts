@@ -234,6 +234,11 @@ export class PythonBridge {
     child.on('error', (error) => failed(new PythonBridgeError(`cannot run ${this.options.python}: ${error.message}`, 'no-interpreter')));
     child.on('exit', (code, signal) => {
       const last = running.stderr.trim().split('\n').filter((l) => l.trim() !== '').pop();
+      if (!started && last && /No module named '?torch'?/.test(last)) {
+        // An interpreter that died importing torch before the bridge could report it (a wrapper script, say).
+        failed(new PythonBridgeError(`PyTorch is not installed for ${this.options.python} (${last})`, 'no-torch'));
+        return;
+      }
       const how = signal === 'SIGKILL' ? 'was killed (out of memory?)' : `exited with ${signal ?? `code ${code ?? '?'}`}`;
       failed(new PythonBridgeError(`the Python process ${how}${last ? `: ${last}` : ''}`, 'crashed'));
     });
