@@ -98,4 +98,22 @@ describe('Verify with Python (exact mode) in a real VS Code', function () {
     // Verifying imported the file but wrote nothing beside it.
     assert.deepEqual(readdirSync(workspace).filter((f) => f !== 'configNet.py' && f !== '.vscode'), []);
   });
+
+  it('drops the ✓ on an edit, and with layerscope.python.verify "onSave" verifies again on save', async function () {
+    this.timeout(300_000);
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'layerscope.pythonPath': PYTHON, 'layerscope.python.verify': 'onSave' }));
+    await page.waitForTimeout(1500);
+    // Change the config's width from 24 to 16 in the editor: fc2 becomes Linear(32, 16) with 528 parameters.
+    await page.locator('.monaco-editor .view-line', { hasText: 'json.loads' }).first().click();
+    await page.keyboard.press('End');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft'); // before "}')"
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('16');
+    await waitForLens(page, '? params');
+    assert.ok(!(await lensTexts(page)).some((l) => l.includes('✓')), 'edited text is no longer the verified text');
+    await page.keyboard.press('Control+S');
+    await waitForLens(page, '✓ 528 params', 120_000);
+    assert.ok((await lensTexts(page)).some((l) => l.includes('✓ 1,072 params')), 'the class total follows: 544 + 528');
+  });
 });
