@@ -407,9 +407,15 @@ def handle(request, torch_major, counter):
                 del sys.modules[name]
 
     def attempt(device, token):
-        module, _ = import_user_file(path, token)
-        model = build(module, request["target"])
-        return report(model, request.get("inputShape"), device, roots) if op == "inspect" else export(model, request)
+        # A training script may parse its command line at import (argparse with defaults): it sees just its own name.
+        saved_argv = sys.argv
+        sys.argv = [path]
+        try:
+            module, _ = import_user_file(path, token)
+            model = build(module, request["target"])
+            return report(model, request.get("inputShape"), device, roots) if op == "inspect" else export(model, request)
+        finally:
+            sys.argv = saved_argv
 
     def reported(error):
         if isinstance(error, KeyboardInterrupt):

@@ -278,6 +278,17 @@ describe('runtime: Python bridge (exact mode) against PyTorch', function () {
       }
     });
 
+    it('runs a training script that parses its command line at import, with its defaults, and reports sys.exit in one line', async () => {
+      const file = path.join(dir, 'train.py');
+      fs.writeFileSync(file, ['import argparse', 'from torch import nn', 'parser = argparse.ArgumentParser()', 'parser.add_argument("--width", type=int, default=6)', 'args = parser.parse_args()', 'model = nn.Linear(4, args.width)', ''].join('\n'));
+      assert.equal((await bridge.inspect({ file, target: { kind: 'variable', name: 'model' } })).params, 4 * 6 + 6);
+      const quits = path.join(dir, 'quits.py');
+      fs.writeFileSync(quits, 'import sys\nsys.exit("no GPU found")\n');
+      const e = await failure(bridge.inspect({ file: quits, target: { kind: 'variable', name: 'model' } }));
+      assert.match(e.message, /quits\.py:2: SystemExit: no GPU found/);
+      assert.equal((await bridge.inspect({ file, target: { kind: 'variable', name: 'model' } })).params, 30, 'the bridge lives on after sys.exit');
+    });
+
     it('says when the name is not a Module', async () => {
       const file = path.join(dir, 'm.py');
       fs.writeFileSync(file, 'model = 3\n');
