@@ -167,7 +167,9 @@ export function registerPythonVerify(
         if (names.length === 0) await verify(doc, undefined, undefined);
         for (const name of names) await verify(doc, undefined, name);
       } catch (error) {
-        report(error, doc);
+        // A file with no model to verify is simply saved; what PyTorch said about a model is always shown.
+        if (error instanceof PythonBridgeError) report(error, doc);
+        else deps.log.info(`Verify with Python on save skipped ${doc.uri.fsPath}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }),
     vscode.workspace.onDidChangeTextDocument((e) => {
