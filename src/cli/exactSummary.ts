@@ -56,7 +56,7 @@ export async function summarizeWithPython(file: string, options: ExactSummaryOpt
     try {
       selection = exactSelection(analysis, source, options.className);
     } catch (e) {
-      throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}; name what to build with --class NAME (a class, a factory function or a module-level variable)`);
     }
     const inputShape = concrete(options.inputShape, '--input-shape') ?? concrete(selection.module?.inputShape, `${selection.name}'s input shape`);
     const bridge = new PythonBridge({ python: options.python, ...(options.memoryLimitMB ? { memoryLimitMB: options.memoryLimitMB } : {}), ...(options.roots?.[0] ? { cwd: options.roots[0] } : {}) });

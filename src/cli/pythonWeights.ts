@@ -41,7 +41,7 @@ export async function loadPythonModelWithPyTorch(file: string, options: TrainedM
   try {
     selection = exactSelection(analyzeTree(tree, source), source, options.className);
   } catch (e) {
-    throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}; name what to build with --class NAME (a class, a factory function or a module-level variable)`);
   } finally {
     tree.delete();
   }

@@ -99,7 +99,7 @@ export function exactSelection(analysis: PythonAnalysis, source: string, name?: 
   }
   const module = name === undefined ? mainModule(analysis) : (analysis.modules.find((m) => m.name === name) ?? instance);
   if (!module) {
-    if (name === undefined) throw new Error('static reading found no torch.nn.Module here; name what to build with --class (a class, a factory function, or a module-level variable such as model)');
+    if (name === undefined) throw new Error('static reading found no torch.nn.Module here, and no module-level `model = …`');
     return { name, target: { kind: 'call', name } };
   }
   const inst = 'variable' in module ? module : module.instantiatedAt !== undefined ? analysis.instances.find((i) => i.range.line === module.instantiatedAt && i.instance === module.instance) : undefined;
