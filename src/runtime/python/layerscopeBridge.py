@@ -207,7 +207,13 @@ def build(module, target):
         if not hasattr(module, name):
             raise UserCodeError(f"the file defines no '{name}'", kind="input")
         model = getattr(module, name)
-        # A class or factory function is called with its defaults; a module-level instance is used as it is.
+        # A class that the script itself instantiates at module level (`model = Net.from_config(cfg)`) is taken as the
+        # script built it; otherwise a class or factory function is called with its defaults, and a module-level
+        # instance is used as it is.
+        if isinstance(model, type):
+            built = [v for v in vars(module).values() if type(v) is model]
+            if built:
+                return built[-1]
         if not isinstance(model, torch.nn.Module) and callable(model):
             factory = model
             try:

@@ -123,6 +123,9 @@ describe('runtime: Python bridge (exact mode) against PyTorch', function () {
     const result = await bridge.inspect({ file, target: { kind: 'variable', name: 'model' }, inputShape: [2, 8] });
     const oracle = JSON.parse(runPython(python, ORACLE, [JSON.stringify({ kind: 'file', file, expr: 'model', input: [2, 8], dir: FIXTURES, tokens: true })])) as OracleOut;
     assertAgrees(result, oracle);
+    // Asked for the class, the bridge takes the instance the script built from its config, not the class's defaults.
+    const byClass = await bridge.inspect({ file, target: { kind: 'call', name: 'TinyForMaskedLM' }, inputShape: [2, 8] });
+    assert.equal(byClass.params, result.params);
     const head = result.modules.find((m) => m.name === 'lm_head');
     assert.equal(head?.params, 500 * 32, 'the head owns its (tied) weight');
     assert.ok(result.params < result.modules.filter((m) => m.leaf).reduce((a, m) => a + m.params, 0), 'the tied weight is counted once in the total');
