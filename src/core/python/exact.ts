@@ -165,12 +165,13 @@ export function checkLenses(analysis: PythonAnalysis, selection: ExactSelection,
   const module = selection.module;
   if (!root || !module) return [];
   const mine = layerSet(module.instance);
+  const ran = result.inputShape !== null;
   const checks: LensCheck[] = [];
   const ownLines = new Set<number>([module.range.line]);
   if ('instantiatedAt' in module && module.instantiatedAt !== undefined) ownLines.add(module.instantiatedAt);
   for (const lens of analysis.lenses) {
     if ((lens.kind === 'class' || lens.kind === 'instance') && ownLines.has(lens.line)) {
-      checks.push(check(lens, result.params, result.outputShapes?.[0] ?? null));
+      checks.push(check(lens, result.params, result.outputShapes?.[0] ?? null, ran));
       continue;
     }
     if (!lens.layers || lens.layers.length === 0 || !lens.layers.every((l) => mine.has(l) && l.path !== undefined)) continue;
@@ -178,15 +179,16 @@ export function checkLenses(analysis: PythonAnalysis, selection: ExactSelection,
     if (found.some((f) => f === undefined)) continue;
     const exact = found as ExactModule[];
     const shape = lens.layers.length === 1 ? (exact[0].outputShapes?.[0] ?? null) : null;
-    checks.push(check(lens, exact.reduce((a, m) => a + m.params, 0), shape));
+    checks.push(check(lens, exact.reduce((a, m) => a + m.params, 0), shape, ran));
   }
   return checks;
 }
 
-function check(lens: LensInfo, exactParams: number, exactShape: number[] | null): LensCheck {
+function check(lens: LensInfo, exactParams: number, exactShape: number[] | null, ran: boolean): LensCheck {
   const paramsAgree = lens.params === exactParams;
-  // A static shape is checked only where the static lens showed one; a `?` shape that PyTorch knows is a difference.
-  const shapeAgrees = lens.outputShape === null ? exactShape === null : sameShape(lens.outputShape, exactShape);
+  // Shapes are compared only when PyTorch ran an input through the model (a symbolic or missing input shape runs
+  // none). Then a `?` shape that PyTorch knows is a difference too.
+  const shapeAgrees = !ran || (lens.outputShape === null ? exactShape === null : sameShape(lens.outputShape, exactShape));
   const agrees = paramsAgree && shapeAgrees;
   const macs = agrees && lens.macs !== null && lens.macs > 0 ? ` · ${formatMacs(lens.macs)}` : '';
   const shown = lens.kind === 'layer' || lens.kind === 'container' ? shapeText(exactShape) : '';

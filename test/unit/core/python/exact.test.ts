@@ -54,6 +54,21 @@ describe('core/python/exact: static lenses against PyTorch', function () {
     });
   }
 
+  it('compares parameters only when no input ran through the model', async () => {
+    const file = path.join(REPO, 'samples/python/lectureModels.py');
+    const { analysis, source } = await analysisOf(file);
+    const selection = exactSelection(analysis, source, 'DeeperBNConvNet');
+    const result = await bridge.inspect({ file, target: selection.target, inputShape: null });
+    const checks = checkLenses(analysis, selection, result);
+    assert.ok(checks.length > 5);
+    for (const c of checks) assert.equal(c.agrees, true, `${c.line + 1}: ${c.message ?? ''}`);
+    // With the parameters changed under it, the same comparison must fail: the check can tell.
+    const wrong = { ...result, modules: result.modules.map((m) => (m.name === 'net.0' ? { ...m, params: m.params + 1 } : m)) };
+    const failed = checkLenses(analysis, selection, wrong).filter((c) => !c.agrees);
+    assert.equal(failed.length, 1);
+    assert.match(failed[0].message ?? '', /static reading showed 420, PyTorch counts 421/);
+  });
+
   it("explains every figure that static reading got wrong or could not read on torchvision's resnet.py", async () => {
     const file = '/usr/lib/python3/dist-packages/torchvision/models/resnet.py';
     const { analysis, source } = await analysisOf(file);
