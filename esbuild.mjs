@@ -48,10 +48,12 @@ for (const e of webEntries) {
   });
 }
 
-// Tree-sitter's runtime and grammar ship as wasm files that are loaded at run time with locateFile.
+// Tree-sitter's runtime and grammar ship as wasm files that are loaded at run time with locateFile; the bridge script too.
 const wasmFiles = [
   ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
   ['node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
+  // Exact mode's Python side, run with the user's interpreter (src/runtime/pythonBridge.ts finds it next to the bundle).
+  ['src/runtime/python/layerscopeBridge.py', 'dist/layerscopeBridge.py'],
 ];
 mkdirSync('dist', { recursive: true });
 for (const [from, to] of wasmFiles) {

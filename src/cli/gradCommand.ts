@@ -25,7 +25,7 @@ export const GRAD_USAGE = `usage: layerscope grad MODEL [--input [NAME=]FILE.npy
                       [--random normal|uniform] [--seed S] [--batch N] [--memory-budget MB]
                       --loss cross-entropy|mse|sum|mean [--target K|FILE.npy] [--output NAME]
                       [--check N] [--lr 1e-3] [--bins 32] [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N]
-                      [--timeout SECONDS] [--json]`;
+                      [--timeout SECONDS] [--json] [--python PATH [--weights FILE.pt|.pth|.safetensors]]`;
 
 export interface ParsedGradArgs {
   model: string;
@@ -76,6 +76,7 @@ export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
   if (positional.length !== 1) throw new UserInputError(positional.length === 0 ? 'grad needs a MODEL file' : `grad takes one MODEL, got ${positional.length}`);
   if (!loss) throw new UserInputError('grad needs --loss cross-entropy|mse|sum|mean');
   shared.sources = shared.sources.map((source) => ({ ...source, path: resolve(cwd, source.path) }));
+  if (shared.weights) shared.weights = resolve(cwd, shared.weights);
   return {
     model: resolve(cwd, positional[0]!),
     json: shared.json,

@@ -34,7 +34,8 @@ function write(w: Writer, text: string): void {
 export const PROBE_USAGE = `usage: layerscope probe MODEL [--input [NAME=]FILE.npy]... [--image [NAME=]FILE.png|.jpg]
                        [--input-shape [NAME=]1x3x224x224]... [--random normal|uniform] [--seed S] [--batch N] [--memory-budget MB]
                        [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N] [--bins 64] [--budget-mb 512]
-                       [--layers NAME,...] [--max-nodes N] [--optimization basic|disabled] [--timeout SECONDS] [--json]`;
+                       [--layers NAME,...] [--max-nodes N] [--optimization basic|disabled] [--timeout SECONDS] [--json]
+                       [--python PATH [--weights FILE.pt|.pth|.safetensors]]   (.py: built and exported by your PyTorch)`;
 
 export interface ParsedProbeArgs {
   model: string;
@@ -152,6 +153,8 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo): Promi
     const base = io.cwd ?? process.cwd();
     const modelPath = resolve(base, parsed.model);
     if (options.sources) options.sources = options.sources.map((s) => ({ ...s, path: resolve(base, s.path) }));
+    const trained = options as ProbeOptions & { weights?: string };
+    if (trained.weights) trained.weights = resolve(base, trained.weights);
     const probeOptions: ProbeOptions = { ...options, ...(io.signal ? { signal: io.signal } : {}) };
     // The model is handed over as a promise, so that the runtime worker starts while the model and input are read:
     // reading starts in a microtask, after probeModel has forked the worker.

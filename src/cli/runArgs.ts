@@ -8,6 +8,7 @@ import { readOnnxFile } from '../core/onnx/reader';
 import type { InputSource } from '../runtime/inputs';
 import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
 import type { ExecutionProviderChoice } from '../runtime/providers';
+import { loadPythonModelWithPyTorch } from './pythonWeights';
 
 /**
  * What `layerscope probe` and `layerscope grad` share: the model to run (an ONNX file, or the main nn.Module of a .py
@@ -82,8 +83,17 @@ export interface RunnableModel {
  * IR with PyTorch's own default initialisation, so that a probe shows what a freshly built model does. Its input
  * shape comes from `--input-shape` or the class's `# layerscope: input 1x3x32x32` comment.
  */
-export async function loadRunnableModel(file: string, options: { shapes?: Record<string, number[]>; seed?: number }): Promise<RunnableModel> {
-  if (extname(file).toLowerCase() !== '.py') return { model: readOnnxFile(file), inputShapeApplied: false };
+export async function loadRunnableModel(file: string, options: { shapes?: Record<string, number[]>; seed?: number; python?: string; weights?: string }): Promise<RunnableModel> {
+  if (extname(file).toLowerCase() !== '.py') {
+    if (options.weights !== undefined || options.python !== undefined) throw new UserInputError('--weights and --python apply to a .py model; an .onnx file carries its own weights');
+    return { model: readOnnxFile(file), inputShapeApplied: false };
+  }
+  if (options.weights !== undefined || options.python !== undefined) {
+    // The user's PyTorch builds the model (and loads the checkpoint) and exports it; see pythonWeights.ts.
+    const given = options.shapes?.[''] ?? options.shapes?.['input'];
+    const { model } = await loadPythonModelWithPyTorch(file, { python: options.python ?? 'python3', ...(options.weights !== undefined ? { weights: options.weights } : {}), ...(given ? { inputShape: given } : {}) });
+    return { model, inputShapeApplied: true };
+  }
   const py = pythonModules();
   if (!py) throw new UserInputError(`${file}: this build cannot read PyTorch source; export the model with torch.onnx.export and use the .onnx`);
   const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
@@ -117,6 +127,10 @@ export interface SharedRunOptions {
   deviceId?: number;
   timeoutMs?: number;
   memoryBudgetBytes?: number;
+  /** For a .py model: the interpreter whose PyTorch builds and exports it (exact mode). */
+  python?: string;
+  /** For a .py model: a trained checkpoint (.pt/.pth/.safetensors) loaded before the export. */
+  weights?: string;
 }
 
 /** A command's own flags: return true when `flag` was one of them, reading its value with `next()`. */
@@ -200,6 +214,12 @@ function sharedFlag(flag: string, next: () => string, into: SharedRunOptions): b
       return true;
     case '--timeout':
       into.timeoutMs = intArg(next(), '--timeout', 1) * 1000;
+      return true;
+    case '--python':
+      into.python = next();
+      return true;
+    case '--weights':
+      into.weights = next();
       return true;
     default:
       return false;

@@ -6,11 +6,13 @@ import type { ModelSummary } from '../core/analysis/types';
 import { summarizeModel } from '../core/analysis/summary';
 import { readOnnxFile } from '../core/onnx/index';
 import { lastValue, parseArgs, parseInputShape, parsePositiveInt } from './args';
+import { summarizeWithPython } from './exactSummary';
 import type { InputShapeArg } from './args';
 import type { CliIo } from './io';
 import { formatHeader, formatSummaryJson, formatSummaryMarkdown, formatSummaryTable } from './summaryFormat';
 
 export const SUMMARY_HELP = `Usage: layerscope summary MODEL [--input-shape [NAME=]1x3x224x224]... [--json | --markdown]
+       layerscope summary FILE.py --python PATH [--class NAME] [--input-shape 1x3x224x224] [--json | --markdown]
 
 Shapes, parameters, MACs, memory and receptive fields of every layer of an ONNX file (.onnx) or of the PyTorch
 modules in a Python file (.py).
@@ -21,6 +23,11 @@ Options:
   --json                     Print one JSON document (the contract in DESIGN.md).
   --markdown                 Print a Markdown table to paste into a README.
   --max-nodes N              Refuse graphs with more than N nodes (default 50,000).
+  --python PATH              (.py only) Verify with this Python's PyTorch: it imports the file (its __main__ block
+                             does not run), builds the model and reports exact parameters and layer shapes. This runs
+                             the file's code. modules[].source says "python" or "static".
+  --class NAME               (with --python) The class or factory function to build; the file's main model by default.
+  --timeout SECONDS          (with --python) Stop PyTorch after this long (default 60).
   -h, --help                 Show this help.
 `;
 
@@ -43,7 +50,7 @@ function loadPythonSummary(): PythonSummaryModule | undefined {
 }
 
 export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes'], aliases: { h: 'help' } }, 'layerscope summary');
+  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes', 'python', 'class', 'timeout'], aliases: { h: 'help' } }, 'layerscope summary');
   if (args.flags.has('help')) {
     io.stdout(SUMMARY_HELP);
     return 0;
@@ -59,7 +66,22 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
   const mode = args.flags.has('json') ? 'json' : args.flags.has('markdown') ? 'markdown' : 'table';
 
   let summary: ModelSummary;
-  if (path.extname(file).toLowerCase() === '.py') {
+  const exactPython = lastValue(args, 'python');
+  if ((args.values.has('class') || args.values.has('timeout')) && exactPython === undefined) throw new UserInputError('--class and --timeout go with --python PATH');
+  if (exactPython !== undefined) {
+    if (path.extname(file).toLowerCase() !== '.py') throw new UserInputError('--python verifies PyTorch source; give a .py file');
+    if (shapes.length > 1) throw new UserInputError('--python takes one --input-shape');
+    const className = lastValue(args, 'class');
+    const timeoutText = lastValue(args, 'timeout');
+    summary = await summarizeWithPython(file, {
+      python: exactPython,
+      roots: [io.cwd],
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(className !== undefined ? { className } : {}),
+      ...(shapes[0] ? { inputShape: shapes[0].dims } : {}),
+      ...(timeoutText !== undefined ? { timeoutMs: parsePositiveInt('timeout', timeoutText) * 1000 } : {}),
+    });
+  } else if (path.extname(file).toLowerCase() === '.py') {
     const python = loadPythonSummary();
     if (!python) throw new UserInputError(`${given}: summarising Python source is not available in this build of layerscope`);
     const inputShapes: Record<string, Dim[]> = {};

@@ -7,6 +7,9 @@ import type { HostServices } from './hostServices';
 import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, mainModuleOf, moduleAt } from './pythonDocuments';
 import type { DocumentAnalysis } from './pythonDocuments';
 import { exportWithPyTorch } from './pythonExport';
+import { pythonInterpreter } from './pythonInterpreter';
+import { VERIFY_COMMAND, registerPythonVerify } from './pythonVerify';
+import { lensKey } from './pythonVerifyCache';
 
 /**
  * The PyTorch-source features of the editor: CodeLens with parameter counts and output shapes above layers and
@@ -75,6 +78,8 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
     }),
   );
 
+  const verifier = registerPythonVerify(context, deps, analyze, lensChanged);
+
   context.subscriptions.push(
     vscode.languages.registerCodeLensProvider(SELECTOR, {
       onDidChangeCodeLenses: lensChanged.event,
@@ -83,19 +88,25 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
         // While an edit is pending, the last analysis is shown rather than re-running on every keystroke.
         const result = timers.has(doc.uri.toString()) ? cache.peek(doc.uri.toString()) ?? analyze(doc) : analyze(doc);
         if (!result) return [];
+        // Lenses that "Verify with Python" checked show PyTorch's figures with a ✓ while the text is the one verified.
+        const verifiedLenses = result.stale ? new Map<string, { title: string; tooltip: string }>() : verifier.decorate(doc, result.analysis.lenses);
         return result.analysis.lenses
           .filter((l) => l.line < doc.lineCount)
           .flatMap((l) => {
             const range = new vscode.Range(l.line, 0, l.line, 0);
             const canInspect = l.kind === 'class' || l.kind === 'instance';
+            const exact = verifiedLenses.get(lensKey(l.line, l.kind));
             const lenses = [
               new vscode.CodeLens(range, {
-                title: l.title,
-                tooltip: l.hover.join('\n').replace(/`/g, ''),
+                title: exact?.title ?? l.title,
+                tooltip: exact ? exact.tooltip : l.hover.join('\n').replace(/`/g, ''),
                 command: canInspect ? 'layerscope.inspectModelAtCursor' : '',
                 arguments: canInspect ? [doc.uri, l.line] : [],
               }),
             ];
+            if (canInspect && verifier.offered(doc)) {
+              lenses.push(new vscode.CodeLens(range, { title: '$(beaker) Verify with Python', tooltip: "Layerscope: build this model with your own PyTorch and check these figures (runs the file's code)", command: VERIFY_COMMAND, arguments: [doc.uri, l.line] }));
+            }
             // A model class also offers the probes, which run on it lowered from source (trusted workspaces only).
             if (canInspect && deps.isTrusted()) {
               lenses.push(
@@ -227,26 +238,4 @@ function modelFor(
   deps.log.info(`lowering ${target.name} from ${doc.uri.fsPath} with input ${target.inputShape.join('x')}`);
   const model = lowerModuleToModel({ instance: target.instance, interpreter: result.analysis.interpreter }, { inputShape: target.inputShape, init: 'pytorch', seed: 0, file: doc.uri.fsPath });
   return { model, name: target.name };
-}
-
-/** The Python extension's interpreter for this file when it is installed, else `layerscope.pythonPath`, else python3. */
-async function pythonInterpreter(uri: vscode.Uri): Promise<string> {
-  const ext = vscode.extensions.getExtension('ms-python.python');
-  if (ext) {
-    try {
-      const api = (ext.isActive ? ext.exports : await ext.activate()) as {
-        environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string }; resolveEnvironment(p: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined> };
-      };
-      const env = api.environments;
-      if (env) {
-        const resolved = await env.resolveEnvironment(env.getActiveEnvironmentPath(uri));
-        const exe = resolved?.executable.uri?.fsPath;
-        if (exe) return exe;
-      }
-    } catch {
-      // Fall through to the setting: the Python extension's API is optional.
-    }
-  }
-  const configured = vscode.workspace.getConfiguration('layerscope', uri).get<string>('pythonPath', '').trim();
-  return configured || 'python3';
 }

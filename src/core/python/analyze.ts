@@ -74,6 +74,8 @@ export interface LensInfo {
   outputShape: Dim[] | null;
   /** Markdown lines for the hover. */
   hover: string[];
+  /** The layers built on this line (layer and container lenses), which exact mode matches to PyTorch's modules. */
+  layers?: readonly LayerValue[];
 }
 
 export interface PythonAnalysis {
@@ -365,7 +367,7 @@ function collectInstantiations(stmt: SyntaxNode, scope: Map<string, Value>, out:
   }
 }
 
-function paramsText(p: number | null): string {
+export function paramsText(p: number | null): string {
   return p === null ? '? params' : `${fmt(p)} params`;
 }
 
@@ -472,7 +474,7 @@ function lineLens(line: number, layers: LayerValue[], interp: Interpreter): Lens
     if (rf) hover.push(rf);
     if (trace.macs !== null && trace.macs > 0) hover.push(`${fmt(trace.macs)} MACs`);
   }
-  return { line, range: first.range, kind, title, params: total, macs, outputShape: out, hover };
+  return { line, range: first.range, kind, title, params: total, macs, outputShape: out, hover, layers };
 }
 
 function treeMacsPublic(layer: LayerValue, interp: Interpreter): number | null {

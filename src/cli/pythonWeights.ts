@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UserInputError } from '../core/errors';
+import type { Model } from '../core/ir/types';
+import { readOnnxBytes } from '../core/onnx/index';
+import { analyzeTree } from '../core/python/analyze';
+import { exactSelection } from '../core/python/exact';
+import { loadPythonParser } from '../core/python/parser';
+import { PythonBridge, PythonBridgeError } from '../runtime/pythonBridge';
+
+/**
+ * `probe`/`grad` on a .py model with `--python PATH` and optionally `--weights FILE`: the user's PyTorch builds the
+ * model, loads the trained checkpoint (.pt/.pth state dict or .safetensors) and exports it with torch.onnx.export to
+ * a private temporary folder, which is always removed; the probe then runs that graph. So users probe their trained
+ * model, not a freshly initialised one.
+ */
+
+export const WEIGHT_EXTENSIONS = ['.pt', '.pth', '.safetensors'];
+
+export interface TrainedModelOptions {
+  python: string;
+  weights?: string;
+  /** The class, factory or variable to build; the file's main model by default. */
+  className?: string;
+  /** `--input-shape`; else the class's `# layerscope: input …` comment. */
+  inputShape?: number[];
+  timeoutMs?: number;
+}
+
+export async function loadPythonModelWithPyTorch(file: string, options: TrainedModelOptions): Promise<{ model: Model; inputShape: number[] }> {
+  if (options.weights !== undefined) {
+    if (!WEIGHT_EXTENSIONS.includes(path.extname(options.weights).toLowerCase())) throw new UserInputError(`--weights ${options.weights}: expected a ${WEIGHT_EXTENSIONS.join(', ')} file`);
+    if (!fs.existsSync(options.weights)) throw new UserInputError(`--weights ${options.weights}: no such file`);
+  }
+  const source = fs.readFileSync(file, 'utf8');
+  const parser = await loadPythonParser(fs.existsSync(path.join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
+  const tree = parser.parse(source);
+  if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);
+  let selection;
+  try {
+    selection = exactSelection(analyzeTree(tree, source), source, options.className);
+  } catch (e) {
+    throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}; name what to build with --class NAME (a class, a factory function or a module-level variable)`);
+  } finally {
+    tree.delete();
+  }
+  const declared = selection.module?.inputShape;
+  const inputShape = options.inputShape ?? (declared && declared.every((d) => typeof d === 'number') ? (declared as number[]) : undefined);
+  if (!inputShape) throw new UserInputError(`${file}: no input shape; pass --input-shape 1x3x32x32 or add a "# layerscope: input 1x3x32x32" comment above the class`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerscope-export-'));
+  const bridge = new PythonBridge({ python: options.python });
+  try {
+    const output = path.join(dir, 'model.onnx');
+    await bridge.exportOnnx({ file, target: selection.target, inputShape, output, ...(options.weights ? { weights: path.resolve(options.weights) } : {}) }, { timeoutMs: options.timeoutMs ?? 120_000 });
+    // A fresh copy: a Buffer from readFileSync may sit at an odd offset of a shared pool.
+    return { model: readOnnxBytes(new Uint8Array(fs.readFileSync(output)), { label: `${selection.name} exported by PyTorch` }), inputShape };
+  } catch (e) {
+    if (e instanceof PythonBridgeError) throw new UserInputError(e.message);
+    throw e;
+  } finally {
+    bridge.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
