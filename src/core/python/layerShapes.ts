@@ -1,3 +1,5 @@
+import { broadcastShapes } from '../analysis/shapes/dims';
+import { ShapeMismatch } from '../analysis/shapes/mismatch';
 import type { Dim } from '../ir/types';
 import { intTuple } from './layers';
 import type { LayerValue, TensorValue, Value } from './values';
@@ -13,6 +15,21 @@ export type RfState = { size: number[]; stride: number[] } | { global: true };
 
 export interface ShapedTensor extends TensorValue {
   rf?: RfState;
+  /** Why the shape is unknown, when something upstream made it so (a container with items Layerscope cannot read). */
+  unknownBecause?: string;
+}
+
+/**
+ * The shape of `a ⊕ b` under broadcasting, by the core's rule (the ONNX path's, so the two agree): an unknown dim
+ * stays unknown (never 1), an unknown rank makes the result unknown, and undefined means the shapes do not broadcast.
+ */
+export function broadcastTensorShapes(a: readonly Dim[] | null, b: readonly Dim[] | null): Dim[] | null | undefined {
+  try {
+    return broadcastShapes([a, b]);
+  } catch (e) {
+    if (e instanceof ShapeMismatch) return undefined;
+    throw e;
+  }
 }
 
 export interface LayerApplication {
@@ -58,7 +75,7 @@ function describeFeatures(t: ShapedTensor, dim: number): string {
 }
 
 function unknownOut(input: ShapedTensor): LayerApplication {
-  return { output: { kind: 'tensor', shape: null, ...(input.rf ? { rf: input.rf } : {}) }, macs: null };
+  return { output: { kind: 'tensor', shape: null, ...(input.rf ? { rf: input.rf } : {}), ...(input.unknownBecause ? { unknownBecause: input.unknownBecause } : {}) }, macs: null, ...(input.unknownBecause ? { unknownBecause: input.unknownBecause } : {}) };
 }
 
 /**
@@ -68,7 +85,11 @@ function unknownOut(input: ShapedTensor): LayerApplication {
 export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: ReadonlyMap<string, Value> = new Map()): LayerApplication {
   const type = layer.type;
   const shape = input.shape;
-  const same = (macs: number | null = 0): LayerApplication => ({ output: { kind: 'tensor', shape: shape ? [...shape] : null, ...(input.factors ? { factors: input.factors } : {}), ...(input.rf ? { rf: input.rf } : {}) }, macs });
+  const same = (macs: number | null = 0): LayerApplication => ({
+    output: { kind: 'tensor', shape: shape ? [...shape] : null, ...(input.factors ? { factors: input.factors } : {}), ...(input.rf ? { rf: input.rf } : {}), ...(input.unknownBecause && !shape ? { unknownBecause: input.unknownBecause } : {}) },
+    macs,
+    ...(input.unknownBecause && !shape ? { unknownBecause: input.unknownBecause } : {}),
+  });
   if (/^(ReLU|ReLU6|LeakyReLU|Sigmoid|Tanh|GELU|SiLU|ELU|SELU|CELU|Mish|Softplus|Softsign|Hardtanh|Hardswish|Hardsigmoid|LogSigmoid|Threshold|RReLU|PReLU|Softmax|Softmax2d|LogSoftmax|Softmin|Dropout\d?d?|AlphaDropout|FeatureAlphaDropout|Identity|Tanhshrink|Softshrink|Hardshrink|LocalResponseNorm)$/.test(type)) {
     return same(0);
   }
