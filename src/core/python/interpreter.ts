@@ -6,6 +6,7 @@ import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLa
 import { where } from './lowerContext';
 import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
+import { applyLayerRules } from './layerFragment';
 import { namesWrittenIn } from './writtenNames';
 import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
@@ -46,6 +47,9 @@ export interface LayerCall {
 export interface ForwardEmitter {
   layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null;
   op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
+  /** A user module's forward starts and ends: the ops it emits between them belong to that module (their names say so). */
+  enterModule?(layer: LayerValue): void;
+  exitModule?(layer: LayerValue): void;
 }
 
 /**
@@ -1331,7 +1335,7 @@ export class Interpreter {
     }
     const input = bound.args.get(forwardInputName(layer.type));
     if (!input || input.kind !== 'tensor') return { kind: 'tensor', shape: null };
-    const app = applyTorchLayer(layer, input as ShapedTensor, bound.args);
+    const app = applyLayerRules(layer, input as ShapedTensor, bound.args, rangeOf(node));
     if (app.mismatch) {
       // PyTorch would raise here too; the lowering says why instead of failing later on the missing output.
       if (this.emitter) throw new UserInputError(`${where(layer)}: on ${this.lineOf(node)}, ${app.mismatch}`);
@@ -1393,7 +1397,12 @@ export class Interpreter {
       return { kind: 'tensor', shape: null };
     }
     if (this.depth > MAX_DEPTH) return { kind: 'tensor', shape: null };
-    return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+    this.emitter?.enterModule?.(layer);
+    try {
+      return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+    } finally {
+      this.emitter?.exitModule?.(layer);
+    }
   }
 
   private tensorBinary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
@@ -1682,7 +1691,7 @@ const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'to
 /** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
 function sameShape(x: TensorValue): ShapedTensor {
   const rf = (x as ShapedTensor).rf;
-  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}) };
+  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...((x as ShapedTensor).positionsMixed ? { positionsMixed: true } : {}) };
 }
 
 /**
