@@ -84,7 +84,7 @@ describe('layerscope grad', function () {
     assert.deepEqual(r.params.map((p) => p.name), ['conv.weight', 'fc.weight']);
     assert.deepEqual(r.params[1].shape, [3, 4]);
     for (const p of r.params) for (const k of ['l2', 'mean', 'std', 'maxAbs', 'weightL2']) assert.equal(typeof (p as unknown as Record<string, unknown>)[k], 'number');
-    assert.deepEqual(r.activations.map((a) => a.name), ['/conv/Conv_output_0', '/relu/Relu_output_0', '/Flatten_output_0', 'logits']);
+    assert.deepEqual(r.activations.map((a) => a.name), ['/conv/Conv_output_0', '/relu/Relu_output_0', 'Flatten_2_output_0', 'logits']);
     assert.ok(r.check && r.check.sampled === 8 && r.check.maxRelError < 0.05, JSON.stringify(r.check));
     assert.equal(r.input.saliency?.width, 2);
     assert.equal(r.input.saliency?.values.length, 4);
