@@ -21,34 +21,58 @@ interface CoreNumbers {
   rf: { size: number[]; stride: number[] } | 'global' | null;
 }
 
-/** By layer object, then by input shape and call: a layer's arguments never change once it is built. */
-const memo = new WeakMap<LayerValue, Map<string, CoreNumbers | null>>();
+/**
+ * By the layer's type and arguments, the input shape and the call's other arguments: the same layer built again (each
+ * keystroke re-runs the edited class's constructor) finds its numbers here. Bounded, and cleared when full.
+ */
+const memo = new Map<string, CoreNumbers | null>();
+const MEMO_LIMIT = 20_000;
 
 export function applyLayerRules(layer: LayerValue, input: ShapedTensor, call: ReadonlyMap<string, Value>, range: SourceRange): LayerApplication {
   const app = applyTorchLayer(layer, input, call);
-  if (app.mismatch || !input.shape || (app.output.shape !== null && app.macs !== null)) return app;
-  if (!input.shape.every((d) => typeof d === 'number')) return app;
+  if (app.mismatch || !input.shape || !input.shape.every((d) => typeof d === 'number')) return app;
   const core = coreNumbers(layer, input.shape as number[], call, range);
   if (!core) return app;
-  const shape = app.output.shape ?? core.shape;
-  const rf = app.output.shape ? app.output.rf : compose(input.rf, core.rf);
+  // The numbers are the core's; layerShapes.ts keeps only the explanations (formulas, mismatch messages).
+  const shape = core.shape ?? app.output.shape;
+  // A one-layer graph cannot know that its input's features are merged positions (a Linear after a Flatten sees the
+  // whole image), so where it finds no field the rule that knows the tensor's history decides.
+  const rf = core.shape && core.rf ? compose(input, core.rf) : app.output.shape ? app.output.rf : undefined;
   const output: ShapedTensor = { ...app.output, shape: shape ? [...shape] : null };
   if (rf) output.rf = rf;
   else {
     delete output.rf;
     // The layer keeps no spatial field although its input had positions (a pixel shuffle mixes them), so a later
     // window must not start a field afresh from it.
-    if (input.rf || input.positionsMixed || input.shape.length >= 4) output.positionsMixed = true;
+    if (!app.output.shape && (input.rf || input.positionsMixed || input.shape.length >= 4)) output.positionsMixed = true;
   }
   if (shape) delete output.unknownBecause;
-  return { ...app, output, macs: app.macs ?? core.macs, ...(shape && app.unknownBecause ? { unknownBecause: undefined } : {}) };
+  return { ...app, output, macs: core.macs, ...(shape && app.unknownBecause ? { unknownBecause: undefined } : {}) };
+}
+
+/** A key for a value that is part of a layer's arguments, or null when the value cannot be keyed (a module, a tensor). */
+function keyOf(v: Value): unknown {
+  switch (v.kind) {
+    case 'num':
+    case 'str':
+    case 'bool':
+      return [v.kind, v.value];
+    case 'none':
+      return null;
+    case 'seq':
+      return [v.tuple ? 't' : 'l', v.items.map(keyOf)];
+    case 'tensor':
+      return ['tensor', v.shape];
+    case 'torchRef':
+      return ['ref', v.path];
+    default:
+      return [v.kind];
+  }
 }
 
 function coreNumbers(layer: LayerValue, inputShape: number[], call: ReadonlyMap<string, Value>, range: SourceRange): CoreNumbers | null {
-  let byCall = memo.get(layer);
-  if (!byCall) memo.set(layer, (byCall = new Map()));
-  const key = JSON.stringify([inputShape, [...call].map(([k, v]) => [k, v.kind === 'tensor' ? v.shape : v.kind === 'num' || v.kind === 'bool' || v.kind === 'str' ? v.value : v.kind])]);
-  if (byCall.has(key)) return byCall.get(key)!;
+  const key = JSON.stringify([layer.type, [...layer.args].map(([k, v]) => [k, keyOf(v)]), inputShape, [...call].map(([k, v]) => [k, keyOf(v)])]);
+  if (memo.has(key)) return memo.get(key)!;
   let result: CoreNumbers | null = null;
   try {
     const summary = summarizeModel(lowerLayerCall(layer, { args: call, range }, inputShape));
@@ -63,13 +87,16 @@ function coreNumbers(layer: LayerValue, inputShape: number[], call: ReadonlyMap<
     // A call the lowering refuses has no core numbers; the lens then shows `?` as before.
     result = null;
   }
-  byCall.set(key, result);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, result);
   return result;
 }
 
 /** The field so far after a fragment whose own field (relative to its input) is `own`, by the Araujo recurrence. */
-function compose(before: RfState | undefined, own: CoreNumbers['rf']): RfState | undefined {
+function compose(input: ShapedTensor, own: CoreNumbers['rf']): RfState | undefined {
+  const before = input.rf;
   if (before && 'global' in before) return before;
+  if (input.positionsMixed) return own === 'global' ? { global: true } : undefined;
   if (own === 'global') return { global: true };
   if (!own) return undefined;
   if (!before) return { size: [...own.size], stride: [...own.stride] };

@@ -74,14 +74,14 @@ const EXPECTED_WRONG: Record<string, string> = {
   'shufflenetv2.py: ShuffleNetV2([2, 2, 2], [8, 16, 32, 64, 128], num_classes=10)': '1',
   // Item 9: register_buffer's float buffers are not counted.
   'swin_transformer.py: ShiftedWindowAttentionV2(16, [4, 4], [2, 2], 2)': '9',
-  'tinyGpt.py: TinyGPTUntied()': '9',
+  'tinyGpt.py: TinyGPT(tie_weights=False)': '9',
   'tinyGpt.py: Block(32, 4, 16)': '9',
   // Items 3 and 9: the head's weight is tied to the embedding's (counted twice), and the mask buffer is missed.
   'tinyGpt.py: TinyGPT()': '3, 9',
 };
 
 /** The share of cases whose every number is exact (the rest are `?` with a reason); it may only go up. */
-const EXACT_FLOOR = 0.45;
+const EXACT_FLOOR = 0.47;
 
 const keyOf = (c: Case): string => `${c.file}: ${c.expr}`;
 const fileOf = (c: Case, torchvision: boolean): string => (torchvision ? path.join(TORCHVISION, c.file) : path.join(CORPUS, c.file));
