@@ -50,7 +50,10 @@ export function applyLayerRules(layer: LayerValue, input: ShapedTensor, call: Re
   return { ...app, output, macs: core.macs, ...(shape && app.unknownBecause ? { unknownBecause: undefined } : {}) };
 }
 
-/** A key for a value that is part of a layer's arguments, or null when the value cannot be keyed (a module, a tensor). */
+/** Thrown by keyOf for a value that cannot be keyed (a module, a function, an unknown): such calls are not memoised. */
+const UNKEYABLE = Symbol('unkeyable');
+
+/** A key for a value that is part of a layer's arguments or of its call. */
 function keyOf(v: Value): unknown {
   switch (v.kind) {
     case 'num':
@@ -66,13 +69,22 @@ function keyOf(v: Value): unknown {
     case 'torchRef':
       return ['ref', v.path];
     default:
-      return [v.kind];
+      throw UNKEYABLE;
+  }
+}
+
+function memoKey(layer: LayerValue, inputShape: number[], call: ReadonlyMap<string, Value>): string | null {
+  try {
+    return JSON.stringify([layer.type, [...layer.args].map(([k, v]) => [k, keyOf(v)]), inputShape, [...call].map(([k, v]) => [k, keyOf(v)])]);
+  } catch (e) {
+    if (e === UNKEYABLE) return null;
+    throw e;
   }
 }
 
 function coreNumbers(layer: LayerValue, inputShape: number[], call: ReadonlyMap<string, Value>, range: SourceRange): CoreNumbers | null {
-  const key = JSON.stringify([layer.type, [...layer.args].map(([k, v]) => [k, keyOf(v)]), inputShape, [...call].map(([k, v]) => [k, keyOf(v)])]);
-  if (memo.has(key)) return memo.get(key)!;
+  const key = memoKey(layer, inputShape, call);
+  if (key !== null && memo.has(key)) return memo.get(key)!;
   let result: CoreNumbers | null = null;
   try {
     const summary = summarizeModel(lowerLayerCall(layer, { args: call, range }, inputShape));
@@ -87,6 +99,7 @@ function coreNumbers(layer: LayerValue, inputShape: number[], call: ReadonlyMap<
     // A call the lowering refuses has no core numbers; the lens then shows `?` as before.
     result = null;
   }
+  if (key === null) return result;
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(key, result);
   return result;
