@@ -1,6 +1,6 @@
 import { UserInputError, isUserInputError } from '../errors';
 import type { Dim } from '../ir/types';
-import { applyTorchLayer, broadcastTensorShapes, flattenShape } from './layerShapes';
+import { applyTorchLayer, broadcastTensorShapes, flattenShape, positionsAfterMerge } from './layerShapes';
 import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
 import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLayer, layerParams } from './layers';
 import { where } from './lowerContext';
@@ -1539,7 +1539,7 @@ export class Interpreter {
       let factors: number[] | undefined;
       // x.view(x.size(0), -1) flattens everything after the batch, which is what mismatch messages explain.
       if (vals.length === 2 && shape.length > 2 && vals[0] === shape[0] && shape.slice(1).every((d) => typeof d === 'number')) factors = shape.slice(1) as number[];
-      const res: ShapedTensor = { kind: 'tensor', shape: out, rf: { global: true }, ...(factors && last === 1 ? { factors } : {}) };
+      const res: ShapedTensor = { kind: 'tensor', shape: out, ...positionsAfterMerge(x as ShapedTensor), ...(factors && last === 1 ? { factors } : {}) };
       return this.emitOp('reshape', [x], res, vals.map((v) => num(v, true)), keywords, node);
     }
     if (name === 'flatten') return this.tensorFunction('torch.flatten', [x, ...positional], keywords, node);

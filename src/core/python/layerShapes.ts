@@ -402,9 +402,22 @@ export function flattenShape(input: ShapedTensor, start: number, end: number): S
   const n = numelKnown(merged);
   const out: Dim[] = [...shape.slice(0, s), n, ...shape.slice(e + 1)];
   const factors = merged.every((m) => typeof m === 'number') ? (merged as number[]) : undefined;
-  // Merging axes mixes positions: a unit no longer has a spatial field (unless it already saw everything).
-  const rf: Partial<ShapedTensor> = input.rf && 'global' in input.rf ? { rf: input.rf } : carriesPositions(input, rank) ? { positionsMixed: true } : {};
-  return { kind: 'tensor', shape: out, ...(factors && e === rank - 1 ? { factors } : {}), ...rf };
+  return { kind: 'tensor', shape: out, ...(factors && e === rank - 1 ? { factors } : {}), ...positionsAfterMerge(input) };
+}
+
+/**
+ * Where the positions of a tensor go when a flatten or reshape merges its axes, as the core's receptive-field rule has
+ * it: a unit that saw everything still does; spatial axes that are all 1 are dropped, and the positions with them;
+ * otherwise the positions are mixed, so no unit has a spatial field, but a Linear over them sees all of them.
+ */
+export function positionsAfterMerge(input: ShapedTensor): Partial<ShapedTensor> {
+  if (input.rf && 'global' in input.rf) return { rf: input.rf };
+  const shape = input.shape;
+  const rank = shape?.length ?? 0;
+  if (!carriesPositions(input, rank)) return {};
+  const spatial = input.rf ? input.rf.size.length : input.positionsMixed ? 0 : rank - 2;
+  if (shape && spatial > 0 && shape.slice(rank - spatial).every((d) => d === 1)) return {};
+  return { positionsMixed: true };
 }
 
 export function formatShape(shape: readonly Dim[] | null): string {

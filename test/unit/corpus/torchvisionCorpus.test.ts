@@ -9,6 +9,7 @@ import type { LayerValue } from '../../../src/core/python/values';
 import { totalParams } from '../../../src/core/python/values';
 import { analyze } from '../core/python/helpers';
 import { findTorchPython } from '../runtime/oracle';
+import { compareLensWithLowered } from './parity';
 
 /**
  * The corpus test: real model code that nobody here wrote (torchvision 0.14's own model files, from Debian's
@@ -156,6 +157,8 @@ function compare(c: Case, a: PythonAnalysis, theirs: OracleResult): CaseReport {
   if (inst.params && inst.inputShape && mainModule(a) === inst) {
     const summary = summaryFromAnalysis(a);
     if (summary.layers.length > 0) {
+      // The lens's per-layer numbers must be the lowered graph's too (test/unit/corpus/parity.ts).
+      report.wrong.push(...compareLensWithLowered(a, inst, c.file).problems);
       if (summary.totals.params !== theirs.params + theirs.buffers) report.wrong.push(`lowered total ${summary.totals.params}, PyTorch ${theirs.params} + ${theirs.buffers} buffer values`);
       if (summary.totals.trainableParams !== theirs.trainable) report.wrong.push(`lowered trainable ${summary.totals.trainableParams}, PyTorch ${theirs.trainable}`);
     }
