@@ -1,11 +1,13 @@
 import { UserInputError, isUserInputError } from '../errors';
 import type { Dim } from '../ir/types';
-import { applyTorchLayer, flattenShape } from './layerShapes';
+import { applyTorchLayer, broadcastTensorShapes, flattenShape, positionsAfterMerge } from './layerShapes';
 import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
 import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLayer, layerParams } from './layers';
 import { where } from './lowerContext';
 import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
+import { applyLayerRules } from './layerFragment';
+import { namesWrittenIn } from './writtenNames';
 import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
 
@@ -45,6 +47,9 @@ export interface LayerCall {
 export interface ForwardEmitter {
   layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null;
   op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
+  /** A user module's forward starts and ends: the ops it emits between them belong to that module (their names say so). */
+  enterModule?(layer: LayerValue): void;
+  exitModule?(layer: LayerValue): void;
 }
 
 /**
@@ -303,6 +308,7 @@ export class Interpreter {
   }
 
   private unknownBranch(stmt: SyntaxNode, frame: Frame): void {
+    this.forgetWritten(stmt, frame, `${this.lineOf(stmt)}: the condition of this if statement is not known statically`);
     if (frame.self && mayBuildModules(stmt)) {
       frame.self.incomplete ??= `${this.lineOf(stmt)}: the condition of this if statement is not known statically`;
     }
@@ -318,6 +324,7 @@ export class Interpreter {
     const body = stmt.childForFieldName('body');
     const iter = right ? this.iterate(this.evalSafe(right, frame)) : null;
     if (!iter || !left) {
+      this.forgetWritten(stmt, frame, `${this.lineOf(stmt)}: this loop runs over something not known statically`);
       if (frame.self && body && mayBuildModules(body)) {
         frame.self.incomplete ??= `${this.lineOf(stmt)}: this loop runs over something not known statically`;
       }
@@ -327,6 +334,18 @@ export class Interpreter {
       this.bindTarget(left, item, frame);
       this.execBlock(body, frame);
       if (frame.done) return;
+    }
+  }
+
+  /** A block that is not followed may change the names it writes: they become unknown, with the reason. */
+  private forgetWritten(block: SyntaxNode, frame: Frame, reason: string): void {
+    const written = namesWrittenIn(block);
+    for (const name of written.names) if (frame.locals.has(name) || frame.locals !== frame.globals) this.bind(frame.locals, name, unknown(reason, true));
+    for (const attr of written.selfAttrs) {
+      const v = frame.self?.children.find(([n]) => n === attr)?.[1] ?? frame.self?.attrs?.get(attr);
+      // A container the block would have grown is incomplete; a plain value it would have changed is unknown.
+      if (v?.kind === 'layer') v.incomplete ??= reason;
+      else if (v) frame.self!.attrs!.set(attr, unknown(reason));
     }
   }
 
@@ -420,6 +439,11 @@ export class Interpreter {
     if (!left || !right) return;
     const a = this.evalSafe(left, frame);
     const b = this.evalSafe(right, frame);
+    if (a.kind === 'layer' && a.category === 'container' && op === '+') {
+      // `self.layers += [...]` extends a ModuleList in place, as extend does.
+      this.extendContainer(a, this.iterate(b), node);
+      return;
+    }
     if (a.kind === 'seq' && op === '+' && !a.tuple) {
       const items = this.iterate(b);
       if (items) a.items.push(...items);
@@ -427,6 +451,18 @@ export class Interpreter {
       return;
     }
     this.bindTarget(left, this.binary(op, a, b, node), frame);
+  }
+
+  /** Appends modules to a ModuleList or Sequential; an item that is not a known module leaves the container incomplete. */
+  private extendContainer(target: LayerValue, items: Value[] | null, node: SyntaxNode): void {
+    if (!items) {
+      target.incomplete ??= `${this.lineOf(node)}: the ${target.type} is extended with items not known statically`;
+      return;
+    }
+    for (const it of items) {
+      if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
+      else target.incomplete ??= `${this.lineOf(node)}: ${target.type} item ${target.children.length} is ${it.kind === 'unknown' ? it.reason : `a ${it.kind}, not a module`}`;
+    }
   }
 
   private execImport(stmt: SyntaxNode, scope: Scope): void {
@@ -1231,13 +1267,8 @@ export class Interpreter {
         else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
         return { kind: 'none' };
       }
-      if (name === 'append' && target.category === 'container' && positional[0]?.kind === 'layer') {
-        target.children.push([String(target.children.length), positional[0]]);
-        return { kind: 'none' };
-      }
-      if (name === 'extend' && target.category === 'container') {
-        const items = positional[0] ? this.iterate(positional[0]) : null;
-        if (items) for (const it of items) if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
+      if ((name === 'append' || name === 'extend') && target.category === 'container') {
+        this.extendContainer(target, name === 'append' ? (positional[0] ? [positional[0]] : null) : positional[0] ? this.iterate(positional[0]) : null, node);
         return { kind: 'none' };
       }
       if (name === 'register_parameter') {
@@ -1277,7 +1308,7 @@ export class Interpreter {
     }
     if (layer.category === 'container') {
       if (layer.type !== 'Sequential') return { kind: 'tensor', shape: null };
-      let x: Value = input;
+      let x: Value = opaqueInput(layer, input);
       for (const [, child] of layer.children) {
         x = this.callLayer(child, [x], new Map(), node);
         if (x.kind !== 'tensor') return { kind: 'tensor', shape: null };
@@ -1304,7 +1335,7 @@ export class Interpreter {
     }
     const input = bound.args.get(forwardInputName(layer.type));
     if (!input || input.kind !== 'tensor') return { kind: 'tensor', shape: null };
-    const app = applyTorchLayer(layer, input as ShapedTensor, bound.args);
+    const app = applyLayerRules(layer, input as ShapedTensor, bound.args, rangeOf(node));
     if (app.mismatch) {
       // PyTorch would raise here too; the lowering says why instead of failing later on the missing output.
       if (this.emitter) throw new UserInputError(`${where(layer)}: on ${this.lineOf(node)}, ${app.mismatch}`);
@@ -1340,7 +1371,7 @@ export class Interpreter {
       output: output.shape ? [...output.shape] : null,
       macs: app.macs,
       ...(app.sizeFormula ? { sizeFormula: app.sizeFormula } : {}),
-      ...(app.unknownBecause ? { unknownBecause: app.unknownBecause } : {}),
+      ...(app.unknownBecause || (!output.shape && output.unknownBecause) ? { unknownBecause: app.unknownBecause ?? output.unknownBecause } : {}),
       ...(output.rf ? { rf: output.rf } : {}),
     };
     this.traces.set(layer, trace);
@@ -1356,7 +1387,7 @@ export class Interpreter {
       // An nn.Sequential subclass without its own forward chains its children, as nn.Sequential.forward does.
       const input = positional[0];
       if (containerBase(cls) === 'Sequential' && input && input.kind === 'tensor') {
-        let x: Value = input;
+        let x: Value = opaqueInput(layer, input);
         for (const [, child] of layer.children) {
           x = this.callLayer(child, [x], new Map(), cls.node as SyntaxNode);
           if (x.kind !== 'tensor') return { kind: 'tensor', shape: null };
@@ -1366,7 +1397,12 @@ export class Interpreter {
       return { kind: 'tensor', shape: null };
     }
     if (this.depth > MAX_DEPTH) return { kind: 'tensor', shape: null };
-    return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+    this.emitter?.enterModule?.(layer);
+    try {
+      return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+    } finally {
+      this.emitter?.exitModule?.(layer);
+    }
   }
 
   private tensorBinary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
@@ -1374,7 +1410,7 @@ export class Interpreter {
     const tb = b.kind === 'tensor' ? b : null;
     let shape: Dim[] | null = null;
     if (ta && tb) {
-      const b2 = broadcast(ta.shape, tb.shape);
+      const b2 = broadcastTensorShapes(ta.shape, tb.shape);
       if (b2 === undefined) {
         this.diagnostics.push({ range: rangeOf(node), message: `${op === '+' ? 'Adding' : 'Combining'} tensors of shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}: they do not broadcast` });
         return { kind: 'tensor', shape: null };
@@ -1397,7 +1433,7 @@ export class Interpreter {
   private tensorCompare(op: string, a: Value, b: Value, node: SyntaxNode): Value {
     const ta = a.kind === 'tensor' ? a : null;
     const tb = b.kind === 'tensor' ? b : null;
-    const shape = ta && tb ? broadcast(ta.shape, tb.shape) : (ta ?? tb)!.shape;
+    const shape = ta && tb ? broadcastTensorShapes(ta.shape, tb.shape) : (ta ?? tb)!.shape;
     if (shape === undefined) {
       this.diagnostics.push({ range: rangeOf(node), message: `Comparing tensors of shapes ${fmtShape(ta!.shape)} and ${fmtShape(tb!.shape)}: they do not broadcast` });
       return { kind: 'tensor', shape: null };
@@ -1503,7 +1539,7 @@ export class Interpreter {
       let factors: number[] | undefined;
       // x.view(x.size(0), -1) flattens everything after the batch, which is what mismatch messages explain.
       if (vals.length === 2 && shape.length > 2 && vals[0] === shape[0] && shape.slice(1).every((d) => typeof d === 'number')) factors = shape.slice(1) as number[];
-      const res: ShapedTensor = { kind: 'tensor', shape: out, rf: { global: true }, ...(factors && last === 1 ? { factors } : {}) };
+      const res: ShapedTensor = { kind: 'tensor', shape: out, ...positionsAfterMerge(x as ShapedTensor), ...(factors && last === 1 ? { factors } : {}) };
       return this.emitOp('reshape', [x], res, vals.map((v) => num(v, true)), keywords, node);
     }
     if (name === 'flatten') return this.tensorFunction('torch.flatten', [x, ...positional], keywords, node);
@@ -1519,7 +1555,7 @@ export class Interpreter {
       const mask = positional[0] ?? keywords.get('mask');
       const value = positional[1] ?? keywords.get('value');
       if (mask?.kind !== 'tensor' || !value) return { kind: 'tensor', shape: null };
-      const out = broadcast(shape, mask.shape);
+      const out = broadcastTensorShapes(shape, mask.shape);
       return this.emitOp('masked_fill', [x, mask], { kind: 'tensor', shape: out ? [...out] : null }, [mask, value], new Map(), node);
     }
     if (name === 'unsqueeze' && shape && positional[0]?.kind === 'num') {
@@ -1628,19 +1664,14 @@ function pySlice<T>(items: T[], start: number | null, stop: number | null, step:
   return items.slice(s, e);
 }
 
-function broadcast(a: Dim[] | null, b: Dim[] | null): Dim[] | null | undefined {
-  if (!a || !b) return a ?? b ?? null;
-  const n = Math.max(a.length, b.length);
-  const out: Dim[] = [];
-  for (let k = 0; k < n; k++) {
-    const x = a[a.length - n + k] ?? 1;
-    const y = b[b.length - n + k] ?? 1;
-    if (x === 1) out.push(y);
-    else if (y === 1) out.push(x);
-    else if (typeof x === 'number' && typeof y === 'number' && x !== y) return undefined;
-    else out.push(x ?? y);
-  }
-  return out;
+/**
+ * What a Sequential passes to its first item. When some of its items could not be read, where they sit among the
+ * known ones is unknown too, so every shape from here on is unknown (with the reason) rather than computed as if the
+ * unread items were absent.
+ */
+function opaqueInput(layer: LayerValue, input: TensorValue): TensorValue {
+  if (!layer.incomplete) return input;
+  return { kind: 'tensor', shape: null, unknownBecause: `the ${layer.type} on line ${layer.range.line + 1} has items Layerscope cannot read (${layer.incomplete})` } as ShapedTensor;
 }
 
 function mergeRf(a: RfState | undefined, b: RfState | undefined): RfState | undefined {
@@ -1660,7 +1691,7 @@ const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'to
 /** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
 function sameShape(x: TensorValue): ShapedTensor {
   const rf = (x as ShapedTensor).rf;
-  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}) };
+  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...((x as ShapedTensor).positionsMixed ? { positionsMixed: true } : {}) };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { broadcastShapes } from '../analysis/shapes/dims';
+import { ShapeMismatch } from '../analysis/shapes/mismatch';
 import type { Dim } from '../ir/types';
 import { intTuple } from './layers';
 import type { LayerValue, TensorValue, Value } from './values';
@@ -13,6 +15,31 @@ export type RfState = { size: number[]; stride: number[] } | { global: true };
 
 export interface ShapedTensor extends TensorValue {
   rf?: RfState;
+  /** Why the shape is unknown, when something upstream made it so (a container with items Layerscope cannot read). */
+  unknownBecause?: string;
+  /**
+   * Set when a flatten merged axes that held positions: no unit has a spatial field any more, but a layer that
+   * contracts over the merged axis (Linear) sees every position, as the core's receptive-field rule has it.
+   */
+  positionsMixed?: boolean;
+}
+
+/** Whether a tensor's units still stand for input positions (the core treats rank-4 and rank-5 inputs as images). */
+function carriesPositions(t: ShapedTensor, rank: number): boolean {
+  return t.rf !== undefined || t.positionsMixed === true || rank >= 4;
+}
+
+/**
+ * The shape of `a ⊕ b` under broadcasting, by the core's rule (the ONNX path's, so the two agree): an unknown dim
+ * stays unknown (never 1), an unknown rank makes the result unknown, and undefined means the shapes do not broadcast.
+ */
+export function broadcastTensorShapes(a: readonly Dim[] | null, b: readonly Dim[] | null): Dim[] | null | undefined {
+  try {
+    return broadcastShapes([a, b]);
+  } catch (e) {
+    if (e instanceof ShapeMismatch) return undefined;
+    throw e;
+  }
 }
 
 export interface LayerApplication {
@@ -58,7 +85,7 @@ function describeFeatures(t: ShapedTensor, dim: number): string {
 }
 
 function unknownOut(input: ShapedTensor): LayerApplication {
-  return { output: { kind: 'tensor', shape: null, ...(input.rf ? { rf: input.rf } : {}) }, macs: null };
+  return { output: { kind: 'tensor', shape: null, ...(input.rf ? { rf: input.rf } : {}), ...(input.unknownBecause ? { unknownBecause: input.unknownBecause } : {}) }, macs: null, ...(input.unknownBecause ? { unknownBecause: input.unknownBecause } : {}) };
 }
 
 /**
@@ -68,7 +95,11 @@ function unknownOut(input: ShapedTensor): LayerApplication {
 export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: ReadonlyMap<string, Value> = new Map()): LayerApplication {
   const type = layer.type;
   const shape = input.shape;
-  const same = (macs: number | null = 0): LayerApplication => ({ output: { kind: 'tensor', shape: shape ? [...shape] : null, ...(input.factors ? { factors: input.factors } : {}), ...(input.rf ? { rf: input.rf } : {}) }, macs });
+  const same = (macs: number | null = 0): LayerApplication => ({
+    output: { kind: 'tensor', shape: shape ? [...shape] : null, ...(input.factors ? { factors: input.factors } : {}), ...(input.rf ? { rf: input.rf } : {}), ...(input.positionsMixed ? { positionsMixed: true } : {}), ...(input.unknownBecause && !shape ? { unknownBecause: input.unknownBecause } : {}) },
+    macs,
+    ...(input.unknownBecause && !shape ? { unknownBecause: input.unknownBecause } : {}),
+  });
   if (/^(ReLU|ReLU6|LeakyReLU|Sigmoid|Tanh|GELU|SiLU|ELU|SELU|CELU|Mish|Softplus|Softsign|Hardtanh|Hardswish|Hardsigmoid|LogSigmoid|Threshold|RReLU|PReLU|Softmax|Softmax2d|LogSoftmax|Softmin|Dropout\d?d?|AlphaDropout|FeatureAlphaDropout|Identity|Tanhshrink|Softshrink|Hardshrink|LocalResponseNorm)$/.test(type)) {
     return same(0);
   }
@@ -87,7 +118,8 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: Re
     const out = [...shape.slice(0, -1), fout];
     const batch = numelKnown(shape.slice(0, -1));
     const macs = batch !== null && fin !== null && fout !== null ? batch * fin * fout : null;
-    return { output: { kind: 'tensor', shape: out, rf: { global: true } }, macs, ...(mismatch ? { mismatch } : {}) };
+    // Contracting over an axis that holds positions sees all of them; an MLP on plain features has no field at all.
+    return { output: { kind: 'tensor', shape: out, ...(carriesPositions(input, rank) ? { rf: { global: true } } : {}) }, macs, ...(mismatch ? { mismatch } : {}) };
   }
   const conv = /^(Conv|ConvTranspose)([123])d$/.exec(type);
   if (conv) {
@@ -145,7 +177,7 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: Re
     const out = [...shape.slice(0, rank - n - 1), cout, ...spatialOut];
     const outN = numelKnown(out);
     const macs = outN !== null && cin !== null && cout !== null ? (transposed ? (numelKnown(shape) ?? 0) * (cout / g) * k.reduce((a, b) => a * b, 1) : outN * (cin / g) * k.reduce((a, b) => a * b, 1)) : null;
-    const rf = transposed ? undefined : grow(input.rf, n, k, s, d);
+    const rf = input.positionsMixed ? undefined : grow(input.rf, n, k, s, d, transposed);
     return { output: { kind: 'tensor', shape: out, ...(rf ? { rf } : {}) }, macs, sizeFormula: formulas.join('; ') };
   }
   const pool = /^(MaxPool|AvgPool)([123])d$/.exec(type);
@@ -170,7 +202,7 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: Re
       formulas.push(`${ceil ? '⌈' : '⌊'}(${w} − ${fEff} + 2·${p[i]})/${s[i]}${ceil ? '⌉' : '⌋'} + 1 = ${o}`);
       return o;
     });
-    const rf = grow(input.rf, n, k, s, d);
+    const rf = input.positionsMixed ? undefined : grow(input.rf, n, k, s, d);
     return { output: { kind: 'tensor', shape: [...shape.slice(0, rank - n), ...spatialOut], ...(rf ? { rf } : {}) }, macs: 0, sizeFormula: formulas.join('; ') };
   }
   const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(type);
@@ -337,12 +369,23 @@ export function transposedOutputPadding(shape: readonly Dim[], outputSize: Value
   return padding;
 }
 
-function grow(rf: RfState | undefined, n: number, k: number[], s: number[], d: number[]): RfState | undefined {
+/**
+ * The field after a window (Araujo et al., as src/core/analysis/receptiveField.ts applies it): r ← r + (k_eff − 1) j
+ * and j ← j s; a transposed conv gathers about ⌈k_eff / s⌉ input units, so r ← r + (⌈k_eff / s⌉ − 1) j and j ← j / s.
+ */
+function grow(rf: RfState | undefined, n: number, k: number[], s: number[], d: number[], transposed = false): RfState | undefined {
   const base: RfState = rf ?? { size: Array(n).fill(1), stride: Array(n).fill(1) };
   if ('global' in base) return base;
   if (base.size.length !== n) return undefined;
+  const kEff = k.map((kk, i) => d[i] * (kk - 1) + 1);
+  if (transposed) {
+    return {
+      size: base.size.map((r, i) => r + (Math.ceil(kEff[i] / s[i]) - 1) * base.stride[i]),
+      stride: base.stride.map((j, i) => j / s[i]),
+    };
+  }
   return {
-    size: base.size.map((r, i) => r + (k[i] - 1) * d[i] * base.stride[i]),
+    size: base.size.map((r, i) => r + (kEff[i] - 1) * base.stride[i]),
     stride: base.stride.map((j, i) => j * s[i]),
   };
 }
@@ -354,12 +397,27 @@ export function flattenShape(input: ShapedTensor, start: number, end: number): S
   const rank = shape.length;
   const s = start < 0 ? rank + start : start;
   const e = end < 0 ? rank + end : end;
-  if (s > e || s >= rank) return { kind: 'tensor', shape: [...shape], rf: input.rf ?? { global: true } };
+  if (s > e || s >= rank) return { kind: 'tensor', shape: [...shape], ...(input.rf ? { rf: input.rf } : {}), ...(input.positionsMixed ? { positionsMixed: true } : {}) };
   const merged = shape.slice(s, e + 1);
   const n = numelKnown(merged);
   const out: Dim[] = [...shape.slice(0, s), n, ...shape.slice(e + 1)];
   const factors = merged.every((m) => typeof m === 'number') ? (merged as number[]) : undefined;
-  return { kind: 'tensor', shape: out, ...(factors && e === rank - 1 ? { factors } : {}), rf: { global: true } };
+  return { kind: 'tensor', shape: out, ...(factors && e === rank - 1 ? { factors } : {}), ...positionsAfterMerge(input) };
+}
+
+/**
+ * Where the positions of a tensor go when a flatten or reshape merges its axes, as the core's receptive-field rule has
+ * it: a unit that saw everything still does; spatial axes that are all 1 are dropped, and the positions with them;
+ * otherwise the positions are mixed, so no unit has a spatial field, but a Linear over them sees all of them.
+ */
+export function positionsAfterMerge(input: ShapedTensor): Partial<ShapedTensor> {
+  if (input.rf && 'global' in input.rf) return { rf: input.rf };
+  const shape = input.shape;
+  const rank = shape?.length ?? 0;
+  if (!carriesPositions(input, rank)) return {};
+  const spatial = input.rf ? input.rf.size.length : input.positionsMixed ? 0 : rank - 2;
+  if (shape && spatial > 0 && shape.slice(rank - spatial).every((d) => d === 1)) return {};
+  return { positionsMixed: true };
 }
 
 export function formatShape(shape: readonly Dim[] | null): string {

@@ -57,7 +57,7 @@ class Lowerer implements ForwardEmitter, LoweringContext {
    */
   private readonly dtypes = new Map<string, DataType>();
 
-  constructor(options: LowerOptions, private readonly file?: string) {
+  constructor(options: LowerOptions, private readonly file?: string, private readonly shapesOnly = false) {
     this.rng = new SeededRandom(options.seed ?? 0);
     this.init = options.init ?? 'pytorch';
     this.sigma = options.sigma ?? 0.01;
@@ -98,7 +98,10 @@ class Lowerer implements ForwardEmitter, LoweringContext {
   }
 
   private once(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
-    return this.layerTensor(layer, key, dims, () => Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, fill));
+    const size = dims.reduce((a, b) => a * b, 1);
+    // A graph made only for its shapes and counts needs no weight values: zeros cost nothing to allocate.
+    if (this.shapesOnly) return this.layerTensor(layer, key, dims, () => new Float32Array(size));
+    return this.layerTensor(layer, key, dims, () => Float32Array.from({ length: size }, fill));
   }
 
   param(layer: LayerValue, key: string, dims: number[], fanIn: number, kind: ParamKind, bound?: number): string {
@@ -132,11 +135,28 @@ class Lowerer implements ForwardEmitter, LoweringContext {
     return this.emit('Split', [x, this.constant(sizes, 'int64')], { axis }, sizes.length, layer);
   }
 
-  /** Adds a node named after the layer's module path, with the layer's (or the call's) source line attached. */
+  /** The user modules whose forward is running, innermost last: an op that no layer emits belongs to the innermost. */
+  private readonly modules: LayerValue[] = [];
+
+  enterModule(layer: LayerValue): void {
+    this.modules.push(layer);
+  }
+
+  exitModule(): void {
+    this.modules.pop();
+  }
+
+  /**
+   * Adds a node named after the module path of its layer, or else of the module whose forward emits it (`/layer1/0/Add`
+   * for the residual sum of `layer1.0`), as PyTorch's exporter names nodes, with the source line attached, so that
+   * diagnostics and the inspector can say which module and line a node comes from.
+   */
   private emit(op: string, inputs: string[], attrs: Record<string, AttributeInput>, outputs: number, layer: LayerValue | null, range?: SourceRange): string[] {
-    const outs = this.builder.node(op, inputs, attrs, { outputs, ...(layer?.path ? { name: this.builder.fresh(`/${layer.path.replace(/\./g, '/')}/${op}`) } : {}) });
+    const owner = layer ?? this.modules[this.modules.length - 1];
+    const scope = owner?.path ? `/${owner.path.replace(/\./g, '/')}` : '';
+    const outs = this.builder.node(op, inputs, attrs, { outputs, name: this.builder.fresh(`${scope}/${op}`) });
     const r = layer?.range ?? range;
-    if (r) this.sources.set(outs[0], { line: r.line + 1, ...(layer?.path ? { modulePath: layer.path } : {}), ...(this.file ? { file: this.file } : {}) });
+    if (r) this.sources.set(outs[0], { line: r.line + 1, ...(owner?.path ? { modulePath: owner.path } : {}), ...(this.file ? { file: this.file } : {}) });
     const dtype = outputType(op, inputs, attrs, this.dtypes);
     if (dtype) for (const o of outs) this.dtypes.set(o, dtype);
     return outs;
@@ -149,6 +169,16 @@ class Lowerer implements ForwardEmitter, LoweringContext {
   }
 
   layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null {
+    // The constants a layer's lowering makes belong to the layer, and are named after it.
+    this.modules.push(layer);
+    try {
+      return this.lowerCall(layer, call, output);
+    } finally {
+      this.modules.pop();
+    }
+  }
+
+  private lowerCall(layer: LayerValue, call: LayerCall, output: ShapedTensor): string {
     const name = forwardInputName(layer.type);
     const input = tensorArg(layer, call, name) ?? refuseArg(layer, call, name, 'is None, so the call cannot be converted to ONNX');
     const batched = BATCHED_OPS.exec(layer.type);
@@ -765,4 +795,23 @@ export function lowerModuleToModel(module: { instance: LayerValue; interpreter?:
     if (src) node.source = src;
   }
   return model;
+}
+
+/**
+ * One call of one torch.nn layer as a graph of its own: the input `input` of the given shape, the layer's ONNX ops,
+ * and their output. The lens path runs the core's shape, MAC and receptive-field rules on it (layerFragment.ts), so
+ * that a layer without a rule of its own in layerShapes.ts gets the numbers the lowered summary gives. Weights are
+ * zeros: only shapes and counts are read. Throws (a UserInputError) when the call cannot be lowered.
+ */
+export function lowerLayerCall(layer: LayerValue, call: LayerCall, inputShape: Dim[]): Model {
+  const lowerer = new Lowerer({ inputShape, init: 'zeros' }, undefined, true);
+  const tokens = layer.type === 'Embedding' || layer.type === 'EmbeddingBag';
+  const input = lowerer.builder.input('input', tokens ? 'int64' : 'float32', [...inputShape]);
+  lowerer.inputType(input, tokens ? 'int64' : 'float32');
+  const args = new Map(call.args);
+  args.set(forwardInputName(layer.type), { kind: 'tensor', shape: [...inputShape], irName: input });
+  const out = lowerer.layer(layer, { args, range: call.range }, { kind: 'tensor', shape: null });
+  if (!out) throw new UserInputError(`${where(layer)}: the call gives no output to measure`);
+  lowerer.builder.output(out, 'float32', null);
+  return lowerer.builder.model(17, { format: 'python', producerName: 'layerscope (one layer call)' });
 }

@@ -4,7 +4,7 @@ import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
 import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
 import { readRegularFile } from '../regularFile';
-import type { Dim } from '../ir/types';
+import type { Dim, Model } from '../ir/types';
 import { analyzeTree } from './analyze';
 import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
 import { lowerModuleToModel } from './lower';
@@ -124,12 +124,29 @@ export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSum
   try {
     const model = lowerModuleToModel(main, { inputShape: main.inputShape, init: 'zeros', interpreter: analysis.interpreter, ...(options.fileName ? { file: options.fileName } : {}) });
     const summary = summarizeModel(model);
-    return { ...summary, format: 'python', warnings: [...warnings, ...summary.warnings], modules };
+    return { ...summary, format: 'python', warnings: [...warnings, ...summary.warnings.map((w) => withSourceOfNodes(w, model))], modules };
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     warnings.push(`${nameOf(main)}: ${e.message}; the totals come from the source alone`);
     return sourceOnly(modules, warnings, main);
   }
+}
+
+/**
+ * A warning from the graph analysis names nodes; a node lowered from source also gets its module and line, so that
+ * the user can find it in the file (`/layer1/0/Add (module layer1.0, line 42)`).
+ */
+export function withSourceOfNodes(warning: string, model: Model): string {
+  let out = warning;
+  for (const node of model.graph.nodes) {
+    const src = node.source;
+    if (!src || !node.name || !out.includes(node.name)) continue;
+    const note = ` (${src.modulePath ? `module ${src.modulePath}, ` : ''}line ${src.line})`;
+    // Whole names only: `/Add` must not match inside `/Add_1` or `/layer1/Add`.
+    const escaped = node.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`(?<![\\w/.])${escaped}(?![\\w/.])(?! \\()`, 'g'), node.name + note);
+  }
+  return out;
 }
 
 function sourceOnly(modules: SourceModuleSummary[], warnings: string[], main: ModuleAnalysis | InstanceAnalysis | undefined): ModelSummary {
