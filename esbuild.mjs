@@ -11,7 +11,7 @@ const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/host/extension.ts', out: 'extension' },
   { in: 'src/runtime/worker.ts', out: 'runtimeWorker' },
-  { in: 'src/host/gradWorker.ts', out: 'gradWorker' },
+  { in: 'src/runtime/gradWorker.ts', out: 'gradWorker' },
 ].filter((e) => existsSync(e.in));
 
 const webEntries = [{ in: 'webview/main.ts', out: 'webview' }].filter((e) => existsSync(e.in));

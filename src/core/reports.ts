@@ -62,8 +62,18 @@ export interface GradParam {
   /** L2 norm of the parameter itself, so that the update ratio |g|/|w| can be read off. */
   weightL2: number;
   histogram?: Histogram;
-  /** Per-tensor numerical check, when --check ran. */
-  check?: { sampled: number; maxRelError: number };
+  /**
+   * Per-tensor numerical check: `method` 'direction' (the default fast check, one directional derivative, `sampled`
+   * 1) or 'coordinates' (`--check N`, `sampled` coordinates); `verdict` read off core/autodiff/gradCheck.ts's thresholds.
+   */
+  check?: {
+    sampled: number;
+    maxRelError: number;
+    method?: 'direction' | 'coordinates';
+    verdict?: 'fine' | 'uncomfortable' | 'wrong' | 'kink';
+    /** The loss had a kink along the direction; the gradient was compared with the one-sided slopes around it. */
+    kink?: boolean;
+  };
 }
 
 export interface GradReport {
@@ -78,7 +88,18 @@ export interface GradReport {
   };
   params: GradParam[];
   activations: { name: string; l2: number }[];
-  check?: { sampled: number; maxRelError: number; worst?: string };
+  /** The check over all tensors: the worst tensor's error and verdict, and the thresholds the verdicts used. */
+  check?: {
+    sampled: number;
+    maxRelError: number;
+    worst?: string;
+    method?: 'direction' | 'coordinates';
+    verdict?: 'fine' | 'uncomfortable' | 'wrong' | 'kink';
+    thresholds?: { fine: number; wrong: number };
+    /** Tensors the check could not judge, and the units exactly on a ReLU/Clip kink that made it so. */
+    notJudged?: number;
+    kinks?: number;
+  };
   diagnostics?: ProbeDiagnostic[];
   timing?: { totalMs: number; [phase: string]: number };
 }

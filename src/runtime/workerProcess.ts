@@ -24,6 +24,16 @@ export class ProbeCancelledError extends Error {
   }
 }
 
+/**
+ * The environment a runtime worker runs under. onnxruntime 1.2x's telemetry (the 1DS SDK) otherwise writes a device
+ * id and an SQLite event queue under ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ and an empty
+ * /tmp/mat-debug-<pid>.log on every session, files that outlive the probe. ORT_DISABLE_TELEMETRY=1 stops the whole
+ * telemetry system, and with it both files (checked by test/unit/hostile/runtimeLeavesNoFiles.test.ts).
+ */
+export function quietRuntimeEnvironment(): Record<string, string> {
+  return { ORT_DISABLE_TELEMETRY: '1', ORT_LOGGING_LEVEL: 'error' };
+}
+
 /** The messages every worker sends its parent. */
 export type WorkerEnvelope<R> =
   | { type: 'ready'; pid: number }
@@ -59,7 +69,8 @@ export function runWorkerJob<J extends { id: number }, R>(job: J | Promise<J>, o
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Run TypeScript sources through tsx; the bundled worker needs nothing.
       execArgv: options.workerPath.endsWith('.ts') ? ['--import', 'tsx'] : [],
-      env: { ...process.env, ORT_LOGGING_LEVEL: 'error' },
+      // Telemetry off and logs quiet: see quietRuntimeEnvironment below.
+      env: { ...process.env, ...quietRuntimeEnvironment() },
     });
     // Native code writes warnings straight to stderr; keep the tail for the crash message instead of showing it.
     let stderrTail = '';

@@ -1,6 +1,6 @@
 import type { DataType } from '../ir/types';
 import type { GradParam, GradReport, ProbeDiagnostic } from '../reports';
-import { checkThresholds, checkVerdict, relativeError } from './gradCheck';
+import { checkThresholds, checkVerdict, directionalError, relativeError, type CheckVerdict } from './gradCheck';
 import type { GradSummary, SaliencyMap } from './gradStats';
 
 /**
@@ -15,7 +15,14 @@ export interface ParamRun {
   summary: GradSummary;
   weightL2: number;
   /** Backward-graph and finite-difference gradients at the sampled coordinates. */
-  check?: { analytic: number[]; numeric: number[]; noiseFloor: number };
+  check?: {
+    analytic: number[];
+    numeric: number[];
+    noiseFloor: number;
+    method?: 'direction' | 'coordinates';
+    /** The directional check's one-sided slopes (see `directionalError`). */
+    oneSided?: [number, number];
+  };
 }
 
 export interface GradRun {
@@ -25,6 +32,8 @@ export interface GradRun {
   input: { name: string; dims: number[]; l2: number; saliency?: SaliencyMap };
   params: ParamRun[];
   activations: { name: string; l2: number }[];
+  /** Units exactly on a ReLU/Clip kink at this point, counted by the directional check's loss graph. */
+  kinks?: number;
   timing?: { totalMs: number; [phase: string]: number };
 }
 
@@ -57,7 +66,21 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
       histogram: p.summary.histogram,
     };
     if (p.check && p.check.analytic.length > 0) {
-      entry.check = { sampled: p.check.analytic.length, maxRelError: relativeError(p.check.analytic, p.check.numeric, p.check.noiseFloor) };
+      const directional = p.check.oneSided && p.check.analytic.length === 1
+        ? directionalError(p.check.analytic[0]!, p.check.oneSided[0], p.check.oneSided[1], p.check.noiseFloor, run.floatType)
+        : undefined;
+      const maxRelError = directional ? directional.relError : relativeError(p.check.analytic, p.check.numeric, p.check.noiseFloor);
+      const method = p.check.method ?? 'coordinates';
+      let verdict: CheckVerdict = checkVerdict(maxRelError, run.floatType, method);
+      // With units exactly on a kink the loss has no gradient to compare with (see buildLossModel's countKinks).
+      if (verdict !== 'fine' && method === 'direction' && (run.kinks ?? 0) > 0) verdict = 'kink';
+      entry.check = {
+        sampled: p.check.analytic.length,
+        maxRelError,
+        ...(directional?.kink ? { kink: true } : {}),
+        method,
+        verdict,
+      };
     }
     return entry;
   });
@@ -70,12 +93,20 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
   };
   const checked = params.filter((p) => p.check);
   if (checked.length > 0) {
-    let worst = checked[0];
-    for (const p of checked) if (!(p.check!.maxRelError <= worst.check!.maxRelError)) worst = p;
+    // The worst tensor the check could judge; tensors at a kink are counted apart.
+    const judged = checked.filter((p) => p.check!.verdict !== 'kink');
+    let worst = judged[0] ?? checked[0]!;
+    for (const p of judged) if (!(p.check!.maxRelError <= worst.check!.maxRelError)) worst = p;
+    const method = worst.check!.method ?? 'coordinates';
+    const atKinks = checked.length - judged.length;
     report.check = {
       sampled: checked.reduce((s, p) => s + p.check!.sampled, 0),
       maxRelError: worst.check!.maxRelError,
       worst: worst.name,
+      method,
+      verdict: judged.length > 0 ? checkVerdict(worst.check!.maxRelError, run.floatType, method) : 'kink',
+      thresholds: checkThresholds(run.floatType, method),
+      ...(atKinks > 0 ? { notJudged: atKinks, kinks: run.kinks } : {}),
     };
   }
   report.diagnostics = diagnoseGradients(run, report, options);
@@ -162,25 +193,31 @@ export function diagnoseGradients(run: GradRun, report: GradReport, options: Gra
       message: `update ratio lr*|g|/|w| far below ~1e-3 at lr=${o.learningRate}: ${describe(low)}; these weights will hardly move.`,
     });
   }
-  const t = checkThresholds(run.floatType);
   const note = run.floatType === 'float64' ? '' : ' (float32: finite differences are good to a few percent at best)';
   for (const p of report.params) {
-    if (!p.check) continue;
-    const verdict = checkVerdict(p.check.maxRelError, run.floatType);
-    if (verdict === 'wrong') {
-      out.push({
-        kind: 'gradient-check',
-        node: p.name,
-        message: `numerical gradient check failed for ${p.name}: relative error ${fmt(p.check.maxRelError)} > ${t.wrong}${note}; the backward graph disagrees with finite differences here (or the loss has a kink at this point).`,
-      });
-    }
-  }
-  const uncomfortable = report.params.filter((p) => p.check && checkVerdict(p.check.maxRelError, run.floatType) === 'uncomfortable');
-  if (uncomfortable.length > 0) {
+    if (!p.check || p.check.verdict !== 'wrong') continue;
+    const t = checkThresholds(run.floatType, p.check.method);
     out.push({
       kind: 'gradient-check',
-      node: uncomfortable[0].name,
+      node: p.name,
+      message: `numerical gradient check failed for ${p.name}: relative error ${fmt(p.check.maxRelError)} > ${t.wrong}${note}; the backward graph disagrees with finite differences here (or the loss has a kink at this point).`,
+    });
+  }
+  const uncomfortable = report.params.filter((p) => p.check?.verdict === 'uncomfortable');
+  if (uncomfortable.length > 0) {
+    const t = checkThresholds(run.floatType, uncomfortable[0]!.check!.method);
+    out.push({
+      kind: 'gradient-check',
+      node: uncomfortable[0]!.name,
       message: `numerical gradient check: ${uncomfortable.length} tensor(s) between ${t.fine} and ${t.wrong} relative error${note}; usual near kinks (ReLU, max pooling), worth a look otherwise.`,
+    });
+  }
+  const atKinks = report.params.filter((p) => p.check?.verdict === 'kink');
+  if (atKinks.length > 0) {
+    out.push({
+      kind: 'gradient-check',
+      node: atKinks[0]!.name,
+      message: `numerical gradient check: ${atKinks.length} tensor(s) not judged, because ${fmt(run.kinks ?? 0)} units sit exactly on a ReLU/Clip kink for this input, where the loss has no gradient (typical of freshly initialised exports with zero biases); try another input, or --check N.`,
     });
   }
   return out;
