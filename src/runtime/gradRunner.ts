@@ -1,7 +1,7 @@
 import { existsSync, rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
-import { DEFAULT_CHECK, directionStep, directionStepFraction, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
+import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, directionStep, directionStepFraction, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
 import { l2Norm } from '../core/autodiff/gradStats';
 import { assembleGradReport, type GradDiagnosticOptions, type GradRun } from '../core/autodiff/gradReport';
 import { UserInputError } from '../core/errors';
@@ -278,7 +278,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     const noise = finiteDifferenceNoise(result.loss, backward.floatType, finiteDifferenceStep(backward.floatType));
     const noiseOf = (k: number): number => {
       const h = result.params[k]!.directionStep;
-      return h !== undefined ? finiteDifferenceNoise(result.loss, backward.floatType, h) : noise;
+      return h !== undefined ? finiteDifferenceNoise(result.loss, backward.floatType, h, DIRECTION_NOISE_ULPS) : noise;
     };
     const run: GradRun = {
       executionProvider: result.executionProvider,

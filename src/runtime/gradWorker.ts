@@ -1,5 +1,5 @@
 import type * as Ort from 'onnxruntime-node';
-import { centralDifference, checkDirection, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise } from '../core/autodiff/gradCheck';
+import { centralDifference, checkDirection, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise } from '../core/autodiff/gradCheck';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
 import type { GradJob, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
@@ -116,7 +116,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
         // crossed ReLU kinks near the point, and a step ten times smaller (two more runs) is tried instead.
         let h = p.directionStep!;
         let slopes = await slopesAt(h);
-        if (directionalError(analytic, slopes[0], slopes[1], finiteDifferenceNoise(baseLoss, job.floatType, h), job.floatType).kink) {
+        if (directionalError(analytic, slopes[0], slopes[1], finiteDifferenceNoise(baseLoss, job.floatType, h, DIRECTION_NOISE_ULPS), job.floatType).kink) {
           h /= DIRECTION_STEP_RETRY;
           slopes = await slopesAt(h);
         }

@@ -99,13 +99,17 @@ export function centralDifference(lossPlus: number, lossMinus: number, step: num
 }
 
 /**
- * The rounding noise of one central difference: the loss is known to about machine epsilon times its size (times a
- * small factor for the sums inside the model), and the difference divides that by 2h.
+ * The rounding noise of one central difference: the loss is known to about machine epsilon times its size (times
+ * `ulps` for the sums inside the model), and the difference divides that by 2h. The per-coordinate check uses 4; the
+ * directional check 32 (DIRECTION_NOISE_ULPS), because it must not call a gradient wrong that is below what float32
+ * can resolve: a softmax output's mean is constant, and its finite differences are a few ulps of the loss.
  */
-export function finiteDifferenceNoise(loss: number, dtype: DataType, step = finiteDifferenceStep(dtype)): number {
+export function finiteDifferenceNoise(loss: number, dtype: DataType, step = finiteDifferenceStep(dtype), ulps = 4): number {
   const epsilon = dtype === 'float64' ? 2.2e-16 : 1.2e-7;
-  return (4 * epsilon * Math.max(Math.abs(loss), 1e-3)) / (2 * step);
+  return (ulps * epsilon * Math.max(Math.abs(loss), 1e-3)) / (2 * step);
 }
+
+export const DIRECTION_NOISE_ULPS = 32;
 
 /**
  * The fast check (the default; PyTorch's `gradcheck(fast_mode=True)` idea): per parameter tensor, one directional
@@ -185,7 +189,9 @@ export function directionalError(analytic: number, minus: number, plus: number, 
   const t = checkThresholds(dtype, 'direction');
   const scale = Math.max(Math.abs(analytic), Math.abs(minus), Math.abs(plus), noiseFloor);
   if (scale === 0) return { relError: 0, kink: false };
-  const kink = Math.abs(plus - minus) > t.fine * Math.max(Math.abs(plus), Math.abs(minus)) + 4 * noiseFloor;
+  // A tenth of the "fine" bar: curvature alone also parts the one-sided slopes a little, and a false kink costs only
+  // a retry with a smaller step, while a missed one lets crossed ReLU kinks look like a wrong gradient.
+  const kink = Math.abs(plus - minus) > (t.fine / 10) * Math.max(Math.abs(plus), Math.abs(minus)) + 4 * noiseFloor;
   if (!kink) return { relError: relativeError([analytic], [(plus + minus) / 2], noiseFloor), kink: false };
   const lo = Math.min(minus, plus);
   const hi = Math.max(minus, plus);
