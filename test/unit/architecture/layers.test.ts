@@ -1,0 +1,69 @@
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The layering that README's "How it works" describes, checked on the sources: src/core imports neither vscode nor
+ * onnxruntime nor anything outside core; src/runtime and src/cli never import from src/host or vscode (the gradient
+ * runtime used to live in host/ and the CLI imported it from there); webview/ imports nothing from src/host,
+ * src/runtime or src/cli.
+ */
+
+const REPO = resolve(__dirname, '..', '..', '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** Every module specifier a file imports, requires or import()s. */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /^\s*import\s+['"]([^'"]+)['"]/gm];
+  for (const re of patterns) for (const m of text.matchAll(re)) found.push(m[1]!);
+  return found;
+}
+
+/** Where a relative import lands, as a repository path ('src/host/x'); bare package names stay as they are. */
+function target(file: string, spec: string): string {
+  return spec.startsWith('.') ? relative(REPO, resolve(dirname(file), spec)).split('\\').join('/') : spec;
+}
+
+function violations(layer: string, forbidden: (t: string) => boolean): string[] {
+  const bad: string[] = [];
+  for (const file of sources(join(REPO, layer))) {
+    for (const spec of imports(file)) {
+      const t = target(file, spec);
+      if (forbidden(t)) bad.push(`${relative(REPO, file)} imports ${spec}`);
+    }
+  }
+  return bad;
+}
+
+describe('architecture: layers import only downward', () => {
+  it('src/core imports nothing outside core, and neither vscode nor onnxruntime', () => {
+    const bad = violations('src/core', (t) => t === 'vscode' || t.startsWith('onnxruntime') || t.startsWith('src/') && !t.startsWith('src/core'));
+    assert.deepEqual(bad, []);
+  });
+
+  it('src/runtime and src/cli never import from src/host or vscode', () => {
+    for (const layer of ['src/runtime', 'src/cli']) {
+      assert.deepEqual(violations(layer, (t) => t === 'vscode' || t.startsWith('src/host')), [], layer);
+    }
+  });
+
+  it('webview/ imports nothing from the host, the runtime or the CLI', () => {
+    assert.deepEqual(violations('webview', (t) => t === 'vscode' || t.startsWith('src/host') || t.startsWith('src/runtime') || t.startsWith('src/cli')), []);
+  });
+
+  it('the check itself sees a violation', () => {
+    assert.equal(target(join(REPO, 'src/cli/x.ts'), '../host/gradRunner'), 'src/host/gradRunner');
+    assert.ok(imports(join(REPO, 'src/host/extension.ts')).includes('vscode'));
+  });
+});
