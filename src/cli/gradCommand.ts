@@ -9,7 +9,7 @@ import { intArg, loadRunnableModel, oneLine, parseRunArgs, runOptionsOf } from '
 
 /**
  * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|FILE.npy [--check fast|N|0]
- * [--ep ...] [--json]` (DESIGN.md), plus --input-shape/--random/--seed for generated inputs, --loss mean, --output,
+ * [--ep ...] [--json]` (docs/json-contract.md), plus --input-shape/--random/--seed for generated inputs, --loss mean, --output,
  * --lr for the update-ratio diagnostic, --bins, --device-id and --timeout. Exit codes: 0 ok, 1 runtime or internal
  * failure, 2 unusable input (one line on stderr), 130 cancelled.
  */

@@ -18,7 +18,7 @@ modules in a Python file (.py).
 Options:
   --input-shape [NAME=]DIMS  Fix an input's dims, for example input=1x3x224x224 or N=?; a name such as N keeps a
                              dim symbolic. The name may be left out when the model has one input. Repeatable.
-  --json                     Print one JSON document (the contract in DESIGN.md).
+  --json                     Print one JSON document (the contract in docs/json-contract.md).
   --markdown                 Print a Markdown table to paste into a README.
   --max-nodes N              Refuse graphs with more than N nodes (default 50,000).
   -h, --help                 Show this help.

@@ -2,7 +2,7 @@ import type { Dim } from './ir/types';
 
 /**
  * Result types of the runtime probes. Like the summary types, these are exactly what `layerscope probe --json` and
- * `layerscope grad --json` print (DESIGN.md's CLI contract), and what the probe and gradient panels draw.
+ * `layerscope grad --json` print (docs/json-contract.md), and what the probe and gradient panels draw.
  */
 
 export interface Histogram {

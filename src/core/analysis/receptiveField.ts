@@ -11,7 +11,7 @@ import type { AnalysisWarning, ConstValue, PerNode, ReceptiveField } from './typ
  * - `stride` j: the distance in the input between neighbouring output units (the paper's effective stride);
  * - `start`: the centre of output unit 0's field in input coordinates. The paper's own u is the left edge of that
  *   field, which is negative whenever there is padding (-3 for ResNet's 7×7/2 conv1 with padding 3). The centre
- *   (u + (r - 1) / 2, which is 0 for that conv1) is what DESIGN.md's contract example shows, it does not depend on
+ *   (u + (r - 1) / 2, which is 0 for that conv1) is what docs/json-contract.md example shows, it does not depend on
  *   the field's size, and it is what tells two paths apart when they are merged, so Layerscope reports the centre.
  *   Unit k's field is centred at start + k × stride and spans size positions; it can be fractional (a 2×2 pool).
  *

@@ -2,7 +2,7 @@ import type { DataType, Dim, Node, TensorType } from '../ir/types';
 
 /**
  * Result types of the static analyses. These objects are what the CLI prints with --json and what the webview draws:
- * field names follow DESIGN.md's CLI contract exactly, because other tools read them.
+ * field names follow docs/json-contract.md exactly, because other tools read them.
  */
 
 /** Something the analysis could not fully understand. It never stops the analysis. */
@@ -42,7 +42,7 @@ export type ReceptiveField =
   | { global: true };
 
 export interface ParamInfo {
-  /** Float initializer elements the node reads (DESIGN.md: float, double, float16, bfloat16). */
+  /** Float initializer elements the node reads (docs/json-contract.md: float, double, float16, bfloat16). */
   params: number;
   trainable: number;
   nonTrainable: number;
@@ -95,7 +95,7 @@ export interface ValueSummary {
   dtype: DataType | null;
 }
 
-/** A layer of a PyTorch module as read from source, for `summary file.py` (DESIGN.md's `modules` array). */
+/** A layer of a PyTorch module as read from source, for `summary file.py` (docs/json-contract.md's `modules` array). */
 export interface SourceLayerSummary {
   name: string;
   line: number;

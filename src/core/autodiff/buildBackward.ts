@@ -10,7 +10,7 @@ import { gradRules, NON_DIFFERENTIABLE_OPS } from './rules';
 import type { GradContext, RuleEntry } from './ruleTypes';
 
 /**
- * Builds the backward pass of a model as an ordinary ONNX graph (DESIGN.md "Gradients"): the forward graph, then the
+ * Builds the backward pass of a model as an ordinary ONNX graph (README's "Gradient probes"): the forward graph, then the
  * loss, then one gradient rule per forward node in reverse order, all in one graph so that a single session on any
  * execution provider runs both passes. The input model is never modified; the result is a new in-memory model.
  */
