@@ -27,21 +27,6 @@ Options:
 /** Files at least this large get their header line before they are read. */
 const EARLY_HEADER_BYTES = 32 * 1024 * 1024;
 
-/** The Python front end, loaded only when a .py file is summarised (and only if this build includes it). */
-interface PythonSummaryModule {
-  summarizePythonFile(file: string, options: { inputShapes?: Record<string, Dim[]> }): Promise<ModelSummary>;
-}
-
-function loadPythonSummary(): PythonSummaryModule | undefined {
-  try {
-    // A require inside try/catch lets the bundle build before the Python front end exists, and picks it up after.
-    const mod = require('../core/python/summary') as Partial<PythonSummaryModule>;
-    return typeof mod.summarizePythonFile === 'function' ? (mod as PythonSummaryModule) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes'], aliases: { h: 'help' } }, 'layerscope summary');
   if (args.flags.has('help')) {
@@ -60,8 +45,8 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
 
   let summary: ModelSummary;
   if (path.extname(file).toLowerCase() === '.py') {
-    const python = loadPythonSummary();
-    if (!python) throw new UserInputError(`${given}: summarising Python source is not available in this build of layerscope`);
+    // The Python front end (tree-sitter and the interpreter) loads only when a .py file is summarised.
+    const python = await import('../core/python/summary');
     const inputShapes: Record<string, Dim[]> = {};
     for (const s of shapes) inputShapes[s.name ?? 'input'] = s.dims;
     summary = await python.summarizePythonFile(file, shapes.length > 0 ? { inputShapes } : {});
