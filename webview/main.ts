@@ -11,8 +11,8 @@ const post = (message: WebviewToHost): void => vscode.postMessage(message);
 
 const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
 const app = new InspectorApp(document, root, post, {
-  // esbuild bundles whichever webview/charts/*Panel.ts files exist; a missing one rejects and the shell falls back.
-  loadPanel: (name: PanelName) => import(`./charts/${name}Panel.ts`),
+  // Each panel's chart code loads when its tab first opens; a failure shows its message in the panel.
+  loadPanel: (name: PanelName) => (name === 'probe' ? import('./charts/probePanel') : import('./charts/gradPanel')),
 });
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {

@@ -62,6 +62,10 @@ export interface GradParam {
   /** L2 norm of the parameter itself, so that the update ratio |g|/|w| can be read off. */
   weightL2: number;
   histogram?: Histogram;
+  /** lr*|g|/|w| at the report's learning rate (`bands.learningRate`); absent for an all-zero weight. */
+  updateRatio?: number;
+  /** Where the gradient norm falls against the others (core/autodiff/gradReport.ts's gradientBands). */
+  band?: 'vanishing' | 'exploding' | 'dead' | 'ok';
   /**
    * Per-tensor numerical check: `method` 'direction' (the default fast check, one directional derivative, `sampled`
    * 1) or 'coordinates' (`--check N`, `sampled` coordinates); `verdict` read off core/autodiff/gradCheck.ts's thresholds.
@@ -101,5 +105,7 @@ export interface GradReport {
     kinks?: number;
   };
   diagnostics?: ProbeDiagnostic[];
+  /** The limits the bands and update-ratio flags used, so that views draw them without a rule of their own. */
+  bands?: { low: number; high: number; decades: number; learningRate: number; updateRatio: { low: number; high: number } };
   timing?: { totalMs: number; [phase: string]: number };
 }

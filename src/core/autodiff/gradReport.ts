@@ -53,7 +53,42 @@ function fmt(x: number): string {
   return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
 }
 
+/** How many decades from the median gradient norm a tensor may be before the panel marks it vanishing or exploding. */
+export const GRADIENT_BAND_DECADES = 2;
+
+/** Update ratios lr*|g|/|w| outside these limits are flagged (the lectures aim for about 1e-3). */
+export const UPDATE_RATIO_LIMITS = { low: 1e-6, high: 1e-1 } as const;
+
+function median(values: number[]): number {
+  const v = values.filter((x) => x > 0 && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return 0;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : Math.sqrt(v[m - 1]! * v[m]!);
+}
+
+/**
+ * The bands the gradient panel draws, computed here so that every view labels a tensor the same way: a gradient norm
+ * more than GRADIENT_BAND_DECADES decades below the median (geometric, over non-zero norms) is 'vanishing', as far
+ * above 'exploding', exactly zero 'dead'.
+ */
+export function gradientBands(norms: readonly number[]): { low: number; high: number; decades: number; bands: GradBand[] } {
+  const mid = median([...norms]);
+  const decades = GRADIENT_BAND_DECADES;
+  const low = mid / 10 ** decades;
+  const high = mid * 10 ** decades;
+  const bands = norms.map((v): GradBand => (!(v > 0) ? 'dead' : mid > 0 && v < low ? 'vanishing' : mid > 0 && v > high ? 'exploding' : 'ok'));
+  return { low, high, decades, bands };
+}
+
+export type GradBand = 'vanishing' | 'exploding' | 'dead' | 'ok';
+
+/** The update ratio lr*|g|/|w| of one tensor; undefined for a zero weight. */
+export function updateRatio(l2: number, weightL2: number, learningRate: number): number | undefined {
+  return weightL2 > 0 ? (learningRate * l2) / weightL2 : undefined;
+}
+
 export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions = {}): GradReport {
+  const learningRate = options.learningRate ?? DEFAULTS.learningRate;
   const params: GradParam[] = run.params.map((p) => {
     const entry: GradParam = {
       name: p.name,
@@ -65,6 +100,8 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
       weightL2: p.weightL2,
       histogram: p.summary.histogram,
     };
+    const ratio = updateRatio(p.summary.l2, p.weightL2, learningRate);
+    if (ratio !== undefined) entry.updateRatio = ratio;
     if (p.check && p.check.analytic.length > 0) {
       const directional = p.check.oneSided && p.check.analytic.length === 1
         ? directionalError(p.check.analytic[0]!, p.check.oneSided[0], p.check.oneSided[1], p.check.noiseFloor, run.floatType)
@@ -91,6 +128,9 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
     params,
     activations: run.activations,
   };
+  const bands = gradientBands(params.map((p) => p.l2));
+  params.forEach((p, i) => (p.band = bands.bands[i]));
+  report.bands = { low: bands.low, high: bands.high, decades: bands.decades, learningRate, updateRatio: { ...UPDATE_RATIO_LIMITS } };
   const checked = params.filter((p) => p.check);
   if (checked.length > 0) {
     // The worst tensor the check could judge; tensors at a kink are counted apart.
@@ -171,9 +211,9 @@ export function diagnoseGradients(run: GradRun, report: GradReport, options: Gra
   const low: { name: string; ratio: number }[] = [];
   for (const p of run.params) {
     if (p.dims.length < 2 || p.weightL2 === 0 || p.summary.l2 === 0) continue;
-    const ratio = (o.learningRate * p.summary.l2) / p.weightL2;
-    if (ratio > 1e-1) high.push({ name: p.name, ratio });
-    else if (ratio < 1e-6) low.push({ name: p.name, ratio });
+    const ratio = updateRatio(p.summary.l2, p.weightL2, o.learningRate)!;
+    if (ratio > UPDATE_RATIO_LIMITS.high) high.push({ name: p.name, ratio });
+    else if (ratio < UPDATE_RATIO_LIMITS.low) low.push({ name: p.name, ratio });
   }
   const describe = (list: { name: string; ratio: number }[]): string =>
     list.slice(0, 4).map((x) => `${x.name} ${fmt(x.ratio)}`).join(', ') + (list.length > 4 ? `, and ${list.length - 4} more` : '');

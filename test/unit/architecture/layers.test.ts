@@ -67,3 +67,32 @@ describe('architecture: layers import only downward', () => {
     assert.ok(imports(join(REPO, 'src/host/extension.ts')).includes('vscode'));
   });
 });
+
+/**
+ * Knowledge that lives in core must not be repeated in the webview (it drifted before: the gradient panel kept its
+ * own check thresholds, its own update ratio |g|/|w| against core's lr*|g|/|w|, and its own vanishing rule). Each
+ * entry names what core owns and a pattern that a copy of it would match.
+ */
+const CORE_KNOWLEDGE: { owner: string; copy: RegExp }[] = [
+  { owner: 'core/autodiff/gradCheck.ts checkThresholds', copy: /\b(fine|wrong)\s*:\s*\d/ },
+  { owner: 'core/autodiff/gradCheck.ts checkVerdict', copy: /function\s+check(Class|Verdict|Bars)\b/ },
+  { owner: 'core/autodiff/gradReport.ts updateRatio', copy: /\.l2\s*\/\s*\w+\.weightL2|learningRate\s*\*/ },
+  { owner: 'core/autodiff/gradReport.ts gradientBands', copy: /10\s*\*\*\s*\w*decades/i },
+];
+
+describe('architecture: the webview draws what core decided', () => {
+  it('no webview file repeats a threshold or formula that core owns', () => {
+    const found: string[] = [];
+    for (const file of sources(join(REPO, 'webview'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const k of CORE_KNOWLEDGE) if (k.copy.test(text)) found.push(`${relative(REPO, file)} repeats ${k.owner}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('the patterns match the copies they guard against', () => {
+    assert.ok(CORE_KNOWLEDGE[0]!.copy.test("return floatType === 'float64' ? { fine: 1e-4, wrong: 1e-2 } : { fine: 3e-2, wrong: 3e-1 };"));
+    assert.ok(CORE_KNOWLEDGE[2]!.copy.test('p.weightL2 > 0 ? p.l2 / p.weightL2 : 0'));
+    assert.ok(CORE_KNOWLEDGE[3]!.copy.test('v < mid / 10 ** decades'));
+  });
+});
