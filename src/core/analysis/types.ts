@@ -36,9 +36,13 @@ export interface ShapeInferenceResult {
   warnings: AnalysisWarning[];
 }
 
-/** The receptive field of one unit of a node's output, per spatial axis (Araujo et al., Distill 2019). */
+/**
+ * The receptive field of one unit of a node's output, per spatial axis (Araujo et al., Distill 2019). Downstream of a
+ * stride > 1 ConvTranspose the field depends on the unit: `size` is then the largest over the units, `sizes` lists
+ * every size that occurs (ascending, per axis), and `start` is unit 0's own centre.
+ */
 export type ReceptiveField =
-  | { size: number[]; stride: number[]; start: number[]; global: false }
+  | { size: number[]; stride: number[]; start: number[]; global: false; sizes?: number[][] }
   | { global: true };
 
 export interface ParamInfo {
