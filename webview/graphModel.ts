@@ -1,8 +1,8 @@
 import type { ModelSummary } from '../src/core/analysis/types';
 import type { Dim } from '../src/core/ir/types';
 import { formatShape } from './format';
-import { opFamily } from './opFamily';
-import type { OpFamily } from './opFamily';
+import { opFamily } from '../src/core/ir/opCatalogue';
+import type { OpFamily } from '../src/core/ir/opCatalogue';
 import { allScopes, buildScopeTree, scopeKey, scopePath } from './scopes';
 import type { ScopeNode } from './scopes';
 

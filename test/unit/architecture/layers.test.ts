@@ -78,6 +78,7 @@ const CORE_KNOWLEDGE: { owner: string; copy: RegExp }[] = [
   { owner: 'core/autodiff/gradCheck.ts checkVerdict', copy: /function\s+check(Class|Verdict|Bars)\b/ },
   { owner: 'core/autodiff/gradReport.ts updateRatio', copy: /\.l2\s*\/\s*\w+\.weightL2|learningRate\s*\*/ },
   { owner: 'core/autodiff/gradReport.ts gradientBands', copy: /10\s*\*\*\s*\w*decades/i },
+  { owner: 'core/ir/opCatalogue.ts (op categories, activation ops)', copy: /['"(|]LeakyRelu['"|)]/ },
 ];
 
 describe('architecture: the webview draws what core decided', () => {
@@ -94,5 +95,7 @@ describe('architecture: the webview draws what core decided', () => {
     assert.ok(CORE_KNOWLEDGE[0]!.copy.test("return floatType === 'float64' ? { fine: 1e-4, wrong: 1e-2 } : { fine: 3e-2, wrong: 3e-1 };"));
     assert.ok(CORE_KNOWLEDGE[2]!.copy.test('p.weightL2 > 0 ? p.l2 / p.weightL2 : 0'));
     assert.ok(CORE_KNOWLEDGE[3]!.copy.test('v < mid / 10 ** decades'));
+    assert.ok(CORE_KNOWLEDGE[4]!.copy.test("const ACTIVATION_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu']);"));
+    assert.ok(CORE_KNOWLEDGE[4]!.copy.test('/^(Relu|LeakyRelu|PRelu)$/'));
   });
 });
