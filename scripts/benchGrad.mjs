@@ -70,6 +70,13 @@ try {
     'is in the bench:grad section above. The gradient probe reported',
     `${grad[0].params} parameter tensors and ${grad[0].activations} activation gradients, with their statistics and histograms.`,
     `The one-minute load average was ${load.toFixed(1)} on ${cpus().length} cores while this ran.`,
+    '',
+    'Why the default options miss 3×: the numerical check (issue 12 made it one directional derivative per tensor',
+    'instead of 20 coordinates, 141 s → the figure above) still needs two forward runs of its own per parameter tensor,',
+    `so ${grad[0].params} tensors cost at least ${2 * grad[0].params} forward runs: ${2 * grad[0].params}× the plain run before anything else. A check`,
+    'that judges each tensor cannot fit in 3× a forward run; the gradient probe without it (`--check 0`) is the',
+    'figure issue 6 measured (2.75× on an idle machine, 2026-11-24). One joint direction over all tensors would fit',
+    'the budget but could not say which tensor is wrong, so per-tensor verdicts were kept as the default.',
   ];
   const section = lines.join('\n');
   console.log(section);
