@@ -32,7 +32,7 @@ export function parseShape(text: string, flag: string): number[] {
 /** An integer option of at least `min`. */
 export function intArg(text: string | undefined, flag: string, min: number): number {
   const n = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+  if (text === undefined || text.trim() === '' || !Number.isInteger(n) || n < min) {
     throw new UserInputError(`${flag} needs an integer of at least ${min}, not '${text ?? ''}'`);
   }
   return n;
