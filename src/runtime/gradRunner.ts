@@ -1,4 +1,4 @@
-import { existsSync, rmSync, readFileSync } from 'node:fs';
+import { rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
 import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, directionStep, directionStepFraction, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
@@ -15,7 +15,7 @@ import { buildFeeds, type InputOptions } from './inputs';
 import type { Feed } from './protocol';
 import type { ExecutionProviderChoice } from './providers';
 import { makeProbeFolder } from './probePlan';
-import { ProbeRuntimeError, runWorkerJob } from './workerProcess';
+import { resolveWorkerFile, startWorkerJob } from './workerProcess';
 import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
 
 /**
@@ -148,10 +148,9 @@ function paramValues(t: Tensor): Float32Array | Float64Array {
   return v instanceof Float32Array ? Float32Array.from(v) : Float32Array.from(v);
 }
 
+/** The gradient worker: dist/gradWorker.js, or gradWorker.ts under tsx (tests). */
 export function resolveGradWorkerPath(): string {
-  const candidates = [join(__dirname, 'gradWorker.js'), join(__dirname, 'gradWorker.ts'), join(__dirname, '..', '..', 'dist', 'gradWorker.js')];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new ProbeRuntimeError('the gradient worker (dist/gradWorker.js) is missing; run npm run build');
+  return resolveWorkerFile('gradWorker.js', 'gradWorker.ts', 'gradient worker');
 }
 
 /** What preparing the job leaves for assembling the report. */
@@ -308,20 +307,11 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
   }
 }
 
-let nextId = 1;
-
 /** Forks the gradient worker for one job; a crash, kill, timeout or cancel rejects with a clear error. */
 export function runGradJob(
   job: Omit<GradJob, 'type' | 'id'> | Promise<Omit<GradJob, 'type' | 'id'>>,
   options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {},
 ): Promise<GradJobResult> {
-  const id = nextId++;
-  return runWorkerJob<GradJob, GradJobResult>(Promise.resolve(job).then((j) => ({ ...j, type: 'grad', id }) satisfies GradJob), {
-    workerPath: options.workerPath ?? resolveGradWorkerPath(),
-    processName: 'gradient worker',
-    jobName: 'gradient probe',
-    timeoutMs: options.timeoutMs ?? DEFAULT_GRAD_TIMEOUT_MS,
-    signal: options.signal,
-    onProgress: options.onProgress,
-  });
+  const kind = { type: 'grad', resolvePath: resolveGradWorkerPath, processName: 'gradient worker', jobName: 'gradient probe', defaultTimeoutMs: DEFAULT_GRAD_TIMEOUT_MS } as const;
+  return startWorkerJob<GradJob, GradJobResult>(kind, job, options);
 }

@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runGradCommand } from '../../../src/cli/gradCommand';
 import { gradRules } from '../../../src/core/autodiff/rules';
 import type { RuleEntry } from '../../../src/core/autodiff/ruleTypes';
 import { isUserInputError } from '../../../src/core/errors';
@@ -12,6 +11,7 @@ import { readOnnxFile, writeOnnx } from '../../../src/core/onnx';
 import type { GradReport } from '../../../src/core/reports';
 import { runGradProbe } from '../../../src/runtime/gradRunner';
 import { requireTorchPython, runPython } from './oracle';
+import { runGradInProcess } from '../cli/helpers';
 
 /**
  * The gradient runtime (runtime/gradRunner.ts, gradWorker.ts on ortSession.ts): float16 gradients read as numbers,
@@ -53,12 +53,7 @@ describe('runtime: gradient probe', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function grad(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runGradCommand(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir });
-    return { code, out, err };
-  }
+  const grad = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runGradInProcess(argv, dir);
 
   it('reads float16 gradients as numbers: a one-MatMul model matches numpy', async function () {
     const py = requireTorchPython(this);
