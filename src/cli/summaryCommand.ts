@@ -8,6 +8,7 @@ import { readOnnxFile } from '../core/onnx/index';
 import { lastValue, parseArgs, parseInputShape, parsePositiveInt } from './args';
 import type { InputShapeArg } from './args';
 import type { CliIo } from './io';
+import { formatScopeTable, scopeRows } from './scopeFormat';
 import { formatHeader, formatSummaryJson, formatSummaryMarkdown, formatSummaryTable } from './summaryFormat';
 
 export const SUMMARY_HELP = `Usage: layerscope summary MODEL [--input-shape [NAME=]1x3x224x224]... [--json | --markdown]
@@ -20,6 +21,9 @@ Options:
                              dim symbolic. The name may be left out when the model has one input. Repeatable.
   --json                     Print one JSON document (the contract in docs/json-contract.md).
   --markdown                 Print a Markdown table to paste into a README.
+  --by-scope                 Parameters and MACs per name scope (layer1, layer1.0, ...) instead of per layer; with
+                             --json, a "scopes" array is added to the summary.
+  --depth N                  How deep --by-scope goes (default 1: top-level scopes).
   --max-nodes N              Refuse graphs with more than N nodes (default 50,000).
   -h, --help                 Show this help.
 `;
@@ -28,7 +32,7 @@ Options:
 const EARLY_HEADER_BYTES = 32 * 1024 * 1024;
 
 export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes'], aliases: { h: 'help' } }, 'layerscope summary');
+  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help', 'by-scope'], values: ['input-shape', 'max-nodes', 'depth'], aliases: { h: 'help' } }, 'layerscope summary');
   if (args.flags.has('help')) {
     io.stdout(SUMMARY_HELP);
     return 0;
@@ -62,6 +66,13 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
       ...(maxNodes !== undefined ? { maxNodes } : {}),
     });
     if (mode === 'table' && !early) io.stdout(formatHeader(given, size));
+  }
+  if (args.flags.has('by-scope')) {
+    const depthText = lastValue(args, 'depth');
+    const rows = scopeRows(summary, depthText === undefined ? 1 : parsePositiveInt('depth', depthText));
+    if (mode === 'markdown') throw new UserInputError('--by-scope prints a table or, with --json, JSON; not --markdown');
+    io.stdout(mode === 'json' ? `${JSON.stringify({ ...summary, scopes: rows })}\n` : formatScopeTable(rows));
+    return 0;
   }
   io.stdout(mode === 'json' ? formatSummaryJson(summary) : mode === 'markdown' ? formatSummaryMarkdown(summary) : formatSummaryTable(summary));
   return 0;
