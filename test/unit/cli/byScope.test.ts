@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/cli';
+import { memoryIo } from '../../../src/cli/io';
 import { GraphBuilder } from '../../../src/core/ir/builder';
 import { writeOnnx } from '../../../src/core/onnx';
 
@@ -31,10 +32,9 @@ describe('layerscope summary --by-scope', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir });
-    return { code, out, err };
+    const io = memoryIo(dir);
+    const code = await runCli(args, io);
+    return { code, out: io.out, err: io.err };
   }
 
   it('prints one row per scope, in graph order, with their totals', async () => {
