@@ -4,7 +4,13 @@ import { InspectorApp } from './app';
 import type { PanelName } from './panels';
 
 /** The API VS Code injects into webviews; it may be acquired once per page. */
-declare function acquireVsCodeApi(): { postMessage(message: WebviewToHost): void };
+declare function acquireVsCodeApi(): { postMessage(message: WebviewToHost): void; setState(state: PanelState): void };
+
+/** What VS Code keeps for a panel across a window reload; the host's serializer reopens the model from it. */
+interface PanelState {
+  source: string;
+  title: string;
+}
 
 const vscode = acquireVsCodeApi();
 const post = (message: WebviewToHost): void => vscode.postMessage(message);
@@ -18,6 +24,7 @@ const app = new InspectorApp(document, root, post, {
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const message = event.data;
   if (typeof message !== 'object' || message === null || typeof message.type !== 'string') return;
+  if (message.type === 'init' && message.source) vscode.setState({ source: message.source, title: message.title } satisfies PanelState);
   try {
     app.handle(message);
   } catch (error) {

@@ -78,6 +78,22 @@ export function activate(context: vscode.ExtensionContext): HostServices {
   };
 
   OnnxEditorProvider.register(context, registry);
+  // Panels opened on models that are not .onnx files (classes from Python source) come back after a window reload:
+  // the webview kept the model's URI as its state (webview/main.ts), and the model is loaded again from it.
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer('layerscope.modelPanel', {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        const saved = state as { source?: unknown; title?: unknown } | undefined;
+        if (typeof saved?.source !== 'string') {
+          panel.dispose();
+          return;
+        }
+        const uri = vscode.Uri.parse(saved.source);
+        const title = typeof saved.title === 'string' ? saved.title : (uri.path.split('/').pop() ?? uri.path);
+        registry.attach(uri, panel, title, () => services.loadModel(uri));
+      },
+    }),
+  );
   const statusBar = InspectorStatusBar.register(context, registry);
   registerInspectorCommands(context, { registry, log, extensionUri: context.extensionUri });
   context.subscriptions.push(vscode.commands.registerCommand('layerscope.selectExecutionProvider', () => selectExecutionProvider()));
