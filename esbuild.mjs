@@ -1,7 +1,7 @@
-// Bundles every entry point that exists. Each front end (CLI, extension host, runtime worker, webview) is one
+// Bundles every entry point. Each front end (CLI, extension host, runtime worker, webview) is one
 // self-contained file in dist/, so the .vsix and `npm i -g` need no node_modules beyond native addons.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync, copyFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -11,10 +11,10 @@ const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/host/extension.ts', out: 'extension' },
   { in: 'src/runtime/worker.ts', out: 'runtimeWorker' },
-  { in: 'src/host/gradWorker.ts', out: 'gradWorker' },
-].filter((e) => existsSync(e.in));
+  { in: 'src/runtime/gradWorker.ts', out: 'gradWorker' },
+];
 
-const webEntries = [{ in: 'webview/main.ts', out: 'webview' }].filter((e) => existsSync(e.in));
+const webEntries = [{ in: 'webview/main.ts', out: 'webview' }];
 
 const common = {
   bundle: true,
@@ -57,10 +57,9 @@ const wasmFiles = [
 ];
 mkdirSync('dist', { recursive: true });
 for (const [from, to] of wasmFiles) {
-  if (existsSync(from)) {
-    mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(from, to);
-  }
+  // A missing grammar is a broken install, not an optional part: copyFileSync fails the build with the path.
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
 }
 
 if (watch) {

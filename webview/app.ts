@@ -2,7 +2,6 @@ import type { GradReport, ProbeReport } from '../src/core/reports';
 import type { HostToWebview, InitMessage, WebviewToHost } from '../src/protocol/messages';
 import { BreakdownView } from './breakdownView';
 import { clear, controlValue, h } from './dom';
-import { fallbackGradPanel, fallbackProbePanel } from './fallbackPanels';
 import { GraphModel } from './graphModel';
 import { GraphView } from './graphView';
 import { renderHeader } from './header';
@@ -233,19 +232,17 @@ export class InspectorApp {
   }
 
   private async mountPanel<N extends PanelName>(name: N): Promise<void> {
-    let factory = null;
-    try {
-      factory = pickFactory(name, (await this.options.loadPanel?.(name)) ?? null);
-    } catch {
-      factory = null;
-    }
     const host = this.panelHost();
     let panel: ResultPanel<PanelReports[N]>;
     try {
-      panel = (factory ?? (name === 'probe' ? fallbackProbePanel : fallbackGradPanel))(host) as ResultPanel<PanelReports[N]>;
+      const factory = pickFactory(name, await this.options.loadPanel?.(name));
+      if (!factory) throw new Error(`webview/charts/${name}Panel.ts has no ${name} panel factory`);
+      panel = factory(host);
     } catch (error) {
-      this.post({ type: 'log', level: 'error', message: `The ${name} panel failed to start: ${String(error)}` });
-      panel = (name === 'probe' ? fallbackProbePanel : fallbackGradPanel)(host) as ResultPanel<PanelReports[N]>;
+      // A panel that cannot load is a bug to report, not something to hide behind a lesser view.
+      const message = `The ${name} panel could not load: ${error instanceof Error ? error.message : String(error)}`;
+      this.post({ type: 'log', level: 'error', message });
+      panel = { element: h(this.doc, 'p', { class: 'panel-error', role: 'alert' }, message), update: () => undefined };
     }
     (this.panels as Record<PanelName, ResultPanel<unknown> | null>)[name] = panel as ResultPanel<unknown>;
     this.panelBoxes.get(name)?.replaceChildren(panel.element);

@@ -2,8 +2,8 @@ import type { LayerSummary } from '../src/core/analysis/types';
 import { barChart } from './charts/barChart';
 import { clear, controlValue, h } from './dom';
 import { formatCompact } from './format';
-import { breakdown } from './scopes';
-import type { BreakdownMetric } from './scopes';
+import { breakdown } from '../src/core/analysis/scopes';
+import type { BreakdownMetric } from '../src/core/analysis/scopes';
 
 /**
  * Parameters and MACs by scope and by op, as sorted bar charts. The controls pick the grouping and the scope depth;

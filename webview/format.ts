@@ -1,4 +1,3 @@
-import type { Dim } from '../src/core/ir/types';
 
 /** Display formatting only: the numbers themselves come from the core's analysis. */
 
@@ -25,29 +24,8 @@ export function formatCompact(n: number): string {
   return String(Math.round(n));
 }
 
-/** Bytes in binary units, as torchinfo prints them (MB there means MiB-ish; we say MiB to be exact). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let i = 0;
-  while (Math.abs(value) >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return i === 0 ? `${Math.round(value)} B` : `${trim(value.toFixed(2))} ${units[i]}`;
-}
-
 function trim(text: string): string {
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
-/** One dimension: a number, a symbol such as N, or ? when unknown. */
-export function formatDim(d: Dim | undefined): string {
-  return d === null || d === undefined ? '?' : String(d);
-}
-
-/** [1, 64, 112, 112] in torchinfo's style; null shapes are shown as ?. */
-export function formatShape(shape: readonly Dim[] | null | undefined): string {
-  if (!shape) return '?';
-  return `[${shape.map(formatDim).join(', ')}]`;
-}
+export { formatBytes, formatDim, formatShape } from '../src/core/format';

@@ -1,10 +1,10 @@
 import type { ModelSummary } from '../src/core/analysis/types';
 import type { Dim } from '../src/core/ir/types';
 import { formatShape } from './format';
-import { opFamily } from './opFamily';
-import type { OpFamily } from './opFamily';
-import { allScopes, buildScopeTree, scopeKey, scopePath } from './scopes';
-import type { ScopeNode } from './scopes';
+import { opFamily } from '../src/core/ir/opCatalogue';
+import type { OpFamily } from '../src/core/ir/opCatalogue';
+import { allScopes, buildScopeTree, scopeKey, scopePath } from '../src/core/analysis/scopes';
+import type { ScopeNode } from '../src/core/analysis/scopes';
 
 /**
  * The graph as the view draws it: layers, graph inputs and outputs, and collapsed name scopes standing in for all the

@@ -1,6 +1,6 @@
 import type { LayerSummary, ReceptiveField } from '../src/core/analysis/types';
 import type { Dim } from '../src/core/ir/types';
-import { opFamily } from './opFamily';
+import { opFamily } from '../src/core/ir/opCatalogue';
 
 /**
  * Display math for the receptive-field explorer. The core gives each layer's receptive field as size, stride (the

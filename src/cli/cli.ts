@@ -26,20 +26,11 @@ Exit codes: 0 ok, 1 internal error, 2 unusable input (one line on stderr).
 `;
 
 /**
- * The probe and grad commands live in files owned by the runtime and autodiff code. They are required lazily inside
- * try/catch so that `summary` keeps working, and the bundle keeps building, in a build without them.
+ * The probe and grad commands are loaded when they run, so that `summary` does not pay for loading them. A failure to
+ * load is a real error (exit 1 with its message), never "not available".
  */
-function loadRunner(command: 'probe' | 'grad'): CommandRunner | undefined {
-  try {
-    if (command === 'probe') {
-      const mod = require('./probeCommand') as { runProbeCommand?: CommandRunner };
-      return mod.runProbeCommand;
-    }
-    const mod = require('./gradCommand') as { runGradCommand?: CommandRunner };
-    return mod.runGradCommand;
-  } catch {
-    return undefined;
-  }
+async function loadRunner(command: 'probe' | 'grad'): Promise<CommandRunner> {
+  return command === 'probe' ? (await import('./probeCommand')).runProbeCommand : (await import('./gradCommand')).runGradCommand;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -59,11 +50,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === 'summary') return await runSummaryCommand(rest, io);
     if (command === 'probe' || command === 'grad') {
-      const runner = loadRunner(command);
-      if (!runner) {
-        io.stderr(`layerscope: the ${command} command is not available in this build\n`);
-        return 2;
-      }
+      const runner = await loadRunner(command);
       return await runner(rest, io);
     }
     io.stderr(`layerscope: unknown command '${oneLine(command)}' (commands: summary, probe, grad; see layerscope --help)\n`);

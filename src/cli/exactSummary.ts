@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserInputError } from '../core/errors';
+import { MAX_PYTHON_SOURCE_BYTES } from '../core/limits';
+import { readRegularFile } from '../core/regularFile';
 import type { ModelSummary } from '../core/analysis/types';
 import type { Dim } from '../core/ir/types';
 import { analyzeTree } from '../core/python/analyze';
@@ -38,13 +40,7 @@ function concrete(shape: readonly Dim[] | null | undefined, what: string): numbe
 }
 
 export async function summarizeWithPython(file: string, options: ExactSummaryOptions): Promise<ModelSummary> {
-  let source: string;
-  try {
-    source = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`}`);
-  }
+  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
   const parser = await loadPythonParser(wasmDir());
   const tree = parser.parse(source);
   if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);

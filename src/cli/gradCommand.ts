@@ -2,14 +2,14 @@ import { extname, resolve } from 'node:path';
 import { checkThresholds, checkVerdict } from '../core/autodiff/gradCheck';
 import { isUserInputError, UserInputError } from '../core/errors';
 import type { GradReport } from '../core/reports';
-import { runGradProbe, type GradProbeOptions, type GradTarget } from '../host/gradRunner';
+import { runGradProbe, type GradProbeOptions, type GradTarget } from '../runtime/gradRunner';
 import { EXECUTION_PROVIDERS } from '../runtime/providers';
 import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient';
 import { intArg, loadRunnableModel, oneLine, parseRunArgs, runOptionsOf } from './runArgs';
 
 /**
- * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|FILE.npy [--check N]
- * [--ep ...] [--json]` (DESIGN.md), plus --input-shape/--random/--seed for generated inputs, --loss mean, --output,
+ * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|FILE.npy [--check fast|N|0]
+ * [--ep ...] [--json]` (docs/json-contract.md), plus --input-shape/--random/--seed for generated inputs, --loss mean, --output,
  * --lr for the update-ratio diagnostic, --bins, --device-id and --timeout. Exit codes: 0 ok, 1 runtime or internal
  * failure, 2 unusable input (one line on stderr), 130 cancelled.
  */
@@ -24,7 +24,7 @@ export interface GradCommandIo {
 export const GRAD_USAGE = `usage: layerscope grad MODEL [--input [NAME=]FILE.npy|.png|.jpg]... [--input-shape [NAME=]1x3x32x32]...
                       [--random normal|uniform] [--seed S] [--batch N] [--memory-budget MB]
                       --loss cross-entropy|mse|sum|mean [--target K|FILE.npy] [--output NAME]
-                      [--check N] [--lr 1e-3] [--bins 32] [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N]
+                      [--check fast|N|0] [--lr 1e-3] [--bins 32] [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N]
                       [--timeout SECONDS] [--json] [--python PATH [--weights FILE.pt|.pth|.safetensors]]`;
 
 export interface ParsedGradArgs {
@@ -32,9 +32,6 @@ export interface ParsedGradArgs {
   json: boolean;
   options: GradProbeOptions;
 }
-
-
-
 
 export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
   let loss: GradProbeOptions['loss'] | undefined;
@@ -60,9 +57,11 @@ export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
       case '--output':
         own.output = next();
         return true;
-      case '--check':
-        own.check = intArg(next(), '--check', 0);
+      case '--check': {
+        const v = next();
+        own.check = v === 'fast' ? 'fast' : intArg(v, '--check', 0);
         return true;
+      }
       case '--lr': {
         const v = Number(next());
         if (!(v > 0) || !Number.isFinite(v)) throw new UserInputError('--lr needs a positive number');
@@ -89,6 +88,10 @@ function num(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   return a >= 1e-3 && a < 1e5 ? x.toPrecision(4) : x.toExponential(2);
+}
+
+function ms(x: number): string {
+  return x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
 }
 
 function pad(s: string, n: number): string {
@@ -124,12 +127,17 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
     for (const a of report.activations) lines.push(`  ${pad(a.name, w)}  ${num(a.l2)}`);
   }
   if (report.check) {
-    const t = checkThresholds(floatType);
-    const verdict = checkVerdict(report.check.maxRelError, floatType);
+    const t = report.check.thresholds ?? checkThresholds(floatType);
+    const verdict = report.check.verdict ?? checkVerdict(report.check.maxRelError, floatType);
+    const what =
+      report.check.method === 'direction'
+        ? `one random direction per tensor (${report.check.sampled} tensors)`
+        : `${report.check.sampled} coordinates`;
+    const cost = report.timing && typeof report.timing.checkMs === 'number' ? `, took ${ms(report.timing.checkMs)} of ${ms(report.timing.totalMs)}` : '';
     lines.push('');
     lines.push(
-      `numerical check: ${report.check.sampled} coordinates, worst relative error ${num(report.check.maxRelError)} (${report.check.worst}): ${verdict}` +
-        ` (fine below ${t.fine}, wrong above ${t.wrong}${floatType === 'float64' ? '' : ' in float32'})`,
+      `numerical check: ${what}, worst relative error ${num(report.check.maxRelError)} (${report.check.worst}): ${verdict}` +
+        ` (fine below ${t.fine}, wrong above ${t.wrong}${floatType === 'float64' ? '' : ' in float32'}${cost})`,
     );
   }
   if (report.diagnostics && report.diagnostics.length > 0) {
@@ -138,8 +146,6 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
   }
   return lines.join('\n') + '\n';
 }
-
-
 
 export async function runGradCommand(argv: string[], io: GradCommandIo): Promise<number> {
   try {

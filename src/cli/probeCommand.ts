@@ -11,7 +11,7 @@ import { intArg, loadRunnableModel, oneLine, parseRunArgs, runOptionsOf } from '
 /**
  * `layerscope probe MODEL [--input [NAME=]FILE.npy | --input-shape ... --random normal|uniform --seed S]
  * [--ep auto|cpu|cuda|webgpu|dml|coreml] [--bins 64] [--json]`, plus --image, --budget-mb, --batch, --layers,
- * --device-id, --optimization and --timeout. Exit codes follow DESIGN.md: 0 ok, 1 internal or runtime failure, 2
+ * --device-id, --optimization and --timeout. Exit codes follow docs/json-contract.md: 0 ok, 1 internal or runtime failure, 2
  * unusable input, with one line on stderr and never a stack trace.
  */
 

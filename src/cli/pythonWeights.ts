@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserInputError } from '../core/errors';
+import { MAX_PYTHON_SOURCE_BYTES } from '../core/limits';
+import { readRegularFile } from '../core/regularFile';
 import type { Model } from '../core/ir/types';
 import { readOnnxBytes } from '../core/onnx/index';
 import { analyzeTree } from '../core/python/analyze';
@@ -33,7 +35,7 @@ export async function loadPythonModelWithPyTorch(file: string, options: TrainedM
     if (!WEIGHT_EXTENSIONS.includes(path.extname(options.weights).toLowerCase())) throw new UserInputError(`--weights ${options.weights}: expected a ${WEIGHT_EXTENSIONS.join(', ')} file`);
     if (!fs.existsSync(options.weights)) throw new UserInputError(`--weights ${options.weights}: no such file`);
   }
-  const source = fs.readFileSync(file, 'utf8');
+  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
   const parser = await loadPythonParser(fs.existsSync(path.join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
   const tree = parser.parse(source);
   if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);

@@ -56,20 +56,15 @@ type PythonModules = {
   lower: typeof import('../core/python/lower');
 };
 
-/** The PyTorch-source front end, required lazily so that running ONNX files never loads the parser. */
-function pythonModules(): PythonModules | undefined {
-  try {
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    return {
-      parser: require('../core/python/parser'),
-      analyze: require('../core/python/analyze'),
-      summary: require('../core/python/summary'),
-      lower: require('../core/python/lower'),
-    };
-    /* eslint-enable @typescript-eslint/no-require-imports */
-  } catch {
-    return undefined;
-  }
+/** The PyTorch-source front end, imported when a .py model runs, so that running ONNX files never loads the parser. */
+async function pythonModules(): Promise<PythonModules> {
+  const [parser, analyze, summary, lower] = await Promise.all([
+    import('../core/python/parser'),
+    import('../core/python/analyze'),
+    import('../core/python/summary'),
+    import('../core/python/lower'),
+  ]);
+  return { parser, analyze, summary, lower };
 }
 
 export interface RunnableModel {
@@ -94,8 +89,7 @@ export async function loadRunnableModel(file: string, options: { shapes?: Record
     const { model } = await loadPythonModelWithPyTorch(file, { python: options.python ?? 'python3', ...(options.weights !== undefined ? { weights: options.weights } : {}), ...(given ? { inputShape: given } : {}) });
     return { model, inputShapeApplied: true };
   }
-  const py = pythonModules();
-  if (!py) throw new UserInputError(`${file}: this build cannot read PyTorch source; export the model with torch.onnx.export and use the .onnx`);
+  const py = await pythonModules();
   const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
   const given = options.shapes?.[''] ?? options.shapes?.['input'];
   const parser = await py.parser.loadPythonParser(existsSync(join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);

@@ -9,6 +9,7 @@ import { lastValue, parseArgs, parseInputShape, parsePositiveInt } from './args'
 import { summarizeWithPython } from './exactSummary';
 import type { InputShapeArg } from './args';
 import type { CliIo } from './io';
+import { formatScopeTable, scopeRows } from './scopeFormat';
 import { formatHeader, formatSummaryJson, formatSummaryMarkdown, formatSummaryTable } from './summaryFormat';
 
 export const SUMMARY_HELP = `Usage: layerscope summary MODEL [--input-shape [NAME=]1x3x224x224]... [--json | --markdown]
@@ -20,8 +21,11 @@ modules in a Python file (.py).
 Options:
   --input-shape [NAME=]DIMS  Fix an input's dims, for example input=1x3x224x224 or N=?; a name such as N keeps a
                              dim symbolic. The name may be left out when the model has one input. Repeatable.
-  --json                     Print one JSON document (the contract in DESIGN.md).
+  --json                     Print one JSON document (the contract in docs/json-contract.md).
   --markdown                 Print a Markdown table to paste into a README.
+  --by-scope                 Parameters and MACs per name scope (layer1, layer1.0, ...) instead of per layer; with
+                             --json, a "scopes" array is added to the summary.
+  --depth N                  How deep --by-scope goes (default 1: top-level scopes).
   --max-nodes N              Refuse graphs with more than N nodes (default 50,000).
   --python PATH              (.py only) Verify with this Python's PyTorch: it imports the file (its __main__ block
                              does not run), builds the model and reports exact parameters and layer shapes. This runs
@@ -34,23 +38,8 @@ Options:
 /** Files at least this large get their header line before they are read. */
 const EARLY_HEADER_BYTES = 32 * 1024 * 1024;
 
-/** The Python front end, loaded only when a .py file is summarised (and only if this build includes it). */
-interface PythonSummaryModule {
-  summarizePythonFile(file: string, options: { inputShapes?: Record<string, Dim[]> }): Promise<ModelSummary>;
-}
-
-function loadPythonSummary(): PythonSummaryModule | undefined {
-  try {
-    // A require inside try/catch lets the bundle build before the Python front end exists, and picks it up after.
-    const mod = require('../core/python/summary') as Partial<PythonSummaryModule>;
-    return typeof mod.summarizePythonFile === 'function' ? (mod as PythonSummaryModule) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes', 'python', 'class', 'timeout'], aliases: { h: 'help' } }, 'layerscope summary');
+  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help', 'by-scope'], values: ['input-shape', 'max-nodes', 'depth', 'python', 'class', 'timeout'], aliases: { h: 'help' } }, 'layerscope summary');
   if (args.flags.has('help')) {
     io.stdout(SUMMARY_HELP);
     return 0;
@@ -82,8 +71,8 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
       ...(timeoutText !== undefined ? { timeoutMs: parsePositiveInt('timeout', timeoutText) * 1000 } : {}),
     });
   } else if (path.extname(file).toLowerCase() === '.py') {
-    const python = loadPythonSummary();
-    if (!python) throw new UserInputError(`${given}: summarising Python source is not available in this build of layerscope`);
+    // The Python front end (tree-sitter and the interpreter) loads only when a .py file is summarised.
+    const python = await import('../core/python/summary');
     const inputShapes: Record<string, Dim[]> = {};
     for (const s of shapes) inputShapes[s.name ?? 'input'] = s.dims;
     summary = await python.summarizePythonFile(file, shapes.length > 0 ? { inputShapes } : {});
@@ -99,6 +88,13 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
       ...(maxNodes !== undefined ? { maxNodes } : {}),
     });
     if (mode === 'table' && !early) io.stdout(formatHeader(given, size));
+  }
+  if (args.flags.has('by-scope')) {
+    const depthText = lastValue(args, 'depth');
+    const rows = scopeRows(summary, depthText === undefined ? 1 : parsePositiveInt('depth', depthText));
+    if (mode === 'markdown') throw new UserInputError('--by-scope prints a table or, with --json, JSON; not --markdown');
+    io.stdout(mode === 'json' ? `${JSON.stringify({ ...summary, scopes: rows })}\n` : formatScopeTable(rows));
+    return 0;
   }
   io.stdout(mode === 'json' ? formatSummaryJson(summary) : mode === 'markdown' ? formatSummaryMarkdown(summary) : formatSummaryTable(summary));
   return 0;

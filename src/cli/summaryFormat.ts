@@ -1,6 +1,6 @@
-import type { Dim } from '../core/ir/types';
 import type { LayerSummary, ModelSummary, ReceptiveField } from '../core/analysis/types';
 import { markdownText, singleLineField } from '../core/safeText';
+import { formatBytes, formatShape } from '../core/format';
 
 /**
  * Printers for `layerscope summary`: a torchinfo-like table for people, a Markdown table to paste into a README, and
@@ -12,10 +12,8 @@ export function formatSummaryJson(summary: ModelSummary): string {
   return `${JSON.stringify(summary, null, 2)}\n`;
 }
 
-export function formatShape(shape: readonly Dim[] | null | undefined): string {
-  if (!shape) return '?';
-  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
-}
+// Shapes and bytes read the same everywhere (core/format.ts); re-exported for the CLI's other printers.
+export { formatBytes, formatShape };
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
@@ -33,9 +31,6 @@ export function formatScaled(n: number): string {
   return String(n);
 }
 
-export function formatBytes(n: number): string {
-  return `${(n / 1e6).toFixed(2)} MB`;
-}
 
 /** `7x7 /2 @0,0`: size, effective stride, centre of unit 0. `global` once a node sees the whole input. */
 export function formatReceptiveField(rf: ReceptiveField | null): string {

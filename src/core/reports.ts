@@ -2,7 +2,7 @@ import type { Dim } from './ir/types';
 
 /**
  * Result types of the runtime probes. Like the summary types, these are exactly what `layerscope probe --json` and
- * `layerscope grad --json` print (DESIGN.md's CLI contract), and what the probe and gradient panels draw.
+ * `layerscope grad --json` print (docs/json-contract.md), and what the probe and gradient panels draw.
  */
 
 export interface Histogram {
@@ -62,8 +62,22 @@ export interface GradParam {
   /** L2 norm of the parameter itself, so that the update ratio |g|/|w| can be read off. */
   weightL2: number;
   histogram?: Histogram;
-  /** Per-tensor numerical check, when --check ran. */
-  check?: { sampled: number; maxRelError: number };
+  /** lr*|g|/|w| at the report's learning rate (`bands.learningRate`); absent for an all-zero weight. */
+  updateRatio?: number;
+  /** Where the gradient norm falls against the others (core/autodiff/gradReport.ts's gradientBands). */
+  band?: 'vanishing' | 'exploding' | 'dead' | 'ok';
+  /**
+   * Per-tensor numerical check: `method` 'direction' (the default fast check, one directional derivative, `sampled`
+   * 1) or 'coordinates' (`--check N`, `sampled` coordinates); `verdict` read off core/autodiff/gradCheck.ts's thresholds.
+   */
+  check?: {
+    sampled: number;
+    maxRelError: number;
+    method?: 'direction' | 'coordinates';
+    verdict?: 'fine' | 'uncomfortable' | 'wrong' | 'kink';
+    /** The loss had a kink along the direction; the gradient was compared with the one-sided slopes around it. */
+    kink?: boolean;
+  };
 }
 
 export interface GradReport {
@@ -78,7 +92,20 @@ export interface GradReport {
   };
   params: GradParam[];
   activations: { name: string; l2: number }[];
-  check?: { sampled: number; maxRelError: number; worst?: string };
+  /** The check over all tensors: the worst tensor's error and verdict, and the thresholds the verdicts used. */
+  check?: {
+    sampled: number;
+    maxRelError: number;
+    worst?: string;
+    method?: 'direction' | 'coordinates';
+    verdict?: 'fine' | 'uncomfortable' | 'wrong' | 'kink';
+    thresholds?: { fine: number; wrong: number };
+    /** Tensors the check could not judge, and the units exactly on a ReLU/Clip kink that made it so. */
+    notJudged?: number;
+    kinks?: number;
+  };
   diagnostics?: ProbeDiagnostic[];
+  /** The limits the bands and update-ratio flags used, so that views draw them without a rule of their own. */
+  bands?: { low: number; high: number; decades: number; learningRate: number; updateRatio: { low: number; high: number } };
   timing?: { totalMs: number; [phase: string]: number };
 }

@@ -78,6 +78,22 @@ export function activate(context: vscode.ExtensionContext): HostServices {
   };
 
   OnnxEditorProvider.register(context, registry);
+  // Panels opened on models that are not .onnx files (classes from Python source) come back after a window reload:
+  // the webview kept the model's URI as its state (webview/main.ts), and the model is loaded again from it.
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer('layerscope.modelPanel', {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        const saved = state as { source?: unknown; title?: unknown } | undefined;
+        if (typeof saved?.source !== 'string') {
+          panel.dispose();
+          return;
+        }
+        const uri = vscode.Uri.parse(saved.source);
+        const title = typeof saved.title === 'string' ? saved.title : (uri.path.split('/').pop() ?? uri.path);
+        registry.attach(uri, panel, title, () => services.loadModel(uri));
+      },
+    }),
+  );
   const statusBar = InspectorStatusBar.register(context, registry);
   registerInspectorCommands(context, { registry, log, extensionUri: context.extensionUri });
   context.subscriptions.push(vscode.commands.registerCommand('layerscope.selectExecutionProvider', () => selectExecutionProvider()));
@@ -92,15 +108,10 @@ export function activate(context: vscode.ExtensionContext): HostServices {
     log,
     registerSelectExecutionProvider: false,
   });
-  // One broken feature must not take the inspector down with it, and the fallbacks for commands without a backend are
-  // registered only after every feature has had its chance to register the real ones.
-  const started: Promise<void>[] = [];
+  // One broken feature must not take the inspector down with it; its failure is logged with its real message.
   for (const feature of FEATURES) {
-    started.push(
-      (async () => feature.register(context, services))().catch((error: unknown) => log.error(`could not start ${feature.name}: ${errorText(error)}`)),
-    );
+    void (async () => feature.register(context, services))().catch((error: unknown) => log.error(`could not start ${feature.name}: ${errorText(error)}`));
   }
-  void Promise.all(started).then(() => registerMissingCommands(context, log));
   log.info(`Layerscope ${String(context.extension.packageJSON.version)} activated (${vscode.workspace.isTrusted ? 'trusted' : 'Restricted Mode: probes are off'})`);
   return services;
 
@@ -155,24 +166,6 @@ const FEATURES: { name: string; register: RegisterFeature }[] = [
   { name: 'PyTorch source features', register: registerPythonFeatures },
   { name: 'gradient probes', register: registerGradCommands },
 ];
-
-/**
- * Every command in the manifest must do something when run, even when the feature behind it is not in this build:
- * such commands get a one-line message instead of VS Code's "command not found".
- */
-async function registerMissingCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<void> {
-  const declared = ((context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } }).contributes?.commands ?? []);
-  const registered = new Set(await vscode.commands.getCommands(true));
-  for (const { command, title } of declared) {
-    if (registered.has(command)) continue;
-    log.warn(`${command} is declared but not available in this build`);
-    context.subscriptions.push(
-      vscode.commands.registerCommand(command, () => {
-        void vscode.window.showInformationMessage(`Layerscope: "${title}" is not available in this build.`);
-      }),
-    );
-  }
-}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

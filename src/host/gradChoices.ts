@@ -1,6 +1,6 @@
-import { DEFAULT_CHECK_SAMPLES } from '../core/autodiff/gradCheck';
+import { DEFAULT_CHECK, type CheckSetting } from '../core/autodiff/gradCheck';
 import { choiceToProbeOptions, describeChoice, parseStoredChoice, type ProbeInputChoice, type ProbeSettings } from './probeChoices';
-import type { GradProbeOptions, GradTarget } from './gradRunner';
+import type { GradProbeOptions, GradTarget } from '../runtime/gradRunner';
 
 /**
  * What "Layerscope: Run Gradient Probe" asks for and remembers per model: the inputs (the same choices as the
@@ -14,7 +14,7 @@ export interface GradChoice {
   input: ProbeInputChoice;
   loss: GradLoss;
   target?: GradTarget;
-  check: number;
+  check: CheckSetting;
 }
 
 export const GRAD_LOSSES: readonly { loss: GradLoss; label: string; detail: string }[] = [
@@ -43,7 +43,7 @@ export function parseStoredGradChoice(value: unknown): GradChoice | undefined {
   const loss = GRAD_LOSSES.find((l) => l.loss === v.loss)?.loss;
   if (!input || !loss) return undefined;
   const target = parseTarget(v.target);
-  const check = typeof v.check === 'number' && Number.isInteger(v.check) && v.check >= 0 ? v.check : DEFAULT_CHECK_SAMPLES;
+  const check = v.check === 'fast' || (typeof v.check === 'number' && Number.isInteger(v.check) && v.check >= 0) ? (v.check as CheckSetting) : DEFAULT_CHECK;
   const choice: GradChoice = { input, loss, check };
   if (target) choice.target = target;
   return validGradChoice(choice) ? choice : undefined;

@@ -14,9 +14,9 @@ import {
   type GradChoice,
   type GradLoss,
 } from './gradChoices';
-import { runGradProbe, type GradTarget } from './gradRunner';
+import { runGradProbe, type GradTarget } from '../runtime/gradRunner';
 import type { HostServices } from './hostServices';
-import { DEFAULT_CHECK_SAMPLES } from '../core/autodiff/gradCheck';
+import { DEFAULT_CHECK } from '../core/autodiff/gradCheck';
 
 /**
  * "Layerscope: Run Gradient Probe", from the inspector, the palette or a PyTorch CodeLens. It asks for the inputs, the
@@ -115,7 +115,7 @@ async function askChoice(model: Model, remembered: GradChoice | undefined): Prom
   if (!loss) return undefined;
   const target = await askTarget(loss);
   if (target === undefined) return undefined;
-  return { input, loss, check: remembered?.check ?? DEFAULT_CHECK_SAMPLES, ...(target ? { target } : {}) };
+  return { input, loss, check: remembered?.check ?? DEFAULT_CHECK, ...(target ? { target } : {}) };
 }
 
 export function registerGradCommands(context: vscode.ExtensionContext, deps: HostServices): void {

@@ -119,6 +119,7 @@ export class InspectorRegistry implements vscode.Disposable {
         summary,
         trusted: vscode.workspace.isTrusted,
         collapseThreshold: config.get<number>('graph.collapseThreshold', 300),
+        source: inspector.uri.toString(),
       };
       await inspector.panel.webview.postMessage(init);
       this.log.info(`opened ${inspector.uri.fsPath || title}: ${summary.layers.length} layers, summary in ${Date.now() - started} ms`);

@@ -24,6 +24,9 @@ export interface InitMessage {
   trusted: boolean;
   /** Layer names whose scope should start collapsed, decided by the host from the setting and the graph size. */
   collapseThreshold: number;
+  /** The model's URI (file.py#Class for a class from Python source): the webview keeps it as its state, so that a
+   * panel survives a window reload (the host's panel serializer reopens it). */
+  source?: string;
 }
 
 export type HostToWebview =

@@ -18,8 +18,8 @@ import type { RunJobOptions } from './runtimeClient';
 
 /**
  * An activation probe, end to end: build the inputs, plan which values to fetch in which session, write the probe
- * models to a temporary folder, run them in the worker, and turn the statistics into a ProbeReport (DESIGN.md's
- * `layerscope probe --json` contract) with diagnostics.
+ * models to a temporary folder, run them in the worker, and turn the statistics into a ProbeReport (the
+ * `layerscope probe --json` contract in docs/json-contract.md) with diagnostics.
  */
 
 export interface ProbeOptions extends InputOptions, Pick<RunJobOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> {

@@ -8,7 +8,7 @@ import { inferShapes } from '../core/analysis/shapes';
 import { bitsPerElement } from '../core/ir/dtypes';
 import type { DataType, Dim, Model, Node, TensorType } from '../core/ir/types';
 import { encodeGraphOutputsPatch, writeOnnxFile } from '../core/onnx/writer';
-import { isActivationOp } from '../core/stats/diagnostics';
+import { isActivationOp } from '../core/ir/opCatalogue';
 import { saturationFor } from '../core/stats/tensorStats';
 import type { ClassifierOutputKind } from '../core/stats/units';
 import type { ProbeGroup, ProbeTarget } from './protocol';

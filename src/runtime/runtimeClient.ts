@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ProbeJob, ProbeJobResult } from './protocol';
-import { ProbeRuntimeError, runWorkerJob } from './workerProcess';
+import { resolveWorkerFile, startWorkerJob } from './workerProcess';
 
 /**
  * The parent side of the runtime worker. Each job gets a fresh child process: a native crash, an out-of-memory kill
@@ -22,17 +20,10 @@ export interface RunJobOptions {
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
-/**
- * Where the worker is: dist/runtimeWorker.js beside the bundle that runs this code (CLI and extension), or the
- * TypeScript source when running from source under tsx (tests).
- */
+/** The probe worker: dist/runtimeWorker.js, or worker.ts under tsx (tests). */
 export function resolveWorkerPath(): string {
-  const candidates = [join(__dirname, 'runtimeWorker.js'), join(__dirname, 'worker.ts'), join(__dirname, '..', '..', 'dist', 'runtimeWorker.js')];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new ProbeRuntimeError('the runtime worker (dist/runtimeWorker.js) is missing; run npm run build');
+  return resolveWorkerFile('runtimeWorker.js', 'worker.ts', 'runtime worker');
 }
-
-let nextId = 1;
 
 /**
  * Runs one probe job in a fresh worker. `job` may be a promise: the worker process starts at once and the job is sent
@@ -40,16 +31,6 @@ let nextId = 1;
  * rejects with the same error.
  */
 export function runProbeJob(job: Omit<ProbeJob, 'type' | 'id'> | Promise<Omit<ProbeJob, 'type' | 'id'>>, options: RunJobOptions = {}): Promise<ProbeJobResult> {
-  const id = nextId++;
-  return runWorkerJob<ProbeJob, ProbeJobResult>(
-    Promise.resolve(job).then((j) => ({ ...j, type: 'probe', id }) satisfies ProbeJob),
-    {
-      workerPath: options.workerPath ?? resolveWorkerPath(),
-      processName: 'runtime process',
-      jobName: 'probe',
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    },
-  );
+  const kind = { type: 'probe', resolvePath: resolveWorkerPath, processName: 'runtime process', jobName: 'probe', defaultTimeoutMs: DEFAULT_TIMEOUT_MS } as const;
+  return startWorkerJob<ProbeJob, ProbeJobResult>(kind, job, options);
 }

@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserInputError } from '../core/errors';
 
 /**
@@ -22,6 +24,16 @@ export class ProbeCancelledError extends Error {
     super('the probe was cancelled');
     this.name = 'ProbeCancelledError';
   }
+}
+
+/**
+ * The environment a runtime worker runs under. onnxruntime 1.2x's telemetry (the 1DS SDK) otherwise writes a device
+ * id and an SQLite event queue under ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ and an empty
+ * /tmp/mat-debug-<pid>.log on every session, files that outlive the probe. ORT_DISABLE_TELEMETRY=1 stops the whole
+ * telemetry system, and with it both files (checked by test/unit/hostile/runtimeLeavesNoFiles.test.ts).
+ */
+export function quietRuntimeEnvironment(): Record<string, string> {
+  return { ORT_DISABLE_TELEMETRY: '1', ORT_LOGGING_LEVEL: 'error' };
 }
 
 /** The messages every worker sends its parent. */
@@ -59,7 +71,8 @@ export function runWorkerJob<J extends { id: number }, R>(job: J | Promise<J>, o
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Run TypeScript sources through tsx; the bundled worker needs nothing.
       execArgv: options.workerPath.endsWith('.ts') ? ['--import', 'tsx'] : [],
-      env: { ...process.env, ORT_LOGGING_LEVEL: 'error' },
+      // Telemetry off and logs quiet: see quietRuntimeEnvironment below.
+      env: { ...process.env, ...quietRuntimeEnvironment() },
     });
     // Native code writes warnings straight to stderr; keep the tail for the crash message instead of showing it.
     let stderrTail = '';
@@ -131,4 +144,50 @@ function describeExit(processName: string, code: number | null, signal: NodeJS.S
   if (signal === 'SIGKILL') return `the ${processName} was killed (SIGKILL), most likely for running out of memory; try a smaller batch or input${tail}`;
   if (signal) return `the ${processName} crashed (${signal})${tail}`;
   return `the ${processName} exited unexpectedly with code ${code}${tail}`;
+}
+
+/**
+ * Where a worker is: `bundle` (dist/NAME.js) beside the bundle that runs this code (CLI and extension), or its
+ * TypeScript `source` beside this file when running from source under tsx (tests).
+ */
+export function resolveWorkerFile(bundle: string, source: string, what: string): string {
+  const candidates = [join(__dirname, bundle), join(__dirname, source), join(__dirname, '..', '..', 'dist', bundle)];
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new ProbeRuntimeError(`the ${what} (dist/${bundle}) is missing; run npm run build`);
+}
+
+let nextJobId = 1;
+
+/** What a front end may set for one job: cancellation, a timeout, progress, and (tests) another worker file. */
+export interface JobRunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onProgress?: (done: number, total: number, message: string) => void;
+  workerPath?: string;
+}
+
+/** One kind of worker: its job type, where its file is, and how messages name it. */
+export interface WorkerKind<T extends string> {
+  type: T;
+  resolvePath: () => string;
+  processName: string;
+  jobName: string;
+  defaultTimeoutMs: number;
+}
+
+/** Gives a job its type and a fresh id, and runs it in a fresh worker of its kind (see runWorkerJob). */
+export function startWorkerJob<J extends { type: string; id: number }, R>(
+  kind: WorkerKind<J['type']>,
+  job: Omit<J, 'type' | 'id'> | Promise<Omit<J, 'type' | 'id'>>,
+  options: JobRunOptions,
+): Promise<R> {
+  const id = nextJobId++;
+  return runWorkerJob<J, R>(Promise.resolve(job).then((j) => ({ ...j, type: kind.type, id }) as unknown as J), {
+    workerPath: options.workerPath ?? kind.resolvePath(),
+    processName: kind.processName,
+    jobName: kind.jobName,
+    timeoutMs: options.timeoutMs ?? kind.defaultTimeoutMs,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
 }

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { findFrameWithText, waitForWorkbench, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
@@ -156,5 +156,14 @@ describe('Layerscope editor features in a real VS Code', function () {
     const provider = await frame.waitForFunction(() => document.querySelector('.probe-provider')?.textContent ?? null, undefined, { timeout: 120_000 });
     assert.equal(String(await provider.jsonValue()), 'cpu');
     assert.ok(await frame.evaluate(() => document.querySelectorAll('.probe-panel svg').length > 1), 'histograms are drawn');
+  });
+
+  it('brings a panel opened from a .py file back after a window reload', async function () {
+    // The class inspector of lectureModels.py from the test above is open; a reload must reopen it, not leave it blank.
+    await runCommand(page, 'Developer: Reload Window');
+    await waitForWorkbench(page);
+    const frame = await findFrameWithText(page, '(lectureModels.py)', 120_000);
+    await frame.waitForFunction(() => (document.querySelector('.hd-stat[data-key="params"]')?.textContent ?? '').length > 0, undefined, { timeout: 60_000 });
+    assert.doesNotMatch(await frame.evaluate(() => document.body.innerText), /could not|error/i);
   });
 });

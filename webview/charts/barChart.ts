@@ -1,6 +1,6 @@
 import { scaleLinear } from 'd3-scale';
 import { s } from '../dom';
-import type { BreakdownItem } from '../scopes';
+import type { BreakdownItem } from '../../src/core/analysis/scopes';
 
 export interface BarChartOptions {
   title: string;

@@ -12,30 +12,14 @@ import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
  */
 
 export interface GradPanelOptions {
-  /** Bar metric: the gradient's L2 norm, or the update ratio |g|/|w|. */
+  /** Bar metric: the gradient's L2 norm, or the update ratio lr*|g|/|w|. */
   metric?: 'l2' | 'ratio';
-  /** How far (in decades) from the median a bar may be before it falls in the vanishing or exploding band. */
-  bandDecades?: number;
-  /** The model's float type, which decides the check's thresholds. */
-  floatType?: 'float32' | 'float64';
+  /** The band limits core computed (GradReport.bands); without them no band is drawn. */
+  bands?: GradReport['bands'];
   /** The input image as a data: URL, drawn under the saliency map. */
   imageHref?: string;
   onSelectParam?: (name: string) => void;
   width?: number;
-}
-
-/**
- * The relative-error thresholds of src/core/autodiff/gradCheck.ts (cs231n's advice in float64, looser bars in
- * float32), repeated here because the webview compiles without core imports.
- */
-export function checkBars(floatType: 'float32' | 'float64'): { fine: number; wrong: number } {
-  return floatType === 'float64' ? { fine: 1e-4, wrong: 1e-2 } : { fine: 3e-2, wrong: 3e-1 };
-}
-
-export function checkClass(err: number, floatType: 'float32' | 'float64'): 'fine' | 'uncomfortable' | 'wrong' {
-  const t = checkBars(floatType);
-  if (!(err <= t.wrong)) return 'wrong';
-  return err <= t.fine ? 'fine' : 'uncomfortable';
 }
 
 function num(x: number): string {
@@ -45,25 +29,19 @@ function num(x: number): string {
   return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
 }
 
+/** The bar's value: the gradient norm, or the update ratio lr*|g|/|w| that core computed. */
 function metricOf(p: GradParam, metric: 'l2' | 'ratio'): number {
-  return metric === 'ratio' ? (p.weightL2 > 0 ? p.l2 / p.weightL2 : 0) : p.l2;
-}
-
-function median(values: number[]): number {
-  const v = values.filter((x) => x > 0 && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return 0;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : Math.sqrt(v[m - 1] * v[m]);
+  return metric === 'ratio' ? (p.updateRatio ?? 0) : p.l2;
 }
 
 /**
- * Horizontal bars, one per parameter in graph order, on a log axis. Bars further than `bandDecades` decades below
- * the median sit in the shaded vanishing band, those above in the exploding band; exactly-zero gradients are drawn
- * as a marker at the left edge, labelled "0".
+ * Horizontal bars, one per parameter in graph order, on a log axis. The shaded bands and each bar's class come from
+ * the report (core decides what is vanishing, exploding or dead; for the update ratio, what is too low or too high);
+ * exactly-zero values are drawn as a marker at the left edge, labelled "0".
  */
 export function gradNormBars(params: readonly GradParam[], options: GradPanelOptions, doc: Document): SVGSVGElement {
   const metric = options.metric ?? 'l2';
-  const decades = options.bandDecades ?? 2;
+  const limits = options.bands ? (metric === 'l2' ? { low: options.bands.low, high: options.bands.high } : options.bands.updateRatio) : undefined;
   const width = options.width ?? 720;
   const barHeight = 16;
   const top = 28;
@@ -71,9 +49,8 @@ export function gradNormBars(params: readonly GradParam[], options: GradPanelOpt
   const valueWidth = 70;
   const values = params.map((p) => metricOf(p, metric));
   const positive = values.filter((v) => v > 0 && Number.isFinite(v));
-  const mid = median(values);
-  const lo = Math.min(...positive, mid / 10 ** (decades + 1)) || 1e-12;
-  const hi = Math.max(...positive, mid * 10 ** (decades + 1)) || 1;
+  const lo = Math.min(...positive, ...(limits && limits.low > 0 ? [limits.low / 10] : [])) || 1e-12;
+  const hi = Math.max(...positive, ...(limits && limits.high > 0 ? [limits.high * 10] : [])) || 1;
   const x = scaleLog()
     .domain([lo, hi])
     .range([labelWidth, width - valueWidth])
@@ -87,10 +64,9 @@ export function gradNormBars(params: readonly GradParam[], options: GradPanelOpt
     role: 'img',
     'aria-label': `Gradient ${metric === 'l2' ? 'norm' : 'update ratio'} per parameter, log scale`,
   });
-  svg.appendChild(s(doc, 'text', { class: 'chart-title', x: 0, y: 14 }, metric === 'l2' ? 'Gradient norm |g| per parameter (log scale)' : 'Update ratio |g|/|w| per parameter (log scale)'));
-  if (mid > 0) {
-    const low = mid / 10 ** decades;
-    const high = mid * 10 ** decades;
+  svg.appendChild(s(doc, 'text', { class: 'chart-title', x: 0, y: 14 }, metric === 'l2' ? 'Gradient norm |g| per parameter (log scale)' : 'Update ratio lr·|g|/|w| per parameter (log scale)'));
+  if (limits && limits.low > 0 && limits.high > 0) {
+    const { low, high } = limits;
     const bandTop = top - 4;
     const bandHeight = params.length * barHeight + 8;
     svg.appendChild(
@@ -104,13 +80,14 @@ export function gradNormBars(params: readonly GradParam[], options: GradPanelOpt
     const v = values[i];
     const y = top + i * barHeight;
     const zero = !(v > 0);
-    const band = zero ? 'dead' : mid > 0 && v < mid / 10 ** decades ? 'vanishing' : mid > 0 && v > mid * 10 ** decades ? 'exploding' : 'ok';
+    // The l2 bars carry core's band; update ratios are low or high against core's limits, drawn in the same colours.
+    const band = metric === 'l2' ? (p.band ?? 'ok') : zero ? 'dead' : limits && v < limits.low ? 'vanishing' : limits && v > limits.high ? 'exploding' : 'ok';
     const g = s(doc, 'g', { class: `grad-row band-${band}`, 'data-param': p.name, tabindex: 0 });
     g.appendChild(s(doc, 'text', { class: 'grad-label', x: labelWidth - 6, y: y + barHeight - 4, 'text-anchor': 'end' }, p.name));
     const w = zero ? 2 : Math.max(1, x(v) - labelWidth);
     g.appendChild(s(doc, 'rect', { class: 'grad-bar', x: labelWidth, y: y + 2, width: w, height: barHeight - 4, 'data-value': v }));
     g.appendChild(s(doc, 'text', { class: 'grad-value', x: width - valueWidth + 4, y: y + barHeight - 4 }, zero ? '0' : num(v)));
-    g.appendChild(s(doc, 'title', {}, `${p.name} [${p.shape.join('×')}]: |g| ${num(p.l2)}, |w| ${num(p.weightL2)}, |g|/|w| ${num(metricOf(p, 'ratio'))}`));
+    g.appendChild(s(doc, 'title', {}, `${p.name} [${p.shape.join('×')}]: |g| ${num(p.l2)}, |w| ${num(p.weightL2)}, lr·|g|/|w| ${p.updateRatio === undefined ? '-' : num(p.updateRatio)}`));
     if (options.onSelectParam) {
       const select = options.onSelectParam;
       g.addEventListener('click', () => select(p.name));
@@ -151,24 +128,28 @@ export function gradHistograms(params: readonly GradParam[], options: { columns?
   return svg;
 }
 
-/** The numerical check: the overall verdict with its thresholds, then one row per checked tensor. */
-export function checkSection(report: GradReport, floatType: 'float32' | 'float64', doc: Document): HTMLElement {
-  const t = checkBars(floatType);
-  if (!report.check) return h(doc, 'p', { class: 'grad-check none' }, 'The numerical check did not run (--check 0).');
-  const verdict = checkClass(report.check.maxRelError, floatType);
+/** The numerical check: the overall verdict with its thresholds, then one row per checked tensor, all from the report. */
+export function checkSection(report: GradReport, doc: Document): HTMLElement {
+  const check = report.check;
+  if (!check) return h(doc, 'p', { class: 'grad-check none' }, 'The numerical check did not run (--check 0).');
+  const verdict = check.verdict ?? 'uncomfortable';
+  const what = check.method === 'direction' ? `One random direction per tensor (${check.sampled} tensors)` : `Central differences on ${check.sampled} coordinates`;
+  const cost = typeof report.timing?.checkMs === 'number' ? ` The check took ${num(report.timing.checkMs)} ms.` : '';
   const summary = h(
     doc,
     'p',
     { class: `grad-check-summary check-${verdict}`, 'data-verdict': verdict },
-    `Central differences on ${report.check.sampled} coordinates: worst relative error ${num(report.check.maxRelError)}` +
-      (report.check.worst ? ` (${report.check.worst})` : '') +
-      ` — ${verdict}. Fine below ${t.fine}, probably wrong above ${t.wrong}` +
-      (floatType === 'float32' ? ' (float32 bars: the loss keeps only about seven digits, so differences are good to a few percent).' : ' (cs231n).'),
+    `${what}: worst relative error ${num(check.maxRelError)}` +
+      (check.worst ? ` (${check.worst})` : '') +
+      ` — ${verdict}.` +
+      (check.thresholds ? ` Fine below ${check.thresholds.fine}, probably wrong above ${check.thresholds.wrong}.` : '') +
+      (check.notJudged ? ` ${check.notJudged} tensor(s) not judged: units sit exactly on a ReLU kink for this input.` : '') +
+      cost,
   );
   const rows = report.params
     .filter((p) => p.check)
     .map((p) => {
-      const c = checkClass(p.check!.maxRelError, floatType);
+      const c = p.check!.verdict ?? '';
       return h(doc, 'tr', { class: `check-${c}`, 'data-param': p.name }, h(doc, 'td', {}, p.name), h(doc, 'td', {}, String(p.check!.sampled)), h(doc, 'td', {}, num(p.check!.maxRelError)), h(doc, 'td', {}, c));
     });
   const table = h(
@@ -219,7 +200,6 @@ export function saliencyOverlay(
 }
 
 export function renderGradPanel(report: GradReport, options: GradPanelOptions, doc: Document): HTMLElement {
-  const floatType = options.floatType ?? 'float32';
   const select = options.onSelectParam;
   const parts: HTMLElement[] = [];
   parts.push(
@@ -245,8 +225,8 @@ export function renderGradPanel(report: GradReport, options: GradPanelOptions, d
     diag.appendChild(h(doc, 'li', { class: `grad-diagnostic kind-${d.kind}`, 'data-kind': d.kind }, h(doc, 'span', { class: 'diag-kind' }, d.kind), ' ', link, ': ', d.message));
   }
   parts.push(h(doc, 'section', { class: 'grad-section' }, h(doc, 'h3', {}, 'Diagnostics'), diag));
-  parts.push(h(doc, 'section', { class: 'grad-section' }, gradNormBars(report.params, options, doc)));
-  parts.push(h(doc, 'section', { class: 'grad-section' }, h(doc, 'h3', {}, 'Numerical gradient check'), checkSection(report, floatType, doc)));
+  parts.push(h(doc, 'section', { class: 'grad-section' }, gradNormBars(report.params, { ...options, ...(report.bands ? { bands: report.bands } : {}) }, doc)));
+  parts.push(h(doc, 'section', { class: 'grad-section' }, h(doc, 'h3', {}, 'Numerical gradient check'), checkSection(report, doc)));
   if (report.input.saliency) {
     parts.push(
       h(

@@ -1,4 +1,5 @@
 import type { ProbeLayer, ProbeReport } from '../../src/core/reports';
+import { isActivationOp } from '../../src/core/ir/opCatalogue';
 import { clear, h } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 import { depthChart } from './probeDepth';
@@ -26,14 +27,13 @@ export interface ProbePanelOptions {
 }
 
 /** Element-wise nonlinearities, mirrored from the core's diagnostics so that the webview needs no core import. */
-const ACTIVATION_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Gelu', 'Tanh', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish']);
 
 export function defaultFilter(report: ProbeReport): ProbeFilter {
-  return report.layers.filter((l) => ACTIVATION_OPS.has(l.op)).length >= 3 ? 'activations' : 'all';
+  return report.layers.filter((l) => isActivationOp(l.op)).length >= 3 ? 'activations' : 'all';
 }
 
 export function visibleLayers(report: ProbeReport, filter: ProbeFilter): ProbeLayer[] {
-  return filter === 'activations' ? report.layers.filter((l) => ACTIVATION_OPS.has(l.op)) : [...report.layers];
+  return filter === 'activations' ? report.layers.filter((l) => isActivationOp(l.op)) : [...report.layers];
 }
 
 function ms(v: number): string {

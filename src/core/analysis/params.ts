@@ -5,7 +5,7 @@ import type { DataType, Graph, Node, Tensor } from '../ir/types';
 import type { ParamInfo, PerNode } from './types';
 
 /**
- * Parameter counting (DESIGN.md's `params`).
+ * Parameter counting (docs/json-contract.md's `params`).
  *
  * What counts: elements of float initializers (float32, float64, float16, bfloat16) that some node reads, dense or
  * sparse (a sparse initializer counts its stored values, because those are what training updates). Integer tensors
@@ -16,7 +16,7 @@ import type { ParamInfo, PerNode } from './types';
  * The totals count each tensor once, by name, so they equal what the file stores; the rows can therefore add up to
  * more than the totals.
  *
- * Constant nodes: DESIGN.md counts initializers, and PyTorch's exporter (constant folding on, its default) writes
+ * Constant nodes: docs/json-contract.md counts initializers, and PyTorch's exporter (constant folding on, its default) writes
  * every weight, folded BatchNorm included, as an initializer. Some exporters and some export settings put weights in
  * Constant nodes instead. A float Constant counts as a parameter only when it feeds a weight slot of a layer
  * (Conv's W and B, Gemm's B and C, a MatMul operand, a normalisation's scale and bias, a recurrent op's W, R and B),

@@ -11,7 +11,7 @@ import type { AnalysisWarning, ConstValue, PerNode, ReceptiveField } from './typ
  * - `stride` j: the distance in the input between neighbouring output units (the paper's effective stride);
  * - `start`: the centre of output unit 0's field in input coordinates. The paper's own u is the left edge of that
  *   field, which is negative whenever there is padding (-3 for ResNet's 7×7/2 conv1 with padding 3). The centre
- *   (u + (r - 1) / 2, which is 0 for that conv1) is what DESIGN.md's contract example shows, it does not depend on
+ *   (u + (r - 1) / 2, which is 0 for that conv1) is what docs/json-contract.md example shows, it does not depend on
  *   the field's size, and it is what tells two paths apart when they are merged, so Layerscope reports the centre.
  *   Unit k's field is centred at start + k × stride and spans size positions; it can be fractional (a 2×2 pool).
  *
@@ -37,6 +37,23 @@ export interface AxisField {
   size: number;
   stride: number;
   start: number;
+  /**
+   * Set where the field depends on the unit (downstream of a stride > 1 ConvTranspose): the exact extents per phase.
+   * `size` is then the largest field over the phases, `start` unit 0's centre and `stride` the mean step.
+   */
+  phases?: Phases;
+}
+
+/**
+ * Exact fields that repeat with a period: unit i = φ + m·period (0 <= φ < period) reads input positions
+ * lo[φ] + m·shift .. hi[φ] + m·shift (inclusive; lo > hi for a unit that reads no input position at all, which a
+ * ConvTranspose whose kernel is smaller than its stride produces).
+ */
+interface Phases {
+  period: number;
+  shift: number;
+  lo: number[];
+  hi: number[];
 }
 
 type AxisInfo = AxisField | 'mixed' | null;
@@ -142,11 +159,13 @@ class ReceptiveFieldWalker {
     const shape = output ? this.info.types.get(output)?.shape : undefined;
     if (shape && shape.length !== axes.length) return null;
     const fields = spatial as AxisField[];
+    const sizes = fields.map((f) => (f.phases ? phaseSizes(f.phases) : [round(f.size)]));
     return {
       size: fields.map((f) => round(f.size)),
       stride: fields.map((f) => round(f.stride)),
       start: fields.map((f) => round(f.start)),
       global: false,
+      ...(sizes.some((list) => list.length > 1) ? { sizes } : {}),
     };
   }
 
@@ -243,6 +262,8 @@ class ReceptiveFieldWalker {
       const kEff = (dilations[i] ?? 1) * (kernel[i] - 1) + 1;
       const st = strides[i] ?? 1;
       const p = pads[i];
+      // Downstream of a strided ConvTranspose the field depends on the unit's phase: follow each phase exactly.
+      if (f.phases || (transposed && st > 1)) return phasedWindow(f, kernel[i], dilations[i] ?? 1, st, p, transposed);
       if (transposed) {
         // Output unit 0 gathers about ceil(k_eff / s) input units centred (p − (k_eff − 1) / 2) / s units from input
         // unit 0. Exact for stride 1; for larger strides it is the average over the stride's phases.
@@ -597,6 +618,74 @@ class ReceptiveFieldWalker {
 function getFloatsAttr(node: Node): number[] | undefined {
   const a = node.attributes.find((x) => x.name === 'scales');
   return a && a.type === 'floats' ? a.value : undefined;
+}
+
+/** The input positions unit `i` reads: [lo, hi], inclusive (lo > hi: none). */
+function extentOf(f: AxisField, i: number): [number, number] {
+  if (f.phases) {
+    const { period, shift, lo, hi } = f.phases;
+    const phase = ((i % period) + period) % period;
+    const m = (i - phase) / period;
+    return [lo[phase]! + m * shift, hi[phase]! + m * shift];
+  }
+  const centre = f.start + i * f.stride;
+  const half = (f.size - 1) / 2;
+  return [centre - half, centre + half];
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** The distinct field sizes over the phases, ascending (0 for a phase that reads no input). */
+function phaseSizes(p: Phases): number[] {
+  return [...new Set(p.lo.map((lo, k) => round(Math.max(0, p.hi[k]! - lo + 1))))].sort((a, b) => a - b);
+}
+
+/** Phases beyond this are not followed; the field falls back to the averaged recurrence (never hit by real nets). */
+const MAX_PERIOD = 4096;
+
+/**
+ * A window op applied to a phased field (or a strided ConvTranspose applied to any field), exactly: each output unit
+ * of one period gathers the extents of the input units its taps read. A Conv or pool with stride s reads
+ * i = o·s − p + t·d, and repeats every period / gcd(period, s) outputs; a ConvTranspose with stride s writes output
+ * o = i·s − p + t·d, so output o reads the inputs i = (o + p − t·d) / s that are whole, and repeats every period·s
+ * outputs. The result keeps its phases only while they differ from a regular field.
+ */
+function phasedWindow(f: AxisField, k: number, d: number, s: number, p: number, transposed: boolean): AxisField {
+  const period = f.phases?.period ?? 1;
+  const shift = f.phases?.shift ?? f.stride;
+  const outPeriod = transposed ? period * s : period / gcd(period, s);
+  const outShift = transposed ? shift : (shift * outPeriod * s) / period;
+  if (outPeriod > MAX_PERIOD) return { size: f.size + (k - 1) * d * f.stride, start: f.start, stride: outShift / outPeriod };
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let o = 0; o < outPeriod; o++) {
+    let a = Infinity;
+    let b = -Infinity;
+    for (let t = 0; t < k; t++) {
+      let i: number;
+      if (transposed) {
+        const num = o + p - t * d;
+        if (((num % s) + s) % s !== 0) continue;
+        i = num / s;
+      } else {
+        i = o * s - p + t * d;
+      }
+      const [l, h] = extentOf(f, i);
+      if (l > h) continue;
+      a = Math.min(a, l);
+      b = Math.max(b, h);
+    }
+    lo.push(a === Infinity ? 0 : a);
+    hi.push(a === Infinity ? -1 : b);
+  }
+  const sizes = lo.map((l, j) => Math.max(0, hi[j]! - l + 1));
+  const size = Math.max(...sizes);
+  const stride = outShift / outPeriod;
+  const start = hi[0]! >= lo[0]! ? (lo[0]! + hi[0]!) / 2 : lo[0]!;
+  const regular = sizes.every((z) => z === sizes[0]) && lo.every((l, j) => Math.abs(l - (lo[0]! + j * stride)) < 1e-9);
+  return regular ? { size, start, stride } : { size, start, stride, phases: { period: outPeriod, shift: outShift, lo, hi } };
 }
 
 function unitField(): AxisField {

@@ -2,7 +2,7 @@ import type { DataType, Dim, Node, TensorType } from '../ir/types';
 
 /**
  * Result types of the static analyses. These objects are what the CLI prints with --json and what the webview draws:
- * field names follow DESIGN.md's CLI contract exactly, because other tools read them.
+ * field names follow docs/json-contract.md exactly, because other tools read them.
  */
 
 /** Something the analysis could not fully understand. It never stops the analysis. */
@@ -41,13 +41,17 @@ export interface ShapeInferenceResult {
   warnings: AnalysisWarning[];
 }
 
-/** The receptive field of one unit of a node's output, per spatial axis (Araujo et al., Distill 2019). */
+/**
+ * The receptive field of one unit of a node's output, per spatial axis (Araujo et al., Distill 2019). Downstream of a
+ * stride > 1 ConvTranspose the field depends on the unit: `size` is then the largest over the units, `sizes` lists
+ * every size that occurs (ascending, per axis), and `start` is unit 0's own centre.
+ */
 export type ReceptiveField =
-  | { size: number[]; stride: number[]; start: number[]; global: false }
+  | { size: number[]; stride: number[]; start: number[]; global: false; sizes?: number[][] }
   | { global: true };
 
 export interface ParamInfo {
-  /** Float initializer elements the node reads (DESIGN.md: float, double, float16, bfloat16). */
+  /** Float initializer elements the node reads (docs/json-contract.md: float, double, float16, bfloat16). */
   params: number;
   trainable: number;
   nonTrainable: number;
@@ -100,7 +104,7 @@ export interface ValueSummary {
   dtype: DataType | null;
 }
 
-/** A layer of a PyTorch module as read from source, for `summary file.py` (DESIGN.md's `modules` array). */
+/** A layer of a PyTorch module as read from source, for `summary file.py` (docs/json-contract.md's `modules` array). */
 export interface SourceLayerSummary {
   name: string;
   line: number;

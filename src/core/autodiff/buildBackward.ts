@@ -3,14 +3,14 @@ import { UserInputError } from '../errors';
 import { isFloatType, isParameterType } from '../ir/dtypes';
 import { indexGraph } from '../ir/graphIndex';
 import { inlineValues } from '../ir/tensorData';
-import { defaultOpset, type DataType, type Model, type Node, type TensorType, type ValueInfo } from '../ir/types';
-import { Emitter } from './emitter';
+import { defaultOpset, type DataType, type Model, type Node, type Shape, type TensorType, type ValueInfo } from '../ir/types';
+import { dtypeCodeOf, Emitter } from './emitter';
 import { buildLoss, type LossSpec } from './losses';
 import { gradRules, NON_DIFFERENTIABLE_OPS } from './rules';
 import type { GradContext, RuleEntry } from './ruleTypes';
 
 /**
- * Builds the backward pass of a model as an ordinary ONNX graph (DESIGN.md "Gradients"): the forward graph, then the
+ * Builds the backward pass of a model as an ordinary ONNX graph (README's "Gradient probes"): the forward graph, then the
  * loss, then one gradient rule per forward node in reverse order, all in one graph so that a single session on any
  * execution provider runs both passes. The input model is never modified; the result is a new in-memory model.
  */
@@ -47,6 +47,8 @@ export interface BackwardResult {
   floatType: DataType;
   /** The default-domain opset of the built model (raised to 16 when the model's own allowed it). */
   opset: number;
+  /** The shape of the output the loss reads, as far as shape inference knows it (for checking class indices). */
+  outputShape: Shape;
 }
 
 /** Ops that changed meaning between opsets 13 and 16, which stop the builder from raising the opset. */
@@ -292,12 +294,15 @@ export function buildBackward(model: Model, options: BackwardOptions): BackwardR
     activations,
     floatType,
     opset,
+    outputShape: types.get(output)?.shape ?? null,
   };
 }
 
 export interface LossModel {
   model: Model;
   loss: string;
+  /** With `countKinks`: a scalar output, the number of ReLU-family units whose input sits exactly on a kink. */
+  kinks?: string;
   target?: { name: string; dtype: DataType };
 }
 
@@ -307,7 +312,7 @@ export interface LossModel {
  * new model for every coordinate. (onnxruntime-node ignores feeds for initializers that are also listed as inputs,
  * so they must stop being initializers; the caller feeds their values on every run.)
  */
-export function buildLossModel(model: Model, options: { loss: LossSpec; output?: string; exposeParams?: string[] }): LossModel {
+export function buildLossModel(model: Model, options: { loss: LossSpec; output?: string; exposeParams?: string[]; countKinks?: boolean }): LossModel {
   const graph = model.graph;
   const output = options.output ?? graph.outputs[0]?.name;
   if (!output) throw new UserInputError('the model has no outputs to take a loss of');
@@ -322,6 +327,7 @@ export function buildLossModel(model: Model, options: { loss: LossSpec; output?:
   const opset = Math.max(defaultOpset(model), 13);
   const e = new Emitter(used, floatType, opset);
   const built = buildLoss(e, output, options.loss);
+  const kinks = options.countKinks ? countKinks(e, graph.nodes) : undefined;
   const inputNames = new Set(graph.inputs.map((i) => i.name));
   const exposed: ValueInfo[] = [];
   for (const name of options.exposeParams ?? []) {
@@ -340,11 +346,42 @@ export function buildLossModel(model: Model, options: { loss: LossSpec; output?:
         ...graph,
         nodes: [...graph.nodes, ...e.nodes],
         inputs: [...graph.inputs, ...exposed, ...targetInputs],
-        outputs: [{ name: built.loss, type: { kind: 'tensor', tensor: { dtype: floatType, shape: [] } } }],
+        outputs: [
+          { name: built.loss, type: { kind: 'tensor', tensor: { dtype: floatType, shape: [] } } },
+          ...(kinks ? [{ name: kinks, type: { kind: 'tensor' as const, tensor: { dtype: floatType, shape: [] } } }] : []),
+        ],
         initializers: [...graph.initializers.filter((x) => !exposedNames.has(x.name)), ...e.initializers],
       },
     },
     loss: built.loss,
     target: built.target,
+    ...(kinks ? { kinks } : {}),
   };
+}
+
+/**
+ * Counts the units whose input sits exactly on a ReLU, LeakyReLU or Clip kink (x == 0, or x == a Clip bound). There
+ * the loss has no gradient, only one-sided slopes, and the backward graph follows one convention (PyTorch's; for
+ * Clip, torch.clamp's, while nn.ReLU6 exports the same Clip with the other): a numerical check cannot judge the
+ * tensors upstream. Exported random-init nets produce such units exactly (zero biases and all-zero patches through a
+ * depthwise conv), so the check reports them instead of calling the gradient wrong.
+ */
+function countKinks(e: Emitter, nodes: Node[]): string | undefined {
+  const hits: string[] = [];
+  for (const n of nodes) {
+    const x = n.inputs[0];
+    if (!x || (n.domain !== '' && n.domain !== 'ai.onnx')) continue;
+    let at: string | undefined;
+    if (n.opType === 'Relu' || n.opType === 'LeakyRelu') at = e.op('Equal', [x, e.constF(0)]);
+    else if (n.opType === 'Clip') {
+      for (const bound of [n.inputs[1], n.inputs[2]]) {
+        if (!bound) continue;
+        const eq = e.op('Equal', [x, bound]);
+        at = at ? e.op('Or', [at, eq]) : eq;
+      }
+    }
+    if (at) hits.push(e.reduceSum(e.op('Cast', [at], { to: dtypeCodeOf(e.floatType) }), null, false));
+  }
+  if (hits.length === 0) return undefined;
+  return hits.reduce((sum, h) => e.op('Add', [sum, h]));
 }

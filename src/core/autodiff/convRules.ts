@@ -3,7 +3,7 @@ import type { Dim } from '../ir/types';
 import type { GradContext, RuleEntry } from './ruleTypes';
 
 /**
- * Gradient rules for Conv and ConvTranspose, built from the same two ops (DESIGN.md "Gradients").
+ * Gradient rules for Conv and ConvTranspose, built from the same two ops (README's "Gradient probes").
  *
  * - The data gradient of a Conv is a ConvTranspose of the output gradient with the same weights. ConvTranspose's own
  *   cropping and output_padding need static sizes, so the builder runs it uncropped and then pads and slices to the

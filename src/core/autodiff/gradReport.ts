@@ -1,6 +1,6 @@
 import type { DataType } from '../ir/types';
 import type { GradParam, GradReport, ProbeDiagnostic } from '../reports';
-import { checkThresholds, checkVerdict, relativeError } from './gradCheck';
+import { checkThresholds, checkVerdict, directionalError, relativeError, type CheckVerdict } from './gradCheck';
 import type { GradSummary, SaliencyMap } from './gradStats';
 
 /**
@@ -15,7 +15,14 @@ export interface ParamRun {
   summary: GradSummary;
   weightL2: number;
   /** Backward-graph and finite-difference gradients at the sampled coordinates. */
-  check?: { analytic: number[]; numeric: number[]; noiseFloor: number };
+  check?: {
+    analytic: number[];
+    numeric: number[];
+    noiseFloor: number;
+    method?: 'direction' | 'coordinates';
+    /** The directional check's one-sided slopes (see `directionalError`). */
+    oneSided?: [number, number];
+  };
 }
 
 export interface GradRun {
@@ -25,6 +32,8 @@ export interface GradRun {
   input: { name: string; dims: number[]; l2: number; saliency?: SaliencyMap };
   params: ParamRun[];
   activations: { name: string; l2: number }[];
+  /** Units exactly on a ReLU/Clip kink at this point, counted by the directional check's loss graph. */
+  kinks?: number;
   timing?: { totalMs: number; [phase: string]: number };
 }
 
@@ -44,7 +53,42 @@ function fmt(x: number): string {
   return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
 }
 
+/** How many decades from the median gradient norm a tensor may be before the panel marks it vanishing or exploding. */
+export const GRADIENT_BAND_DECADES = 2;
+
+/** Update ratios lr*|g|/|w| outside these limits are flagged (the lectures aim for about 1e-3). */
+export const UPDATE_RATIO_LIMITS = { low: 1e-6, high: 1e-1 } as const;
+
+function median(values: number[]): number {
+  const v = values.filter((x) => x > 0 && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return 0;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : Math.sqrt(v[m - 1]! * v[m]!);
+}
+
+/**
+ * The bands the gradient panel draws, computed here so that every view labels a tensor the same way: a gradient norm
+ * more than GRADIENT_BAND_DECADES decades below the median (geometric, over non-zero norms) is 'vanishing', as far
+ * above 'exploding', exactly zero 'dead'.
+ */
+export function gradientBands(norms: readonly number[]): { low: number; high: number; decades: number; bands: GradBand[] } {
+  const mid = median([...norms]);
+  const decades = GRADIENT_BAND_DECADES;
+  const low = mid / 10 ** decades;
+  const high = mid * 10 ** decades;
+  const bands = norms.map((v): GradBand => (!(v > 0) ? 'dead' : mid > 0 && v < low ? 'vanishing' : mid > 0 && v > high ? 'exploding' : 'ok'));
+  return { low, high, decades, bands };
+}
+
+export type GradBand = 'vanishing' | 'exploding' | 'dead' | 'ok';
+
+/** The update ratio lr*|g|/|w| of one tensor; undefined for a zero weight. */
+export function updateRatio(l2: number, weightL2: number, learningRate: number): number | undefined {
+  return weightL2 > 0 ? (learningRate * l2) / weightL2 : undefined;
+}
+
 export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions = {}): GradReport {
+  const learningRate = options.learningRate ?? DEFAULTS.learningRate;
   const params: GradParam[] = run.params.map((p) => {
     const entry: GradParam = {
       name: p.name,
@@ -56,8 +100,24 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
       weightL2: p.weightL2,
       histogram: p.summary.histogram,
     };
+    const ratio = updateRatio(p.summary.l2, p.weightL2, learningRate);
+    if (ratio !== undefined) entry.updateRatio = ratio;
     if (p.check && p.check.analytic.length > 0) {
-      entry.check = { sampled: p.check.analytic.length, maxRelError: relativeError(p.check.analytic, p.check.numeric, p.check.noiseFloor) };
+      const directional = p.check.oneSided && p.check.analytic.length === 1
+        ? directionalError(p.check.analytic[0]!, p.check.oneSided[0], p.check.oneSided[1], p.check.noiseFloor, run.floatType)
+        : undefined;
+      const maxRelError = directional ? directional.relError : relativeError(p.check.analytic, p.check.numeric, p.check.noiseFloor);
+      const method = p.check.method ?? 'coordinates';
+      let verdict: CheckVerdict = checkVerdict(maxRelError, run.floatType, method);
+      // With units exactly on a kink the loss has no gradient to compare with (see buildLossModel's countKinks).
+      if (verdict !== 'fine' && method === 'direction' && (run.kinks ?? 0) > 0) verdict = 'kink';
+      entry.check = {
+        sampled: p.check.analytic.length,
+        maxRelError,
+        ...(directional?.kink ? { kink: true } : {}),
+        method,
+        verdict,
+      };
     }
     return entry;
   });
@@ -68,14 +128,25 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
     params,
     activations: run.activations,
   };
+  const bands = gradientBands(params.map((p) => p.l2));
+  params.forEach((p, i) => (p.band = bands.bands[i]));
+  report.bands = { low: bands.low, high: bands.high, decades: bands.decades, learningRate, updateRatio: { ...UPDATE_RATIO_LIMITS } };
   const checked = params.filter((p) => p.check);
   if (checked.length > 0) {
-    let worst = checked[0];
-    for (const p of checked) if (!(p.check!.maxRelError <= worst.check!.maxRelError)) worst = p;
+    // The worst tensor the check could judge; tensors at a kink are counted apart.
+    const judged = checked.filter((p) => p.check!.verdict !== 'kink');
+    let worst = judged[0] ?? checked[0]!;
+    for (const p of judged) if (!(p.check!.maxRelError <= worst.check!.maxRelError)) worst = p;
+    const method = worst.check!.method ?? 'coordinates';
+    const atKinks = checked.length - judged.length;
     report.check = {
       sampled: checked.reduce((s, p) => s + p.check!.sampled, 0),
       maxRelError: worst.check!.maxRelError,
       worst: worst.name,
+      method,
+      verdict: judged.length > 0 ? checkVerdict(worst.check!.maxRelError, run.floatType, method) : 'kink',
+      thresholds: checkThresholds(run.floatType, method),
+      ...(atKinks > 0 ? { notJudged: atKinks, kinks: run.kinks } : {}),
     };
   }
   report.diagnostics = diagnoseGradients(run, report, options);
@@ -140,9 +211,9 @@ export function diagnoseGradients(run: GradRun, report: GradReport, options: Gra
   const low: { name: string; ratio: number }[] = [];
   for (const p of run.params) {
     if (p.dims.length < 2 || p.weightL2 === 0 || p.summary.l2 === 0) continue;
-    const ratio = (o.learningRate * p.summary.l2) / p.weightL2;
-    if (ratio > 1e-1) high.push({ name: p.name, ratio });
-    else if (ratio < 1e-6) low.push({ name: p.name, ratio });
+    const ratio = updateRatio(p.summary.l2, p.weightL2, o.learningRate)!;
+    if (ratio > UPDATE_RATIO_LIMITS.high) high.push({ name: p.name, ratio });
+    else if (ratio < UPDATE_RATIO_LIMITS.low) low.push({ name: p.name, ratio });
   }
   const describe = (list: { name: string; ratio: number }[]): string =>
     list.slice(0, 4).map((x) => `${x.name} ${fmt(x.ratio)}`).join(', ') + (list.length > 4 ? `, and ${list.length - 4} more` : '');
@@ -162,25 +233,31 @@ export function diagnoseGradients(run: GradRun, report: GradReport, options: Gra
       message: `update ratio lr*|g|/|w| far below ~1e-3 at lr=${o.learningRate}: ${describe(low)}; these weights will hardly move.`,
     });
   }
-  const t = checkThresholds(run.floatType);
   const note = run.floatType === 'float64' ? '' : ' (float32: finite differences are good to a few percent at best)';
   for (const p of report.params) {
-    if (!p.check) continue;
-    const verdict = checkVerdict(p.check.maxRelError, run.floatType);
-    if (verdict === 'wrong') {
-      out.push({
-        kind: 'gradient-check',
-        node: p.name,
-        message: `numerical gradient check failed for ${p.name}: relative error ${fmt(p.check.maxRelError)} > ${t.wrong}${note}; the backward graph disagrees with finite differences here (or the loss has a kink at this point).`,
-      });
-    }
-  }
-  const uncomfortable = report.params.filter((p) => p.check && checkVerdict(p.check.maxRelError, run.floatType) === 'uncomfortable');
-  if (uncomfortable.length > 0) {
+    if (!p.check || p.check.verdict !== 'wrong') continue;
+    const t = checkThresholds(run.floatType, p.check.method);
     out.push({
       kind: 'gradient-check',
-      node: uncomfortable[0].name,
+      node: p.name,
+      message: `numerical gradient check failed for ${p.name}: relative error ${fmt(p.check.maxRelError)} > ${t.wrong}${note}; the backward graph disagrees with finite differences here (or the loss has a kink at this point).`,
+    });
+  }
+  const uncomfortable = report.params.filter((p) => p.check?.verdict === 'uncomfortable');
+  if (uncomfortable.length > 0) {
+    const t = checkThresholds(run.floatType, uncomfortable[0]!.check!.method);
+    out.push({
+      kind: 'gradient-check',
+      node: uncomfortable[0]!.name,
       message: `numerical gradient check: ${uncomfortable.length} tensor(s) between ${t.fine} and ${t.wrong} relative error${note}; usual near kinks (ReLU, max pooling), worth a look otherwise.`,
+    });
+  }
+  const atKinks = report.params.filter((p) => p.check?.verdict === 'kink');
+  if (atKinks.length > 0) {
+    out.push({
+      kind: 'gradient-check',
+      node: atKinks[0]!.name,
+      message: `numerical gradient check: ${atKinks.length} tensor(s) not judged, because ${fmt(run.kinks ?? 0)} units sit exactly on a ReLU/Clip kink for this input, where the loss has no gradient (typical of freshly initialised exports with zero biases); try another input, or --check N.`,
     });
   }
   return out;

@@ -7,7 +7,7 @@ export type { LossModel } from './buildBackward';
 export { summarizeGradient, saliencyMap, l2Norm } from './gradStats';
 export type { GradSummary, SaliencyMap } from './gradStats';
 export {
-  DEFAULT_CHECK_SAMPLES,
+  DEFAULT_CHECK,
   checkThresholds,
   checkVerdict,
   finiteDifferenceStep,

@@ -82,7 +82,7 @@ export function byteSize(dtype: DataType, count: number): number {
   return Math.ceil((bitsPerElement(dtype) * count) / 8);
 }
 
-/** Float types count as parameters when they are initializers (DESIGN.md: float, double, float16, bfloat16). */
+/** Float types count as parameters when they are initializers (docs/json-contract.md: float, double, float16, bfloat16). */
 export function isParameterType(dtype: DataType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
 }

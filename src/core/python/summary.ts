@@ -12,7 +12,7 @@ import { loadPythonParser } from './parser';
 import { totalParams } from './values';
 
 /**
- * `layerscope summary file.py`: DESIGN.md's summary with the extra `modules` array, one entry per nn.Module class.
+ * `layerscope summary file.py`: docs/json-contract.md's summary with the extra `modules` array, one entry per nn.Module class.
  * The top-level totals and layers come from lowering the file's main model (its last module-level instantiation with
  * a known count, else the last complete class that no other class uses) to the IR and summarising that exactly as
  * an ONNX file is summarised. When the model cannot be lowered, the totals come from the source analysis and a
@@ -151,7 +151,7 @@ export function withSourceOfNodes(warning: string, model: Model): string {
 
 function sourceOnly(modules: SourceModuleSummary[], warnings: string[], main: ModuleAnalysis | InstanceAnalysis | undefined): ModelSummary {
   const p = main?.params;
-  // DESIGN.md counts running statistics as (non-trainable) parameters, as the lowered graph's initializers are.
+  // docs/json-contract.md counts running statistics as (non-trainable) parameters, as the lowered graph's initializers are.
   const params = p ? p.params + p.buffers : 0;
   return {
     format: 'python',

@@ -55,26 +55,7 @@ export const DEFAULT_THRESHOLDS: DiagnosticThresholds = {
   deadUnitFraction: 0.25,
 };
 
-/** Element-wise nonlinearities: their outputs are "the activations" whose scale the lectures track across depth. */
-const ACTIVATION_OPS = new Set([
-  'Relu',
-  'LeakyRelu',
-  'PRelu',
-  'Elu',
-  'Selu',
-  'Celu',
-  'Gelu',
-  'Tanh',
-  'Sigmoid',
-  'HardSigmoid',
-  'HardSwish',
-  'Softplus',
-  'Mish',
-]);
-
-export function isActivationOp(op: string): boolean {
-  return ACTIVATION_OPS.has(op);
-}
+import { isActivationOp } from '../ir/opCatalogue';
 
 function fmt(x: number): string {
   if (x === 0) return '0';

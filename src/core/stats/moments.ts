@@ -44,7 +44,7 @@ export function momentsOf(values: ArrayLike<number>): Moments {
   return { count, mean, m2 };
 }
 
-/** Population standard deviation, as DESIGN.md's contract asks. */
+/** Population standard deviation, as docs/json-contract.md asks. */
 export function populationStd(m: Moments): number {
   return m.count > 0 ? Math.sqrt(Math.max(0, m.m2 / m.count)) : 0;
 }

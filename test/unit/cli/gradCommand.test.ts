@@ -2,11 +2,12 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseGradArgs, runGradCommand } from '../../../src/cli/gradCommand';
+import { parseGradArgs } from '../../../src/cli/gradCommand';
 import { GraphBuilder } from '../../../src/core/ir/builder';
 import { writeNpy } from '../../../src/core/npy/npy';
 import { writeOnnx } from '../../../src/core/onnx';
 import type { GradReport } from '../../../src/core/reports';
+import { runGradInProcess } from './helpers';
 
 /** `layerscope grad`: the contract's JSON, the exit codes, and one-line errors for bad input. */
 describe('layerscope grad', function () {
@@ -36,12 +37,7 @@ describe('layerscope grad', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function grad(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runGradCommand(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir });
-    return { code, out, err };
-  }
+  const grad = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runGradInProcess(argv, dir);
 
   it('lowers a PyTorch .py model from source and reports a gradient for every parameter it declares', async () => {
     writeFileSync(

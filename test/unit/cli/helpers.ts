@@ -62,3 +62,12 @@ export function folderSnapshot(dir: string): string {
     })
     .join('\n');
 }
+
+/** Runs `layerscope grad` in this process (the worker still forks), capturing its output and exit code. */
+export async function runGradInProcess(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  const { runGradCommand } = await import('../../../src/cli/gradCommand');
+  let out = '';
+  let err = '';
+  const code = await runGradCommand(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd });
+  return { code, out, err };
+}

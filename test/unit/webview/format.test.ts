@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { formatBytes as cliFormatBytes } from '../../../src/cli/summaryFormat';
 import { formatBytes, formatCompact, formatInt, formatShape } from '../../../webview/format';
 
 describe('webview/format', () => {
@@ -14,10 +15,11 @@ describe('webview/format', () => {
     assert.equal(formatCompact(12), '12');
   });
 
-  it('prints bytes in binary units', () => {
+  it('prints bytes in decimal units, as the CLI does (one formatter, core/format.ts)', () => {
     assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(46738848), '44.57 MiB');
-    assert.equal(formatBytes(1024), '1 KiB');
+    assert.equal(formatBytes(46738848), '46.74 MB');
+    assert.equal(formatBytes(1024), '1.02 kB');
+    assert.equal(formatBytes(46738848), cliFormatBytes(46738848));
   });
 
   it('prints symbolic and unknown dimensions', () => {

@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
 import { strict as assert } from 'node:assert';
+import { checkThresholds, checkVerdict } from '../../../src/core/autodiff/gradCheck';
+import { gradientBands, UPDATE_RATIO_LIMITS, updateRatio } from '../../../src/core/autodiff/gradReport';
 import type { GradParam, GradReport } from '../../../src/core/reports';
 import type { WebviewToHost } from '../../../src/protocol/messages';
-import { checkClass, createGradPanel, gradHistograms, gradNormBars, renderGradPanel, saliencyOverlay } from '../../../webview/charts/gradPanel';
+import { checkSection, createGradPanel, gradHistograms, gradNormBars, renderGradPanel, saliencyOverlay } from '../../../webview/charts/gradPanel';
 import * as gradPanelModule from '../../../webview/charts/gradPanel';
 import { pickFactory } from '../../../webview/panels';
 import { makeDocument } from './fixtures';
@@ -17,7 +19,17 @@ function param(name: string, l2: number, weightL2: number, check?: number): Grad
     maxAbs: l2 / 5,
     weightL2,
     histogram: { edges: [-1, -0.5, 0, 0.5, 1], counts: [1, 4, 9, 2] },
-    ...(check !== undefined ? { check: { sampled: 20, maxRelError: check } } : {}),
+    updateRatio: updateRatio(l2, weightL2, 1e-3),
+    ...(check !== undefined ? { check: { sampled: 20, maxRelError: check, method: 'coordinates' as const, verdict: checkVerdict(check, 'float32') } } : {}),
+  };
+}
+
+/** The report fields core fills in (bands, verdicts), filled by core's own functions: the panel only draws them. */
+function withBands(params: GradParam[]): { params: GradParam[]; bands: GradReport['bands'] } {
+  const b = gradientBands(params.map((p) => p.l2));
+  return {
+    params: params.map((p, i) => ({ ...p, band: b.bands[i] })),
+    bands: { low: b.low, high: b.high, decades: b.decades, learningRate: 1e-3, updateRatio: { ...UPDATE_RATIO_LIMITS } },
   };
 }
 
@@ -26,9 +38,9 @@ const report: GradReport = {
   executionProvider: 'cpu',
   loss: 2.3026,
   input: { name: 'input', l2: 1.2e-5, shape: [1, 3, 4, 4], saliency: { width: 4, height: 4, values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16] } },
-  params: [param('net.0.weight', 1e-7, 2, 0.001), param('net.2.weight', 1e-3, 2, 0.5), param('net.4.weight', 0, 2), param('net.6.weight', 1e-2, 2, 0.02), param('fc.weight', 3e-2, 1)],
+  ...withBands([param('net.0.weight', 1e-7, 2, 0.001), param('net.2.weight', 1e-3, 2, 0.5), param('net.4.weight', 0, 2), param('net.6.weight', 1e-2, 2, 0.02), param('fc.weight', 3e-2, 1)]),
   activations: [{ name: '/relu/Relu_output_0', l2: 0.02 }],
-  check: { sampled: 60, maxRelError: 0.5, worst: 'net.2.weight' },
+  check: { sampled: 60, maxRelError: 0.5, worst: 'net.2.weight', method: 'coordinates', verdict: 'wrong', thresholds: checkThresholds('float32') },
   diagnostics: [{ kind: 'vanishing-gradients', node: 'net.0.weight', message: 'first layers <b>not markup</b>' }],
   timing: { totalMs: 1234 },
 };
@@ -36,7 +48,7 @@ const report: GradReport = {
 describe('webview/charts/gradPanel', () => {
   it('draws one bar per parameter in graph order on a log scale, with the bands marked', () => {
     const { document } = makeDocument();
-    const svg = gradNormBars(report.params, { width: 700 }, document);
+    const svg = gradNormBars(report.params, { width: 700, bands: report.bands }, document);
     assert.equal(svg.parentNode, null);
     const rows = [...svg.querySelectorAll('g.grad-row')];
     assert.deepEqual(rows.map((r) => r.getAttribute('data-param')), report.params.map((p) => p.name));
@@ -52,11 +64,16 @@ describe('webview/charts/gradPanel', () => {
     assert.equal(svg.querySelectorAll('rect.band-exploding').length, 1);
   });
 
-  it('switches the bars to the update ratio |g|/|w|', () => {
+  it('switches the bars to the update ratio lr*|g|/|w| that core computed, flagged against core\'s limits', () => {
     const { document } = makeDocument();
-    const svg = gradNormBars(report.params, { metric: 'ratio' }, document);
+    const svg = gradNormBars(report.params, { metric: 'ratio', bands: report.bands }, document);
     const values = [...svg.querySelectorAll('rect.grad-bar')].map((r) => Number(r.getAttribute('data-value')));
-    assert.deepEqual(values, [5e-8, 5e-4, 0, 5e-3, 3e-2]);
+    assert.deepEqual(values, [5e-11, 5e-7, 0, 5e-6, 3e-5].map((v, i) => report.params[i]!.updateRatio ?? v));
+    assert.ok(Math.abs(values[0]! - 5e-11) < 1e-20);
+    const rows = [...svg.querySelectorAll('g.grad-row')];
+    assert.ok(rows[0]!.classList.contains('band-vanishing'), 'below 1e-6 is too low');
+    assert.ok(rows[4]!.classList.contains('band-ok'));
+    assert.equal(Number(svg.querySelector('rect.band-vanishing')!.getAttribute('data-limit')), UPDATE_RATIO_LIMITS.low);
   });
 
   it('draws a histogram per parameter with bar heights proportional to counts', () => {
@@ -68,11 +85,12 @@ describe('webview/charts/gradPanel', () => {
     assert.ok(Math.abs(heights[2] / heights[1] - 9 / 4) < 1e-9);
   });
 
-  it('classifies check errors with the float32 and float64 bars', () => {
-    assert.equal(checkClass(1e-5, 'float64'), 'fine');
-    assert.equal(checkClass(1e-3, 'float64'), 'uncomfortable');
-    assert.equal(checkClass(0.02, 'float32'), 'fine');
-    assert.equal(checkClass(0.5, 'float32'), 'wrong');
+  it('shows the check verdicts and thresholds the report carries, deciding none itself', () => {
+    const { document } = makeDocument();
+    const el = checkSection({ ...report, check: { ...report.check!, verdict: 'fine', method: 'direction', sampled: 5 }, timing: { totalMs: 100, checkMs: 42 } }, document);
+    const summary = el.querySelector('.grad-check-summary')!;
+    assert.equal(summary.getAttribute('data-verdict'), 'fine', 'the report says fine, although 0.5 is above the float32 bar');
+    assert.match(summary.textContent ?? '', /One random direction per tensor \(5 tensors\).*Fine below 0\.03, probably wrong above 0\.3\..*took 42 ms/);
   });
 
   it('saliency cells are max-pooled and scaled by the peak', () => {

@@ -17,7 +17,7 @@ describe('webview/header', () => {
     const keys = [...header.querySelectorAll('.hd-stat')].map((s) => s.getAttribute('data-key'));
     assert.deepEqual(keys, ['params', 'trainableParams', 'nonTrainableParams', 'macs', 'paramBytes', 'activationBytes', 'estimatedTotalBytes']);
     const total = header.querySelector('.hd-stat[data-key="estimatedTotalBytes"] .hd-stat-value')!.textContent;
-    assert.equal(total, '2.92 MiB');
+    assert.equal(total, '3.06 MB');
     assert.equal(header.querySelector('.hd-metadata dd')!.textContent, 'lecture');
     assert.equal(header.querySelector('.hd-warnings')!.getAttribute('heading'), 'Warnings (1)');
   });

@@ -1,6 +1,7 @@
 import { MAX_NODE_ARITY, MAX_RANK } from '../../limits';
 import type { Dim } from '../../ir/types';
 import { mismatch } from './mismatch';
+import { formatShape } from '../../format';
 
 /**
  * Arithmetic on dimensions that may be known numbers, symbols ("N") or unknown (null). Products of symbols are kept
@@ -49,11 +50,8 @@ export function isKnown(d: Dim | undefined): d is number {
   return typeof d === 'number';
 }
 
-/** A shape as people read it: [N, 3, ?, 224]. */
-export function formatShape(shape: readonly Dim[] | null | undefined): string {
-  if (!shape) return '[?]';
-  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
-}
+/** A shape as people read it: [N, 3, ?, 224] (core/format.ts, shared by every printer). */
+export { formatShape };
 
 /** The product of dims; symbols multiply into monomials ("N" * 15 * 4 = "60*N"). */
 export function dimProduct(dims: readonly Dim[]): Dim {

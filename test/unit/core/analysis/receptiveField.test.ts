@@ -197,8 +197,9 @@ describe('core/analysis/receptiveField', () => {
     const { rf } = fields(b.model());
     // Stride 1: the same as a 3×3 conv with pad 1: 3 + 2·2 = 7.
     assert.deepEqual(rf.get('t1'), { size: [7, 7], stride: [2, 2], start: [0, 0], global: false });
-    // Stride 2: ceil(3 / 2) = 2 input units → 3 + 1·2 = 5, grid back to 1.
-    assert.deepEqual(rf.get('t2'), { size: [5, 5], stride: [1, 1], start: [0, 0], global: false });
+    // Stride 2: even units read one input unit (3), odd units two (3 + 1·2 = 5); the largest is reported, with the
+    // set of sizes, and the grid is back to 1.
+    assert.deepEqual(rf.get('t2'), { size: [5, 5], stride: [1, 1], start: [0, 0], global: false, sizes: [[3, 5], [3, 5]] });
   });
 
   it('a rank-3 input becomes [N, C, L] at its first 1-D convolution', () => {

@@ -73,8 +73,14 @@ describe('autodiff: gradient report', () => {
         param('b1', [2], [0.5, 0.5], 1, { analytic: [0.5], numeric: [0.6], noiseFloor: 0 }),
       ]),
     );
-    assert.deepEqual(Object.keys(r).sort(), ['activations', 'check', 'diagnostics', 'executionProvider', 'input', 'loss', 'params']);
-    assert.deepEqual(Object.keys(r.params[0]).sort(), ['check', 'histogram', 'l2', 'maxAbs', 'mean', 'name', 'shape', 'std', 'weightL2']);
+    assert.deepEqual(Object.keys(r).sort(), ['activations', 'bands', 'check', 'diagnostics', 'executionProvider', 'input', 'loss', 'params']);
+    assert.deepEqual(Object.keys(r.params[0]).sort(), ['band', 'check', 'histogram', 'l2', 'maxAbs', 'mean', 'name', 'shape', 'std', 'updateRatio', 'weightL2']);
+    // The verdicts, bands and update ratios the views draw come with the report.
+    assert.equal(r.params[0].updateRatio, (1e-3 * r.params[0].l2) / 2);
+    assert.equal(r.params[1].check?.verdict, 'wrong', 'float64: above 1e-2');
+    assert.equal(r.params[0].check?.verdict, 'fine');
+    assert.deepEqual(r.check?.thresholds, { fine: 1e-4, wrong: 1e-2 });
+    assert.equal(r.bands?.learningRate, 1e-3);
     assert.equal(r.params[0].weightL2, 2);
     assert.equal(r.check?.sampled, 3);
     assert.equal(r.check?.worst, 'b1');

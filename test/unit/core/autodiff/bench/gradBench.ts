@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { buildBackward } from '../../../../../src/core/autodiff';
 import { readOnnxFile, writeOnnx } from '../../../../../src/core/onnx';
-import { DEFAULT_GRAD_OPTIMIZATION } from '../../../../../src/host/gradRunner';
+import { DEFAULT_GRAD_OPTIMIZATION } from '../../../../../src/runtime/gradRunner';
 
 /**
  * Medians of interleaved runs: on a shared machine the load changes over seconds, and alternating the two sessions

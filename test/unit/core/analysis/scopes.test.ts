@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { breakdown, buildScopeTree, scopePath } from '../../../webview/scopes';
-import { deeperBnConvNet } from './fixtures';
+import { breakdown, buildScopeTree, scopePath } from '../../../../src/core/analysis/scopes';
+import { deeperBnConvNet } from '../../webview/fixtures';
 
-describe('webview/scopes', () => {
+describe('core/analysis/scopes', () => {
   it('reads scopes from PyTorch exporter names, dropping the repeated parent prefix', () => {
     assert.deepEqual(scopePath('/layer1/layer1.0/conv1/Conv'), ['layer1', '0', 'conv1']);
     assert.deepEqual(scopePath('/layer1/layer1.0/Add_1'), ['layer1', '0']);

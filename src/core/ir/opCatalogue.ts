@@ -1,6 +1,8 @@
 /**
- * Op families, for colouring the graph. The colours themselves live in media/webview.css as VS Code chart
- * variables, so that light, dark and high-contrast themes all apply; the code only picks a class name.
+ * The one op catalogue: every ONNX op type's category. The graph colours nodes by it (the colours themselves live in
+ * media/webview.css as VS Code chart variables), the probe panel and the probe diagnostics take the 'activation'
+ * category as "the activations" whose scale the lectures track across depth. 'io' and 'scope' are the graph's own
+ * nodes (model inputs and outputs, collapsed scopes), never an op's.
  */
 export type OpFamily =
   | 'conv'
@@ -40,4 +42,9 @@ const FAMILIES: [OpFamily, RegExp][] = [
 export function opFamily(op: string): OpFamily {
   for (const [family, pattern] of FAMILIES) if (pattern.test(op)) return family;
   return 'other';
+}
+
+/** Element-wise nonlinearities: their outputs are the activations that probes plot and diagnose. */
+export function isActivationOp(op: string): boolean {
+  return opFamily(op) === 'activation';
 }

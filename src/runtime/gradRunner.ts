@@ -1,23 +1,23 @@
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { MAX_NPY_BYTES } from '../core/limits';
 import { readRegularFile } from '../core/regularFile';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
-import { DEFAULT_CHECK_SAMPLES, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices } from '../core/autodiff/gradCheck';
+import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, directionStep, directionStepFraction, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
 import { l2Norm } from '../core/autodiff/gradStats';
 import { assembleGradReport, type GradDiagnosticOptions, type GradRun } from '../core/autodiff/gradReport';
 import { UserInputError } from '../core/errors';
-import type { Model, Tensor } from '../core/ir/types';
+import type { Model, Shape, Tensor } from '../core/ir/types';
 import { bitsPerElement } from '../core/ir/dtypes';
 import { readNpy } from '../core/npy/npy';
 import { writeOnnxFile } from '../core/onnx/writer';
 import { readTensorValues } from '../core/onnx/tensorBytes';
 import type { GradReport } from '../core/reports';
-import { buildFeeds, type InputOptions } from '../runtime/inputs';
-import type { Feed } from '../runtime/protocol';
-import type { ExecutionProviderChoice } from '../runtime/providers';
-import { makeProbeFolder } from '../runtime/probePlan';
-import { ProbeRuntimeError, runWorkerJob } from '../runtime/workerProcess';
+import { buildFeeds, type InputOptions } from './inputs';
+import type { Feed } from './protocol';
+import type { ExecutionProviderChoice } from './providers';
+import { makeProbeFolder } from './probePlan';
+import { resolveWorkerFile, startWorkerJob } from './workerProcess';
 import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
 
 /**
@@ -34,8 +34,11 @@ export interface GradProbeOptions extends InputOptions, GradDiagnosticOptions {
   target?: GradTarget;
   /** The graph output the loss reads; the first by default. */
   output?: string;
-  /** Coordinates per parameter tensor for the numerical check; 0 turns it off. Default 20. */
-  check?: number;
+  /**
+   * The numerical check: 'fast' (the default) checks every parameter tensor along one direction, two forward runs per
+   * tensor; a number N samples N coordinates per tensor instead (two runs each); 0 turns the check off.
+   */
+  check?: CheckSetting;
   provider?: ExecutionProviderChoice;
   deviceId?: number;
   bins?: number;
@@ -75,7 +78,44 @@ function readTarget(path: string): ReturnType<typeof readNpy> {
   return readNpy(readRegularFile(path, MAX_NPY_BYTES), basename(path));
 }
 
-function targetFeed(name: string, dtype: string, target: GradTarget): Feed {
+/** Where the loss reads a class or unit index: cross-entropy along the last axis, a unit along axis 1 (or its own). */
+function indexAxis(spec: LossSpec): number | undefined {
+  if (spec.kind === 'cross-entropy') return -1;
+  if ((spec.kind === 'sum' || spec.kind === 'mean') && spec.unit !== undefined) return spec.axis ?? 1;
+  return undefined;
+}
+
+/** The number of classes or units the index may pick from, when shape inference knows it. */
+function classCount(spec: LossSpec, shape: Shape): number | undefined {
+  const axis = indexAxis(spec);
+  if (axis === undefined || !shape) return undefined;
+  const d = shape[axis < 0 ? shape.length + axis : axis];
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+function indexWord(spec: LossSpec): string {
+  return spec.kind === 'cross-entropy' ? 'class index' : 'unit index';
+}
+
+/**
+ * PyTorch raises for a class index outside [0, C) ("Target 10 is out of bounds"); an ONNX graph would instead give a
+ * loss of 0 and all-zero gradients, a silently wrong result. So an index is refused here when the class count is
+ * known from the model, and by the worker from the fetched output otherwise.
+ */
+function classIndexCheck(spec: LossSpec, target: GradTarget | undefined, output: string, shape: Shape): GradJob['indexCheck'] {
+  const axis = indexAxis(spec);
+  if (axis === undefined || target?.kind !== 'class') return undefined;
+  const what = indexWord(spec);
+  if (!Number.isSafeInteger(target.index) || target.index < 0) throw new UserInputError(`the ${what} must be a whole number of at least 0, not ${target.index}`);
+  const count = classCount(spec, shape);
+  if (count !== undefined) {
+    if (target.index >= count) throw new UserInputError(`${what} ${target.index} is out of range: the output '${output}' has ${count} (0 to ${count - 1})`);
+    return undefined;
+  }
+  return { output, axis, index: target.index, what };
+}
+
+function targetFeed(name: string, dtype: string, target: GradTarget, classes: number | undefined): Feed {
   if (target.kind === 'class') {
     return { name, dtype: 'int64', dims: [], data: BigInt64Array.from([BigInt(target.index)]) };
   }
@@ -85,6 +125,11 @@ function targetFeed(name: string, dtype: string, target: GradTarget): Feed {
       throw new UserInputError(`${basename(target.path)}: cross-entropy targets are class indices; this file holds ${arr.dtype}`);
     }
     const data = arr.data instanceof BigInt64Array ? arr.data : BigInt64Array.from(Array.from(arr.data as Uint8Array, (v) => BigInt(v)));
+    for (const v of data) {
+      if (v < 0n || (classes !== undefined && v >= BigInt(classes))) {
+        throw new UserInputError(`${basename(target.path)}: class index ${v} is out of range${classes !== undefined ? ` (the model has ${classes} classes, 0 to ${classes - 1})` : ''}`);
+      }
+    }
     return { name, dtype: 'int64', dims: arr.shape, data };
   }
   const src = arr.data instanceof BigInt64Array ? Array.from(arr.data, Number) : (arr.data as ArrayLike<number>);
@@ -99,10 +144,9 @@ function paramValues(t: Tensor): Float32Array | Float64Array {
   return v instanceof Float32Array ? Float32Array.from(v) : Float32Array.from(v);
 }
 
+/** The gradient worker: dist/gradWorker.js, or gradWorker.ts under tsx (tests). */
 export function resolveGradWorkerPath(): string {
-  const candidates = [join(__dirname, 'gradWorker.js'), join(__dirname, 'gradWorker.ts'), join(__dirname, '..', '..', 'dist', 'gradWorker.js')];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new ProbeRuntimeError('the gradient worker (dist/gradWorker.js) is missing; run npm run build');
+  return resolveWorkerFile('gradWorker.js', 'gradWorker.ts', 'gradient worker');
 }
 
 /** What preparing the job leaves for assembling the report. */
@@ -127,13 +171,17 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
   const job = Promise.resolve(model).then((m): Omit<GradJob, 'type' | 'id'> => {
     const spec = lossSpecFor(options);
     const backward = buildBackward(m, { loss: spec, ...(options.output ? { output: options.output } : {}) });
+    const outputName = options.output ?? m.graph.outputs[0]?.name ?? '';
+    const indexCheck = classIndexCheck(spec, options.target, outputName, backward.outputShape);
     const feeds = buildFeeds(m, options);
     if (backward.target) {
       if (!options.target) throw new UserInputError('this loss needs --target');
-      feeds.push(targetFeed(backward.target.name, backward.target.dtype, options.target));
+      feeds.push(targetFeed(backward.target.name, backward.target.dtype, options.target, classCount(spec, backward.outputShape)));
     }
-    const checkN = options.check ?? DEFAULT_CHECK_SAMPLES;
+    const checkMode = options.check ?? DEFAULT_CHECK;
+    const checkN = checkMode === 'fast' ? 0 : checkMode;
     const step = finiteDifferenceStep(backward.floatType);
+    const fraction = directionStepFraction(backward.floatType);
     const inits = new Map(m.graph.initializers.map((t) => [t.name, t]));
     const params: GradJobParam[] = [];
     const weightNorms = new Map<string, number>();
@@ -142,15 +190,27 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       const t = inits.get(name)!;
       const count = t.dims.reduce((a, d) => a * d, 1);
       weightBytes += (count * bitsPerElement(t.dtype)) / 8;
-      const sample = sampleIndices(count, checkN, k + 1);
-      if (sample.length === 0) {
+      // Only float32 and float64 weights can be perturbed and fed back; a float16 model's check would measure
+      // float16 rounding, not its gradient, so it is not checked.
+      const checkable = t.dtype === 'float32' || t.dtype === 'float64';
+      const sample = checkable ? sampleIndices(count, checkN, k + 1) : [];
+      const direction = checkable && checkMode === 'fast' && count > 0;
+      if (sample.length === 0 && !direction) {
         params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample });
         return;
       }
       // The numerical check perturbs these values in the worker; their norm comes with them.
       const values = paramValues(t);
-      weightNorms.set(name, l2Norm(values));
-      params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, values });
+      const norm = l2Norm(values);
+      weightNorms.set(name, norm);
+      params.push({
+        name,
+        output: backward.gradNames.get(name)!,
+        dims: [...t.dims],
+        sample,
+        values,
+        ...(direction ? { direction: true, directionStep: directionStep(fraction, norm, count) } : {}),
+      });
     });
     const inputName = backward.inputs[0];
     context = { backward, params, weightNorms, initializers: inits, inputName };
@@ -160,15 +220,19 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     writeOnnxFile(backward.model, backwardPath);
     let lossPath: string | undefined;
     let checkLossOutput: string | undefined;
-    if (params.some((p) => p.sample.length > 0)) {
+    let checkKinksOutput: string | undefined;
+    const checked = params.filter((p) => p.sample.length > 0 || p.direction);
+    if (checked.length > 0) {
       const lossModel = buildLossModel(m, {
         loss: spec,
         ...(options.output ? { output: options.output } : {}),
-        exposeParams: params.filter((p) => p.sample.length > 0).map((p) => p.name),
+        exposeParams: checked.map((p) => p.name),
+        countKinks: checked.some((p) => p.direction),
       });
       lossPath = join(dir, 'loss.onnx');
       writeOnnxFile(lossModel.model, lossPath);
       checkLossOutput = lossModel.loss;
+      checkKinksOutput = lossModel.kinks;
       if (lossModel.target && backward.target && lossModel.target.name !== backward.target.name) {
         const tf = feeds.find((f) => f.name === backward.target!.name)!;
         feeds.push({ ...tf, name: lossModel.target.name });
@@ -177,7 +241,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     prepared = performance.now();
     return {
       backwardPath,
-      ...(lossPath ? { lossPath, checkLossOutput } : {}),
+      ...(lossPath ? { lossPath, checkLossOutput, ...(checkKinksOutput ? { checkKinksOutput } : {}) } : {}),
       feeds,
       provider: options.provider ?? 'auto',
       deviceId: options.deviceId ?? 0,
@@ -187,7 +251,10 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       params,
       activations: backward.activations.map((a) => ({ name: a.name, output: backward.gradNames.get(a.name)! })),
       step,
+      seed: 1,
+      floatType: backward.floatType,
       bins: options.bins ?? 32,
+      ...(indexCheck ? { indexCheck } : {}),
     };
   });
   try {
@@ -204,6 +271,10 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     if (!context) throw new Error('the gradient probe finished without its backward graph');
     const { backward, params, weightNorms, inputName } = context;
     const noise = finiteDifferenceNoise(result.loss, backward.floatType, finiteDifferenceStep(backward.floatType));
+    const noiseOf = (k: number): number => {
+      const h = result.params[k]!.directionStep;
+      return h !== undefined ? finiteDifferenceNoise(result.loss, backward.floatType, h, DIRECTION_NOISE_ULPS) : noise;
+    };
     const run: GradRun = {
       executionProvider: result.executionProvider,
       loss: result.loss,
@@ -214,9 +285,10 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         dims: params[k].dims,
         summary: p.summary,
         weightL2: weightNorms.get(p.name) ?? 0,
-        ...(p.analytic.length > 0 && p.numeric.length === p.analytic.length ? { check: { analytic: p.analytic, numeric: p.numeric, noiseFloor: noise } } : {}),
+        ...(p.analytic.length > 0 && p.numeric.length === p.analytic.length ? { check: { analytic: p.analytic, numeric: p.numeric, noiseFloor: noiseOf(k), method: params[k]!.direction ? 'direction' : 'coordinates', ...(p.oneSided ? { oneSided: p.oneSided } : {}) } } : {}),
       })),
       activations: result.activations,
+      ...(result.kinks !== undefined ? { kinks: result.kinks } : {}),
       timing: {
         totalMs: performance.now() - start,
         prepareMs: prepared - start,
@@ -231,20 +303,11 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
   }
 }
 
-let nextId = 1;
-
 /** Forks the gradient worker for one job; a crash, kill, timeout or cancel rejects with a clear error. */
 export function runGradJob(
   job: Omit<GradJob, 'type' | 'id'> | Promise<Omit<GradJob, 'type' | 'id'>>,
   options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {},
 ): Promise<GradJobResult> {
-  const id = nextId++;
-  return runWorkerJob<GradJob, GradJobResult>(Promise.resolve(job).then((j) => ({ ...j, type: 'grad', id }) satisfies GradJob), {
-    workerPath: options.workerPath ?? resolveGradWorkerPath(),
-    processName: 'gradient worker',
-    jobName: 'gradient probe',
-    timeoutMs: options.timeoutMs ?? DEFAULT_GRAD_TIMEOUT_MS,
-    signal: options.signal,
-    onProgress: options.onProgress,
-  });
+  const kind = { type: 'grad', resolvePath: resolveGradWorkerPath, processName: 'gradient worker', jobName: 'gradient probe', defaultTimeoutMs: DEFAULT_GRAD_TIMEOUT_MS } as const;
+  return startWorkerJob<GradJob, GradJobResult>(kind, job, options);
 }

@@ -1,8 +1,9 @@
-import type { LayerSummary } from '../src/core/analysis/types';
+import type { LayerSummary } from './types';
 
 /**
- * Name scopes, for grouping layers in the graph and in the breakdown chart. Grouping is display, not analysis: the
- * numbers summed here are the core's per-layer params and MACs.
+ * Name scopes, for grouping layers in the graph, the breakdown chart and `layerscope summary --by-scope`: one reading
+ * of exporter naming and one set of per-scope totals for every view. The numbers summed are the per-layer params and
+ * MACs of the analysis.
  *
  * PyTorch's exporter names nodes like `/layer1/layer1.0/conv1/Conv`, where each path segment repeats its parent's
  * qualified name; module paths read from Python source look like `layer1.0.conv1`. Both mean the scope path
@@ -114,7 +115,7 @@ export type BreakdownMetric = 'params' | 'macs';
  * grouped under their own shallower path, or '(top level)' when they have none.
  */
 export function breakdown(
-  layers: readonly LayerSummary[],
+  layers: readonly Pick<LayerSummary, 'name' | 'op' | 'params' | 'macs'>[],
   groupBy: 'op' | 'scope',
   metric: BreakdownMetric,
   depth = 1,

@@ -1,0 +1,29 @@
+import type { Dim } from './ir/types';
+
+/**
+ * How numbers and shapes read, the same in the CLI, the exports, the inspector and the shape warnings: one module,
+ * because the CLI once printed MB and the webview MiB for the same bytes, and formatShape existed four times.
+ */
+
+/** One dimension: a number, a symbol such as N, or ? when unknown. */
+export function formatDim(d: Dim | undefined): string {
+  return d === null || d === undefined ? '?' : String(d);
+}
+
+/** [1, 64, 112, 112] in torchinfo's style; an unknown shape is ?. */
+export function formatShape(shape: readonly Dim[] | null | undefined): string {
+  if (!shape) return '?';
+  return `[${shape.map(formatDim).join(', ')}]`;
+}
+
+/** Bytes in decimal units (kB, MB, GB: 10^3 steps, as torchinfo's "MB" and file managers count), two decimals. */
+export function formatBytes(bytes: number): string {
+  const units: [number, string][] = [
+    [1e12, 'TB'],
+    [1e9, 'GB'],
+    [1e6, 'MB'],
+    [1e3, 'kB'],
+  ];
+  for (const [scale, unit] of units) if (Math.abs(bytes) >= scale) return `${(bytes / scale).toFixed(2)} ${unit}`;
+  return `${Math.round(bytes)} B`;
+}

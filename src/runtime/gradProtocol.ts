@@ -1,0 +1,85 @@
+import type { GradSummary, SaliencyMap } from '../core/autodiff/gradStats';
+import type { DataType } from '../core/ir/types';
+import type { Feed } from './protocol';
+import type { ExecutionProviderChoice } from './providers';
+import type { WorkerEnvelope } from './workerProcess';
+
+/**
+ * Messages between a front end (CLI or extension host) and the gradient worker, the child process that runs the
+ * backward graph and the numerical check in onnxruntime-node. Like the probe worker's protocol, tensors travel as
+ * typed arrays over 'advanced' IPC serialisation, and only summaries come back: never a full gradient tensor, except
+ * the small per-pixel saliency map.
+ */
+
+export interface GradJobParam {
+  name: string;
+  /** The graph output that holds this parameter's gradient. */
+  output: string;
+  dims: number[];
+  /** Coordinates to check numerically (the per-coordinate check, `--check N`); empty otherwise. */
+  sample: number[];
+  /** Check this tensor along one direction (the default fast check); see core/autodiff/gradCheck.ts. */
+  direction?: boolean;
+  /** The fast check's step along its unit direction (scaled to the tensor's weights by the front end). */
+  directionStep?: number;
+  /** The parameter's values, needed to perturb it; only sent when the tensor is checked. */
+  values?: Float32Array | Float64Array;
+}
+
+export interface GradJob {
+  type: 'grad';
+  id: number;
+  backwardPath: string;
+  /** Forward + loss model with the checked parameters as inputs; absent when no check runs. */
+  lossPath?: string;
+  feeds: Feed[];
+  provider: ExecutionProviderChoice;
+  deviceId: number;
+  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+  lossOutput: string;
+  /** The loss output's name in the loss model. */
+  checkLossOutput?: string;
+  /** The loss model's count of units exactly on a ReLU/Clip kink (see buildLossModel's countKinks). */
+  checkKinksOutput?: string;
+  input?: { name: string; output: string };
+  params: GradJobParam[];
+  activations: { name: string; output: string }[];
+  /** The per-coordinate check's finite-difference step. */
+  step: number;
+  /** The model's float type, which sets the check's rounding noise and thresholds. */
+  floatType: DataType;
+  /** Seed of the fast check's random directions, so that runs repeat. */
+  seed: number;
+  bins: number;
+  /**
+   * A class or unit index the loss reads along `axis` of `output`: the worker refuses it, as PyTorch does, when the
+   * fetched output turns out to have fewer entries there (shape inference could not tell beforehand).
+   */
+  indexCheck?: { output: string; axis: number; index: number; what: string };
+}
+
+export interface GradJobResult {
+  executionProvider: string;
+  providerFailures: { provider: string; message: string }[];
+  loss: number;
+  input?: { name: string; dims: number[]; l2: number; saliency?: SaliencyMap };
+  /** Per parameter: the backward graph's and the finite differences' derivatives (per coordinate or along the direction). */
+  params: {
+    name: string;
+    summary: GradSummary;
+    analytic: number[];
+    numeric: number[];
+    /** The directional check's one-sided slopes, (L(w) - L(w - hv)) / h and (L(w + hv) - L(w)) / h. */
+    oneSided?: [number, number];
+    /** The step the directional check used in the end (it shrinks the requested one once where it meets a kink). */
+    directionStep?: number;
+    lossAtCheck: number;
+  }[];
+  activations: { name: string; l2: number }[];
+  /** Units exactly on a ReLU/Clip kink at the checked point (directional check only). */
+  kinks?: number;
+  timing: { sessionMs: number; runMs: number; checkMs: number };
+}
+
+/** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */
+export type GradWorkerMessage = WorkerEnvelope<GradJobResult>;

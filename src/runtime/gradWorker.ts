@@ -1,0 +1,167 @@
+import type * as Ort from 'onnxruntime-node';
+import { centralDifference, checkDirection, checkVerdict, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise } from '../core/autodiff/gradCheck';
+import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
+import type { GradJob, GradJobResult } from './gradProtocol';
+import { serveJobs, type ProgressSender } from './jobWorker';
+import { createSession, feedsFor, floatValues, ort, runSession, scalarValue, toOrtTensor, WorkerUserError } from './ortSession';
+import { providerAttempts } from './providers';
+
+/**
+ * The gradient worker: a child process that owns onnxruntime-node for one gradient probe. It runs the backward graph
+ * once, summarises every gradient it fetched, then runs the forward-and-loss graph for the numerical check on the
+ * same execution provider: twice per parameter tensor for the default directional check, twice per sampled
+ * coordinate for `--check N`. A native crash or an out-of-memory kill ends this process, not the editor or the CLI
+ * that forked it. Sessions, tensors and errors go through ortSession.ts, as in the activation probe's worker.
+ */
+
+async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobResult> {
+  const feeds: Record<string, Ort.Tensor> = {};
+  for (const f of job.feeds) feeds[f.name] = toOrtTensor(f);
+  const failures: { provider: string; message: string }[] = [];
+  const t0 = performance.now();
+  const { session, provider } = await createSession({
+    modelPath: job.backwardPath,
+    attempts: providerAttempts(job.provider, process.platform),
+    deviceId: job.deviceId,
+    graphOptimizationLevel: job.graphOptimizationLevel,
+    failures,
+    what: 'the gradient graph',
+  });
+  const t1 = performance.now();
+  const outputs = await runSession(session, feedsFor(session, feeds), 'the gradient graph');
+  const t2 = performance.now();
+  if (job.indexCheck) {
+    const fetched = outputs[job.indexCheck.output] as Ort.Tensor | undefined;
+    if (fetched) {
+      const dims = fetched.dims.map(Number);
+      const axis = job.indexCheck.axis < 0 ? dims.length + job.indexCheck.axis : job.indexCheck.axis;
+      const size = dims[axis];
+      if (size !== undefined && job.indexCheck.index >= size) {
+        throw new WorkerUserError(`${job.indexCheck.what} ${job.indexCheck.index} is out of range: the output '${job.indexCheck.output}' has ${size} (0 to ${size - 1})`);
+      }
+    }
+  }
+  const loss = scalarValue(outputs[job.lossOutput] as Ort.Tensor);
+  let input: GradJobResult['input'];
+  if (job.input) {
+    const t = outputs[job.input.output] as Ort.Tensor;
+    const data = floatValues(t, job.input.output);
+    const dims = t.dims.map(Number);
+    const sal = saliencyMap(data, dims);
+    input = { name: job.input.name, dims, l2: l2Norm(data), ...(sal ? { saliency: sal } : {}) };
+  }
+  // The directional check needs each gradient again after the session is gone, so those are kept.
+  const gradients = new Map<string, Float32Array | Float64Array>();
+  const params: GradJobResult['params'] = job.params.map((p) => {
+    const data = floatValues(outputs[p.output] as Ort.Tensor, p.output);
+    if (p.direction) gradients.set(p.name, data.slice());
+    return { name: p.name, summary: summarizeGradient(data, job.bins), analytic: p.sample.map((i) => data[i]!), numeric: [], lossAtCheck: loss };
+  });
+  const activations = job.activations.map((a) => ({ name: a.name, l2: l2Norm(floatValues(outputs[a.output] as Ort.Tensor, a.output)) }));
+  for (const v of Object.values(outputs)) (v as Ort.Tensor).dispose?.();
+  await session.release();
+
+  const t3 = performance.now();
+  let kinks: number | undefined;
+  const checked = job.params.filter((p) => p.values && (p.direction || p.sample.length > 0));
+  if (job.lossPath && checked.length > 0) {
+    const { session: check } = await createSession({
+      modelPath: job.lossPath,
+      attempts: [provider],
+      deviceId: job.deviceId,
+      // Many runs of one session: onnxruntime's full optimisation, slower to set up, pays for itself here.
+      graphOptimizationLevel: 'all',
+      failures,
+      what: 'the loss graph of the numerical check',
+    });
+    const lossName = job.checkLossOutput ?? job.lossOutput;
+    // Exposed parameters are inputs of the check model; every run feeds all of them, one perturbed.
+    const base: Record<string, Ort.Tensor> = {};
+    for (const name of check.inputNames) if (feeds[name]) base[name] = feeds[name]!;
+    for (const p of job.params) {
+      if (p.values && check.inputNames.includes(p.name)) base[p.name] = new (ort().Tensor)(p.values instanceof Float64Array ? 'float64' : 'float32', p.values, p.dims);
+    }
+    const total = checked.reduce((s, p) => s + (p.direction ? 1 : p.sample.length), 0);
+    let done = 0;
+    // The directional check compares one-sided differences around the unperturbed loss, from this same session.
+    let baseLoss = NaN;
+    if (checked.some((p) => p.direction)) {
+      const fetch = job.checkKinksOutput ? [lossName, job.checkKinksOutput] : [lossName];
+      const o = await runSession(check, base, 'the loss graph of the numerical check', fetch);
+      baseLoss = scalarValue(o[lossName] as Ort.Tensor);
+      if (job.checkKinksOutput) kinks = scalarValue(o[job.checkKinksOutput] as Ort.Tensor);
+    }
+    for (let k = 0; k < job.params.length; k++) {
+      const p = job.params[k]!;
+      const values = p.values;
+      if (!values || !(p.direction || p.sample.length > 0)) continue;
+      const type = values instanceof Float64Array ? 'float64' : 'float32';
+      const lossWith = async (perturbed: Float32Array | Float64Array): Promise<number> => {
+        const o = await runSession(check, { ...base, [p.name]: new (ort().Tensor)(type, perturbed, p.dims) }, 'the loss graph of the numerical check', [lossName]);
+        return scalarValue(o[lossName] as Ort.Tensor);
+      };
+      if (p.direction) {
+        const gradient = gradients.get(p.name)!;
+        const v = checkDirection(gradient, job.seed + k);
+        const shifted = values.slice();
+        const slopesAt = async (h: number): Promise<[number, number]> => {
+          for (let i = 0; i < v.length; i++) shifted[i] = values[i]! + h * v[i]!;
+          const plus = await lossWith(shifted);
+          for (let i = 0; i < v.length; i++) shifted[i] = values[i]! - h * v[i]!;
+          const minus = await lossWith(shifted);
+          return [(baseLoss - minus) / h, (plus - baseLoss) / h];
+        };
+        const analytic = dot(gradient, v);
+        // One step usually settles it. Where it does not, a second step is tried, ten times smaller where the first
+        // crossed ReLU kinks (its one-sided slopes part) and ten times larger otherwise (rounding dominated a small
+        // loss change), and the better of the two is kept: two more runs, only for the tensors that need them.
+        const errorAt = (step: number, s: [number, number]) =>
+          directionalError(analytic, s[0], s[1], finiteDifferenceNoise(baseLoss, job.floatType, step, DIRECTION_NOISE_ULPS), job.floatType);
+        let h = p.directionStep!;
+        let slopes = await slopesAt(h);
+        const first = errorAt(h, slopes);
+        if (checkVerdict(first.relError, job.floatType, 'direction') !== 'fine') {
+          const h2 = first.kink ? h / DIRECTION_STEP_RETRY : h * DIRECTION_STEP_RETRY;
+          const slopes2 = await slopesAt(h2);
+          if (errorAt(h2, slopes2).relError < first.relError) {
+            h = h2;
+            slopes = slopes2;
+          }
+        }
+        params[k]!.analytic = [analytic];
+        params[k]!.numeric = [(slopes[0] + slopes[1]) / 2];
+        params[k]!.oneSided = slopes;
+        params[k]!.directionStep = h;
+        done++;
+      } else {
+        for (const i of p.sample) {
+          const original = values[i]!;
+          values[i] = original + job.step;
+          const plus = await lossWith(values);
+          values[i] = original - job.step;
+          const minus = await lossWith(values);
+          values[i] = original;
+          params[k]!.numeric.push(centralDifference(plus, minus, job.step));
+          done++;
+        }
+      }
+      progress(done, total, `checked ${p.name}`);
+    }
+    await check.release();
+  }
+  const t4 = performance.now();
+  return {
+    executionProvider: provider,
+    providerFailures: failures,
+    loss,
+    ...(input ? { input } : {}),
+    params,
+    activations,
+    ...(kinks !== undefined ? { kinks } : {}),
+    timing: { sessionMs: t1 - t0, runMs: t2 - t1, checkMs: t4 - t3 },
+  };
+}
+
+// onnxruntime loads while the parent prepares the job (the parent sends it once this worker says 'ready').
+ort();
+serveJobs<GradJob, GradJobResult>('grad', runJob);

@@ -1,0 +1,101 @@
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The layering that README's "How it works" describes, checked on the sources: src/core imports neither vscode nor
+ * onnxruntime nor anything outside core; src/runtime and src/cli never import from src/host or vscode (the gradient
+ * runtime used to live in host/ and the CLI imported it from there); webview/ imports nothing from src/host,
+ * src/runtime or src/cli.
+ */
+
+const REPO = resolve(__dirname, '..', '..', '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** Every module specifier a file imports, requires or import()s. */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /^\s*import\s+['"]([^'"]+)['"]/gm];
+  for (const re of patterns) for (const m of text.matchAll(re)) found.push(m[1]!);
+  return found;
+}
+
+/** Where a relative import lands, as a repository path ('src/host/x'); bare package names stay as they are. */
+function target(file: string, spec: string): string {
+  return spec.startsWith('.') ? relative(REPO, resolve(dirname(file), spec)).split('\\').join('/') : spec;
+}
+
+function violations(layer: string, forbidden: (t: string) => boolean): string[] {
+  const bad: string[] = [];
+  for (const file of sources(join(REPO, layer))) {
+    for (const spec of imports(file)) {
+      const t = target(file, spec);
+      if (forbidden(t)) bad.push(`${relative(REPO, file)} imports ${spec}`);
+    }
+  }
+  return bad;
+}
+
+describe('architecture: layers import only downward', () => {
+  it('src/core imports nothing outside core, and neither vscode nor onnxruntime', () => {
+    const bad = violations('src/core', (t) => t === 'vscode' || t.startsWith('onnxruntime') || t.startsWith('src/') && !t.startsWith('src/core'));
+    assert.deepEqual(bad, []);
+  });
+
+  it('src/runtime and src/cli never import from src/host or vscode', () => {
+    for (const layer of ['src/runtime', 'src/cli']) {
+      assert.deepEqual(violations(layer, (t) => t === 'vscode' || t.startsWith('src/host')), [], layer);
+    }
+  });
+
+  it('webview/ imports nothing from the host, the runtime or the CLI', () => {
+    assert.deepEqual(violations('webview', (t) => t === 'vscode' || t.startsWith('src/host') || t.startsWith('src/runtime') || t.startsWith('src/cli')), []);
+  });
+
+  it('the check itself sees a violation', () => {
+    assert.equal(target(join(REPO, 'src/cli/x.ts'), '../host/gradRunner'), 'src/host/gradRunner');
+    assert.ok(imports(join(REPO, 'src/host/extension.ts')).includes('vscode'));
+  });
+});
+
+/**
+ * Knowledge that lives in core must not be repeated in the webview (it drifted before: the gradient panel kept its
+ * own check thresholds, its own update ratio |g|/|w| against core's lr*|g|/|w|, and its own vanishing rule). Each
+ * entry names what core owns and a pattern that a copy of it would match.
+ */
+const CORE_KNOWLEDGE: { owner: string; copy: RegExp }[] = [
+  { owner: 'core/autodiff/gradCheck.ts checkThresholds', copy: /\b(fine|wrong)\s*:\s*\d/ },
+  { owner: 'core/autodiff/gradCheck.ts checkVerdict', copy: /function\s+check(Class|Verdict|Bars)\b/ },
+  { owner: 'core/autodiff/gradReport.ts updateRatio', copy: /\.l2\s*\/\s*\w+\.weightL2|learningRate\s*\*/ },
+  { owner: 'core/autodiff/gradReport.ts gradientBands', copy: /10\s*\*\*\s*\w*decades/i },
+  { owner: 'core/ir/opCatalogue.ts (op categories, activation ops)', copy: /['"(|]LeakyRelu['"|)]/ },
+];
+
+describe('architecture: the webview draws what core decided', () => {
+  it('no webview file repeats a threshold or formula that core owns', () => {
+    const found: string[] = [];
+    for (const file of sources(join(REPO, 'webview'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const k of CORE_KNOWLEDGE) if (k.copy.test(text)) found.push(`${relative(REPO, file)} repeats ${k.owner}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('the patterns match the copies they guard against', () => {
+    assert.ok(CORE_KNOWLEDGE[0]!.copy.test("return floatType === 'float64' ? { fine: 1e-4, wrong: 1e-2 } : { fine: 3e-2, wrong: 3e-1 };"));
+    assert.ok(CORE_KNOWLEDGE[2]!.copy.test('p.weightL2 > 0 ? p.l2 / p.weightL2 : 0'));
+    assert.ok(CORE_KNOWLEDGE[3]!.copy.test('v < mid / 10 ** decades'));
+    assert.ok(CORE_KNOWLEDGE[4]!.copy.test("const ACTIVATION_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu']);"));
+    assert.ok(CORE_KNOWLEDGE[4]!.copy.test('/^(Relu|LeakyRelu|PRelu)$/'));
+  });
+});
