@@ -7,7 +7,8 @@ import type { Diagnostic, Interpreter, LayerTrace } from './interpreter';
 import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
-import { formatCount, totalParams, unknownReason } from './values';
+import { formatCount } from './values';
+import { totalParams, unknownReason } from './params';
 import type { SyntaxNode } from './syntax';
 
 /**
@@ -137,16 +138,21 @@ function nameTree(layer: LayerValue, prefix: string, leaves: LeafLayer[], interp
   }
 }
 
-/** Sum of the MACs of every traced torch layer in the tree; null when a layer with parameters was not traced. */
-function treeMacs(layer: LayerValue, interp: Interpreter): number | null {
-  if (layer.category === 'torch') {
+/**
+ * Sum of the MACs of every traced torch layer in the tree, each module once with all of its calls (a module shared
+ * or called in a loop counts per call, as PyTorch's hooks see it); null when a layer with parameters was not traced.
+ */
+function treeMacs(layer: LayerValue, interp: Interpreter, seen = new Set<LayerValue>()): number | null {
+  if (seen.has(layer)) return 0;
+  seen.add(layer);
+  if (layer.category === 'torch' || (layer.torchType && layer.own && layer.own.params > 0)) {
     const t = interp.traces.get(layer);
     if (!t) return layer.own && layer.own.params === 0 ? 0 : null;
-    return t.macs;
+    return t.totalMacs !== undefined ? t.totalMacs : t.macs;
   }
   let sum = 0;
   for (const [, c] of layer.children) {
-    const m = treeMacs(c, interp);
+    const m = treeMacs(c, interp, seen);
     if (m === null) return null;
     sum += m;
   }
@@ -338,7 +344,7 @@ function linearInput(instance: LayerValue): Dim[] | null {
 function runShapes(interp: Interpreter, layer: LayerValue, inputShape: Dim[]): Dim[] | null {
   try {
     interp.resetBudget();
-    const out = interp.callLayer(layer, [{ kind: 'tensor', shape: [...inputShape] }], new Map(), layer.classRef!.node as SyntaxNode);
+    const out = interp.shapes(() => interp.callLayer(layer, [{ kind: 'tensor', shape: [...inputShape] }], new Map(), layer.classRef!.node as SyntaxNode));
     if (out.kind === 'tensor') return out.shape;
     if (out.kind === 'seq' && out.items[0]?.kind === 'tensor') return out.items[0].shape;
     return null;
@@ -360,7 +366,11 @@ function collectInstantiations(stmt: SyntaxNode, scope: Map<string, Value>, out:
   const right = e.childForFieldName('right');
   if (!left || left.type !== 'identifier' || !right || right.type !== 'call') return;
   const v = scope.get(left.text);
-  if (v && v.kind === 'layer' && v.category === 'user' && v.classRef && v.range.line === right.startPosition.row) {
+  // Built by this statement: a constructor call on this line, or a factory function (`model = resnet18()`) that
+  // returns a module it built.
+  const fn = right.childForFieldName('function');
+  const factory = fn?.type === 'identifier' && scope.get(fn.text)?.kind === 'func';
+  if (v && v.kind === 'layer' && v.category === 'user' && v.classRef && (v.range.line === right.startPosition.row || factory)) {
     out.push({ layer: v, variable: left.text, node: right });
   }
 }

@@ -6,7 +6,8 @@ import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLa
 import { where } from './lowerContext';
 import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
-import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
+import { ownParamSizes } from './params';
+import type { ClassValue, FuncValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
 
 /**
@@ -31,6 +32,9 @@ export interface LayerTrace {
   unknownBecause?: string;
   macs: number | null;
   rf?: RfState;
+  /** How many times the layer ran in the pass (absent: once), and the MACs of all those calls together. */
+  calls?: number;
+  totalMacs?: number | null;
 }
 
 /** One call of a torch.nn layer in a forward pass. */
@@ -75,11 +79,21 @@ interface Frame {
   cls?: ClassValue;
   returned?: Value;
   done?: boolean;
+  /** Set in a function (not a method) that skipped a loop or branch it could not follow which may build modules. */
+  uncertain?: string;
+  /** A `break` or `continue` on its way to the innermost loop. */
+  jump?: 'break' | 'continue';
+  /** Set when a branch that may break or continue the innermost loop could not be decided. */
+  loopUnknown?: string;
 }
 
 const MAX_STEPS = 200_000;
+/** Steps for a whole file (all statements, classes and forward runs), so that a file of many costly statements ends. */
+const MAX_FILE_STEPS = 5_000_000;
 const MAX_DEPTH = 40;
 const MAX_LOOP = 10_000;
+/** The longest list or string the interpreter builds; past it the value is unknown (`[0] * 10**12` must not allocate). */
+export const MAX_ITEMS = 100_000;
 
 export function rangeOf(n: SyntaxNode): SourceRange {
   return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
@@ -95,6 +109,40 @@ function containerBase(cls: ClassValue): string | undefined {
       if (p === 'torch.nn.Sequential' || p === 'torch.nn.ModuleList' || p === 'torch.nn.ModuleDict') return p.slice('torch.nn.'.length);
     } else if (b.kind === 'class') {
       const inner = containerBase(b);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** The torch.nn layer a user class derives from (`class LayerNorm2d(nn.LayerNorm)`), directly or through user classes. */
+function torchLayerBase(cls: ClassValue): string | undefined {
+  for (const b of cls.bases) {
+    if (b.kind === 'torchRef') {
+      const p = normalize(b.path);
+      if (p.startsWith('torch.nn.') && !MODULE_BASES.has(p) && isKnownLayer(p.slice('torch.nn.'.length))) return p.slice('torch.nn.'.length);
+    } else if (b.kind === 'class') {
+      const inner = torchLayerBase(b);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** Bases that are plain Python (object, ABC, Enum, a typing generic): they add no modules and no parameters. */
+const PLAIN_BASES = /^(builtins\.object|object|abc\.ABC|ABC|enum\.\w+|typing\.\w+|Generic|NamedTuple|Exception|dataclasses?\.\w+)$/;
+
+/** A base Layerscope cannot read (an import it did not follow), by name; undefined when every base is known. */
+function unreadBase(cls: ClassValue): string | undefined {
+  for (const b of cls.bases) {
+    if (b.kind === 'torchRef') {
+      const p = normalize(b.path);
+      if (MODULE_BASES.has(p) || PLAIN_BASES.test(p) || (p.startsWith('torch.nn.') && isKnownLayer(p.slice('torch.nn.'.length)))) continue;
+      return b.path;
+    }
+    if (b.kind === 'unknown') return b.reason;
+    if (b.kind === 'class') {
+      const inner = unreadBase(b);
       if (inner) return inner;
     }
   }
@@ -147,7 +195,12 @@ export class Interpreter {
   /** The emitter whose run is under way, so that only its outermost call copies the module. */
   private emitting?: ForwardEmitter;
   private steps = 0;
+  private fileSteps = 0;
   private depth = 0;
+  /** Above 0 while a forward pass runs: what it cannot follow leaves the module's counts alone. */
+  private forwardDepth = 0;
+  /** Above 0 while shapes are propagated for the analysis; forward calls in the file's own code are not traced. */
+  private shapingDepth = 0;
   private readonly moduleFrame: Frame;
 
   constructor(readonly globals: Scope = new Map()) {
@@ -199,6 +252,21 @@ export class Interpreter {
 
   private tick(): void {
     if (++this.steps > MAX_STEPS) throw new Budget();
+    if (++this.fileSteps > MAX_FILE_STEPS) throw new Budget();
+  }
+
+  /**
+   * Propagates shapes from the input the analysis chose (a `# layerscope: input` comment, a setting, an option).
+   * Forward calls in the file's own code (`model(torch.randn(…))` under `if __name__ == "__main__":`) never decide
+   * the shapes: outside this, calling a module at module level does nothing, and layers are not traced.
+   */
+  shapes<T>(run: () => T): T {
+    this.shapingDepth++;
+    try {
+      return run();
+    } finally {
+      this.shapingDepth--;
+    }
   }
 
   // ---- statements ---------------------------------------------------------------------------------------------
@@ -206,7 +274,7 @@ export class Interpreter {
   execBlock(block: SyntaxNode | null, frame: Frame): void {
     if (!block) return;
     for (const stmt of block.namedChildren) {
-      if (!stmt || frame.done) return;
+      if (!stmt || frame.done || frame.jump) return;
       this.execStatement(stmt, frame, false);
     }
   }
@@ -247,10 +315,16 @@ export class Interpreter {
         this.execIf(stmt, frame, topLevel);
         return;
       case 'for_statement':
-        this.execFor(stmt, frame);
+        this.execFor(stmt, frame, topLevel);
         return;
       case 'with_statement':
         this.execBlock(stmt.childForFieldName('body'), frame);
+        return;
+      case 'break_statement':
+        frame.jump = 'break';
+        return;
+      case 'continue_statement':
+        frame.jump = 'continue';
         return;
       case 'pass_statement':
       case 'comment':
@@ -258,15 +332,18 @@ export class Interpreter {
       case 'global_statement':
       case 'nonlocal_statement':
       case 'future_import_statement':
-      case 'delete_statement':
       case 'raise_statement':
+        return;
+      case 'delete_statement':
+        this.execDelete(stmt, frame);
         return;
       default:
         // while loops, try blocks and the like are not followed. Inside a constructor they may hide sub-modules.
-        if (!topLevel && frame.self && mayBuildModules(stmt)) {
-          frame.self.incomplete ??= `${this.lineOf(stmt)}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`;
-        }
-        if (stmt.type === 'try_statement') this.execBlock(stmt.childForFieldName('body'), frame);
+        if (stmt.type === 'try_statement') {
+          this.execBlock(stmt.childForFieldName('body'), frame);
+          // The handlers run only if the body raised, which it does not do statically; but they may rebind names.
+          for (const h of stmt.namedChildren) if (h && h !== stmt.childForFieldName('body') && h.type !== 'comment') this.notFollowed(h, frame, `${this.lineOf(h)}: an ${h.type.replace(/_/g, ' ')} is not followed statically`, false);
+        } else this.notFollowed(stmt, frame, `${this.lineOf(stmt)}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`, topLevel);
     }
   }
 
@@ -293,18 +370,97 @@ export class Interpreter {
           return;
         }
         if (t === null) {
-          this.unknownBranch(stmt, frame);
+          this.unknownBranch(stmt, frame, topLevel);
           return;
         }
       }
       return;
     }
-    this.unknownBranch(stmt, frame);
+    this.unknownBranch(stmt, frame, topLevel);
   }
 
-  private unknownBranch(stmt: SyntaxNode, frame: Frame): void {
-    if (frame.self && mayBuildModules(stmt)) {
-      frame.self.incomplete ??= `${this.lineOf(stmt)}: the condition of this if statement is not known statically`;
+  /**
+   * A statement that was skipped because it could not be followed: whatever it may have changed becomes unknown. In a
+   * constructor the module may lack sub-modules; in a helper function what it returns may; names it assigns lose
+   * their values (a tensor its shape), and modules whose attributes it sets are marked, wherever they are.
+   */
+  private notFollowed(stmt: SyntaxNode, frame: Frame, reason: string, topLevel: boolean): void {
+    const builds = mayBuildModules(stmt);
+    if (builds && !topLevel) {
+      if (frame.self && this.forwardDepth === 0) frame.self.incomplete ??= reason;
+      else if (!frame.self && frame !== this.moduleFrame) frame.uncertain ??= reason;
+    }
+    const names = new Set<string>();
+    const objects: SyntaxNode[] = [];
+    const walk = (n: SyntaxNode, target: boolean): void => {
+      if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return;
+      if (target) {
+        if (n.type === 'identifier') names.add(n.text);
+        else if (n.type === 'attribute' || n.type === 'subscript') {
+          const obj = n.childForFieldName(n.type === 'attribute' ? 'object' : 'value');
+          if (obj) objects.push(obj);
+          if (n.type === 'subscript' && obj?.type === 'identifier') names.add(obj.text);
+        } else for (const c of n.namedChildren) if (c) walk(c, true);
+        return;
+      }
+      if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement' || n.type === 'for_in_clause') {
+        const left = n.childForFieldName('left');
+        if (left) walk(left, true);
+      } else if (n.type === 'named_expression') {
+        const name = n.childForFieldName('name');
+        if (name) names.add(name.text);
+      } else if (n.type === 'delete_statement') {
+        for (const c of n.namedChildren) if (c) walk(c, true);
+      } else if (n.type === 'call') {
+        // `model.requires_grad_(False)`, `layers.append(m)` and the like change the object they are called on.
+        const fn = n.childForFieldName('function');
+        const obj = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
+        const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : '';
+        if (obj && /^(append|extend|insert|pop|remove|clear|update|add_module|register_\w+|requires_grad_|apply|setdefault|__setitem__|__delitem__)$/.test(method)) {
+          objects.push(obj);
+          if (obj.type === 'identifier') names.add(obj.text);
+        }
+        if (fn?.type === 'identifier' && /^(setattr|delattr)$/.test(fn.text)) {
+          const first = n.childForFieldName('arguments')?.namedChildren.find((c) => c && c.type !== 'comment');
+          if (first) objects.push(first);
+        }
+      }
+      for (const c of n.namedChildren) if (c) walk(c, false);
+    };
+    walk(stmt, false);
+    for (const name of names) {
+      if (name === 'self') continue;
+      const scope = frame.locals.has(name) || frame.locals === frame.globals ? frame.locals : frame.globals.has(name) ? null : frame.locals;
+      if (!scope) continue;
+      const old = scope.get(name);
+      if (old?.kind === 'layer') old.incomplete ??= reason;
+      this.bind(scope, name, old?.kind === 'tensor' ? { kind: 'tensor', shape: null } : unknown(reason, true));
+    }
+    for (const obj of objects) {
+      if (obj.type === 'identifier' && obj.text === 'self' && frame.self) {
+        if (this.forwardDepth === 0) frame.self.incomplete ??= reason;
+        continue;
+      }
+      let v: Value;
+      try {
+        v = this.evaluate(obj, frame);
+      } catch (e) {
+        if (e instanceof Budget || e instanceof RunAbandoned) throw e;
+        continue;
+      }
+      if (v.kind === 'layer' && (this.forwardDepth === 0 || v !== frame.self)) v.incomplete ??= reason;
+      else if (v.kind === 'tensor' && v.param) v.param.owner.incomplete ??= reason;
+      else if (v.kind === 'seq' || v.kind === 'dict') for (const it of v.kind === 'seq' ? v.items : v.entries.map(([, x]) => x)) if (it.kind === 'layer') it.incomplete ??= reason;
+    }
+  }
+
+  private unknownBranch(stmt: SyntaxNode, frame: Frame, topLevel = false): void {
+    const reason = `${this.lineOf(stmt)}: the condition of this if statement is not known statically`;
+    this.notFollowed(stmt, frame, reason, topLevel);
+    if (/\b(break|continue)\b/.test(stmt.text)) {
+      // Whether the loop goes on is unknown: the loop as a whole is not followed from here.
+      frame.loopUnknown ??= reason;
+      frame.jump = 'break';
     }
     if (frame.returned === undefined && /\breturn\b/.test(stmt.text)) {
       frame.returned = unknown(`${this.lineOf(stmt)}: the return depends on a condition that is not known statically`, true);
@@ -312,30 +468,49 @@ export class Interpreter {
     }
   }
 
-  private execFor(stmt: SyntaxNode, frame: Frame): void {
+  private execFor(stmt: SyntaxNode, frame: Frame, topLevel: boolean): void {
     const left = stmt.childForFieldName('left');
     const right = stmt.childForFieldName('right');
     const body = stmt.childForFieldName('body');
-    const iter = right ? this.iterate(this.evalSafe(right, frame)) : null;
+    const iterable = right ? this.evalSafe(right, frame) : unknown('no iterable');
+    const iter = this.iterate(iterable);
     if (!iter || !left) {
-      if (frame.self && body && mayBuildModules(body)) {
-        frame.self.incomplete ??= `${this.lineOf(stmt)}: this loop runs over something not known statically`;
+      const why = iterable.kind === 'unknown' ? `: ${iterable.reason}` : '';
+      this.notFollowed(stmt, frame, `${this.lineOf(stmt)}: this loop runs over something not known statically${why}`, topLevel);
+      if (frame.returned === undefined && /\breturn\b/.test(stmt.text)) {
+        frame.returned = unknown(`${this.lineOf(stmt)}: the return is inside a loop that is not followed`, true);
+        frame.done = true;
       }
       return;
     }
+    let broke = false;
     for (const item of iter) {
       this.bindTarget(left, item, frame);
       this.execBlock(body, frame);
+      const jump = frame.jump;
+      frame.jump = undefined;
+      if (frame.loopUnknown) {
+        const why = frame.loopUnknown;
+        frame.loopUnknown = undefined;
+        this.notFollowed(stmt, frame, why, topLevel);
+        return;
+      }
       if (frame.done) return;
+      if (jump === 'break') {
+        broke = true;
+        break;
+      }
     }
+    if (!broke) this.execBlock(stmt.namedChildren.find((c) => c?.type === 'else_clause')?.childForFieldName('body') ?? null, frame);
   }
 
   private iterate(v: Value): Value[] | null {
     if (v.kind === 'seq') return v.items;
     if (v.kind === 'dict') return v.entries.map(([k]) => k);
     if (v.kind === 'str') return [...v.value].map((c) => ({ kind: 'str', value: c }));
-    if (v.kind === 'layer' && v.category === 'container') {
-      return v.type === 'ModuleDict' ? v.children.map(([k]) => ({ kind: 'str', value: k })) : v.children.map(([, c]) => c);
+    if (v.kind === 'layer' && (v.category === 'container' || containerBaseOf(v))) {
+      if (v.incomplete) return null;
+      return v.type === 'ModuleDict' || containerBaseOf(v) === 'ModuleDict' ? v.children.map(([k]) => ({ kind: 'str', value: k })) : v.children.map(([, c]) => c);
     }
     return null;
   }
@@ -358,7 +533,9 @@ export class Interpreter {
       case 'attribute': {
         const obj = target.childForFieldName('object');
         const attr = target.childForFieldName('attribute')?.text ?? '';
-        if (obj && obj.type === 'identifier' && obj.text === 'self' && frame.self) this.setSelfAttr(frame.self, attr, value, target);
+        if (!obj) return;
+        if (obj.type === 'identifier' && obj.text === 'self' && frame.self) this.setSelfAttr(frame.self, attr, value, target);
+        else this.setAttr(this.evalSafe(obj, frame), attr, value, target);
         return;
       }
       case 'subscript': {
@@ -469,7 +646,18 @@ export class Interpreter {
       if (!b || b.type === 'keyword_argument') continue;
       bases.push(this.evalSafe(b, frame));
     }
-    const isModule = bases.some((b) => (b.kind === 'torchRef' && MODULE_BASES.has(normalize(b.path))) || (b.kind === 'class' && b.isModule));
+    // A class is a module when a base is one: nn.Module or a container, a torch.nn layer, a module class of the file,
+    // or a class from an import Layerscope did not read whose body defines forward (it is counted as unknown then).
+    const definesForward = (node.childForFieldName('body')?.namedChildren ?? []).some((c) => {
+      const def = c?.type === 'decorated_definition' ? c.childForFieldName('definition') : c;
+      return def?.type === 'function_definition' && def.childForFieldName('name')?.text === 'forward';
+    });
+    const isModule = bases.some(
+      (b) =>
+        (b.kind === 'torchRef' && (MODULE_BASES.has(normalize(b.path)) || (normalize(b.path).startsWith('torch.nn.') && isKnownLayer(normalize(b.path).slice('torch.nn.'.length))))) ||
+        (b.kind === 'class' && b.isModule) ||
+        (definesForward && ((b.kind === 'torchRef' && !PLAIN_BASES.test(normalize(b.path))) || (b.kind === 'unknown'))),
+    );
     const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node) };
     // Class-level constants (`expansion = 4`) are evaluated once, in the class's own scope.
     const classFrame: Frame = { locals: cls.attrs, globals: frame.globals };
@@ -484,13 +672,15 @@ export class Interpreter {
       } else if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') {
         const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
         const name = def?.childForFieldName('name')?.text;
-        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls });
+        const decorators = stmt.type === 'decorated_definition' ? stmt.namedChildren.filter((c) => c?.type === 'decorator').map((c) => c!.text.replace(/^@\s*/, '')) : [];
+        const binding = decorators.includes('staticmethod') ? 'static' : decorators.includes('classmethod') ? 'class' : undefined;
+        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls, ...(binding ? { binding } : {}) } as FuncValue);
       }
     }
     return cls;
   }
 
-  private findMethod(cls: ClassValue, name: string): { kind: 'func'; name: string; node: unknown; cls?: ClassValue } | undefined {
+  private findMethod(cls: ClassValue, name: string): FuncValue | undefined {
     const own = cls.attrs.get(name);
     if (own && own.kind === 'func') return own;
     for (const b of cls.bases) {
@@ -521,13 +711,33 @@ export class Interpreter {
     const init = this.findMethod(cls, '__init__');
     if (init) {
       this.callFunction(init as Value & { kind: 'func' }, [self, ...positional], keywords, self, init.cls ?? cls);
-    } else if (cls.bases.some((b) => b.kind === 'torchRef' && !MODULE_BASES.has(normalize(b.path)))) {
-      self.incomplete = `${cls.name} derives from a class Layerscope cannot read`;
+    } else {
+      const torchType = torchLayerBase(cls);
+      const unread = unreadBase(cls);
+      if (unread) self.incomplete = `${cls.name} derives from ${unread}, which Layerscope cannot read`;
+      // Without a constructor of its own, the torch layer's constructor takes the arguments.
+      else if (torchType) this.initTorchBase(self, torchType, positional, keywords);
     }
     return self;
   }
 
-  callFunction(fn: { kind: 'func'; name: string; node: unknown; self?: LayerValue; cls?: ClassValue }, positional: Value[], keywords: Map<string, Value>, self?: LayerValue, cls?: ClassValue): Value {
+  /** `super().__init__(…)` of a class deriving from a torch.nn layer: the layer's parameters become the instance's own. */
+  private initTorchBase(self: LayerValue, type: string, positional: Value[], keywords: Map<string, Value>): void {
+    self.torchType = type;
+    const bound = bindLayerArgs(type, positional, keywords);
+    for (const [k, v] of bound.args) self.args.set(k, v);
+    if (bound.error) {
+      self.reason = bound.error;
+      self.own = null;
+      return;
+    }
+    const r = layerParams(type, bound.args);
+    self.own = r.count;
+    if (r.formula) self.formula = r.formula;
+    if (r.reason) self.reason = r.reason;
+  }
+
+  callFunction(fn: FuncValue, positional: Value[], keywords: Map<string, Value>, self?: LayerValue, cls?: ClassValue): Value {
     const node = fn.node as SyntaxNode;
     if (this.depth > MAX_DEPTH) return unknown('recursion too deep', true);
     const locals: Scope = new Map();
@@ -580,7 +790,16 @@ export class Interpreter {
     } finally {
       this.depth--;
     }
-    return frame.returned ?? { kind: 'none' };
+    const returned = frame.returned ?? { kind: 'none' };
+    if (frame.uncertain) {
+      // A helper that skipped a loop or branch which may build modules returns something that may lack them.
+      if (returned.kind === 'layer') {
+        if (returned.category !== 'torch') returned.incomplete ??= frame.uncertain;
+        return returned;
+      }
+      if (returned.kind === 'seq' || returned.kind === 'dict' || returned.kind === 'unknown') return unknown(frame.uncertain, true);
+    }
+    return returned;
   }
 
   // ---- expressions --------------------------------------------------------------------------------------------
@@ -620,7 +839,7 @@ export class Interpreter {
       case 'integer': {
         const t = node.text.replace(/_/g, '').toLowerCase();
         const v = t.startsWith('0x') ? parseInt(t, 16) : t.startsWith('0o') ? parseInt(t.slice(2), 8) : t.startsWith('0b') ? parseInt(t.slice(2), 2) : Number(t);
-        return num(v, true);
+        return exactInt(v);
       }
       case 'float':
         return num(Number(node.text.replace(/_/g, '')), false);
@@ -658,26 +877,34 @@ export class Interpreter {
       case 'set': {
         const items: Value[] = [];
         for (const c of node.namedChildren) {
-          if (!c) continue;
+          if (!c || c.type === 'comment') continue;
           if (c.type === 'list_splat') {
             const inner = this.iterate(this.evaluate(c.namedChild(0)!, frame));
             if (!inner) return unknown(`unpacking ${c.text} is not known statically`, true);
             items.push(...inner);
           } else items.push(this.evaluate(c, frame));
         }
+        if (items.length > MAX_ITEMS) return tooLong(items.length);
         return { kind: 'seq', items, tuple: node.type === 'tuple' };
       }
       case 'expression_list':
-        return { kind: 'seq', items: node.namedChildren.map((c) => this.evaluate(c!, frame)), tuple: true };
+        return { kind: 'seq', items: node.namedChildren.filter((c) => c !== null && c.type !== 'comment').map((c) => this.evaluate(c!, frame)), tuple: true };
       case 'dictionary': {
         const entries: Array<[Value, Value]> = [];
         for (const c of node.namedChildren) {
           if (c?.type === 'pair') entries.push([this.evaluate(c.childForFieldName('key')!, frame), this.evaluate(c.childForFieldName('value')!, frame)]);
+          else if (c?.type === 'dictionary_splat') {
+            const v = this.evaluate(c.namedChild(0)!, frame);
+            if (v.kind !== 'dict') return unknown(`unpacking ${c.text} is not known statically`, true);
+            entries.push(...v.entries);
+          }
         }
         return { kind: 'dict', entries };
       }
       case 'list_comprehension':
       case 'generator_expression':
+      case 'set_comprehension':
+      case 'dictionary_comprehension':
         return this.comprehension(node, frame);
       case 'binary_operator': {
         const a = this.evaluate(node.childForFieldName('left')!, frame);
@@ -737,7 +964,8 @@ export class Interpreter {
     const inner: Frame = { ...frame, locals };
     const run = (idx: number): boolean => {
       if (idx === clauses.length) {
-        out.push(body ? this.evaluate(body, inner) : unknown('empty'));
+        if (body?.type === 'pair') out.push({ kind: 'seq', items: [this.evaluate(body.childForFieldName('key')!, inner), this.evaluate(body.childForFieldName('value')!, inner)], tuple: true });
+        else out.push(body ? this.evaluate(body, inner) : unknown('empty'));
         if (out.length >= MAX_LOOP) throw new Unresolvable('a comprehension too long to follow');
         return true;
       }
@@ -761,12 +989,24 @@ export class Interpreter {
       if (e instanceof Unresolvable) return unknown(e.message, true);
       throw e;
     }
+    if (node.type === 'dictionary_comprehension') {
+      const entries: Array<[Value, Value]> = [];
+      for (const kv of out) {
+        const [k, v] = (kv as { items: Value[] }).items;
+        const e = entries.find(([x]) => compareValues('==', x, k) === true);
+        if (e) e[1] = v;
+        else entries.push([k, v]);
+      }
+      return { kind: 'dict', entries };
+    }
     return { kind: 'seq', items: out, tuple: false };
   }
 
   binary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
     if (a.kind === 'num' && b.kind === 'num') {
       const bothInt = a.isInt && b.isInt;
+      // Python's ints are exact at any size; a double is exact only up to 2^53, so a larger int is unknown.
+      const num = (v: number, isInt: boolean): Value => (isInt ? exactInt(v) : { kind: 'num', value: v, isInt: false });
       switch (op) {
         case '+':
           return num(a.value + b.value, bothInt);
@@ -790,9 +1030,20 @@ export class Interpreter {
           return unknown(`${op} is not evaluated`);
       }
     }
-    if (a.kind === 'seq' && b.kind === 'seq' && op === '+') return { kind: 'seq', items: [...a.items, ...b.items], tuple: a.tuple };
-    if (a.kind === 'seq' && b.kind === 'num' && op === '*' && b.isInt) return { kind: 'seq', items: Array.from({ length: Math.max(0, Math.min(b.value, MAX_LOOP)) }, () => a.items).flat(), tuple: a.tuple };
-    if (a.kind === 'str' && b.kind === 'str' && op === '+') return { kind: 'str', value: a.value + b.value };
+    if (a.kind === 'seq' && b.kind === 'seq' && op === '+') {
+      if (a.items.length + b.items.length > MAX_ITEMS) return tooLong(a.items.length + b.items.length);
+      return { kind: 'seq', items: [...a.items, ...b.items], tuple: a.tuple };
+    }
+    if (a.kind === 'num' && b.kind === 'seq' && op === '*') return this.binary(op, b, a, node);
+    if (a.kind === 'seq' && b.kind === 'num' && op === '*' && b.isInt) {
+      const n = Math.max(0, b.value);
+      if (a.items.length * n > MAX_ITEMS) return tooLong(a.items.length * n);
+      const items: Value[] = [];
+      for (let k = 0; k < n; k++) items.push(...a.items);
+      return { kind: 'seq', items, tuple: a.tuple };
+    }
+    if (a.kind === 'str' && b.kind === 'str' && op === '+') return a.value.length + b.value.length > MAX_ITEMS ? tooLong(a.value.length + b.value.length, 'string') : { kind: 'str', value: a.value + b.value };
+    if (a.kind === 'str' && b.kind === 'num' && op === '*' && b.isInt) return a.value.length * Math.max(0, b.value) > MAX_ITEMS ? tooLong(a.value.length * b.value, 'string') : { kind: 'str', value: a.value.repeat(Math.max(0, b.value)) };
     if (a.kind === 'str' && op === '%') return formatPercent(a.value, b);
     if (a.kind === 'tensor' || b.kind === 'tensor') return this.tensorBinary(op, a, b, node);
     if (a.kind === 'bool' && b.kind === 'num') return this.binary(op, num(a.value ? 1 : 0, true), b, node);
@@ -886,14 +1137,13 @@ export class Interpreter {
         if (obj.attrs?.has(name)) return obj.attrs.get(name)!;
         if (obj.classRef) {
           const v = this.classAttr(obj.classRef, name);
-          if (v && v.kind === 'func') return { ...v, self: obj };
+          if (v && v.kind === 'func') return bindMethod(v, obj, obj.classRef);
           if (v) return v;
         }
-        if (obj.category === 'torch' && obj.args.has(name)) return obj.args.get(name)!;
-        if (['append', 'extend', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'parameters', 'named_modules', 'items', 'keys', 'values', 'to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_'].includes(name)) {
-          return { kind: 'method', name, target: obj };
-        }
-        if (name === 'weight' || name === 'bias') return { kind: 'tensor', shape: null };
+        if ((obj.category === 'torch' || obj.torchType) && obj.args.has(name)) return obj.args.get(name)!;
+        if (LAYER_METHODS.has(name)) return { kind: 'method', name, target: obj };
+        const param = this.paramOf(obj, name);
+        if (param) return param;
         // The lowering builds the model in eval mode (BatchNorm reads its running statistics, Dropout passes through),
         // so forward code that asks sees the same: `F.dropout(x, training=self.training)` passes through too.
         if (name === 'training' && this.emitter) return { kind: 'bool', value: false };
@@ -901,6 +1151,7 @@ export class Interpreter {
       }
       case 'class': {
         const v = this.classAttr(obj, name);
+        if (v && v.kind === 'func' && v.binding === 'class') return { ...v, boundClass: obj };
         return v ?? unknown(`${obj.name}.${name} is not known`, true);
       }
       case 'super': {
@@ -969,8 +1220,14 @@ export class Interpreter {
       }
       case 'func': {
         if (splatUnknown) return unknown(splatUnknown, true);
+        if (fn.boundClass) return this.callFunction(fn, [fn.boundClass, ...positional], keywords, undefined, fn.cls);
         const self = fn.self;
         return this.callFunction(fn, self ? [self, ...positional] : positional, keywords, self, fn.cls);
+      }
+      case 'partial': {
+        const merged = new Map(fn.keywords);
+        for (const [k, v] of keywords) merged.set(k, v);
+        return this.apply(fn.fn, [...fn.positional, ...positional], merged, node, frame, splatUnknown);
       }
       case 'layer':
         return this.callLayer(fn, positional, keywords, node);
@@ -1035,12 +1292,16 @@ export class Interpreter {
       for (const [k, v] of keywords) entries.push([{ kind: 'str', value: k }, v]);
       return { kind: 'dict', entries };
     }
+    if (path === 'builtins.setattr' || path === 'builtins.getattr' || path === 'builtins.delattr' || path === 'builtins.hasattr') return this.attrBuiltin(path.slice(9), positional, node);
+    if (path === 'builtins.isinstance') return isInstance(positional[0], positional[1]);
     if (path.startsWith('builtins.')) return this.builtin(path.slice(9), positional, keywords);
     if (/^torch\.(zeros|ones|full|randn|rand|empty|Tensor|FloatTensor)$/.test(path)) {
       const fname = path.slice('torch.'.length);
       const sizeArgs = fname === 'full' ? [positional[0] ?? keywords.get('size') ?? unknown('size')] : positional.length === 0 && keywords.has('size') ? [keywords.get('size')!] : positional;
       const dims = sizeArgs.length === 1 && sizeArgs[0].kind === 'seq' ? sizeArgs[0].items : sizeArgs;
-      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)) };
+      const dtypeV = keywords.get('dtype');
+      const dtype = dtypeV ? dtypeName(dtypeV) : 'float32';
+      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)), ...(dtype ? { dtype } : {}) };
       // Only constant fills become graph values; random and uninitialised tensors have no value the graph could hold.
       if (fname === 'zeros' || fname === 'ones') return this.emitOp(fname, [], out, [], keywords, node);
       if (fname === 'full') return this.emitOp('full', [], out, [positional[1] ?? keywords.get('fill_value') ?? unknown('fill_value')], keywords, node);
@@ -1050,10 +1311,26 @@ export class Interpreter {
       const data = positional[0] ?? keywords.get('data');
       const shape = data ? literalShape(data) : null;
       if (!shape) return unknown('torch.tensor(…) of data not known statically');
-      return this.emitOp('tensor', [], { kind: 'tensor', shape }, [data!], keywords, node);
+      const flat = (v: Value): Value[] => (v.kind === 'seq' ? v.items.flatMap(flat) : [v]);
+      const items = flat(data!);
+      const dtypeV = keywords.get('dtype');
+      const dtype = dtypeV ? dtypeName(dtypeV) : items.every((v) => v.kind === 'bool') ? 'bool' : items.every((v) => v.kind === 'bool' || (v.kind === 'num' && v.isInt)) ? 'int64' : 'float32';
+      return this.emitOp('tensor', [], { kind: 'tensor', shape, ...(dtype ? { dtype } : {}) }, [data!], keywords, node);
+    }
+    if (path === 'torch.arange' && !this.emitter) {
+      // Only its shape and element type are read (buffers, sizes); the lowering does not build it.
+      const [a, b, st] = positional.length === 1 ? [num(0, true), positional[0], num(1, true)] : [positional[0], positional[1], positional[2] ?? num(1, true)];
+      if (a?.kind !== 'num' || b?.kind !== 'num' || st?.kind !== 'num' || st.value === 0) return unknown('torch.arange(…) with bounds not known statically');
+      const n = Math.max(0, Math.ceil((b.value - a.value) / st.value));
+      const dtypeV = keywords.get('dtype');
+      const dtype = dtypeV ? dtypeName(dtypeV) : a.isInt && b.isInt && st.isInt ? 'int64' : 'float32';
+      return { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
-    if (path === 'functools.partial') return unknown('functools.partial', true);
+    if (path === 'functools.partial') {
+      if (splatUnknown || positional.length === 0) return unknown(splatUnknown ?? 'functools.partial without a function', true);
+      return { kind: 'partial', fn: positional[0], positional: positional.slice(1), keywords: new Map(keywords) };
+    }
     return unknown(`${path}(…) is not known statically`, true);
   }
 
@@ -1084,6 +1361,38 @@ export class Interpreter {
       else if (src) layer.incomplete = `the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
     }
     return layer;
+  }
+
+  /** setattr, getattr, delattr and hasattr with names known statically act as the attribute syntax would. */
+  private attrBuiltin(name: string, positional: Value[], node: SyntaxNode): Value {
+    const [obj, key, third] = positional;
+    if (!obj || key?.kind !== 'str') {
+      const reason = `${this.lineOf(node)}: ${name} with a name not known statically`;
+      if (obj?.kind === 'layer' && (name === 'setattr' || name === 'delattr')) obj.incomplete ??= reason;
+      return unknown(reason, true);
+    }
+    if (name === 'setattr') {
+      if (third) this.setAttr(obj, key.value, third, node);
+      return { kind: 'none' };
+    }
+    if (name === 'delattr') {
+      if (obj.kind === 'layer') this.deleteAttr(obj, key.value, node);
+      return { kind: 'none' };
+    }
+    const has = obj.kind === 'layer' ? this.hasAttribute(obj, key.value) : null;
+    if (name === 'hasattr') return has === null ? unknown(`hasattr(…, '${key.value}')`) : { kind: 'bool', value: has };
+    if (has === false && third) return third;
+    if (has === false) return unknown(`${this.lineOf(node)}: getattr of a missing attribute '${key.value}'`, true);
+    return this.attribute(obj, key.value, { locals: new Map(), globals: this.globals });
+  }
+
+  /** Whether a user module has an attribute, when that is known: null for torch layers and unread bases. */
+  private hasAttribute(l: LayerValue, name: string): boolean | null {
+    if (l.children.some(([n]) => n === name) || l.attrs?.has(name)) return true;
+    if (l.classRef && this.classAttr(l.classRef, name) !== undefined) return true;
+    if (l.category === 'torch' || l.torchType || l.incomplete || (l.classRef && unreadBase(l.classRef))) return null;
+    if (LAYER_METHODS.has(name) || name === 'training' || name === 'forward') return true;
+    return false;
   }
 
   private builtin(name: string, positional: Value[], keywords: Map<string, Value>): Value {
@@ -1160,9 +1469,20 @@ export class Interpreter {
         return items ? { kind: 'seq', items: [...items].reverse(), tuple: false } : unknown('reversed', true);
       }
       case 'isinstance':
-      case 'hasattr':
-      case 'getattr':
         return unknown(`${name}(…)`, true);
+      case 'str': {
+        const v = positional[0];
+        if (!v) return { kind: 'str', value: '' };
+        if (v.kind === 'str') return v;
+        if (v.kind === 'num' && v.isInt) return { kind: 'str', value: String(v.value) };
+        if (v.kind === 'bool') return { kind: 'str', value: v.value ? 'True' : 'False' };
+        if (v.kind === 'none') return { kind: 'str', value: 'None' };
+        return unknown('str(…)');
+      }
+      case 'bool': {
+        const t = positional[0] ? truthy(positional[0]) : false;
+        return t === null ? unknown('bool(…)') : { kind: 'bool', value: t };
+      }
       case 'super':
         void keywords;
         return unknown('super');
@@ -1179,6 +1499,25 @@ export class Interpreter {
       if (name !== 'super.__init__') return unknown(`${name}`, true);
       // nn.Sequential/ModuleList/ModuleDict subclasses pass their layers to the container's constructor.
       const self = target.kind === 'layer' ? target : undefined;
+      const superCls = frame.cls;
+      // super() inside a method of class C starts at C's bases: a base that is a user class runs its own __init__.
+      if (self && superCls) {
+        for (const b of superCls.bases) {
+          if (b.kind !== 'class') continue;
+          const init = this.findMethod(b, '__init__');
+          if (init) return this.callFunction(init, [self, ...positional], keywords, self, init.cls ?? b);
+        }
+        const unread = unreadBase(superCls);
+        if (unread) {
+          self.incomplete ??= `${this.lineOf(node)}: ${superCls.name} derives from ${unread}, which Layerscope cannot read`;
+          return { kind: 'none' };
+        }
+        const torchType = torchLayerBase(superCls);
+        if (torchType) {
+          this.initTorchBase(self, torchType, positional, keywords);
+          return { kind: 'none' };
+        }
+      }
       const base = self?.classRef ? containerBase(self.classRef) : undefined;
       if (self && base && (positional.length > 0 || keywords.size > 0)) {
         const built = this.container(base, positional, keywords, self.range);
@@ -1203,7 +1542,14 @@ export class Interpreter {
         return { kind: 'none' };
       }
       if (name === 'index' || name === 'count') return unknown(name);
-      if (name === 'pop') return target.items.pop() ?? unknown('pop');
+      if (name === 'pop' && !target.tuple) {
+        if (positional[0]?.kind === 'num') {
+          const i = positional[0].value < 0 ? target.items.length + positional[0].value : positional[0].value;
+          return target.items.splice(i, 1)[0] ?? unknown('pop');
+        }
+        return target.items.pop() ?? unknown('pop');
+      }
+      if (name === 'copy') return { kind: 'seq', items: [...target.items], tuple: false };
       return unknown(`list.${name}`, true);
     }
     if (target.kind === 'dict') {
@@ -1215,43 +1561,302 @@ export class Interpreter {
         return e ? e[1] : positional[1] ?? { kind: 'none' };
       }
       if (name === 'update' && positional[0]?.kind === 'dict') {
-        target.entries.push(...positional[0].entries);
+        for (const [k, v] of positional[0].entries) {
+          const e = target.entries.find(([x]) => compareValues('==', x, k) === true);
+          if (e) e[1] = v;
+          else target.entries.push([k, v]);
+        }
+        for (const [k, v] of keywords) target.entries.push([{ kind: 'str', value: k }, v]);
         return { kind: 'none' };
       }
+      if (name === 'pop' || name === 'setdefault') {
+        // kwargs.pop('name', default): the value (or the default) out of a dict whose keys are known.
+        const key = positional[0] ?? { kind: 'none' };
+        const i = target.entries.findIndex(([k]) => compareValues('==', k, key) === true);
+        if (i >= 0) {
+          const v = target.entries[i][1];
+          if (name === 'pop') target.entries.splice(i, 1);
+          return v;
+        }
+        if (target.entries.some(([k]) => compareValues('==', k, key) === null)) return unknown(`dict.${name}`, true);
+        const dflt = positional[1] ?? (name === 'setdefault' ? { kind: 'none' } : unknown(`${this.lineOf(node)}: ${describeShort(key)} is not in the dict`, true));
+        if (name === 'setdefault') target.entries.push([key, dflt]);
+        return dflt;
+      }
+      if (name === 'copy') return { kind: 'dict', entries: target.entries.map(([k, v]) => [k, v]) };
       return unknown(`dict.${name}`, true);
     }
     if (target.kind === 'str') {
+      const arg = positional[0];
+      const text = target.value;
+      const strs = arg?.kind === 'str' ? [arg.value] : arg?.kind === 'seq' && arg.items.every((x) => x.kind === 'str') ? arg.items.map((x) => (x as { value: string }).value) : null;
+      if ((name === 'startswith' || name === 'endswith') && strs) return { kind: 'bool', value: strs.some((p) => (name === 'startswith' ? text.startsWith(p) : text.endsWith(p))) };
+      if (name === 'lower' || name === 'upper') return { kind: 'str', value: name === 'lower' ? text.toLowerCase() : text.toUpperCase() };
+      if (name === 'strip' && !arg) return { kind: 'str', value: text.trim() };
+      if (name === 'replace' && arg?.kind === 'str' && positional[1]?.kind === 'str' && !positional[2]) return { kind: 'str', value: text.split(arg.value).join(positional[1].value) };
+      if (name === 'split' && (arg === undefined || (arg.kind === 'str' && arg.value !== '')) && !positional[1]) {
+        const parts = arg ? text.split(arg.value) : text.split(/\s+/).filter((x) => x !== '');
+        return { kind: 'seq', items: parts.map((v) => ({ kind: 'str', value: v }) as Value), tuple: false };
+      }
+      if (name === 'join' && arg) {
+        const items = this.iterate(arg);
+        if (items && items.every((x) => x.kind === 'str')) return { kind: 'str', value: items.map((x) => (x as { value: string }).value).join(text) };
+      }
       if (name === 'format') return unknown('str.format');
       return unknown(`str.${name}`);
     }
-    if (target.kind === 'layer') {
-      if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
-        const [k, v] = positional;
-        if (k.kind === 'str' && v.kind === 'layer') this.addChild(target, k.value, v);
-        else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
-        return { kind: 'none' };
-      }
-      if (name === 'append' && target.category === 'container' && positional[0]?.kind === 'layer') {
-        target.children.push([String(target.children.length), positional[0]]);
-        return { kind: 'none' };
-      }
-      if (name === 'extend' && target.category === 'container') {
-        const items = positional[0] ? this.iterate(positional[0]) : null;
-        if (items) for (const it of items) if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
-        return { kind: 'none' };
-      }
-      if (name === 'register_parameter') {
-        target.incomplete ??= `${this.lineOf(node)}: register_parameter is not followed`;
-        return { kind: 'none' };
-      }
-      if (name === 'register_buffer') return { kind: 'none' };
-      // model.to(device), model.eval() and the like return the module itself.
-      if (['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_'].includes(name)) return target;
-      return unknown(`${target.type}.${name}(…)`, true);
-    }
+    if (target.kind === 'layer') return this.layerMethod(name, target, positional, keywords, node, frame);
     if (target.kind === 'tensor') return this.tensorMethod(name, target, positional, keywords, node);
     void frame;
     return unknown(`.${name}(…)`, true);
+  }
+
+  // ---- module semantics: the module tree, parameters and buffers ----------------------------------------------
+
+  private layerMethod(name: string, target: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame): Value {
+    if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
+      const [k, v] = positional;
+      if (k.kind === 'str' && v.kind === 'layer') this.addChild(target, k.value, v);
+      else if (k.kind === 'str' && v.kind === 'none') this.removeChild(target, k.value);
+      else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
+      return { kind: 'none' };
+    }
+    if (name === 'append' && target.category === 'container') {
+      const v = positional[0];
+      if (v?.kind === 'layer') target.children.push([String(target.children.length), v]);
+      else target.incomplete ??= `${this.lineOf(node)}: append of ${v?.kind === 'unknown' ? v.reason : 'something that is not a module'}`;
+      return target;
+    }
+    if (name === 'extend' && target.category === 'container') {
+      const items = positional[0] ? this.iterate(positional[0]) : null;
+      if (!items) target.incomplete ??= `${this.lineOf(node)}: extend with items not known statically`;
+      else for (const it of items) {
+        if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
+        else target.incomplete ??= `${this.lineOf(node)}: extend with ${it.kind === 'unknown' ? it.reason : 'something that is not a module'}`;
+      }
+      return target;
+    }
+    if (name === 'insert' && target.category === 'container' && positional[0]?.kind === 'num' && positional[1]?.kind === 'layer') {
+      const items = target.children.map(([, c]) => c);
+      const at = positional[0].value < 0 ? Math.max(0, items.length + positional[0].value) : Math.min(positional[0].value, items.length);
+      items.splice(at, 0, positional[1]);
+      target.children = items.map((c, k) => [String(k), c]);
+      return { kind: 'none' };
+    }
+    if (name === 'register_parameter') {
+      const [k, v] = [positional[0] ?? keywords.get('name'), positional[1] ?? keywords.get('param')];
+      if (k?.kind === 'str' && v?.kind === 'layer' && v.type === 'Parameter') this.addChild(target, k.value, v);
+      else if (k?.kind === 'str' && v?.kind === 'none') this.removeChild(target, k.value);
+      else target.incomplete ??= `${this.lineOf(node)}: register_parameter with a name or value not known statically`;
+      return { kind: 'none' };
+    }
+    if (name === 'register_buffer') {
+      this.registerBuffer(target, positional[0] ?? keywords.get('name'), positional[1] ?? keywords.get('tensor'), node);
+      return { kind: 'none' };
+    }
+    if (name === 'requires_grad_') {
+      const flagV = positional[0] ?? keywords.get('requires_grad') ?? { kind: 'bool', value: true };
+      const on = truthy(flagV);
+      for (const l of moduleTree(target)) {
+        if (on === null) l.incomplete ??= `${this.lineOf(node)}: requires_grad_(${describeShort(flagV)}) is not known statically`;
+        else setFrozen(l, '*', !on);
+      }
+      return target;
+    }
+    if (name === 'children' || name === 'named_children') {
+      const kids = uniqueChildren(target).filter(([, c]) => c.type !== 'Parameter');
+      return { kind: 'seq', items: kids.map(([k, c]) => (name === 'children' ? c : pair(k, c))), tuple: false };
+    }
+    if (name === 'modules' || name === 'named_modules') {
+      const out: Value[] = [];
+      const walk = (l: LayerValue, prefix: string, seen: Set<LayerValue>): void => {
+        if (seen.has(l) || l.type === 'Parameter') return;
+        seen.add(l);
+        out.push(name === 'modules' ? l : pair(prefix, l));
+        for (const [k, c] of l.children) walk(c, prefix ? `${prefix}.${k}` : k, seen);
+      };
+      walk(target, '', new Set());
+      return { kind: 'seq', items: out, tuple: false };
+    }
+    if (name === 'parameters' || name === 'named_parameters') {
+      const list = this.parameterList(target);
+      if (typeof list === 'string') return unknown(`${this.lineOf(node)}: ${name}() of ${target.type}: ${list}`, true);
+      return { kind: 'seq', items: list.map(([k, t]) => (name === 'parameters' ? t : pair(k, t))), tuple: false };
+    }
+    if (target.type === 'ModuleDict' || containerBaseOf(target) === 'ModuleDict') {
+      if (name === 'items') return { kind: 'seq', items: target.children.map(([k, c]) => pair(k, c)), tuple: false };
+      if (name === 'keys') return { kind: 'seq', items: target.children.map(([k]) => ({ kind: 'str', value: k }) as Value), tuple: false };
+      if (name === 'values') return { kind: 'seq', items: target.children.map(([, c]) => c), tuple: false };
+    }
+    if (name === 'apply' && positional[0]) {
+      // Module.apply(fn) calls fn on every submodule, children first, then the module itself.
+      const order: LayerValue[] = [];
+      const walk = (l: LayerValue, seen: Set<LayerValue>): void => {
+        if (seen.has(l) || l.type === 'Parameter') return;
+        seen.add(l);
+        for (const [, c] of l.children) walk(c, seen);
+        order.push(l);
+      };
+      walk(target, new Set());
+      for (const l of order) this.apply(positional[0], [l], new Map(), node, frame);
+      return target;
+    }
+    // model.to(device), model.eval() and the like return the module itself; none changes a count.
+    if (['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'zero_grad'].includes(name)) return target;
+    return unknown(`${target.type}.${name}(…)`, true);
+  }
+
+  /** `self.register_buffer(name, tensor, persistent)`: a floating-point buffer of known shape adds its values. */
+  private registerBuffer(target: LayerValue, nameV: Value | undefined, tensor: Value | undefined, node: SyntaxNode): void {
+    if (nameV?.kind !== 'str' || !tensor) {
+      target.incomplete ??= `${this.lineOf(node)}: register_buffer with a name not known statically`;
+      return;
+    }
+    if (tensor.kind === 'none') return;
+    const own = (target.own ??= { params: 0, trainable: 0, buffers: 0 });
+    if (tensor.kind !== 'tensor' || !tensor.shape || !tensor.shape.every((d) => typeof d === 'number')) {
+      target.incomplete ??= `${this.lineOf(node)}: the shape of buffer '${nameV.value}' is not known statically`;
+      return;
+    }
+    if (!tensor.dtype) {
+      target.incomplete ??= `${this.lineOf(node)}: the dtype of buffer '${nameV.value}' is not known statically`;
+      return;
+    }
+    if (!/^(float|bfloat|complex)/.test(tensor.dtype)) return;
+    target.own = { ...own, buffers: own.buffers + (tensor.shape as number[]).reduce((a, b) => a * b, 1) };
+  }
+
+  /** `model.parameters()` as PyTorch lists them (each parameter once), by dotted name; a string says why not. */
+  private parameterList(root: LayerValue): Array<[string, TensorValue]> | string {
+    const out: Array<[string, TensorValue]> = [];
+    const seenLayers = new Set<LayerValue>();
+    const seenParams = new Set<string>();
+    const keyOf = (r: ParamRef): string => `${layerId(r.owner)}:${r.name}`;
+    const visit = (l: LayerValue, prefix: string): string | undefined => {
+      if (seenLayers.has(l)) return undefined;
+      seenLayers.add(l);
+      if (l.incomplete) return l.incomplete;
+      if (l.type === 'Parameter') {
+        const ref = { owner: l, name: '*' };
+        if (!seenParams.has(keyOf(ref))) out.push([prefix, { kind: 'tensor', shape: null, param: ref }]);
+        seenParams.add(keyOf(ref));
+        return undefined;
+      }
+      if (l.own && l.own.params > 0) {
+        const sizes = ownParamSizes(l);
+        if (!sizes) return `the parameters of ${l.type} are not known one by one`;
+        for (const [pname] of sizes) {
+          const by = l.replaced?.get(pname);
+          if (by === null) continue;
+          const ref: ParamRef = by && !('kind' in by) ? by : by ? { owner: by, name: '*' } : { owner: l, name: pname };
+          if (seenParams.has(keyOf(ref))) continue;
+          seenParams.add(keyOf(ref));
+          out.push([prefix ? `${prefix}.${pname}` : pname, { kind: 'tensor', shape: null, param: ref }]);
+        }
+      }
+      for (const [k, c] of l.children) {
+        const why = visit(c, prefix ? `${prefix}.${k}` : k);
+        if (why) return why;
+      }
+      return undefined;
+    };
+    return visit(root, '') ?? out;
+  }
+
+  /** `layer.weight` and the like: the parameter as a tensor that knows whose parameter it is. */
+  private paramOf(layer: LayerValue, name: string): Value | undefined {
+    const by = layer.replaced?.get(name);
+    if (by === null) return { kind: 'none' };
+    if (by) return { kind: 'tensor', shape: null, param: 'kind' in by ? { owner: by, name: '*' } : by };
+    if (ownParamSizes(layer)?.has(name) || ((layer.category === 'torch' || layer.torchType) && /^(weight|bias)$|_(weight|bias)(_|$)/.test(name))) {
+      return { kind: 'tensor', shape: null, param: { owner: layer, name } };
+    }
+    return undefined;
+  }
+
+  /**
+   * `obj.attr = value` on a module or a parameter: registering, replacing or removing a sub-module, tying or replacing
+   * a parameter, and turning requires_grad off or on.
+   */
+  private setAttr(obj: Value, attr: string, value: Value, where: SyntaxNode): void {
+    if (obj.kind === 'tensor' && obj.param) {
+      if (attr === 'requires_grad') {
+        const on = truthy(value);
+        if (on === null) obj.param.owner.incomplete ??= `${this.lineOf(where)}: requires_grad is set to a value not known statically`;
+        else setFrozen(obj.param.owner, obj.param.name, !on);
+      }
+      return;
+    }
+    if (obj.kind !== 'layer') return;
+    if (obj.type === 'Parameter' && attr === 'requires_grad') {
+      const on = truthy(value);
+      if (on === null) obj.incomplete ??= `${this.lineOf(where)}: requires_grad is set to a value not known statically`;
+      else setFrozen(obj, '*', !on);
+      return;
+    }
+    const isParamName = this.paramOf(obj, attr) !== undefined;
+    if (isParamName && (obj.category === 'torch' || obj.torchType)) {
+      // A torch layer's own parameter replaced: tied to another parameter, a new nn.Parameter, or removed.
+      const replaced = (obj.replaced ??= new Map());
+      if (value.kind === 'tensor' && value.param && !(value.param.owner === obj && value.param.name === attr)) replaced.set(attr, value.param.name === '*' ? value.param.owner : value.param);
+      else if (value.kind === 'layer' && value.type === 'Parameter') replaced.set(attr, value);
+      else if (value.kind === 'none') replaced.set(attr, null);
+      else if (!(value.kind === 'tensor' && value.param)) obj.incomplete ??= `${this.lineOf(where)}: ${obj.type}.${attr} is set to ${value.kind === 'unknown' ? value.reason : `a ${value.kind}`}`;
+      return;
+    }
+    if (obj.category === 'torch') {
+      // Hyperparameters such as `bn.momentum = 0.01` or `conv.stride = 2` change no count; shapes read the new value.
+      if (obj.args.has(attr)) obj.args.set(attr, value);
+      return;
+    }
+    this.setSelfAttr(obj, attr, value, where);
+  }
+
+  private removeChild(parent: LayerValue, name: string): boolean {
+    const i = parent.children.findIndex(([n]) => n === name);
+    if (i >= 0) parent.children.splice(i, 1);
+    return i >= 0;
+  }
+
+  /** `del target`: a sub-module or attribute of a module, an item of a list or dict, or a local name. */
+  private execDelete(stmt: SyntaxNode, frame: Frame): void {
+    const targets = stmt.namedChildren.flatMap((c) => (c && c.type === 'expression_list' ? c.namedChildren : [c])).filter((c): c is SyntaxNode => c !== null);
+    for (const t of targets) {
+      if (t.type === 'attribute') {
+        const obj = this.evalSafe(t.childForFieldName('object')!, frame);
+        const attr = t.childForFieldName('attribute')?.text ?? '';
+        if (obj.kind === 'layer') this.deleteAttr(obj, attr, t);
+      } else if (t.type === 'subscript') {
+        const obj = this.evalSafe(t.childForFieldName('value')!, frame);
+        const idxNode = t.childForFieldName('subscript');
+        const idx = idxNode && idxNode.type !== 'slice' ? this.evalSafe(idxNode, frame) : unknown('a slice');
+        if (obj.kind === 'seq' && idx.kind === 'num') obj.items.splice(idx.value < 0 ? obj.items.length + idx.value : idx.value, 1);
+        else if (obj.kind === 'dict') {
+          const i = obj.entries.findIndex(([k]) => compareValues('==', k, idx) === true);
+          if (i >= 0) obj.entries.splice(i, 1);
+        } else if (obj.kind === 'layer' && obj.category !== 'torch') {
+          if (idx.kind === 'str') this.removeChild(obj, idx.value);
+          else if (idx.kind === 'num' && obj.type !== 'ModuleDict') {
+            const items = obj.children.map(([, c]) => c);
+            items.splice(idx.value < 0 ? items.length + idx.value : idx.value, 1);
+            obj.children = items.map((c, k) => [String(k), c]);
+          } else obj.incomplete ??= `${this.lineOf(t)}: del ${t.text} is not known statically`;
+        } else if (obj.kind === 'seq' || obj.kind === 'unknown') {
+          // Nothing countable is known to be removed; a list of modules becomes unknown.
+          this.bindTarget(t.childForFieldName('value')!, unknown(`${this.lineOf(t)}: del ${t.text} is not known statically`, true), frame);
+        }
+      } else if (t.type === 'identifier') frame.locals.delete(t.text);
+    }
+  }
+
+  private deleteAttr(obj: LayerValue, attr: string, where: SyntaxNode): void {
+    if (this.removeChild(obj, attr)) return;
+    if (obj.attrs?.delete(attr)) return;
+    if ((obj.category === 'torch' || obj.torchType) && this.paramOf(obj, attr)) {
+      (obj.replaced ??= new Map()).set(attr, null);
+      return;
+    }
+    if (obj.category !== 'torch') obj.incomplete ??= `${this.lineOf(where)}: del of ${obj.type}.${attr}, which Layerscope does not know`;
   }
 
   // ---- forward pass: tensors --------------------------------------------------------------------------------
@@ -1269,6 +1874,7 @@ export class Interpreter {
         this.emitting = undefined;
       }
     }
+    if (!this.emitter && this.shapingDepth === 0 && this.depth === 0) return { kind: 'tensor', shape: null };
     if (layer.category === 'torch') return this.callTorchLayer(layer, positional, keywords, node);
     const input = positional[0];
     if (!input || input.kind !== 'tensor') {
@@ -1284,6 +1890,19 @@ export class Interpreter {
       }
       this.trace(layer, input, x as ShapedTensor, { output: x as ShapedTensor, macs: null });
       return x;
+    }
+    if (layer.torchType && layer.classRef && !this.findMethod(layer.classRef, 'forward')) {
+      // A subclass of a torch layer without a forward of its own runs the layer's forward: shapes, MACs and lowering
+      // are the layer's, under the subclass's name.
+      const view = torchView(layer);
+      const out = this.callTorchLayer(view, positional, keywords, node);
+      const t = this.traces.get(view);
+      if (t && !this.traces.has(layer)) {
+        const own = { ...t, layer };
+        this.traces.set(layer, own);
+        this.observer?.traced(own);
+      }
+      return out;
     }
     const out = this.runForward(layer, positional, keywords);
     if (out.kind === 'tensor') this.trace(layer, input, out, { output: out, macs: null });
@@ -1333,7 +1952,14 @@ export class Interpreter {
   }
 
   private trace(layer: LayerValue, input: TensorValue, output: ShapedTensor, app: LayerApplication): void {
-    if (this.traces.has(layer)) return;
+    if (!this.emitter && this.shapingDepth === 0) return;
+    const seen = this.traces.get(layer);
+    if (seen) {
+      // A module called again in the same pass (shared, or reused in a loop): its MACs are counted per call.
+      seen.calls = (seen.calls ?? 1) + 1;
+      seen.totalMacs = seen.totalMacs === null || app.macs === null ? null : (seen.totalMacs ?? seen.macs ?? 0) + app.macs;
+      return;
+    }
     const trace: LayerTrace = {
       layer,
       input: input.shape ? [...input.shape] : null,
@@ -1366,7 +1992,12 @@ export class Interpreter {
       return { kind: 'tensor', shape: null };
     }
     if (this.depth > MAX_DEPTH) return { kind: 'tensor', shape: null };
-    return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+    this.forwardDepth++;
+    try {
+      return this.callFunction(fwd, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+    } finally {
+      this.forwardDepth--;
+    }
   }
 
   private tensorBinary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
@@ -1382,6 +2013,9 @@ export class Interpreter {
       shape = b2;
     } else shape = (ta ?? tb)!.shape;
     const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
+    const other = ta && tb ? null : ta ? b : a;
+    const dtype = ta && tb ? (ta.dtype === tb.dtype ? ta.dtype : undefined) : (ta ?? tb)!.dtype;
+    if (dtype && (ta && tb ? true : other?.kind === 'num' && (/^(float|bfloat)/.test(dtype) || (other.isInt && op !== '/')))) out.dtype = dtype;
     const rfa = (ta as ShapedTensor | null)?.rf;
     const rfb = (tb as ShapedTensor | null)?.rf;
     const rf = mergeRf(rfa, rfb);
@@ -1406,6 +2040,11 @@ export class Interpreter {
   }
 
   private emitOp(name: string, inputs: TensorValue[], out: ShapedTensor, args: Value[], keywords: Map<string, Value>, node: SyntaxNode): ShapedTensor {
+    if (!out.dtype) {
+      // Element types follow the input, except for comparisons (bool) and casts (their target).
+      const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
+      if (dtype) out = { ...out, dtype };
+    }
     if (this.emitter) {
       const ir = this.emitter.op(name, inputs as ShapedTensor[], out, args, keywords, rangeOf(node));
       if (ir) return { ...out, irName: ir };
@@ -1510,6 +2149,12 @@ export class Interpreter {
     if (['relu', 'sigmoid', 'tanh', 'relu_', 'sigmoid_', 'tanh_', 'softmax', 'log_softmax', 'exp', 'abs', 'neg', 'sqrt', 'clamp'].includes(name)) {
       return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     }
+    if (name === 'requires_grad_' && x.param) {
+      const on = truthy(positional[0] ?? keywords.get('requires_grad') ?? { kind: 'bool', value: true });
+      if (on === null) x.param.owner.incomplete ??= `${this.lineOf(node)}: requires_grad_ with a value not known statically`;
+      else setFrozen(x.param.owner, x.param.name, !on);
+      return x;
+    }
     if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
     if (name in CAST_METHODS) return this.emitOp('cast', [x], sameShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
     if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], sameShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
@@ -1550,10 +2195,141 @@ export class Interpreter {
   }
 }
 
+/**
+ * A function found on a class, as reading it through an instance binds it: a plain method takes the instance, a
+ * classmethod the instance's class, a staticmethod nothing.
+ */
+function bindMethod(v: FuncValue, self: LayerValue, cls: ClassValue): FuncValue {
+  if (v.binding === 'static') return v;
+  if (v.binding === 'class') return { ...v, boundClass: cls };
+  return { ...v, self };
+}
+
+/** Methods of modules the interpreter follows (module-tree queries, registration, and the ones returning the module). */
+const LAYER_METHODS = new Set(['append', 'extend', 'insert', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'named_children', 'named_modules', 'parameters', 'named_parameters', 'buffers', 'items', 'keys', 'values', 'to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_', 'apply', 'zero_grad', 'load_state_dict']);
+
+/** The module itself and every module under it, each once (what `model.modules()` yields), Parameters included. */
+function moduleTree(root: LayerValue): LayerValue[] {
+  const out: LayerValue[] = [];
+  const seen = new Set<LayerValue>();
+  const walk = (l: LayerValue): void => {
+    if (seen.has(l)) return;
+    seen.add(l);
+    out.push(l);
+    for (const [, c] of l.children) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+const torchViews = new WeakMap<LayerValue, LayerValue>();
+/** The torch layer a torch-layer subclass instance is, for the shape rules and the lowering (one object per instance). */
+function torchView(layer: LayerValue): LayerValue {
+  let view = torchViews.get(layer);
+  if (!view) {
+    view = { kind: 'layer', type: layer.torchType!, category: 'torch', args: layer.args, children: [], own: layer.own, range: layer.range, ...(layer.formula ? { formula: layer.formula } : {}), ...(layer.replaced ? { replaced: layer.replaced } : {}) };
+    torchViews.set(layer, view);
+  }
+  return view;
+}
+
+/** Children by name, a module registered under two names once, as `named_children()` yields them. */
+function uniqueChildren(l: LayerValue): Array<[string, LayerValue]> {
+  const seen = new Set<LayerValue>();
+  return l.children.filter(([, c]) => (seen.has(c) ? false : (seen.add(c), true)));
+}
+
+function pair(k: string, v: Value): Value {
+  return { kind: 'seq', items: [{ kind: 'str', value: k }, v], tuple: true };
+}
+
+/** Records requires_grad for one of a layer's own parameters (`*`: all of them). */
+function setFrozen(layer: LayerValue, name: string, frozen: boolean): void {
+  if (frozen) (layer.frozen ??= new Set()).add(name);
+  else if (name === '*') layer.frozen = undefined;
+  else if (layer.frozen?.has('*')) {
+    // Unfreezing one parameter of a fully frozen layer needs the other names; without them the split is unknown.
+    const sizes = ownParamSizes(layer);
+    if (sizes) layer.frozen = new Set([...sizes.keys()].filter((k) => k !== name));
+    else layer.incomplete ??= `requires_grad of ${layer.type}.${name} is changed on its own`;
+  } else layer.frozen?.delete(name);
+}
+
+const layerIds = new WeakMap<LayerValue, number>();
+let nextLayerId = 0;
+function layerId(l: LayerValue): number {
+  let id = layerIds.get(l);
+  if (id === undefined) layerIds.set(l, (id = nextLayerId++));
+  return id;
+}
+
+/** isinstance(x, cls) where both are known: torch layers by type, user modules by class, plain values by kind. */
+function isInstance(x: Value | undefined, cls: Value | undefined): Value {
+  if (!x || !cls) return unknown('isinstance(…)');
+  if (cls.kind === 'seq') {
+    let any: boolean | null = false;
+    for (const c of cls.items) {
+      const r = isInstance(x, c);
+      if (r.kind !== 'bool') any = any === true ? true : null;
+      else if (r.value) any = true;
+    }
+    return any === null ? unknown('isinstance(…)') : { kind: 'bool', value: any };
+  }
+  if (cls.kind === 'torchRef') {
+    const p = normalize(cls.path);
+    const plain: Record<string, string[]> = { 'builtins.int': ['num:int', 'bool'], 'builtins.float': ['num:float'], 'builtins.bool': ['bool'], 'builtins.str': ['str'], 'builtins.list': ['seq:list'], 'builtins.tuple': ['seq:tuple'], 'builtins.dict': ['dict'] };
+    if (p in plain) {
+      if (x.kind === 'unknown' || x.kind === 'layer' || x.kind === 'tensor') return x.kind === 'unknown' ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+      const tag = x.kind === 'num' ? `num:${x.isInt ? 'int' : 'float'}` : x.kind === 'seq' ? `seq:${x.tuple ? 'tuple' : 'list'}` : x.kind;
+      return { kind: 'bool', value: plain[p].includes(tag) };
+    }
+    if (x.kind !== 'layer') return x.kind === 'unknown' ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+    if (p === 'torch.nn.Module') return { kind: 'bool', value: true };
+    if (!p.startsWith('torch.nn.')) return unknown('isinstance(…)');
+    const type = p.slice('torch.nn.'.length);
+    if (!isKnownLayer(type) && !CONTAINERS.has(type)) return unknown(`isinstance(…, ${cls.path})`);
+    if (x.category === 'user') return x.torchType === type || (x.classRef && containerBase(x.classRef) === type) ? { kind: 'bool', value: true } : x.torchType || (x.classRef && unreadBase(x.classRef)) ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+    return { kind: 'bool', value: x.type === type };
+  }
+  if (cls.kind === 'class') {
+    if (x.kind !== 'layer') return x.kind === 'unknown' ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+    const derives = (c: ClassValue | undefined): boolean => !!c && (c === cls || c.bases.some((b) => b.kind === 'class' && derives(b)));
+    return { kind: 'bool', value: derives(x.classRef) };
+  }
+  return unknown('isinstance(…)');
+}
+
+/** A torch dtype value as a name (`float32`, `int64`), or undefined when it is not one known statically. */
+function dtypeName(v: Value): string | undefined {
+  if (v.kind === 'tensor') return v.dtype;
+  if (v.kind !== 'torchRef') return undefined;
+  const names: Record<string, string> = { float: 'float32', float32: 'float32', float64: 'float64', double: 'float64', half: 'float16', float16: 'float16', bfloat16: 'bfloat16', long: 'int64', int64: 'int64', int: 'int32', int32: 'int32', int16: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool' };
+  const m = /^torch\.(\w+)$/.exec(v.path);
+  return m ? names[m[1]] : undefined;
+}
+
+/** An int result, or unknown past 2^53 where a double no longer holds every integer. */
+function exactInt(v: number): Value {
+  return Number.isSafeInteger(v) ? num(v, true) : unknown(`the integer ${Number.isFinite(v) ? v.toExponential(3) : 'result'} is too large to be exact here`);
+}
+
+/** A list or string longer than the interpreter builds: unknown, with the length it would have had. */
+function tooLong(n: number, what = 'list'): Value {
+  return unknown(`a ${what} of ${Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : 'very many'} items is longer than Layerscope follows (${MAX_ITEMS.toLocaleString('en-US')})`, what === 'list');
+}
+
+function describeShort(v: Value): string {
+  return v.kind === 'unknown' ? v.reason : v.kind;
+}
+
+function containerBaseOf(l: LayerValue): string | undefined {
+  return l.classRef ? containerBase(l.classRef) : undefined;
+}
+
 class Budget extends Error {}
 class Unresolvable extends Error {}
 
-const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'super', 'print', 'dict']);
+const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'setattr', 'delattr', 'super', 'print', 'dict', 'str', 'bool', 'object']);
 
 /** Spellings of the same torch path: `nn.X` through an alias is already expanded; this folds submodule paths. */
 function normalize(path: string): string {
@@ -1573,7 +2349,9 @@ function compareValues(op: string, a: Value, b: Value): boolean | null {
   if (op === 'in' || op === 'not in') {
     const items = b.kind === 'seq' ? b.items : b.kind === 'dict' ? b.entries.map(([k]) => k) : null;
     if (!items || a.kind === 'unknown') return null;
-    const found = items.some((x) => compareValues('==', a, x) === true);
+    const results = items.map((x) => compareValues('==', a, x));
+    const found = results.includes(true) ? true : results.includes(null) ? null : false;
+    if (found === null) return null;
     return op === 'in' ? found : !found;
   }
   const av = a.kind === 'num' ? a.value : a.kind === 'bool' ? Number(a.value) : a.kind === 'str' ? a.value : a.kind === 'none' ? null : undefined;
@@ -1660,7 +2438,7 @@ const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'to
 /** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
 function sameShape(x: TensorValue): ShapedTensor {
   const rf = (x as ShapedTensor).rf;
-  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}) };
+  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...(x.dtype ? { dtype: x.dtype } : {}) };
 }
 
 /**

@@ -8,7 +8,7 @@ import { analyzeTree } from './analyze';
 import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
 import { lowerModuleToModel } from './lower';
 import { loadPythonParser } from './parser';
-import { totalParams } from './values';
+import { totalParams } from './params';
 
 /**
  * `layerscope summary file.py`: DESIGN.md's summary with the extra `modules` array, one entry per nn.Module class.
