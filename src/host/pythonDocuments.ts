@@ -1,7 +1,7 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { Dim } from '../core/ir/types';
 import { AnalysisCache } from '../core/python/analysisCache';
-import { analyzeTree, parseShapeText } from '../core/python/analyze';
+import { MAX_PYTHON_SOURCE_BYTES, analyzeTree, parseShapeText, sourceTooLarge } from '../core/python/analyze';
 import type { LensInfo, ModuleAnalysis, PythonAnalysis } from '../core/python/analyze';
 import { reparse } from '../core/python/reparse';
 import type { ParsedText } from '../core/python/reparse';
@@ -69,7 +69,10 @@ export class PythonDocumentCache {
   analyze(doc: PythonDocumentLike): DocumentAnalysis {
     const cached = this.current.get(doc.key);
     if (cached && cached.version === doc.version) return this.peek(doc.key)!;
-    const text = doc.getText();
+    const full = doc.getText();
+    // A source past the size limit is analysed as empty, with one diagnostic that says why.
+    const tooLarge = full.length > MAX_PYTHON_SOURCE_BYTES / 4 ? sourceTooLarge(Buffer.byteLength(full, 'utf8')) : undefined;
+    const text = tooLarge ? '' : full;
     const state = this.states.get(doc.key);
     this.states.delete(doc.key);
     let tree: Tree;
@@ -84,6 +87,7 @@ export class PythonDocumentCache {
     // Analyses hold snapshots of the syntax, never the tree, so they stay usable (Inspect Model at Cursor lowers a
     // module later by re-running its forward code) after the tree has been replaced.
     const analysis = analyzeTree(tree, text, { ...(this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {}), cache });
+    if (tooLarge) analysis.diagnostics.push({ range: { line: 0, column: 0, endLine: 0, endColumn: 0 }, message: tooLarge });
     const result: DocumentAnalysis = { version: doc.version, analysis, stale: false };
     this.current.set(doc.key, result);
     const good = this.lastGood.get(doc.key);

@@ -87,6 +87,18 @@ export interface PythonAnalysis {
   interpreter: Interpreter;
 }
 
+/**
+ * The largest Python source analysed (4 MiB, some 100,000 lines): parsing and evaluating grow with the text, and a
+ * larger file is almost certainly generated or hostile. Past it the file is refused in one line.
+ */
+export const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
+
+/** The one-line refusal for a source over MAX_PYTHON_SOURCE_BYTES, or undefined when it is within it. */
+export function sourceTooLarge(bytes: number, name = 'the file'): string | undefined {
+  if (bytes <= MAX_PYTHON_SOURCE_BYTES) return undefined;
+  return `${name} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope analyses`;
+}
+
 /** Thousands separators as en-US writes them; toLocaleString is far slower, and lenses format thousands of numbers. */
 const fmt = formatCount;
 

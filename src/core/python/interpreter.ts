@@ -1336,13 +1336,15 @@ export class Interpreter {
 
   private container(type: string, positional: Value[], keywords: Map<string, Value>, range: SourceRange, splatUnknown?: string): LayerValue {
     const layer: LayerValue = { kind: 'layer', type, category: 'container', args: new Map(), children: [], own: { params: 0, trainable: 0, buffers: 0 }, range };
+    this.observer?.citedLine(range.line);
+    const at = `line ${range.line + 1}`;
     if (splatUnknown) {
-      layer.incomplete = splatUnknown;
+      layer.incomplete = `${at}: ${splatUnknown}`;
       return layer;
     }
     const add = (name: string, v: Value): void => {
       if (v.kind === 'layer') layer.children.push([name, v]);
-      else layer.incomplete ??= `${type} item ${name} is ${v.kind === 'unknown' ? v.reason : `a ${v.kind}, not a module`}`;
+      else layer.incomplete ??= `${at}: ${type} item ${name} is ${v.kind === 'unknown' ? v.reason : `a ${v.kind}, not a module`}`;
     };
     if (type === 'Sequential') {
       if (positional.length === 1 && positional[0].kind === 'dict') {
@@ -1353,12 +1355,12 @@ export class Interpreter {
       if (src) {
         const items = this.iterate(src);
         if (items) items.forEach((v, i) => add(String(i), v));
-        else layer.incomplete = `the ModuleList's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
+        else layer.incomplete = `${at}: the ModuleList's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
       }
     } else {
       const src = positional[0] ?? keywords.get('modules');
       if (src && src.kind === 'dict') for (const [k, v] of src.entries) add(k.kind === 'str' ? k.value : '?', v);
-      else if (src) layer.incomplete = `the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
+      else if (src) layer.incomplete = `${at}: the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
     }
     return layer;
   }

@@ -4,7 +4,7 @@ import { summarizeModel } from '../analysis/summary';
 import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
 import type { Dim } from '../ir/types';
-import { analyzeTree } from './analyze';
+import { analyzeTree, sourceTooLarge } from './analyze';
 import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
 import { lowerModuleToModel } from './lower';
 import { loadPythonParser } from './parser';
@@ -42,6 +42,8 @@ export function summarizePythonTree(tree: Tree, source: string, options: PythonS
 
 /** Parses and summarises Python source. */
 export async function summarizePythonSource(source: string, options: PythonSummaryOptions = {}): Promise<ModelSummary> {
+  const tooLarge = sourceTooLarge(Buffer.byteLength(source, 'utf8'), options.fileName);
+  if (tooLarge) throw new UserInputError(tooLarge);
   const parser = await loadPythonParser(options.wasmDir);
   const tree = parser.parse(source);
   if (!tree) throw new UserInputError(`${options.fileName ?? 'source'}: the Python parser returned no tree`);
@@ -56,7 +58,10 @@ export async function summarizePythonSource(source: string, options: PythonSumma
 export async function summarizePythonFile(file: string, options: PythonSummaryOptions = {}): Promise<ModelSummary> {
   let source: string;
   try {
-    if (fs.statSync(file).isDirectory()) throw new UserInputError(`${file}: is a directory, not a Python file`);
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) throw new UserInputError(`${file}: is a directory, not a Python file`);
+    const tooLarge = stat.isFile() ? sourceTooLarge(stat.size, file) : undefined;
+    if (tooLarge) throw new UserInputError(tooLarge);
     source = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof UserInputError) throw e;
