@@ -18,6 +18,9 @@ modules in a Python file (.py).
 Options:
   --input-shape [NAME=]DIMS  Fix an input's dims, for example input=1x3x224x224 or N=?; a name such as N keeps a
                              dim symbolic. The name may be left out when the model has one input. Repeatable.
+  --import-root DIR          For a .py file: also look for imported modules under DIR (a package root, or a
+                             site-packages folder such as /usr/lib/python3/dist-packages). Read as text, never run.
+                             Repeatable; imports relative to the file and in its own folder are always followed.
   --json                     Print one JSON document (the contract in DESIGN.md).
   --markdown                 Print a Markdown table to paste into a README.
   --max-nodes N              Refuse graphs with more than N nodes (default 50,000).
@@ -29,7 +32,7 @@ const EARLY_HEADER_BYTES = 32 * 1024 * 1024;
 
 /** The Python front end, loaded only when a .py file is summarised (and only if this build includes it). */
 interface PythonSummaryModule {
-  summarizePythonFile(file: string, options: { inputShapes?: Record<string, Dim[]> }): Promise<ModelSummary>;
+  summarizePythonFile(file: string, options: { inputShapes?: Record<string, Dim[]>; importRoots?: string[] }): Promise<ModelSummary>;
 }
 
 function loadPythonSummary(): PythonSummaryModule | undefined {
@@ -43,7 +46,7 @@ function loadPythonSummary(): PythonSummaryModule | undefined {
 }
 
 export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes'], aliases: { h: 'help' } }, 'layerscope summary');
+  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help'], values: ['input-shape', 'max-nodes', 'import-root'], aliases: { h: 'help' } }, 'layerscope summary');
   if (args.flags.has('help')) {
     io.stdout(SUMMARY_HELP);
     return 0;
@@ -64,7 +67,8 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
     if (!python) throw new UserInputError(`${given}: summarising Python source is not available in this build of layerscope`);
     const inputShapes: Record<string, Dim[]> = {};
     for (const s of shapes) inputShapes[s.name ?? 'input'] = s.dims;
-    summary = await python.summarizePythonFile(file, shapes.length > 0 ? { inputShapes } : {});
+    const importRoots = (args.values.get('import-root') ?? []).map((d) => path.resolve(io.cwd, d));
+    summary = await python.summarizePythonFile(file, { ...(shapes.length > 0 ? { inputShapes } : {}), importRoots });
   } else {
     const size = fileSize(file);
     // For a large file the header goes out before the model is read, so that something shows at once; small files

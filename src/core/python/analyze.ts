@@ -10,6 +10,7 @@ import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './v
 import { formatCount } from './values';
 import { totalParams, unknownReason } from './params';
 import type { SyntaxNode } from './syntax';
+import type { Importer } from './imports';
 
 /**
  * Everything the editor and the CLI show for one Python file: per-class totals, per-line lenses with hovers, and
@@ -27,6 +28,10 @@ export interface AnalyzeOptions {
    * cannot have changed is replayed instead of recomputed. The result is the same as without it.
    */
   cache?: AnalysisCache;
+  /** Follows imports to other files (imports.ts); without it imported names stay opaque. */
+  importer?: Importer;
+  /** The analysed file's path, for relative imports and its own folder. */
+  file?: string;
 }
 
 /** One leaf layer of a module, in the order PyTorch registers it. */
@@ -172,7 +177,7 @@ function treeMacs(layer: LayerValue, interp: Interpreter, seen = new Set<LayerVa
 }
 
 function within(r: SourceRange, outer: SourceRange): boolean {
-  return r.line >= outer.line && r.endLine <= outer.endLine;
+  return !r.file && !outer.file && r.line >= outer.line && r.endLine <= outer.endLine;
 }
 
 function rfText(rf: RfState | undefined): string | undefined {
@@ -217,6 +222,8 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
 
 function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: AnalysisRun<S>, statements: S[], source: string, options: AnalyzeOptions, hasSyntaxErrors: boolean): PythonAnalysis {
   const interp = run.interpreter;
+  if (options.importer) interp.importer = options.importer;
+  if (options.file) interp.file = options.file;
   const classes: ClassValue[] = [];
   const instantiations: Array<{ layer: LayerValue; variable: string; node: SyntaxNode; stmt: S; index: number }> = [];
   for (const statement of statements) {
@@ -238,7 +245,7 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
   // Split once: a file with many classes looks up one comment per class.
   let lines: string[] | undefined;
   const inputFor = (cls: ClassValue, instance?: LayerValue): Dim[] | null =>
-    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment((lines ??= source.split('\n')), cls.range.line) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
+    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? (cls.range.file ? null : inputShapeComment((lines ??= source.split('\n')), cls.range.line)) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
 
   // Summaries and lenses are derived from an instance and its traces, which a replayed instance brings unchanged, so
   // they are reused with it as long as what else they show (names, lines, shapes) is the same too.
@@ -275,7 +282,9 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
 
   const lenses = mergeLenses([...lensLists, instanceLenses]);
   const seen = new Set<string>();
+  // Messages about another file's lines (code of an imported module) would land on the wrong lines here.
   const diagnostics = interp.diagnostics.filter((d) => {
+    if (d.range.file) return false;
     const key = `${d.range.line}:${d.range.column}:${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -381,8 +390,8 @@ function collectInstantiations(stmt: SyntaxNode, scope: Map<string, Value>, out:
   // Built by this statement: a constructor call on this line, or a factory function (`model = resnet18()`) that
   // returns a module it built.
   const fn = right.childForFieldName('function');
-  const factory = fn?.type === 'identifier' && scope.get(fn.text)?.kind === 'func';
-  if (v && v.kind === 'layer' && v.category === 'user' && v.classRef && (v.range.line === right.startPosition.row || factory)) {
+  const factory = (fn?.type === 'identifier' && scope.get(fn.text)?.kind === 'func') || fn?.type === 'attribute';
+  if (v && v.kind === 'layer' && v.category === 'user' && !v.plain && v.classRef && (v.range.line === right.startPosition.row || v.range.file || factory) && !out.some((o) => o.layer === v)) {
     out.push({ layer: v, variable: left.text, node: right });
   }
 }

@@ -6,6 +6,8 @@ import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLa
 import { where } from './lowerContext';
 import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
+import { importedTrees } from './imports';
+import type { Importer } from './imports';
 import { ownParamSizes } from './params';
 import type { ClassValue, FuncValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
@@ -96,7 +98,8 @@ const MAX_LOOP = 10_000;
 export const MAX_ITEMS = 100_000;
 
 export function rangeOf(n: SyntaxNode): SourceRange {
-  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
+  const file = importedTrees.get((n as { tree?: object }).tree ?? n);
+  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column, ...(file ? { file } : {}) };
 }
 
 const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.modules.module.Module', 'torch.nn.Sequential', 'torch.nn.ModuleList', 'torch.nn.ModuleDict']);
@@ -192,6 +195,14 @@ export class Interpreter {
   readonly traces = new Map<LayerValue, LayerTrace>();
   emitter?: ForwardEmitter;
   observer?: ScopeObserver;
+  /** Follows imports to other files when set (imports.ts); without it imported names stay opaque. */
+  importer?: Importer;
+  /** The path of the file being analysed, for relative imports. */
+  file?: string;
+  /** Set for the interpreter of an imported module. */
+  imported = false;
+  /** The decorators of the definition being run (`@dataclass` changes what a class's constructor is). */
+  private decorators?: string[];
   /** The emitter whose run is under way, so that only its outermost call copies the module. */
   private emitting?: ForwardEmitter;
   private steps = 0;
@@ -235,6 +246,9 @@ export class Interpreter {
   /** `line N` for a message, reported to the observer because the text has to change when the line moves. */
   private lineOf(node: SyntaxNode): string {
     const row = node.startPosition.row;
+    const file = importedTrees.get((node as { tree?: object }).tree ?? node);
+    // A line of an imported module is named with its file; it does not move with this file's edits.
+    if (file) return `${file.split(/[\\/]/).slice(-2).join('/')} line ${row + 1}`;
     this.observer?.citedLine(row);
     return `line ${row + 1}`;
   }
@@ -284,18 +298,23 @@ export class Interpreter {
     switch (stmt.type) {
       case 'import_statement':
       case 'import_from_statement':
-        this.execImport(stmt, frame.locals);
+        this.execImport(stmt, frame.locals, frame);
         return;
       case 'class_definition':
         this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', this.defineClass(stmt, frame));
         return;
       case 'decorated_definition': {
         const def = stmt.childForFieldName('definition');
-        if (def) this.execStatement(def, frame, topLevel);
+        this.decorators = stmt.namedChildren.filter((c) => c?.type === 'decorator').map((c) => c!.text);
+        try {
+          if (def) this.execStatement(def, frame, topLevel);
+        } finally {
+          this.decorators = undefined;
+        }
         return;
       }
       case 'function_definition':
-        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt });
+        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt, globals: frame.globals });
         return;
       case 'expression_statement': {
         const e = stmt.namedChild(0);
@@ -350,7 +369,8 @@ export class Interpreter {
   private execIf(stmt: SyntaxNode, frame: Frame, topLevel: boolean): void {
     const cond = stmt.childForFieldName('condition');
     let decided: boolean | null = null;
-    if (topLevel && cond && /__name__\s*==\s*['"]__main__['"]/.test(cond.text)) decided = true;
+    // The analysed file runs its `__main__` block (where models are often built); an imported module does not.
+    if (topLevel && cond && /__name__\s*==\s*['"]__main__['"]/.test(cond.text)) decided = !this.imported;
     else if (cond) decided = truthy(this.evalSafe(cond, frame));
     if (decided === true) {
       this.execBlock(stmt.childForFieldName('consequence'), frame);
@@ -547,7 +567,7 @@ export class Interpreter {
           const e = container.entries.find(([k]) => k.kind === 'str' && k.value === key.value);
           if (e) e[1] = value;
           else container.entries.push([key, value]);
-        } else if (container?.kind === 'layer' && container.type === 'ModuleDict' && key.kind === 'str' && value.kind === 'layer') {
+        } else if (container?.kind === 'layer' && container.type === 'ModuleDict' && key.kind === 'str' && isModuleValue(value)) {
           this.addChild(container, key.value, value);
         }
         return;
@@ -558,7 +578,7 @@ export class Interpreter {
   }
 
   private setSelfAttr(self: LayerValue, attr: string, value: Value, where: SyntaxNode): void {
-    if (value.kind === 'layer') {
+    if (isModuleValue(value) && !self.plain) {
       this.addChild(self, attr, value);
       self.attrs?.delete(attr);
       return;
@@ -606,35 +626,72 @@ export class Interpreter {
     this.bindTarget(left, this.binary(op, a, b, node), frame);
   }
 
-  private execImport(stmt: SyntaxNode, scope: Scope): void {
+  private execImport(stmt: SyntaxNode, scope: Scope, frame: Frame): void {
+    const from = this.fileOf(frame);
     if (stmt.type === 'import_statement') {
       for (const n of stmt.childrenForFieldName('name')) {
         if (!n) continue;
         if (n.type === 'aliased_import') {
           const path = n.childForFieldName('name')?.text ?? '';
-          this.bind(scope, n.childForFieldName('alias')?.text ?? path, { kind: 'torchRef', path });
+          const file = this.importer?.find(path, 0, from);
+          this.bind(scope, n.childForFieldName('alias')?.text ?? path, file ? { kind: 'module', name: path, file } : { kind: 'torchRef', path });
         } else {
           const path = n.text;
           const head = path.split('.')[0];
-          this.bind(scope, head, { kind: 'torchRef', path: head });
+          const file = this.importer?.find(head, 0, from);
+          this.bind(scope, head, file ? { kind: 'module', name: head, file } : { kind: 'torchRef', path: head });
         }
       }
       return;
     }
-    const moduleName = stmt.childForFieldName('module_name')?.text ?? '';
+    const fullName = stmt.childForFieldName('module_name')?.text ?? '';
+    const level = /^\.*/.exec(fullName)![0].length;
+    const moduleName = fullName.slice(level);
+    const file = level > 0 || this.importer ? this.importer?.find(moduleName, level, from) : undefined;
     if (stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) {
-      if (moduleName === 'torch.nn') for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) this.bind(scope, name, { kind: 'torchRef', path: `torch.nn.${name}` });
+      if (moduleName === 'torch.nn' && level === 0) for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) this.bind(scope, name, { kind: 'torchRef', path: `torch.nn.${name}` });
+      else if (file) {
+        const ns = this.importer!.load(file);
+        if (typeof ns === 'string') return;
+        const all = ns.get('__all__');
+        const names = all?.kind === 'seq' && all.items.every((x) => x.kind === 'str') ? all.items.map((x) => (x as { value: string }).value) : [...ns.keys()].filter((k) => !k.startsWith('_'));
+        for (const name of names) {
+          const v = ns.get(name);
+          if (v) this.bind(scope, name, v);
+        }
+      }
       return;
     }
     for (const n of stmt.childrenForFieldName('name')) {
       if (!n) continue;
-      if (n.type === 'aliased_import') {
-        const name = n.childForFieldName('name')?.text ?? '';
-        this.bind(scope, n.childForFieldName('alias')?.text ?? name, { kind: 'torchRef', path: `${moduleName}.${name}` });
-      } else {
-        this.bind(scope, n.text, { kind: 'torchRef', path: `${moduleName}.${n.text}` });
-      }
+      const name = n.type === 'aliased_import' ? n.childForFieldName('name')?.text ?? '' : n.text;
+      const as = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text ?? name : name;
+      this.bind(scope, as, file ? this.moduleAttr({ kind: 'module', name: moduleName || '.', file }, name) : { kind: 'torchRef', path: `${moduleName}.${name}` });
     }
+  }
+
+  /** The file whose code runs in this frame: an imported module's, or the analysed file's. */
+  private fileOf(frame: Frame): string | undefined {
+    if (frame.globals === this.globals) return this.file;
+    const f = frame.globals.get('__file__');
+    return f?.kind === 'str' ? f.value : this.file;
+  }
+
+  /** A name read from an imported module: a submodule of a package, or a name its code binds. */
+  private moduleAttr(mod: { kind: 'module'; name: string; file: string }, name: string): Value {
+    const importer = this.importer;
+    if (!importer) return { kind: 'torchRef', path: `${mod.name}.${name}` };
+    // A name the package's __init__ binds wins over a submodule of that name (`from .alexnet import *` binds the
+    // function alexnet over the module alexnet), as in Python.
+    const ns = importer.load(mod.file);
+    const bound = typeof ns === 'string' ? undefined : ns.get(name);
+    if (bound) return bound;
+    if (mod.file.endsWith('__init__.py')) {
+      const sub = importer.find(name, 1, mod.file);
+      if (sub) return { kind: 'module', name: `${mod.name}.${name}`, file: sub };
+    }
+    if (typeof ns === 'string') return { kind: 'torchRef', path: `${mod.name}.${name}` };
+    return unknown(`${name} is not defined in ${mod.name}`, true);
   }
 
   // ---- classes and functions ----------------------------------------------------------------------------------
@@ -658,9 +715,22 @@ export class Interpreter {
         (b.kind === 'class' && b.isModule) ||
         (definesForward && ((b.kind === 'torchRef' && !PLAIN_BASES.test(normalize(b.path))) || (b.kind === 'unknown'))),
     );
-    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node) };
+    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node), globals: frame.globals };
     // Class-level constants (`expansion = 4`) are evaluated once, in the class's own scope.
     const classFrame: Frame = { locals: cls.attrs, globals: frame.globals };
+    const decorated = (this.decorators ?? []).some((d) => /^@\s*(dataclasses\.)?dataclass\b/.test(d));
+    this.decorators = undefined;
+    if (decorated) {
+      // A dataclass's annotated names are the fields of its generated __init__, in order.
+      const fields: Array<[string, Value | undefined]> = [];
+      for (const stmt of node.childForFieldName('body')?.namedChildren ?? []) {
+        const a = stmt?.type === 'expression_statement' ? stmt.namedChild(0) : null;
+        if (a?.type !== 'assignment' || !a.childForFieldName('type') || a.childForFieldName('left')?.type !== 'identifier') continue;
+        const right = a.childForFieldName('right');
+        fields.push([a.childForFieldName('left')!.text, right ? this.evalSafe(right, classFrame) : undefined]);
+      }
+      dataclassFieldsOf.set(cls, fields);
+    }
     for (const stmt of node.childForFieldName('body')?.namedChildren ?? []) {
       if (!stmt) continue;
       if (stmt.type === 'expression_statement' && stmt.namedChild(0)?.type === 'assignment') {
@@ -674,7 +744,7 @@ export class Interpreter {
         const name = def?.childForFieldName('name')?.text;
         const decorators = stmt.type === 'decorated_definition' ? stmt.namedChildren.filter((c) => c?.type === 'decorator').map((c) => c!.text.replace(/^@\s*/, '')) : [];
         const binding = decorators.includes('staticmethod') ? 'static' : decorators.includes('classmethod') ? 'class' : undefined;
-        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls, ...(binding ? { binding } : {}) } as FuncValue);
+        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls, ...(binding ? { binding } : {}), globals: frame.globals } as FuncValue);
       }
     }
     return cls;
@@ -706,10 +776,12 @@ export class Interpreter {
   }
 
   /** Instantiates a user nn.Module subclass: runs its constructor statically. */
-  instantiate(cls: ClassValue, positional: Value[], keywords: Map<string, Value>, range: SourceRange): LayerValue {
-    const self: LayerValue = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range, attrs: new Map(), classRef: cls };
+  instantiate(cls: ClassValue, positional: Value[], keywords: Map<string, Value>, range: SourceRange, plain = false): LayerValue {
+    const self: LayerValue = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range, attrs: new Map(), classRef: cls, ...(plain ? { plain } : {}) };
     const init = this.findMethod(cls, '__init__');
-    if (init) {
+    const fields = init ? undefined : dataclassFields(cls);
+    if (fields) this.initDataclass(self, fields, positional, keywords);
+    else if (init) {
       this.callFunction(init as Value & { kind: 'func' }, [self, ...positional], keywords, self, init.cls ?? cls);
     } else {
       const torchType = torchLayerBase(cls);
@@ -719,6 +791,14 @@ export class Interpreter {
       else if (torchType) this.initTorchBase(self, torchType, positional, keywords);
     }
     return self;
+  }
+
+  /** The generated `__init__` of a dataclass: its fields in order, from the arguments or their defaults. */
+  private initDataclass(self: LayerValue, fields: Array<[string, Value | undefined]>, positional: Value[], keywords: Map<string, Value>): void {
+    fields.forEach(([name, dflt], k) => {
+      const v = k < positional.length ? positional[k] : keywords.get(name) ?? dflt ?? unknown(`the field '${name}' was not given`, true);
+      self.attrs!.set(name, v);
+    });
   }
 
   /** `super().__init__(…)` of a class deriving from a torch.nn layer: the layer's parameters become the instance's own. */
@@ -741,7 +821,8 @@ export class Interpreter {
     const node = fn.node as SyntaxNode;
     if (this.depth > MAX_DEPTH) return unknown('recursion too deep', true);
     const locals: Scope = new Map();
-    const frame: Frame = { locals, globals: this.globals, ...(self ? { self } : {}), ...(cls ? { cls } : {}) };
+    const globals = fn.globals ?? this.globals;
+    const frame: Frame = { locals, globals, ...(self ? { self } : {}), ...(cls ? { cls } : {}) };
     const params = node.childForFieldName('parameters');
     let pi = 0;
     const extraKw = new Map(keywords);
@@ -781,7 +862,7 @@ export class Interpreter {
       else if (extraKw.has(name)) {
         locals.set(name, extraKw.get(name)!);
         extraKw.delete(name);
-      } else if (def) locals.set(name, this.evalSafe(def, { locals: new Map(), globals: this.globals }));
+      } else if (def) locals.set(name, this.evalSafe(def, { locals: globals, globals }));
       else locals.set(name, unknown(`the argument '${name}' has no default and was not given`, true));
     }
     this.depth++;
@@ -817,7 +898,7 @@ export class Interpreter {
   private lookup(name: string, frame: Frame): Value {
     if (frame.locals !== frame.globals && frame.locals.has(name)) return frame.locals.get(name)!;
     const global = frame.globals.get(name);
-    this.observer?.readGlobal(name, global);
+    if (frame.globals === this.globals) this.observer?.readGlobal(name, global);
     if (global !== undefined) return global;
     switch (name) {
       case 'True':
@@ -1163,6 +1244,8 @@ export class Interpreter {
         }
         return { kind: 'method', name: `super.${name}`, target: obj.self };
       }
+      case 'module':
+        return this.moduleAttr(obj, name);
       case 'tensor':
         if (name === 'shape') return obj.shape ? { kind: 'seq', items: obj.shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('shape');
         if (name === 'T') return { kind: 'tensor', shape: obj.shape ? [...obj.shape].reverse() : null };
@@ -1210,7 +1293,11 @@ export class Interpreter {
       case 'torchRef':
         return this.callTorch(normalize(fn.path), positional, keywords, node, splatUnknown);
       case 'class': {
-        if (!fn.isModule) return unknown(`${fn.name}(…) is not a module`, false);
+        if (!fn.isModule) {
+          // A plain class (a config record, a helper): an object whose attributes its constructor sets.
+          if (splatUnknown || unreadBase(fn)) return unknown(`${fn.name}(…) is not a module`, false);
+          return this.instantiate(fn, positional, keywords, rangeOf(node), true);
+        }
         if (splatUnknown) {
           const l = this.instantiate(fn, positional, keywords, rangeOf(node));
           l.incomplete = splatUnknown;
@@ -1255,7 +1342,10 @@ export class Interpreter {
       if (type === 'Parameter') {
         const t = positional[0];
         const p = t && t.kind === 'tensor' && t.shape && t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]).reduce((a, b) => a * b, 1) : null;
-        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: p, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? 'the Parameter\'s shape is not known statically' : undefined } as LayerValue;
+        const grad = keywords.get('requires_grad') ?? positional[1];
+        const trainable = grad === undefined || truthy(grad) !== false;
+        if (p === null) this.observer?.citedLine(range.line);
+        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: trainable ? p : 0, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? `${range.file ? 'a Parameter' : `line ${range.line + 1}`}: the Parameter's shape is not known statically` : undefined } as LayerValue;
       }
       if (CONTAINERS.has(type)) return this.container(type, positional, keywords, range, splatUnknown);
       if (type === 'Module') return unknown('nn.Module()', false);
@@ -1327,6 +1417,49 @@ export class Interpreter {
       return { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
+    if (path.startsWith('math.') && /^math\.(ceil|floor|sqrt|log|log2|exp|pow|fabs|gcd|isqrt)$/.test(path)) {
+      const xs = positional.map((p) => (p.kind === 'num' ? p.value : p.kind === 'bool' ? Number(p.value) : null));
+      if (xs.length === 0 || xs.some((x) => x === null)) return unknown(`${path}(…) of values not known statically`);
+      const [a, b] = xs as number[];
+      switch (path.slice(5)) {
+        case 'ceil':
+          return exactInt(Math.ceil(a));
+        case 'floor':
+          return exactInt(Math.floor(a));
+        case 'isqrt':
+          return exactInt(Math.floor(Math.sqrt(a)));
+        case 'gcd': {
+          let [x, y] = [Math.abs(a), Math.abs(b ?? 0)];
+          while (y) [x, y] = [y, x % y];
+          return exactInt(x);
+        }
+        case 'sqrt':
+          return num(Math.sqrt(a), false);
+        case 'log':
+          return num(b === undefined ? Math.log(a) : Math.log(a) / Math.log(b), false);
+        case 'log2':
+          return num(Math.log2(a), false);
+        case 'exp':
+          return num(Math.exp(a), false);
+        case 'pow':
+          return num(a ** b, false);
+        default:
+          return num(Math.abs(a), false);
+      }
+    }
+    if (path === 'typing.cast' && positional.length === 2) return positional[1];
+    if (path === 'copy.copy' || path === 'copy.deepcopy') {
+      const v = positional[0];
+      if (!v) return unknown(`${path}()`);
+      if (v.kind === 'layer') {
+        // deepcopy gives new modules (their parameters count again); copy shares the sub-modules of the original.
+        if (path === 'copy.deepcopy') return copyLayer(v);
+        return { ...v, children: [...v.children], args: new Map(v.args), ...(v.attrs ? { attrs: new Map(v.attrs) } : {}) };
+      }
+      if (v.kind === 'seq') return { ...v, items: path === 'copy.deepcopy' ? v.items.map((x) => (x.kind === 'layer' ? copyLayer(x) : x)) : [...v.items] };
+      if (v.kind === 'dict') return { ...v, entries: v.entries.map(([k, x]) => [k, path === 'copy.deepcopy' && x.kind === 'layer' ? copyLayer(x) : x]) };
+      return v;
+    }
     if (path === 'functools.partial') {
       if (splatUnknown || positional.length === 0) return unknown(splatUnknown ?? 'functools.partial without a function', true);
       return { kind: 'partial', fn: positional[0], positional: positional.slice(1), keywords: new Map(keywords) };
@@ -1343,7 +1476,7 @@ export class Interpreter {
       return layer;
     }
     const add = (name: string, v: Value): void => {
-      if (v.kind === 'layer') layer.children.push([name, v]);
+      if (isModuleValue(v)) layer.children.push([name, v]);
       else layer.incomplete ??= `${at}: ${type} item ${name} is ${v.kind === 'unknown' ? v.reason : `a ${v.kind}, not a module`}`;
     };
     if (type === 'Sequential') {
@@ -1508,6 +1641,11 @@ export class Interpreter {
           if (b.kind !== 'class') continue;
           const init = this.findMethod(b, '__init__');
           if (init) return this.callFunction(init, [self, ...positional], keywords, self, init.cls ?? b);
+          const fields = dataclassFields(b);
+          if (fields) {
+            this.initDataclass(self, fields, positional, keywords);
+            return { kind: 'none' };
+          }
         }
         const unread = unreadBase(superCls);
         if (unread) {
@@ -1618,14 +1756,14 @@ export class Interpreter {
   private layerMethod(name: string, target: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame): Value {
     if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
       const [k, v] = positional;
-      if (k.kind === 'str' && v.kind === 'layer') this.addChild(target, k.value, v);
+      if (k.kind === 'str' && isModuleValue(v)) this.addChild(target, k.value, v);
       else if (k.kind === 'str' && v.kind === 'none') this.removeChild(target, k.value);
       else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
       return { kind: 'none' };
     }
     if (name === 'append' && target.category === 'container') {
       const v = positional[0];
-      if (v?.kind === 'layer') target.children.push([String(target.children.length), v]);
+      if (v && isModuleValue(v)) target.children.push([String(target.children.length), v]);
       else target.incomplete ??= `${this.lineOf(node)}: append of ${v?.kind === 'unknown' ? v.reason : 'something that is not a module'}`;
       return target;
     }
@@ -1633,12 +1771,12 @@ export class Interpreter {
       const items = positional[0] ? this.iterate(positional[0]) : null;
       if (!items) target.incomplete ??= `${this.lineOf(node)}: extend with items not known statically`;
       else for (const it of items) {
-        if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
+        if (isModuleValue(it)) target.children.push([String(target.children.length), it]);
         else target.incomplete ??= `${this.lineOf(node)}: extend with ${it.kind === 'unknown' ? it.reason : 'something that is not a module'}`;
       }
       return target;
     }
-    if (name === 'insert' && target.category === 'container' && positional[0]?.kind === 'num' && positional[1]?.kind === 'layer') {
+    if (name === 'insert' && target.category === 'container' && positional[0]?.kind === 'num' && positional[1] !== undefined && isModuleValue(positional[1])) {
       const items = target.children.map(([, c]) => c);
       const at = positional[0].value < 0 ? Math.max(0, items.length + positional[0].value) : Math.min(positional[0].value, items.length);
       items.splice(at, 0, positional[1]);
@@ -2158,6 +2296,8 @@ export class Interpreter {
       return x;
     }
     if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
+    // In-place fills and initialisers (`torch.empty(…).normal_(std=0.02)`) return the tensor itself.
+    if (/^(normal|uniform|zero|fill|trunc_normal|copy|clamp|mul|add|div|sub)_$/.test(name)) return x;
     if (name in CAST_METHODS) return this.emitOp('cast', [x], sameShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
     if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], sameShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
     if (name === 'triu' || name === 'tril' || name === 'logical_not') return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
@@ -2222,6 +2362,15 @@ function moduleTree(root: LayerValue): LayerValue[] {
   };
   walk(root);
   return out;
+}
+
+const dataclassFieldsOf = new WeakMap<ClassValue, Array<[string, Value | undefined]>>();
+/** The fields of a dataclass (its own after its bases'), or undefined for a class that is not one. */
+function dataclassFields(cls: ClassValue): Array<[string, Value | undefined]> | undefined {
+  const own = dataclassFieldsOf.get(cls);
+  if (!own) return undefined;
+  const inherited = cls.bases.flatMap((b) => (b.kind === 'class' ? dataclassFields(b) ?? [] : []));
+  return [...inherited.filter(([n]) => !own.some(([m]) => m === n)), ...own];
 }
 
 const torchViews = new WeakMap<LayerValue, LayerValue>();
@@ -2320,12 +2469,27 @@ function tooLong(n: number, what = 'list'): Value {
   return unknown(`a ${what} of ${Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : 'very many'} items is longer than Layerscope follows (${MAX_ITEMS.toLocaleString('en-US')})`, what === 'list');
 }
 
+/** A module value: a layer, container or module instance, not a plain object of a user class. */
+function isModuleValue(v: Value): v is LayerValue {
+  return v.kind === 'layer' && !v.plain;
+}
+
 function describeShort(v: Value): string {
   return v.kind === 'unknown' ? v.reason : v.kind;
 }
 
 function containerBaseOf(l: LayerValue): string | undefined {
   return l.classRef ? containerBase(l.classRef) : undefined;
+}
+
+/** Evaluates an imported module's top-level statements into `globals` (the ModuleEvaluator of imports.ts). */
+export function evaluateImportedModule(tree: { rootNode: unknown }, file: string, importer: Importer, globals: Map<string, Value>): void {
+  const interp = new Interpreter(globals);
+  interp.importer = importer;
+  interp.file = file;
+  interp.imported = true;
+  globals.set('__file__', { kind: 'str', value: file });
+  interp.execModule(tree.rootNode as SyntaxNode);
 }
 
 class Budget extends Error {}

@@ -1,5 +1,8 @@
 import * as fs from 'node:fs';
-import type { Tree } from 'web-tree-sitter';
+import * as path from 'node:path';
+import type { Parser, Tree } from 'web-tree-sitter';
+import { ImportResolver } from './imports';
+import { evaluateImportedModule } from './interpreter';
 import { summarizeModel } from '../analysis/summary';
 import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
@@ -23,21 +26,36 @@ export interface PythonSummaryOptions {
   inputShapes?: Record<string, Dim[]>;
   /** Used for classes that have neither an entry in inputShapes nor a `# layerscope: input …` comment. */
   defaultInputShape?: Dim[];
-  /** Only for messages. */
+  /** Only for messages, and (as a path) the folder relative imports start from. */
   fileName?: string;
+  /**
+   * Folders where imported modules are looked for besides the file's own (the CLI's --import-root: a package root,
+   * a site-packages folder). Imports are followed when this is given.
+   */
+  importRoots?: string[];
   /** The folder holding tree-sitter.wasm and tree-sitter-python.wasm (dist/ in the bundles). */
   wasmDir?: string;
+  /** The parser imported files are read with (set by summarizePythonSource). */
+  parser?: Parser;
   /** Lowering allocates real weights; models above this many parameters are summarised from the source only. */
   maxLowerParams?: number;
 }
 
 /** Summarises an already-parsed tree. Never throws on syntax errors: the parts that parsed are summarised. */
 export function summarizePythonTree(tree: Tree, source: string, options: PythonSummaryOptions = {}): ModelSummary {
+  const file = options.fileName ? path.resolve(options.fileName) : undefined;
+  const importer = options.importRoots && options.parser ? new ImportResolver(options.parser, [...(file ? [path.dirname(file)] : []), ...options.importRoots.map((r) => path.resolve(r))], evaluateImportedModule) : undefined;
   const analyzeOptions: AnalyzeOptions = {
     ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}),
     ...(options.defaultInputShape ? { defaultInputShape: options.defaultInputShape } : {}),
+    ...(importer ? { importer } : {}),
+    ...(file ? { file } : {}),
   };
-  return summaryFromAnalysis(analyzeTree(tree, source, analyzeOptions), options);
+  try {
+    return summaryFromAnalysis(analyzeTree(tree, source, analyzeOptions), options);
+  } finally {
+    importer?.dispose();
+  }
 }
 
 /** Parses and summarises Python source. */
@@ -48,7 +66,7 @@ export async function summarizePythonSource(source: string, options: PythonSumma
   const tree = parser.parse(source);
   if (!tree) throw new UserInputError(`${options.fileName ?? 'source'}: the Python parser returned no tree`);
   try {
-    return summarizePythonTree(tree, source, options);
+    return summarizePythonTree(tree, source, { ...options, parser });
   } finally {
     tree.delete();
   }

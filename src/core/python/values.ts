@@ -12,6 +12,8 @@ export interface SourceRange {
   column: number;
   endLine: number;
   endColumn: number;
+  /** Set for a position in another file (an imported module): never shown as a line of the file analysed. */
+  file?: string;
 }
 
 export interface ParamCount {
@@ -57,6 +59,8 @@ export interface LayerValue {
   replaced?: Map<string, ParamRef | LayerValue | null>;
   /** Own parameters whose requires_grad was turned off: `*` for all of them. */
   frozen?: Set<string>;
+  /** An object of a plain (non-module) user class: it has attributes, and is never counted as a module. */
+  plain?: boolean;
 }
 
 /** One parameter of one layer, as `layer.weight` names it; identity is what weight tying shares. */
@@ -77,6 +81,8 @@ export interface ClassValue {
   /** Class-level constants such as `expansion = 4`. */
   attrs: Map<string, Value>;
   range: SourceRange;
+  /** The module scope the class was defined in, when it is another file's. */
+  globals?: Map<string, Value>;
 }
 
 export interface TensorValue {
@@ -107,6 +113,8 @@ export type Value =
   | { kind: 'torchRef'; path: string }
   /** A user function (module-level def or method bound to `self`). */
   | FuncValue
+  /** A Python module read from another file (imports.ts): its names are read when they are used. */
+  | { kind: 'module'; name: string; file: string }
   /** `functools.partial(fn, *args, **kwargs)`: calling it calls `fn` with these arguments first. */
   | { kind: 'partial'; fn: Value; positional: Value[]; keywords: Map<string, Value> }
   /** A method of a built-in value, such as `layers.append`. */
@@ -125,6 +133,8 @@ export interface FuncValue {
   binding?: 'static' | 'class';
   /** The class a classmethod was reached through. */
   boundClass?: ClassValue;
+  /** The module scope the function was defined in, when it is another file's. */
+  globals?: Map<string, Value>;
 }
 
 export function unknown(reason: string, maybeModule = false): Value {

@@ -2,7 +2,10 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze } from './helpers';
+import { analyzeTree } from '../../../../src/core/python/analyze';
+import { ImportResolver } from '../../../../src/core/python/imports';
+import { evaluateImportedModule } from '../../../../src/core/python/interpreter';
+import { loadPythonParser } from '../../../../src/core/python/parser';
 
 /**
  * The static interpreter's semantics against PyTorch 1.13 running the same files: every module-level instance and
@@ -30,6 +33,8 @@ const SCRIPT = `
 import json, runpy, sys, inspect
 import torch
 sys.argv = [sys.argv[1]]
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
 ns = runpy.run_path(sys.argv[0], run_name="__main__")
 def counts(m):
     ps = list(m.parameters())
@@ -55,7 +60,7 @@ interface Counts {
 
 function files(): string[] {
   const list = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.py')).map((f) => path.join(dir, f)) : []);
-  return [...list(FIXTURES), ...list(SAMPLES)];
+  return [...list(FIXTURES), path.join(FIXTURES, 'imports/userModel.py'), ...list(SAMPLES)];
 }
 
 describe('python semantics: every shown count equals PyTorch, or is ? with a line', function () {
@@ -73,7 +78,11 @@ describe('python semantics: every shown count equals PyTorch, or is ? with a lin
       const source = fs.readFileSync(file, 'utf8');
       const exact = /^# layerscope-test: exact$/m.test(source);
       const torch = JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT, file], { encoding: 'utf8', timeout: 240_000 }).trim().split('\n').pop()!) as { instances: Record<string, Counts>; classes: Record<string, Counts> };
-      const a = await analyze(source);
+      // Imports are followed from the file's own folder, as Python finds them when it runs the file.
+      const parser = await loadPythonParser();
+      const importer = new ImportResolver(parser, [path.dirname(file)], evaluateImportedModule);
+      const a = analyzeTree(parser.parse(source)!, source, { importer, file });
+      importer.dispose();
       const checked: string[] = [];
       const check = (what: string, ours: { params: { params: number; trainable: number; buffers: number } | null; reason?: string } | undefined, theirs: Counts): void => {
         if (!ours) return;
