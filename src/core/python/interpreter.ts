@@ -657,7 +657,7 @@ export class Interpreter {
         const names = all?.kind === 'seq' && all.items.every((x) => x.kind === 'str') ? all.items.map((x) => (x as { value: string }).value) : [...ns.keys()].filter((k) => !k.startsWith('_'));
         for (const name of names) {
           const v = ns.get(name);
-          if (v) this.bind(scope, name, v);
+          if (v) this.bind(scope, name, importedValue(v));
         }
       }
       return;
@@ -685,7 +685,7 @@ export class Interpreter {
     // function alexnet over the module alexnet), as in Python.
     const ns = importer.load(mod.file);
     const bound = typeof ns === 'string' ? undefined : ns.get(name);
-    if (bound) return bound;
+    if (bound) return importedValue(bound);
     if (mod.file.endsWith('__init__.py')) {
       const sub = importer.find(name, 1, mod.file);
       if (sub) return { kind: 'module', name: `${mod.name}.${name}`, file: sub };
@@ -2467,6 +2467,17 @@ function exactInt(v: number): Value {
 /** A list or string longer than the interpreter builds: unknown, with the length it would have had. */
 function tooLong(n: number, what = 'list'): Value {
   return unknown(`a ${what} of ${Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : 'very many'} items is longer than Layerscope follows (${MAX_ITEMS.toLocaleString('en-US')})`, what === 'list');
+}
+
+/**
+ * A value imported from another module. Imported modules are evaluated once and shared by every analysis, so
+ * mutable values (a module instance, a list) are copied: what one file does to them must not reach another analysis.
+ */
+function importedValue(v: Value): Value {
+  if (v.kind === 'layer') return copyLayer(v);
+  if (v.kind === 'seq' && !v.tuple) return { ...v, items: [...v.items] };
+  if (v.kind === 'dict') return { ...v, entries: v.entries.map(([k, x]) => [k, x]) };
+  return v;
 }
 
 /** A module value: a layer, container or module instance, not a plain object of a user class. */
