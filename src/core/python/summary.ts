@@ -154,6 +154,15 @@ export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSum
   try {
     const model = lowerModuleToModel(main, { inputShape: main.inputShape, init: 'zeros', interpreter: analysis.interpreter, ...(options.fileName ? { file: options.fileName } : {}) });
     const summary = summarizeModel(model);
+    // The source's count is PyTorch's (a shared or tied parameter once, requires_grad edits applied, buffers
+    // registered by the code); a graph that holds another number must not replace it.
+    const p = main.params;
+    const totals = summary.totals;
+    if (totals.params !== p.params + p.buffers || totals.trainableParams !== p.trainable) {
+      warnings.push(`${nameOf(main)}: the converted graph holds ${totals.params.toLocaleString('en-US')} parameter values; the totals are the source's ${(p.params + p.buffers).toLocaleString('en-US')}, counted as PyTorch counts them`);
+      const params = p.params + p.buffers;
+      summary.totals = { ...totals, params, trainableParams: p.trainable, nonTrainableParams: params - p.trainable, paramBytes: params * 4 };
+    }
     return { ...summary, format: 'python', warnings: [...warnings, ...summary.warnings], modules };
   } catch (e) {
     if (!(e instanceof Error)) throw e;
