@@ -8,6 +8,8 @@ import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
 import { importedTrees } from './imports';
 import type { Importer } from './imports';
+import { RunAbandoned, rangeOf } from './trace';
+import type { Diagnostic, ForwardEmitter, LayerTrace, ScopeObserver } from './trace';
 import { ownParamSizes } from './params';
 import type { ClassValue, FuncValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
@@ -19,58 +21,8 @@ import { num, unknown } from './values';
  * interpreter walks `forward` with tensors as values, which propagates shapes.
  */
 
-export interface Diagnostic {
-  range: SourceRange;
-  message: string;
-}
-
-/** What happened when a layer was applied in a forward pass: the data that lenses and hovers show. */
-export interface LayerTrace {
-  layer: LayerValue;
-  input: Dim[] | null;
-  output: Dim[] | null;
-  sizeFormula?: string;
-  /** Why part of the output shape is unknown although the input's shape is known. */
-  unknownBecause?: string;
-  macs: number | null;
-  rf?: RfState;
-  /** How many times the layer ran in the pass (absent: once), and the MACs of all those calls together. */
-  calls?: number;
-  totalMacs?: number | null;
-}
-
-/** One call of a torch.nn layer in a forward pass. */
-export interface LayerCall {
-  /** The forward's arguments under PyTorch's names, with its defaults for those not given (layers.ts, bindForwardArgs). */
-  args: ReadonlyMap<string, Value>;
-  /** The call in the source, which messages about its arguments name. */
-  range: SourceRange;
-}
-
-/** Receives each applied layer and functional op while `forward` runs, so that lowering can emit IR nodes. */
-export interface ForwardEmitter {
-  layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null;
-  op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
-}
-
-/**
- * Told what each run reads and writes outside its own frames, so that the analysis cache knows what a result
- * depends on and when it may be reused (analysisCache.ts).
- */
-export interface ScopeObserver {
-  /** A module-level name was looked up; `value` is undefined when nothing was bound to it. */
-  readGlobal(name: string, value: Value | undefined): void;
-  /** A module-level name was bound. */
-  wroteGlobal(name: string, value: Value): void;
-  /** A class-level attribute was read, through the class or an instance. */
-  readClassAttr(value: Value): void;
-  /** A message now names this 0-based line, so that moving the line changes the message. */
-  citedLine(row: number): void;
-  traced(trace: LayerTrace): void;
-}
-
-/** Thrown by an observer to abandon the whole run: neither the interpreter nor the analysis catches it. */
-export class RunAbandoned extends Error {}
+export type { Diagnostic, ForwardEmitter, LayerCall, LayerTrace, ScopeObserver } from './trace';
+export { RunAbandoned, rangeOf } from './trace';
 
 type Scope = Map<string, Value>;
 
@@ -97,10 +49,6 @@ const MAX_LOOP = 10_000;
 /** The longest list or string the interpreter builds; past it the value is unknown (`[0] * 10**12` must not allocate). */
 export const MAX_ITEMS = 100_000;
 
-export function rangeOf(n: SyntaxNode): SourceRange {
-  const file = importedTrees.get((n as { tree?: object }).tree ?? n);
-  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column, ...(file ? { file } : {}) };
-}
 
 const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.modules.module.Module', 'torch.nn.Sequential', 'torch.nn.ModuleList', 'torch.nn.ModuleDict']);
 

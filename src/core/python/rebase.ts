@@ -1,4 +1,4 @@
-import type { Diagnostic, LayerTrace } from './interpreter';
+import type { Diagnostic, LayerTrace } from './trace';
 import type { LayerValue, SourceRange, Value } from './values';
 
 /**
