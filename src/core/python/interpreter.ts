@@ -262,7 +262,7 @@ export class Interpreter {
         return;
       }
       case 'function_definition':
-        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt, globals: frame.globals });
+        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt, ...this.scopeOf(frame) });
         return;
       case 'expression_statement': {
         const e = stmt.namedChild(0);
@@ -618,6 +618,14 @@ export class Interpreter {
     }
   }
 
+  /**
+   * The module scope a function or class defined here keeps: only an imported module's. The analysed file's own
+   * definitions read the scope of whichever run calls them, because the analysis cache replays them into later runs.
+   */
+  private scopeOf(frame: Frame): { globals?: Map<string, Value> } {
+    return this.imported ? { globals: frame.globals } : {};
+  }
+
   /** The file whose code runs in this frame: an imported module's, or the analysed file's. */
   private fileOf(frame: Frame): string | undefined {
     if (frame.globals === this.globals) return this.file;
@@ -663,7 +671,7 @@ export class Interpreter {
         (b.kind === 'class' && b.isModule) ||
         (definesForward && ((b.kind === 'torchRef' && !PLAIN_BASES.test(normalize(b.path))) || (b.kind === 'unknown'))),
     );
-    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node), globals: frame.globals };
+    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node), ...this.scopeOf(frame) };
     // Class-level constants (`expansion = 4`) are evaluated once, in the class's own scope.
     const classFrame: Frame = { locals: cls.attrs, globals: frame.globals };
     const decorated = (this.decorators ?? []).some((d) => /^@\s*(dataclasses\.)?dataclass\b/.test(d));
@@ -692,7 +700,7 @@ export class Interpreter {
         const name = def?.childForFieldName('name')?.text;
         const decorators = stmt.type === 'decorated_definition' ? stmt.namedChildren.filter((c) => c?.type === 'decorator').map((c) => c!.text.replace(/^@\s*/, '')) : [];
         const binding = decorators.includes('staticmethod') ? 'static' : decorators.includes('classmethod') ? 'class' : undefined;
-        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls, ...(binding ? { binding } : {}), globals: frame.globals } as FuncValue);
+        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls, ...(binding ? { binding } : {}), ...this.scopeOf(frame) } as FuncValue);
       }
     }
     return cls;

@@ -1,5 +1,5 @@
-import { intTuple } from './layers';
-import type { LayerValue, ParamCount, ParamRef, Value } from './values';
+import { layerParams } from './layers';
+import type { LayerValue, ParamCount, ParamRef } from './values';
 
 /**
  * Parameter totals of a module tree as PyTorch's `model.parameters()` and `model.buffers()` count them: every
@@ -91,91 +91,41 @@ export function unknownReason(layer: LayerValue, seen = new Set<LayerValue>()): 
   return undefined;
 }
 
-function int(args: Map<string, Value>, name: string): number | undefined {
-  const v = args.get(name);
-  if (v && v.kind === 'num' && v.isInt) return v.value;
-  return undefined;
-}
-
-function flag(args: Map<string, Value>, name: string): boolean | undefined {
-  const v = args.get(name);
-  if (v && v.kind === 'bool') return v.value;
-  if (v && v.kind === 'num') return v.value !== 0;
-  if (v && v.kind === 'none') return false;
-  return undefined;
-}
-
 /**
  * The own parameters of a torch layer by PyTorch's names (`weight`, `bias`) with their sizes, or null for layer types
- * whose parameters are not listed here one by one. The sizes always add up to the layer's own count.
+ * whose parameters are not listed here one by one. The sizes come from the layer's own formula (layers.ts): a bias is
+ * what the count loses without it, and an affine norm's weight and bias are the same size. They add up to the count.
  */
 export function ownParamSizes(layer: LayerValue): Map<string, number> | null {
   if (!layer.own) return null;
   const type = layer.torchType ?? layer.type;
-  const a = layer.args;
+  const total = layer.own.params;
   const sizes = new Map<string, number>();
-  const put = (name: string, size: number | undefined): boolean => {
-    if (size === undefined || !Number.isFinite(size)) return false;
-    sizes.set(name, size);
-    return true;
-  };
-  let ok = true;
-  try {
-    switch (type) {
-      case 'Parameter':
-        ok = put('*', layer.own.params);
-        break;
-      case 'Linear': {
-        const fin = int(a, 'in_features');
-        const out = int(a, 'out_features');
-        ok = fin !== undefined && out !== undefined && put('weight', fin * out) && (flag(a, 'bias') ? put('bias', out) : true);
-        break;
-      }
-      case 'Conv1d':
-      case 'Conv2d':
-      case 'Conv3d':
-      case 'ConvTranspose1d':
-      case 'ConvTranspose2d':
-      case 'ConvTranspose3d': {
-        const n = Number(/([123])d$/.exec(type)![1]);
-        const cin = int(a, 'in_channels');
-        const cout = int(a, 'out_channels');
-        const g = int(a, 'groups');
-        if (cin === undefined || cout === undefined || !g) return null;
-        const k = intTuple(a.get('kernel_size'), n, 'kernel_size').reduce((x, y) => x * y, 1);
-        ok = put('weight', type.startsWith('ConvT') ? (cin * cout * k) / g : (cout * cin * k) / g) && (flag(a, 'bias') ? put('bias', cout) : true);
-        break;
-      }
-      case 'BatchNorm1d':
-      case 'BatchNorm2d':
-      case 'BatchNorm3d':
-      case 'SyncBatchNorm':
-      case 'InstanceNorm1d':
-      case 'InstanceNorm2d':
-      case 'InstanceNorm3d':
-      case 'GroupNorm': {
-        const c = int(a, type === 'GroupNorm' ? 'num_channels' : 'num_features');
-        ok = c !== undefined && (flag(a, 'affine') ? put('weight', c) && put('bias', c) : true);
-        break;
-      }
-      case 'LayerNorm': {
-        const e = layer.own.params;
-        const affine = flag(a, 'elementwise_affine');
-        ok = affine === false || (e % 2 === 0 && put('weight', e / 2) && put('bias', e / 2));
-        break;
-      }
-      case 'Embedding':
-      case 'EmbeddingBag':
-      case 'PReLU':
-        ok = put('weight', layer.own.params);
-        break;
-      default:
-        return null;
-    }
-  } catch {
-    return null;
+  if (type === 'Parameter') return new Map([['*', total]]);
+  if (total === 0) return sizes;
+  if (/^(Linear|Bilinear|(Conv|ConvTranspose)[123]d)$/.test(type)) {
+    const noBias = new Map(layer.args);
+    noBias.set('bias', { kind: 'bool', value: false });
+    const weight = layerParams(type, noBias).count?.params;
+    if (weight === undefined) return null;
+    sizes.set('weight', weight);
+    if (total > weight) sizes.set('bias', total - weight);
+    return sizes;
   }
-  if (!ok) return null;
-  if (type !== 'Parameter' && [...sizes.values()].reduce((x, y) => x + y, 0) !== layer.own.params) return null;
-  return sizes;
+  if (/^(BatchNorm[123]d|SyncBatchNorm|InstanceNorm[123]d|GroupNorm|LayerNorm)$/.test(type)) {
+    const bias = layer.args.get('bias');
+    if (type === 'LayerNorm' && bias?.kind === 'bool' && !bias.value) return new Map([['weight', total]]);
+    if (total % 2 !== 0) return null;
+    sizes.set('weight', total / 2);
+    sizes.set('bias', total / 2);
+    return sizes;
+  }
+  switch (type) {
+    case 'Embedding':
+    case 'EmbeddingBag':
+    case 'PReLU':
+      return new Map([['weight', total]]);
+    default:
+      return null;
+  }
 }

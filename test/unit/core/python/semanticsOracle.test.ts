@@ -6,6 +6,7 @@ import { analyzeTree } from '../../../../src/core/python/analyze';
 import { ImportResolver } from '../../../../src/core/python/imports';
 import { evaluateImportedModule } from '../../../../src/core/python/interpreter';
 import { loadPythonParser } from '../../../../src/core/python/parser';
+import { PYTHON, torchAvailable } from './helpers';
 
 /**
  * The static interpreter's semantics against PyTorch 1.13 running the same files: every module-level instance and
@@ -15,19 +16,9 @@ import { loadPythonParser } from '../../../../src/core/python/parser';
  * `# layerscope-test: exact` must be fully exact.
  */
 
-const PYTHON = '/usr/bin/python3';
 const root = path.join(__dirname, '../../../..');
 const FIXTURES = path.join(root, 'test/fixtures/python/semantics');
 const SAMPLES = path.join(root, 'samples/python');
-
-function torchAvailable(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SCRIPT = `
 import json, runpy, sys, inspect
