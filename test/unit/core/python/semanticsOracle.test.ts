@@ -43,6 +43,35 @@ for k, v in ns.items():
 print(json.dumps(out))
 `;
 
+/** Output shapes of every leaf module's first call, by module path, for the instances and inputs given on stdin. */
+const SHAPES = `
+import json, runpy, sys, os
+import torch
+want = json.loads(sys.stdin.read())
+sys.argv = [sys.argv[1]]
+sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
+ns = runpy.run_path(sys.argv[0], run_name="__main__")
+out = {}
+for var, shape in want.items():
+    model = ns[var].eval()
+    seen = {}
+    def hook(name):
+        def f(m, i, o):
+            if name not in seen and isinstance(o, torch.Tensor):
+                seen[name] = list(o.shape)
+        return f
+    for name, m in model.named_modules():
+        if len(list(m.children())) == 0:
+            m.register_forward_hook(hook(name))
+    try:
+        with torch.no_grad():
+            model(torch.zeros(*shape))
+    except Exception:
+        continue
+    out[var] = seen
+print(json.dumps(out))
+`;
+
 interface Counts {
   params: number;
   trainable: number;
@@ -92,6 +121,27 @@ describe('python semantics: every shown count equals PyTorch, or is ? with a lin
         if (m && m.instantiatedAt === undefined) check(`class ${name}`, m, counts);
       }
       assert.ok(checked.length > 0, 'nothing was compared');
+
+      // Layer shapes where the file declares an input: every shape shown must be the one PyTorch's hooks see.
+      const shaped = a.instances.filter((i) => i.variable && i.inputShape && i.inputShape.every((d) => typeof d === 'number') && i.variable in torch.instances);
+      if (shaped.length === 0) return;
+      const want = Object.fromEntries(shaped.map((i) => [i.variable, i.inputShape]));
+      const theirs = JSON.parse(execFileSync(PYTHON, ['-c', SHAPES, file], { input: JSON.stringify(want), encoding: 'utf8', timeout: 240_000 }).trim().split('\n').pop()!) as Record<string, Record<string, number[]>>;
+      let compared = 0;
+      for (const inst of shaped) {
+        const m = a.modules.find((x) => x.instance === inst.instance);
+        const hooked = theirs[inst.variable];
+        if (!hooked) continue;
+        for (const leaf of m?.leaves ?? []) {
+          const shown = leaf.trace?.output;
+          if (!shown || !shown.every((d) => typeof d === 'number')) continue;
+          // PyTorch names a module registered twice once, under its first path; the same layer has the same trace.
+          if (!(leaf.path in hooked)) continue;
+          assert.deepEqual(shown, hooked[leaf.path], `${inst.variable}.${leaf.path}`);
+          compared++;
+        }
+      }
+      if (exact && Object.keys(theirs).length > 0) assert.ok(compared > 0, 'no layer shape was compared');
     });
   }
 });
