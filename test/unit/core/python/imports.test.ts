@@ -19,12 +19,16 @@ const PYTHON = '/usr/bin/python3';
 const DIST = '/usr/lib/python3/dist-packages';
 const TORCHVISION = path.join(DIST, 'torchvision/models');
 
+/** One or two factories of every torchvision 0.14 classification family, of sizes PyTorch builds in seconds. */
+const NAMES = ['alexnet', 'convnext_tiny', 'densenet121', 'efficientnet_b0', 'efficientnet_v2_s', 'googlenet', 'inception_v3', 'mnasnet0_5', 'mobilenet_v2', 'mobilenet_v3_large', 'mobilenet_v3_small', 'regnet_y_400mf', 'resnet18', 'resnet50', 'resnext50_32x4d', 'wide_resnet50_2', 'shufflenet_v2_x1_0', 'squeezenet1_0', 'squeezenet1_1', 'swin_t', 'vgg11', 'vgg11_bn', 'vit_b_16', 'maxvit_t'];
+
 const FACTORIES = `
 import json, warnings
 warnings.filterwarnings("ignore")
 import torchvision.models as M
+NAMES = ${JSON.stringify(NAMES)}
 out = {}
-for n in M.list_models(module=M):
+for n in NAMES:
     m = M.get_model(n)
     out[n] = [sum(p.numel() for p in m.parameters()), sum(b.numel() for b in m.buffers() if b.is_floating_point())]
 print(json.dumps(out))
@@ -77,8 +81,9 @@ describe('python imports: torchvision building blocks resolve from source', func
       exact++;
     }
     for (const n of ['resnet50', 'vit_b_16', 'efficientnet_b0', 'convnext_tiny']) assert.ok(a.instances.find((i) => i.variable === `m_${n}`)?.params, `${n} should be exact`);
-    // 58 of torchvision 0.14's 80 classification, detection, segmentation and video factories at the time of writing.
-    assert.ok(exact >= 55, `only ${exact} of ${names.length} factories exact`);
+    // All but RegNet, Swin and MaxViT (tensor arithmetic and NumPy in their constructors) at the time of writing;
+    // over all 80 classification factories, 58 are exact and the other 22 are ?.
+    assert.ok(exact >= 21, `only ${exact} of ${names.length} factories exact`);
   });
 
   it('a user file importing resnet50 gets its total through the CLI with --import-root', async () => {
