@@ -21,6 +21,9 @@ modules in a Python file (.py).
 Options:
   --input-shape [NAME=]DIMS  Fix an input's dims, for example input=1x3x224x224 or N=?; a name such as N keeps a
                              dim symbolic. The name may be left out when the model has one input. Repeatable.
+  --import-root DIR          For a .py file: also look for imported modules under DIR (a package root, or a
+                             site-packages folder such as /usr/lib/python3/dist-packages). Read as text, never run.
+                             Repeatable; imports relative to the file and in its own folder are always followed.
   --json                     Print one JSON document (the contract in docs/json-contract.md).
   --markdown                 Print a Markdown table to paste into a README.
   --by-scope                 Parameters and MACs per name scope (layer1, layer1.0, ...) instead of per layer; with
@@ -39,7 +42,7 @@ Options:
 const EARLY_HEADER_BYTES = 32 * 1024 * 1024;
 
 export async function runSummaryCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help', 'by-scope'], values: ['input-shape', 'max-nodes', 'depth', 'python', 'class', 'timeout'], aliases: { h: 'help' } }, 'layerscope summary');
+  const args = parseArgs(argv, { flags: ['json', 'markdown', 'help', 'by-scope'], values: ['input-shape', 'max-nodes', 'depth', 'python', 'class', 'timeout', 'import-root'], aliases: { h: 'help' } }, 'layerscope summary');
   if (args.flags.has('help')) {
     io.stdout(SUMMARY_HELP);
     return 0;
@@ -75,7 +78,8 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
     const python = await import('../core/python/summary');
     const inputShapes: Record<string, Dim[]> = {};
     for (const s of shapes) inputShapes[s.name ?? 'input'] = s.dims;
-    summary = await python.summarizePythonFile(file, shapes.length > 0 ? { inputShapes } : {});
+    const importRoots = (args.values.get('import-root') ?? []).map((d) => path.resolve(io.cwd, d));
+    summary = await python.summarizePythonFile(file, { ...(shapes.length > 0 ? { inputShapes } : {}), importRoots });
   } else {
     const size = fileSize(file);
     // For a large file the header goes out before the model is read, so that something shows at once; small files

@@ -16,8 +16,12 @@ export const MAX_RANK = 1024;
 /** How many outputs or inputs an attribute (Split's num_outputs, Scan's num_scan_inputs) may claim. */
 export const MAX_NODE_ARITY = 65_536;
 
-/** The largest Python source file read, in bytes (a real model file is well under 1 MB). */
-export const MAX_PYTHON_SOURCE_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest Python source analysed or read (4 MiB, some 100,000 lines; a real model file is well under 1 MB):
+ * parsing and evaluating grow with the text, and a larger file is almost certainly generated or hostile. Past it the
+ * file is refused in one line.
+ */
+export const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
 
 /** The largest .npy input read, in bytes. The memory budget of a probe usually refuses first. */
 export const MAX_NPY_BYTES = 2 * 1024 * 1024 * 1024 - 1;

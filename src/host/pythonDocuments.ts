@@ -1,7 +1,10 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { Dim } from '../core/ir/types';
+import * as path from 'node:path';
 import { AnalysisCache } from '../core/python/analysisCache';
-import { analyzeTree, parseShapeText } from '../core/python/analyze';
+import { ImportResolver } from '../core/python/imports';
+import { evaluateImportedModule } from '../core/python/interpreter';
+import { MAX_PYTHON_SOURCE_BYTES, analyzeTree, parseShapeText, sourceTooLarge } from '../core/python/analyze';
 import type { LensInfo, ModuleAnalysis, PythonAnalysis } from '../core/python/analyze';
 import { reparse } from '../core/python/reparse';
 import type { ParsedText } from '../core/python/reparse';
@@ -20,6 +23,8 @@ export interface PythonDocumentLike {
   key: string;
   version: number;
   getText(): string;
+  /** The file's path on disk, when it has one: imports are followed from its folder. */
+  path?: string;
 }
 
 export interface DocumentAnalysis {
@@ -35,6 +40,11 @@ export interface DocumentAnalysis {
 export interface PythonDocumentOptions {
   /** `layerscope.defaultInputShape`, for classes without a `# layerscope: input …` comment. */
   defaultInputShape?: Dim[];
+  /**
+   * Folders imports are looked for in after the file's own: the workspace folders and the site-packages of the
+   * Python environment. Imports are followed only for documents with a file path.
+   */
+  importRoots?: string[];
 }
 
 /** Parses the `layerscope.defaultInputShape` setting; an empty or malformed value means "none". */
@@ -56,12 +66,16 @@ export class PythonDocumentCache {
   private readonly current = new Map<string, DocumentAnalysis>();
   private readonly lastGood = new Map<string, DocumentAnalysis>();
   private readonly states = new Map<string, DocumentState>();
+  /** Import resolvers by their roots; each keeps the modules it read until the options change. */
+  private readonly resolvers = new Map<string, ImportResolver>();
 
   constructor(private readonly parser: Parser, private options: PythonDocumentOptions = {}) {}
 
   /** Settings changed: every cached analysis is dropped, because shapes depend on them. */
   setOptions(options: PythonDocumentOptions): void {
     this.options = options;
+    for (const r of this.resolvers.values()) r.dispose();
+    this.resolvers.clear();
     for (const key of new Set([...this.current.keys(), ...this.lastGood.keys(), ...this.states.keys()])) this.forget(key);
   }
 
@@ -69,7 +83,10 @@ export class PythonDocumentCache {
   analyze(doc: PythonDocumentLike): DocumentAnalysis {
     const cached = this.current.get(doc.key);
     if (cached && cached.version === doc.version) return this.peek(doc.key)!;
-    const text = doc.getText();
+    const full = doc.getText();
+    // A source past the size limit is analysed as empty, with one diagnostic that says why.
+    const tooLarge = full.length > MAX_PYTHON_SOURCE_BYTES / 4 ? sourceTooLarge(Buffer.byteLength(full, 'utf8')) : undefined;
+    const text = tooLarge ? '' : full;
     const state = this.states.get(doc.key);
     this.states.delete(doc.key);
     let tree: Tree;
@@ -83,7 +100,9 @@ export class PythonDocumentCache {
     this.states.set(doc.key, { parsed: { text, tree }, cache });
     // Analyses hold snapshots of the syntax, never the tree, so they stay usable (Inspect Model at Cursor lowers a
     // module later by re-running its forward code) after the tree has been replaced.
-    const analysis = analyzeTree(tree, text, { ...(this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {}), cache });
+    const importer = doc.path ? this.resolverFor([path.dirname(doc.path), ...(this.options.importRoots ?? [])]) : undefined;
+    const analysis = analyzeTree(tree, text, { ...(this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {}), cache, ...(importer && doc.path ? { importer, file: doc.path } : {}) });
+    if (tooLarge) analysis.diagnostics.push({ range: { line: 0, column: 0, endLine: 0, endColumn: 0 }, message: tooLarge });
     const result: DocumentAnalysis = { version: doc.version, analysis, stale: false };
     this.current.set(doc.key, result);
     const good = this.lastGood.get(doc.key);
@@ -102,6 +121,16 @@ export class PythonDocumentCache {
     const good = this.lastGood.get(key);
     if (!c.analysis.hasSyntaxErrors || !good || good === c) return c;
     return { ...good, stale: true };
+  }
+
+  private resolverFor(roots: string[]): ImportResolver {
+    const key = roots.join('\u0000');
+    let r = this.resolvers.get(key);
+    if (!r) {
+      r = new ImportResolver(this.parser, roots, evaluateImportedModule);
+      this.resolvers.set(key, r);
+    }
+    return r;
   }
 
   forget(key: string): void {

@@ -1,11 +1,13 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Dim, Model } from '../core/ir/types';
+import type { Model } from '../core/ir/types';
 import { lowerModuleToModel } from '../core/python/lower';
+import { sitePackagesOf } from '../core/python/imports';
 import { loadPythonParser } from '../core/python/parser';
 import type { HostServices } from './hostServices';
 import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, mainModuleOf, moduleAt } from './pythonDocuments';
-import type { DocumentAnalysis } from './pythonDocuments';
+import type { DocumentAnalysis, PythonDocumentOptions } from './pythonDocuments';
 import { exportWithPyTorch } from './pythonExport';
 import { pythonInterpreter } from './pythonInterpreter';
 import { VERIFY_COMMAND, registerPythonVerify } from './pythonVerify';
@@ -37,7 +39,7 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
 
   const analyze = (doc: vscode.TextDocument): DocumentAnalysis | undefined => {
     try {
-      const result = cache.analyze({ key: doc.uri.toString(), version: doc.version, getText: () => doc.getText() });
+      const result = cache.analyze({ key: doc.uri.toString(), version: doc.version, getText: () => doc.getText(), ...(doc.uri.scheme === 'file' ? { path: doc.uri.fsPath } : {}) });
       if (!result.stale) publishDiagnostics(diagnostics, doc, result);
       return result;
     } catch (error) {
@@ -62,6 +64,19 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
     );
   };
 
+  // The environment is found in the background; until then imports are followed in the workspace only.
+  const refreshEnvironment = async (): Promise<void> => {
+    try {
+      environmentRoots = await sitePackages();
+    } catch {
+      environmentRoots = [];
+    }
+    cache.setOptions(readOptions());
+    for (const doc of vscode.workspace.textDocuments) if (doc.languageId === 'python') analyze(doc);
+    lensChanged.fire();
+  };
+  void refreshEnvironment();
+
   context.subscriptions.push(
     vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
     vscode.workspace.onDidOpenTextDocument((doc) => schedule(doc)),
@@ -70,6 +85,7 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
       diagnostics.delete(doc.uri);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('layerscope.pythonPath')) void refreshEnvironment();
       if (e.affectsConfiguration('layerscope.defaultInputShape') || e.affectsConfiguration('layerscope.codeLens.enabled')) {
         cache.setOptions(readOptions());
         for (const doc of vscode.workspace.textDocuments) if (doc.languageId === 'python') analyze(doc);
@@ -202,9 +218,28 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
   for (const doc of vscode.workspace.textDocuments) if (doc.languageId === 'python') analyze(doc);
 }
 
-function readOptions(): { defaultInputShape?: Dim[] } {
+/** Site-packages folders of the Python environment, found once it is known (see sitePackages below). */
+let environmentRoots: string[] = [];
+
+function readOptions(): PythonDocumentOptions {
   const shape = defaultShapeSetting(vscode.workspace.getConfiguration('layerscope').get<string>('defaultInputShape', ''));
-  return shape ? { defaultInputShape: shape } : {};
+  // Imports are looked for in the workspace folders and then in the environment's site-packages, read as files.
+  const importRoots = [...(vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath), ...environmentRoots];
+  return { ...(shape ? { defaultInputShape: shape } : {}), importRoots };
+}
+
+/**
+ * The site-packages of the Python interpreter (the Python extension's, else `layerscope.pythonPath`, else python3 on
+ * the PATH), found on the filesystem: the interpreter is never run for this.
+ */
+async function sitePackages(): Promise<string[]> {
+  let exe = await pythonInterpreter(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(process.cwd()));
+  if (!path.isAbsolute(exe)) {
+    const found = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, exe)).find((p) => fs.existsSync(p));
+    if (!found) return [];
+    exe = found;
+  }
+  return sitePackagesOf(exe);
 }
 
 function publishDiagnostics(collection: vscode.DiagnosticCollection, doc: vscode.TextDocument, result: DocumentAnalysis): void {

@@ -1,7 +1,8 @@
 import type { Node as TreeSitterNode } from 'web-tree-sitter';
 import type { Dim } from '../ir/types';
-import { Interpreter, RunAbandoned, rangeOf } from './interpreter';
-import type { Diagnostic, LayerTrace, ScopeObserver } from './interpreter';
+import { Interpreter } from './interpreter';
+import { RunAbandoned, rangeOf } from './trace';
+import type { Diagnostic, LayerTrace, ScopeObserver } from './trace';
 import { Rebaser } from './rebase';
 import { snapshotStatement } from './syntax';
 import type { StatementSnapshot, SyntaxNode } from './syntax';

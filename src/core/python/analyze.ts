@@ -2,13 +2,17 @@ import type { Tree } from 'web-tree-sitter';
 import type { Dim } from '../ir/types';
 import { CacheConflict, DirectRun } from './analysisCache';
 import type { AnalysisCache, AnalysisRun, DefaultModule } from './analysisCache';
-import { RunAbandoned, rangeOf } from './interpreter';
-import type { Diagnostic, Interpreter, LayerTrace } from './interpreter';
+import { RunAbandoned, rangeOf } from './trace';
+import type { Interpreter } from './interpreter';
+import type { Diagnostic, LayerTrace } from './trace';
 import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
-import { formatCount, totalParams, unknownReason } from './values';
+import { formatCount } from './values';
+import { totalParams, unknownReason } from './params';
 import type { SyntaxNode } from './syntax';
+import type { Importer } from './imports';
+import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
 
 /**
  * Everything the editor and the CLI show for one Python file: per-class totals, per-line lenses with hovers, and
@@ -26,6 +30,10 @@ export interface AnalyzeOptions {
    * cannot have changed is replayed instead of recomputed. The result is the same as without it.
    */
   cache?: AnalysisCache;
+  /** Follows imports to other files (imports.ts); without it imported names stay opaque. */
+  importer?: Importer;
+  /** The analysed file's path, for relative imports and its own folder. */
+  file?: string;
 }
 
 /** One leaf layer of a module, in the order PyTorch registers it. */
@@ -88,6 +96,14 @@ export interface PythonAnalysis {
   interpreter: Interpreter;
 }
 
+export { MAX_PYTHON_SOURCE_BYTES };
+
+/** The one-line refusal for a source over MAX_PYTHON_SOURCE_BYTES, or undefined when it is within it. */
+export function sourceTooLarge(bytes: number, name = 'the file'): string | undefined {
+  if (bytes <= MAX_PYTHON_SOURCE_BYTES) return undefined;
+  return `${name} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope analyses`;
+}
+
 /** Thousands separators as en-US writes them; toLocaleString is far slower, and lenses format thousands of numbers. */
 const fmt = formatCount;
 
@@ -139,16 +155,21 @@ function nameTree(layer: LayerValue, prefix: string, leaves: LeafLayer[], interp
   }
 }
 
-/** Sum of the MACs of every traced torch layer in the tree; null when a layer with parameters was not traced. */
-function treeMacs(layer: LayerValue, interp: Interpreter): number | null {
-  if (layer.category === 'torch') {
+/**
+ * Sum of the MACs of every traced torch layer in the tree, each module once with all of its calls (a module shared
+ * or called in a loop counts per call, as PyTorch's hooks see it); null when a layer with parameters was not traced.
+ */
+function treeMacs(layer: LayerValue, interp: Interpreter, seen = new Set<LayerValue>()): number | null {
+  if (seen.has(layer)) return 0;
+  seen.add(layer);
+  if (layer.category === 'torch' || (layer.torchType && layer.own && layer.own.params > 0)) {
     const t = interp.traces.get(layer);
     if (!t) return layer.own && layer.own.params === 0 ? 0 : null;
-    return t.macs;
+    return t.totalMacs !== undefined ? t.totalMacs : t.macs;
   }
   let sum = 0;
   for (const [, c] of layer.children) {
-    const m = treeMacs(c, interp);
+    const m = treeMacs(c, interp, seen);
     if (m === null) return null;
     sum += m;
   }
@@ -156,7 +177,7 @@ function treeMacs(layer: LayerValue, interp: Interpreter): number | null {
 }
 
 function within(r: SourceRange, outer: SourceRange): boolean {
-  return r.line >= outer.line && r.endLine <= outer.endLine;
+  return !r.file && !outer.file && r.line >= outer.line && r.endLine <= outer.endLine;
 }
 
 function rfText(rf: RfState | undefined): string | undefined {
@@ -201,6 +222,8 @@ export function analyzeTree(tree: Tree, source: string, options: AnalyzeOptions 
 
 function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: AnalysisRun<S>, statements: S[], source: string, options: AnalyzeOptions, hasSyntaxErrors: boolean): PythonAnalysis {
   const interp = run.interpreter;
+  if (options.importer) interp.importer = options.importer;
+  if (options.file) interp.file = options.file;
   const classes: ClassValue[] = [];
   const instantiations: Array<{ layer: LayerValue; variable: string; node: SyntaxNode; stmt: S; index: number }> = [];
   for (const statement of statements) {
@@ -222,7 +245,7 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
   // Split once: a file with many classes looks up one comment per class.
   let lines: string[] | undefined;
   const inputFor = (cls: ClassValue, instance?: LayerValue): Dim[] | null =>
-    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? inputShapeComment((lines ??= source.split('\n')), cls.range.line) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
+    options.inputShapes?.[cls.name] ?? options.inputShapes?.['input'] ?? (cls.range.file ? null : inputShapeComment((lines ??= source.split('\n')), cls.range.line)) ?? options.defaultInputShape ?? (instance ? linearInput(instance) : null);
 
   // Summaries and lenses are derived from an instance and its traces, which a replayed instance brings unchanged, so
   // they are reused with it as long as what else they show (names, lines, shapes) is the same too.
@@ -259,7 +282,9 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
 
   const lenses = mergeLenses([...lensLists, instanceLenses]);
   const seen = new Set<string>();
+  // Messages about another file's lines (code of an imported module) would land on the wrong lines here.
   const diagnostics = interp.diagnostics.filter((d) => {
+    if (d.range.file) return false;
     const key = `${d.range.line}:${d.range.column}:${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -340,7 +365,7 @@ function linearInput(instance: LayerValue): Dim[] | null {
 function runShapes(interp: Interpreter, layer: LayerValue, inputShape: Dim[]): Dim[] | null {
   try {
     interp.resetBudget();
-    const out = interp.callLayer(layer, [{ kind: 'tensor', shape: [...inputShape] }], new Map(), layer.classRef!.node as SyntaxNode);
+    const out = interp.shapes(() => interp.callLayer(layer, [{ kind: 'tensor', shape: [...inputShape] }], new Map(), layer.classRef!.node as SyntaxNode));
     if (out.kind === 'tensor') return out.shape;
     if (out.kind === 'seq' && out.items[0]?.kind === 'tensor') return out.items[0].shape;
     return null;
@@ -362,7 +387,11 @@ function collectInstantiations(stmt: SyntaxNode, scope: Map<string, Value>, out:
   const right = e.childForFieldName('right');
   if (!left || left.type !== 'identifier' || !right || right.type !== 'call') return;
   const v = scope.get(left.text);
-  if (v && v.kind === 'layer' && v.category === 'user' && v.classRef && v.range.line === right.startPosition.row) {
+  // Built by this statement: a constructor call on this line, or a factory function (`model = resnet18()`) that
+  // returns a module it built.
+  const fn = right.childForFieldName('function');
+  const factory = (fn?.type === 'identifier' && scope.get(fn.text)?.kind === 'func') || fn?.type === 'attribute';
+  if (v && v.kind === 'layer' && v.category === 'user' && !v.plain && v.classRef && (v.range.line === right.startPosition.row || v.range.file || factory) && !out.some((o) => o.layer === v)) {
     out.push({ layer: v, variable: left.text, node: right });
   }
 }

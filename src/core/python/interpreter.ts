@@ -8,7 +8,12 @@ import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
 import { applyLayerRules } from './layerFragment';
 import { namesWrittenIn } from './writtenNames';
-import type { ClassValue, LayerValue, SourceRange, TensorValue, Value } from './values';
+import { importedTrees } from './imports';
+import type { Importer } from './imports';
+import { RunAbandoned, rangeOf } from './trace';
+import type { Diagnostic, ForwardEmitter, LayerTrace, ScopeObserver } from './trace';
+import { ownParamSizes } from './params';
+import type { ClassValue, FuncValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
 import { num, unknown } from './values';
 
 /**
@@ -18,58 +23,8 @@ import { num, unknown } from './values';
  * interpreter walks `forward` with tensors as values, which propagates shapes.
  */
 
-export interface Diagnostic {
-  range: SourceRange;
-  message: string;
-}
-
-/** What happened when a layer was applied in a forward pass: the data that lenses and hovers show. */
-export interface LayerTrace {
-  layer: LayerValue;
-  input: Dim[] | null;
-  output: Dim[] | null;
-  sizeFormula?: string;
-  /** Why part of the output shape is unknown although the input's shape is known. */
-  unknownBecause?: string;
-  macs: number | null;
-  rf?: RfState;
-}
-
-/** One call of a torch.nn layer in a forward pass. */
-export interface LayerCall {
-  /** The forward's arguments under PyTorch's names, with its defaults for those not given (layers.ts, bindForwardArgs). */
-  args: ReadonlyMap<string, Value>;
-  /** The call in the source, which messages about its arguments name. */
-  range: SourceRange;
-}
-
-/** Receives each applied layer and functional op while `forward` runs, so that lowering can emit IR nodes. */
-export interface ForwardEmitter {
-  layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null;
-  op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
-  /** A user module's forward starts and ends: the ops it emits between them belong to that module (their names say so). */
-  enterModule?(layer: LayerValue): void;
-  exitModule?(layer: LayerValue): void;
-}
-
-/**
- * Told what each run reads and writes outside its own frames, so that the analysis cache knows what a result
- * depends on and when it may be reused (analysisCache.ts).
- */
-export interface ScopeObserver {
-  /** A module-level name was looked up; `value` is undefined when nothing was bound to it. */
-  readGlobal(name: string, value: Value | undefined): void;
-  /** A module-level name was bound. */
-  wroteGlobal(name: string, value: Value): void;
-  /** A class-level attribute was read, through the class or an instance. */
-  readClassAttr(value: Value): void;
-  /** A message now names this 0-based line, so that moving the line changes the message. */
-  citedLine(row: number): void;
-  traced(trace: LayerTrace): void;
-}
-
-/** Thrown by an observer to abandon the whole run: neither the interpreter nor the analysis catches it. */
-export class RunAbandoned extends Error {}
+export type { Diagnostic, ForwardEmitter, LayerCall, LayerTrace, ScopeObserver } from './trace';
+export { RunAbandoned, rangeOf } from './trace';
 
 type Scope = Map<string, Value>;
 
@@ -80,15 +35,22 @@ interface Frame {
   cls?: ClassValue;
   returned?: Value;
   done?: boolean;
+  /** Set in a function (not a method) that skipped a loop or branch it could not follow which may build modules. */
+  uncertain?: string;
+  /** A `break` or `continue` on its way to the innermost loop. */
+  jump?: 'break' | 'continue';
+  /** Set when a branch that may break or continue the innermost loop could not be decided. */
+  loopUnknown?: string;
 }
 
 const MAX_STEPS = 200_000;
+/** Steps for a whole file (all statements, classes and forward runs), so that a file of many costly statements ends. */
+const MAX_FILE_STEPS = 5_000_000;
 const MAX_DEPTH = 40;
 const MAX_LOOP = 10_000;
+/** The longest list or string the interpreter builds; past it the value is unknown (`[0] * 10**12` must not allocate). */
+export const MAX_ITEMS = 100_000;
 
-export function rangeOf(n: SyntaxNode): SourceRange {
-  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
-}
 
 const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.modules.module.Module', 'torch.nn.Sequential', 'torch.nn.ModuleList', 'torch.nn.ModuleDict']);
 
@@ -100,6 +62,40 @@ function containerBase(cls: ClassValue): string | undefined {
       if (p === 'torch.nn.Sequential' || p === 'torch.nn.ModuleList' || p === 'torch.nn.ModuleDict') return p.slice('torch.nn.'.length);
     } else if (b.kind === 'class') {
       const inner = containerBase(b);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** The torch.nn layer a user class derives from (`class LayerNorm2d(nn.LayerNorm)`), directly or through user classes. */
+function torchLayerBase(cls: ClassValue): string | undefined {
+  for (const b of cls.bases) {
+    if (b.kind === 'torchRef') {
+      const p = normalize(b.path);
+      if (p.startsWith('torch.nn.') && !MODULE_BASES.has(p) && isKnownLayer(p.slice('torch.nn.'.length))) return p.slice('torch.nn.'.length);
+    } else if (b.kind === 'class') {
+      const inner = torchLayerBase(b);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** Bases that are plain Python (object, ABC, Enum, a typing generic): they add no modules and no parameters. */
+const PLAIN_BASES = /^(builtins\.object|object|abc\.ABC|ABC|enum\.\w+|typing\.\w+|Generic|NamedTuple|Exception|dataclasses?\.\w+)$/;
+
+/** A base Layerscope cannot read (an import it did not follow), by name; undefined when every base is known. */
+function unreadBase(cls: ClassValue): string | undefined {
+  for (const b of cls.bases) {
+    if (b.kind === 'torchRef') {
+      const p = normalize(b.path);
+      if (MODULE_BASES.has(p) || PLAIN_BASES.test(p) || (p.startsWith('torch.nn.') && isKnownLayer(p.slice('torch.nn.'.length)))) continue;
+      return b.path;
+    }
+    if (b.kind === 'unknown') return b.reason;
+    if (b.kind === 'class') {
+      const inner = unreadBase(b);
       if (inner) return inner;
     }
   }
@@ -149,10 +145,23 @@ export class Interpreter {
   readonly traces = new Map<LayerValue, LayerTrace>();
   emitter?: ForwardEmitter;
   observer?: ScopeObserver;
+  /** Follows imports to other files when set (imports.ts); without it imported names stay opaque. */
+  importer?: Importer;
+  /** The path of the file being analysed, for relative imports. */
+  file?: string;
+  /** Set for the interpreter of an imported module. */
+  imported = false;
+  /** The decorators of the definition being run (`@dataclass` changes what a class's constructor is). */
+  private decorators?: string[];
   /** The emitter whose run is under way, so that only its outermost call copies the module. */
   private emitting?: ForwardEmitter;
   private steps = 0;
+  private fileSteps = 0;
   private depth = 0;
+  /** Above 0 while a forward pass runs: what it cannot follow leaves the module's counts alone. */
+  private forwardDepth = 0;
+  /** Above 0 while shapes are propagated for the analysis; forward calls in the file's own code are not traced. */
+  private shapingDepth = 0;
   private readonly moduleFrame: Frame;
 
   constructor(readonly globals: Scope = new Map()) {
@@ -187,6 +196,9 @@ export class Interpreter {
   /** `line N` for a message, reported to the observer because the text has to change when the line moves. */
   private lineOf(node: SyntaxNode): string {
     const row = node.startPosition.row;
+    const file = importedTrees.get((node as { tree?: object }).tree ?? node);
+    // A line of an imported module is named with its file; it does not move with this file's edits.
+    if (file) return `${file.split(/[\\/]/).slice(-2).join('/')} line ${row + 1}`;
     this.observer?.citedLine(row);
     return `line ${row + 1}`;
   }
@@ -204,6 +216,21 @@ export class Interpreter {
 
   private tick(): void {
     if (++this.steps > MAX_STEPS) throw new Budget();
+    if (++this.fileSteps > MAX_FILE_STEPS) throw new Budget();
+  }
+
+  /**
+   * Propagates shapes from the input the analysis chose (a `# layerscope: input` comment, a setting, an option).
+   * Forward calls in the file's own code (`model(torch.randn(…))` under `if __name__ == "__main__":`) never decide
+   * the shapes: outside this, calling a module at module level does nothing, and layers are not traced.
+   */
+  shapes<T>(run: () => T): T {
+    this.shapingDepth++;
+    try {
+      return run();
+    } finally {
+      this.shapingDepth--;
+    }
   }
 
   // ---- statements ---------------------------------------------------------------------------------------------
@@ -211,7 +238,7 @@ export class Interpreter {
   execBlock(block: SyntaxNode | null, frame: Frame): void {
     if (!block) return;
     for (const stmt of block.namedChildren) {
-      if (!stmt || frame.done) return;
+      if (!stmt || frame.done || frame.jump) return;
       this.execStatement(stmt, frame, false);
     }
   }
@@ -221,18 +248,23 @@ export class Interpreter {
     switch (stmt.type) {
       case 'import_statement':
       case 'import_from_statement':
-        this.execImport(stmt, frame.locals);
+        this.execImport(stmt, frame.locals, frame);
         return;
       case 'class_definition':
         this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', this.defineClass(stmt, frame));
         return;
       case 'decorated_definition': {
         const def = stmt.childForFieldName('definition');
-        if (def) this.execStatement(def, frame, topLevel);
+        this.decorators = stmt.namedChildren.filter((c) => c?.type === 'decorator').map((c) => c!.text);
+        try {
+          if (def) this.execStatement(def, frame, topLevel);
+        } finally {
+          this.decorators = undefined;
+        }
         return;
       }
       case 'function_definition':
-        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt });
+        this.bind(frame.locals, stmt.childForFieldName('name')?.text ?? '?', { kind: 'func', name: stmt.childForFieldName('name')?.text ?? '?', node: stmt, ...this.scopeOf(frame) });
         return;
       case 'expression_statement': {
         const e = stmt.namedChild(0);
@@ -252,10 +284,16 @@ export class Interpreter {
         this.execIf(stmt, frame, topLevel);
         return;
       case 'for_statement':
-        this.execFor(stmt, frame);
+        this.execFor(stmt, frame, topLevel);
         return;
       case 'with_statement':
         this.execBlock(stmt.childForFieldName('body'), frame);
+        return;
+      case 'break_statement':
+        frame.jump = 'break';
+        return;
+      case 'continue_statement':
+        frame.jump = 'continue';
         return;
       case 'pass_statement':
       case 'comment':
@@ -263,22 +301,26 @@ export class Interpreter {
       case 'global_statement':
       case 'nonlocal_statement':
       case 'future_import_statement':
-      case 'delete_statement':
       case 'raise_statement':
+        return;
+      case 'delete_statement':
+        this.execDelete(stmt, frame);
         return;
       default:
         // while loops, try blocks and the like are not followed. Inside a constructor they may hide sub-modules.
-        if (!topLevel && frame.self && mayBuildModules(stmt)) {
-          frame.self.incomplete ??= `${this.lineOf(stmt)}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`;
-        }
-        if (stmt.type === 'try_statement') this.execBlock(stmt.childForFieldName('body'), frame);
+        if (stmt.type === 'try_statement') {
+          this.execBlock(stmt.childForFieldName('body'), frame);
+          // The handlers run only if the body raised, which it does not do statically; but they may rebind names.
+          for (const h of stmt.namedChildren) if (h && h !== stmt.childForFieldName('body') && h.type !== 'comment') this.notFollowed(h, frame, `${this.lineOf(h)}: an ${h.type.replace(/_/g, ' ')} is not followed statically`, false);
+        } else this.notFollowed(stmt, frame, `${this.lineOf(stmt)}: a ${stmt.type.replace(/_/g, ' ')} is not followed statically`, topLevel);
     }
   }
 
   private execIf(stmt: SyntaxNode, frame: Frame, topLevel: boolean): void {
     const cond = stmt.childForFieldName('condition');
     let decided: boolean | null = null;
-    if (topLevel && cond && /__name__\s*==\s*['"]__main__['"]/.test(cond.text)) decided = true;
+    // The analysed file runs its `__main__` block (where models are often built); an imported module does not.
+    if (topLevel && cond && /__name__\s*==\s*['"]__main__['"]/.test(cond.text)) decided = !this.imported;
     else if (cond) decided = truthy(this.evalSafe(cond, frame));
     if (decided === true) {
       this.execBlock(stmt.childForFieldName('consequence'), frame);
@@ -298,19 +340,98 @@ export class Interpreter {
           return;
         }
         if (t === null) {
-          this.unknownBranch(stmt, frame);
+          this.unknownBranch(stmt, frame, topLevel);
           return;
         }
       }
       return;
     }
-    this.unknownBranch(stmt, frame);
+    this.unknownBranch(stmt, frame, topLevel);
   }
 
-  private unknownBranch(stmt: SyntaxNode, frame: Frame): void {
-    this.forgetWritten(stmt, frame, `${this.lineOf(stmt)}: the condition of this if statement is not known statically`);
-    if (frame.self && mayBuildModules(stmt)) {
-      frame.self.incomplete ??= `${this.lineOf(stmt)}: the condition of this if statement is not known statically`;
+  /**
+   * A statement that was skipped because it could not be followed: whatever it may have changed becomes unknown. In a
+   * constructor the module may lack sub-modules; in a helper function what it returns may; names it assigns lose
+   * their values (a tensor its shape), and modules whose attributes it sets are marked, wherever they are.
+   */
+  private notFollowed(stmt: SyntaxNode, frame: Frame, reason: string, topLevel: boolean): void {
+    const builds = mayBuildModules(stmt);
+    if (builds && !topLevel) {
+      if (frame.self && this.forwardDepth === 0) frame.self.incomplete ??= reason;
+      else if (!frame.self && frame !== this.moduleFrame) frame.uncertain ??= reason;
+    }
+    const names = new Set<string>();
+    const objects: SyntaxNode[] = [];
+    const walk = (n: SyntaxNode, target: boolean): void => {
+      if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return;
+      if (target) {
+        if (n.type === 'identifier') names.add(n.text);
+        else if (n.type === 'attribute' || n.type === 'subscript') {
+          const obj = n.childForFieldName(n.type === 'attribute' ? 'object' : 'value');
+          if (obj) objects.push(obj);
+          if (n.type === 'subscript' && obj?.type === 'identifier') names.add(obj.text);
+        } else for (const c of n.namedChildren) if (c) walk(c, true);
+        return;
+      }
+      if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement' || n.type === 'for_in_clause') {
+        const left = n.childForFieldName('left');
+        if (left) walk(left, true);
+      } else if (n.type === 'named_expression') {
+        const name = n.childForFieldName('name');
+        if (name) names.add(name.text);
+      } else if (n.type === 'delete_statement') {
+        for (const c of n.namedChildren) if (c) walk(c, true);
+      } else if (n.type === 'call') {
+        // `model.requires_grad_(False)`, `layers.append(m)` and the like change the object they are called on.
+        const fn = n.childForFieldName('function');
+        const obj = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
+        const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : '';
+        if (obj && /^(append|extend|insert|pop|remove|clear|update|add_module|register_\w+|requires_grad_|apply|setdefault|__setitem__|__delitem__)$/.test(method)) {
+          objects.push(obj);
+          if (obj.type === 'identifier') names.add(obj.text);
+        }
+        if (fn?.type === 'identifier' && /^(setattr|delattr)$/.test(fn.text)) {
+          const first = n.childForFieldName('arguments')?.namedChildren.find((c) => c && c.type !== 'comment');
+          if (first) objects.push(first);
+        }
+      }
+      for (const c of n.namedChildren) if (c) walk(c, false);
+    };
+    walk(stmt, false);
+    for (const name of names) {
+      if (name === 'self') continue;
+      const scope = frame.locals.has(name) || frame.locals === frame.globals ? frame.locals : frame.globals.has(name) ? null : frame.locals;
+      if (!scope) continue;
+      const old = scope.get(name);
+      if (old?.kind === 'layer') old.incomplete ??= reason;
+      this.bind(scope, name, old?.kind === 'tensor' ? { kind: 'tensor', shape: null } : unknown(reason, true));
+    }
+    for (const obj of objects) {
+      if (obj.type === 'identifier' && obj.text === 'self' && frame.self) {
+        if (this.forwardDepth === 0) frame.self.incomplete ??= reason;
+        continue;
+      }
+      let v: Value;
+      try {
+        v = this.evaluate(obj, frame);
+      } catch (e) {
+        if (e instanceof Budget || e instanceof RunAbandoned) throw e;
+        continue;
+      }
+      if (v.kind === 'layer' && (this.forwardDepth === 0 || v !== frame.self)) v.incomplete ??= reason;
+      else if (v.kind === 'tensor' && v.param) v.param.owner.incomplete ??= reason;
+      else if (v.kind === 'seq' || v.kind === 'dict') for (const it of v.kind === 'seq' ? v.items : v.entries.map(([, x]) => x)) if (it.kind === 'layer') it.incomplete ??= reason;
+    }
+  }
+
+  private unknownBranch(stmt: SyntaxNode, frame: Frame, topLevel = false): void {
+    const reason = `${this.lineOf(stmt)}: the condition of this if statement is not known statically`;
+    this.notFollowed(stmt, frame, reason, topLevel);
+    this.forgetSelfAttrs(stmt, frame, reason);
+    if (/\b(break|continue)\b/.test(stmt.text)) {
+      // Whether the loop goes on is unknown: the loop as a whole is not followed from here.
+      frame.loopUnknown ??= reason;
+      frame.jump = 'break';
     }
     if (frame.returned === undefined && /\breturn\b/.test(stmt.text)) {
       frame.returned = unknown(`${this.lineOf(stmt)}: the return depends on a condition that is not known statically`, true);
@@ -318,32 +439,52 @@ export class Interpreter {
     }
   }
 
-  private execFor(stmt: SyntaxNode, frame: Frame): void {
+  private execFor(stmt: SyntaxNode, frame: Frame, topLevel: boolean): void {
     const left = stmt.childForFieldName('left');
     const right = stmt.childForFieldName('right');
     const body = stmt.childForFieldName('body');
-    const iter = right ? this.iterate(this.evalSafe(right, frame)) : null;
+    const iterable = right ? this.evalSafe(right, frame) : unknown('no iterable');
+    const iter = this.iterate(iterable);
     if (!iter || !left) {
-      this.forgetWritten(stmt, frame, `${this.lineOf(stmt)}: this loop runs over something not known statically`);
-      if (frame.self && body && mayBuildModules(body)) {
-        frame.self.incomplete ??= `${this.lineOf(stmt)}: this loop runs over something not known statically`;
+      const why = iterable.kind === 'unknown' ? `: ${iterable.reason}` : '';
+      const reason = `${this.lineOf(stmt)}: this loop runs over something not known statically${why}`;
+      this.notFollowed(stmt, frame, reason, topLevel);
+      this.forgetSelfAttrs(stmt, frame, reason);
+      if (frame.returned === undefined && /\breturn\b/.test(stmt.text)) {
+        frame.returned = unknown(`${this.lineOf(stmt)}: the return is inside a loop that is not followed`, true);
+        frame.done = true;
       }
       return;
     }
+    let broke = false;
     for (const item of iter) {
       this.bindTarget(left, item, frame);
       this.execBlock(body, frame);
+      const jump = frame.jump;
+      frame.jump = undefined;
+      if (frame.loopUnknown) {
+        const why = frame.loopUnknown;
+        frame.loopUnknown = undefined;
+        this.notFollowed(stmt, frame, why, topLevel);
+        return;
+      }
       if (frame.done) return;
+      if (jump === 'break') {
+        broke = true;
+        break;
+      }
     }
+    if (!broke) this.execBlock(stmt.namedChildren.find((c) => c?.type === 'else_clause')?.childForFieldName('body') ?? null, frame);
   }
 
-  /** A block that is not followed may change the names it writes: they become unknown, with the reason. */
-  private forgetWritten(block: SyntaxNode, frame: Frame, reason: string): void {
-    const written = namesWrittenIn(block);
-    for (const name of written.names) if (frame.locals.has(name) || frame.locals !== frame.globals) this.bind(frame.locals, name, unknown(reason, true));
-    for (const attr of written.selfAttrs) {
+  /**
+   * A block that is not followed may also set plain attributes of `self` (a channel count, a flag): they become
+   * unknown, with the reason, and a container it would have grown is incomplete. Names and other objects it writes
+   * are handled by notFollowed.
+   */
+  private forgetSelfAttrs(block: SyntaxNode, frame: Frame, reason: string): void {
+    for (const attr of namesWrittenIn(block).selfAttrs) {
       const v = frame.self?.children.find(([n]) => n === attr)?.[1] ?? frame.self?.attrs?.get(attr);
-      // A container the block would have grown is incomplete; a plain value it would have changed is unknown.
       if (v?.kind === 'layer') v.incomplete ??= reason;
       else if (v) frame.self!.attrs!.set(attr, unknown(reason));
     }
@@ -353,8 +494,9 @@ export class Interpreter {
     if (v.kind === 'seq') return v.items;
     if (v.kind === 'dict') return v.entries.map(([k]) => k);
     if (v.kind === 'str') return [...v.value].map((c) => ({ kind: 'str', value: c }));
-    if (v.kind === 'layer' && v.category === 'container') {
-      return v.type === 'ModuleDict' ? v.children.map(([k]) => ({ kind: 'str', value: k })) : v.children.map(([, c]) => c);
+    if (v.kind === 'layer' && (v.category === 'container' || containerBaseOf(v))) {
+      if (v.incomplete) return null;
+      return v.type === 'ModuleDict' || containerBaseOf(v) === 'ModuleDict' ? v.children.map(([k]) => ({ kind: 'str', value: k })) : v.children.map(([, c]) => c);
     }
     return null;
   }
@@ -377,7 +519,9 @@ export class Interpreter {
       case 'attribute': {
         const obj = target.childForFieldName('object');
         const attr = target.childForFieldName('attribute')?.text ?? '';
-        if (obj && obj.type === 'identifier' && obj.text === 'self' && frame.self) this.setSelfAttr(frame.self, attr, value, target);
+        if (!obj) return;
+        if (obj.type === 'identifier' && obj.text === 'self' && frame.self) this.setSelfAttr(frame.self, attr, value, target);
+        else this.setAttr(this.evalSafe(obj, frame), attr, value, target);
         return;
       }
       case 'subscript': {
@@ -389,7 +533,7 @@ export class Interpreter {
           const e = container.entries.find(([k]) => k.kind === 'str' && k.value === key.value);
           if (e) e[1] = value;
           else container.entries.push([key, value]);
-        } else if (container?.kind === 'layer' && container.type === 'ModuleDict' && key.kind === 'str' && value.kind === 'layer') {
+        } else if (container?.kind === 'layer' && container.type === 'ModuleDict' && key.kind === 'str' && isModuleValue(value)) {
           this.addChild(container, key.value, value);
         }
         return;
@@ -400,7 +544,7 @@ export class Interpreter {
   }
 
   private setSelfAttr(self: LayerValue, attr: string, value: Value, where: SyntaxNode): void {
-    if (value.kind === 'layer') {
+    if (isModuleValue(value) && !self.plain) {
       this.addChild(self, attr, value);
       self.attrs?.delete(attr);
       return;
@@ -460,40 +604,85 @@ export class Interpreter {
       return;
     }
     for (const it of items) {
-      if (it.kind === 'layer') target.children.push([String(target.children.length), it]);
+      if (isModuleValue(it)) target.children.push([String(target.children.length), it]);
       else target.incomplete ??= `${this.lineOf(node)}: ${target.type} item ${target.children.length} is ${it.kind === 'unknown' ? it.reason : `a ${it.kind}, not a module`}`;
     }
   }
 
-  private execImport(stmt: SyntaxNode, scope: Scope): void {
+  private execImport(stmt: SyntaxNode, scope: Scope, frame: Frame): void {
+    const from = this.fileOf(frame);
     if (stmt.type === 'import_statement') {
       for (const n of stmt.childrenForFieldName('name')) {
         if (!n) continue;
         if (n.type === 'aliased_import') {
           const path = n.childForFieldName('name')?.text ?? '';
-          this.bind(scope, n.childForFieldName('alias')?.text ?? path, { kind: 'torchRef', path });
+          const file = this.importer?.find(path, 0, from);
+          this.bind(scope, n.childForFieldName('alias')?.text ?? path, file ? { kind: 'module', name: path, file } : { kind: 'torchRef', path });
         } else {
           const path = n.text;
           const head = path.split('.')[0];
-          this.bind(scope, head, { kind: 'torchRef', path: head });
+          const file = this.importer?.find(head, 0, from);
+          this.bind(scope, head, file ? { kind: 'module', name: head, file } : { kind: 'torchRef', path: head });
         }
       }
       return;
     }
-    const moduleName = stmt.childForFieldName('module_name')?.text ?? '';
+    const fullName = stmt.childForFieldName('module_name')?.text ?? '';
+    const level = /^\.*/.exec(fullName)![0].length;
+    const moduleName = fullName.slice(level);
+    const file = level > 0 || this.importer ? this.importer?.find(moduleName, level, from) : undefined;
     if (stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) {
-      if (moduleName === 'torch.nn') for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) this.bind(scope, name, { kind: 'torchRef', path: `torch.nn.${name}` });
+      if (moduleName === 'torch.nn' && level === 0) for (const name of ['Module', 'Sequential', 'Conv2d', 'Linear']) this.bind(scope, name, { kind: 'torchRef', path: `torch.nn.${name}` });
+      else if (file) {
+        const ns = this.importer!.load(file);
+        if (typeof ns === 'string') return;
+        const all = ns.get('__all__');
+        const names = all?.kind === 'seq' && all.items.every((x) => x.kind === 'str') ? all.items.map((x) => (x as { value: string }).value) : [...ns.keys()].filter((k) => !k.startsWith('_'));
+        for (const name of names) {
+          const v = ns.get(name);
+          if (v) this.bind(scope, name, importedValue(v));
+        }
+      }
       return;
     }
     for (const n of stmt.childrenForFieldName('name')) {
       if (!n) continue;
-      if (n.type === 'aliased_import') {
-        const name = n.childForFieldName('name')?.text ?? '';
-        this.bind(scope, n.childForFieldName('alias')?.text ?? name, { kind: 'torchRef', path: `${moduleName}.${name}` });
-      } else {
-        this.bind(scope, n.text, { kind: 'torchRef', path: `${moduleName}.${n.text}` });
-      }
+      const name = n.type === 'aliased_import' ? n.childForFieldName('name')?.text ?? '' : n.text;
+      const as = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text ?? name : name;
+      this.bind(scope, as, file ? this.moduleAttr({ kind: 'module', name: moduleName || '.', file }, name) : { kind: 'torchRef', path: `${moduleName}.${name}` });
     }
+  }
+
+  /**
+   * The module scope a function or class defined here keeps: only an imported module's. The analysed file's own
+   * definitions read the scope of whichever run calls them, because the analysis cache replays them into later runs.
+   */
+  private scopeOf(frame: Frame): { globals?: Map<string, Value> } {
+    return this.imported ? { globals: frame.globals } : {};
+  }
+
+  /** The file whose code runs in this frame: an imported module's, or the analysed file's. */
+  private fileOf(frame: Frame): string | undefined {
+    if (frame.globals === this.globals) return this.file;
+    const f = frame.globals.get('__file__');
+    return f?.kind === 'str' ? f.value : this.file;
+  }
+
+  /** A name read from an imported module: a submodule of a package, or a name its code binds. */
+  private moduleAttr(mod: { kind: 'module'; name: string; file: string }, name: string): Value {
+    const importer = this.importer;
+    if (!importer) return { kind: 'torchRef', path: `${mod.name}.${name}` };
+    // A name the package's __init__ binds wins over a submodule of that name (`from .alexnet import *` binds the
+    // function alexnet over the module alexnet), as in Python.
+    const ns = importer.load(mod.file);
+    const bound = typeof ns === 'string' ? undefined : ns.get(name);
+    if (bound) return importedValue(bound);
+    if (mod.file.endsWith('__init__.py')) {
+      const sub = importer.find(name, 1, mod.file);
+      if (sub) return { kind: 'module', name: `${mod.name}.${name}`, file: sub };
+    }
+    if (typeof ns === 'string') return { kind: 'torchRef', path: `${mod.name}.${name}` };
+    return unknown(`${name} is not defined in ${mod.name}`, true);
   }
 
   // ---- classes and functions ----------------------------------------------------------------------------------
@@ -505,10 +694,34 @@ export class Interpreter {
       if (!b || b.type === 'keyword_argument') continue;
       bases.push(this.evalSafe(b, frame));
     }
-    const isModule = bases.some((b) => (b.kind === 'torchRef' && MODULE_BASES.has(normalize(b.path))) || (b.kind === 'class' && b.isModule));
-    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node) };
+    // A class is a module when a base is one: nn.Module or a container, a torch.nn layer, a module class of the file,
+    // or a class from an import Layerscope did not read whose body defines forward (it is counted as unknown then).
+    const definesForward = (node.childForFieldName('body')?.namedChildren ?? []).some((c) => {
+      const def = c?.type === 'decorated_definition' ? c.childForFieldName('definition') : c;
+      return def?.type === 'function_definition' && def.childForFieldName('name')?.text === 'forward';
+    });
+    const isModule = bases.some(
+      (b) =>
+        (b.kind === 'torchRef' && (MODULE_BASES.has(normalize(b.path)) || (normalize(b.path).startsWith('torch.nn.') && isKnownLayer(normalize(b.path).slice('torch.nn.'.length))))) ||
+        (b.kind === 'class' && b.isModule) ||
+        (definesForward && ((b.kind === 'torchRef' && !PLAIN_BASES.test(normalize(b.path))) || (b.kind === 'unknown'))),
+    );
+    const cls: ClassValue = { kind: 'class', name: node.childForFieldName('name')?.text ?? '?', node, bases, isModule, attrs: new Map(), range: rangeOf(node), ...this.scopeOf(frame) };
     // Class-level constants (`expansion = 4`) are evaluated once, in the class's own scope.
     const classFrame: Frame = { locals: cls.attrs, globals: frame.globals };
+    const decorated = (this.decorators ?? []).some((d) => /^@\s*(dataclasses\.)?dataclass\b/.test(d));
+    this.decorators = undefined;
+    if (decorated) {
+      // A dataclass's annotated names are the fields of its generated __init__, in order.
+      const fields: Array<[string, Value | undefined]> = [];
+      for (const stmt of node.childForFieldName('body')?.namedChildren ?? []) {
+        const a = stmt?.type === 'expression_statement' ? stmt.namedChild(0) : null;
+        if (a?.type !== 'assignment' || !a.childForFieldName('type') || a.childForFieldName('left')?.type !== 'identifier') continue;
+        const right = a.childForFieldName('right');
+        fields.push([a.childForFieldName('left')!.text, right ? this.evalSafe(right, classFrame) : undefined]);
+      }
+      dataclassFieldsOf.set(cls, fields);
+    }
     for (const stmt of node.childForFieldName('body')?.namedChildren ?? []) {
       if (!stmt) continue;
       if (stmt.type === 'expression_statement' && stmt.namedChild(0)?.type === 'assignment') {
@@ -520,13 +733,15 @@ export class Interpreter {
       } else if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') {
         const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
         const name = def?.childForFieldName('name')?.text;
-        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls });
+        const decorators = stmt.type === 'decorated_definition' ? stmt.namedChildren.filter((c) => c?.type === 'decorator').map((c) => c!.text.replace(/^@\s*/, '')) : [];
+        const binding = decorators.includes('staticmethod') ? 'static' : decorators.includes('classmethod') ? 'class' : undefined;
+        if (def && name) cls.attrs.set(name, { kind: 'func', name, node: def, cls, ...(binding ? { binding } : {}), ...this.scopeOf(frame) } as FuncValue);
       }
     }
     return cls;
   }
 
-  private findMethod(cls: ClassValue, name: string): { kind: 'func'; name: string; node: unknown; cls?: ClassValue } | undefined {
+  private findMethod(cls: ClassValue, name: string): FuncValue | undefined {
     const own = cls.attrs.get(name);
     if (own && own.kind === 'func') return own;
     for (const b of cls.bases) {
@@ -552,22 +767,53 @@ export class Interpreter {
   }
 
   /** Instantiates a user nn.Module subclass: runs its constructor statically. */
-  instantiate(cls: ClassValue, positional: Value[], keywords: Map<string, Value>, range: SourceRange): LayerValue {
-    const self: LayerValue = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range, attrs: new Map(), classRef: cls };
+  instantiate(cls: ClassValue, positional: Value[], keywords: Map<string, Value>, range: SourceRange, plain = false): LayerValue {
+    const self: LayerValue = { kind: 'layer', type: cls.name, category: 'user', args: new Map(), children: [], own: null, range, attrs: new Map(), classRef: cls, ...(plain ? { plain } : {}) };
     const init = this.findMethod(cls, '__init__');
-    if (init) {
+    const fields = init ? undefined : dataclassFields(cls);
+    if (fields) this.initDataclass(self, fields, positional, keywords);
+    else if (init) {
       this.callFunction(init as Value & { kind: 'func' }, [self, ...positional], keywords, self, init.cls ?? cls);
-    } else if (cls.bases.some((b) => b.kind === 'torchRef' && !MODULE_BASES.has(normalize(b.path)))) {
-      self.incomplete = `${cls.name} derives from a class Layerscope cannot read`;
+    } else {
+      const torchType = torchLayerBase(cls);
+      const unread = unreadBase(cls);
+      if (unread) self.incomplete = `${cls.name} derives from ${unread}, which Layerscope cannot read`;
+      // Without a constructor of its own, the torch layer's constructor takes the arguments.
+      else if (torchType) this.initTorchBase(self, torchType, positional, keywords);
     }
     return self;
   }
 
-  callFunction(fn: { kind: 'func'; name: string; node: unknown; self?: LayerValue; cls?: ClassValue }, positional: Value[], keywords: Map<string, Value>, self?: LayerValue, cls?: ClassValue): Value {
+  /** The generated `__init__` of a dataclass: its fields in order, from the arguments or their defaults. */
+  private initDataclass(self: LayerValue, fields: Array<[string, Value | undefined]>, positional: Value[], keywords: Map<string, Value>): void {
+    fields.forEach(([name, dflt], k) => {
+      const v = k < positional.length ? positional[k] : keywords.get(name) ?? dflt ?? unknown(`the field '${name}' was not given`, true);
+      self.attrs!.set(name, v);
+    });
+  }
+
+  /** `super().__init__(…)` of a class deriving from a torch.nn layer: the layer's parameters become the instance's own. */
+  private initTorchBase(self: LayerValue, type: string, positional: Value[], keywords: Map<string, Value>): void {
+    self.torchType = type;
+    const bound = bindLayerArgs(type, positional, keywords);
+    for (const [k, v] of bound.args) self.args.set(k, v);
+    if (bound.error) {
+      self.reason = bound.error;
+      self.own = null;
+      return;
+    }
+    const r = layerParams(type, bound.args);
+    self.own = r.count;
+    if (r.formula) self.formula = r.formula;
+    if (r.reason) self.reason = r.reason;
+  }
+
+  callFunction(fn: FuncValue, positional: Value[], keywords: Map<string, Value>, self?: LayerValue, cls?: ClassValue): Value {
     const node = fn.node as SyntaxNode;
     if (this.depth > MAX_DEPTH) return unknown('recursion too deep', true);
     const locals: Scope = new Map();
-    const frame: Frame = { locals, globals: this.globals, ...(self ? { self } : {}), ...(cls ? { cls } : {}) };
+    const globals = fn.globals ?? this.globals;
+    const frame: Frame = { locals, globals, ...(self ? { self } : {}), ...(cls ? { cls } : {}) };
     const params = node.childForFieldName('parameters');
     let pi = 0;
     const extraKw = new Map(keywords);
@@ -607,7 +853,7 @@ export class Interpreter {
       else if (extraKw.has(name)) {
         locals.set(name, extraKw.get(name)!);
         extraKw.delete(name);
-      } else if (def) locals.set(name, this.evalSafe(def, { locals: new Map(), globals: this.globals }));
+      } else if (def) locals.set(name, this.evalSafe(def, { locals: globals, globals }));
       else locals.set(name, unknown(`the argument '${name}' has no default and was not given`, true));
     }
     this.depth++;
@@ -616,7 +862,16 @@ export class Interpreter {
     } finally {
       this.depth--;
     }
-    return frame.returned ?? { kind: 'none' };
+    const returned = frame.returned ?? { kind: 'none' };
+    if (frame.uncertain) {
+      // A helper that skipped a loop or branch which may build modules returns something that may lack them.
+      if (returned.kind === 'layer') {
+        if (returned.category !== 'torch') returned.incomplete ??= frame.uncertain;
+        return returned;
+      }
+      if (returned.kind === 'seq' || returned.kind === 'dict' || returned.kind === 'unknown') return unknown(frame.uncertain, true);
+    }
+    return returned;
   }
 
   // ---- expressions --------------------------------------------------------------------------------------------
@@ -634,7 +889,7 @@ export class Interpreter {
   private lookup(name: string, frame: Frame): Value {
     if (frame.locals !== frame.globals && frame.locals.has(name)) return frame.locals.get(name)!;
     const global = frame.globals.get(name);
-    this.observer?.readGlobal(name, global);
+    if (frame.globals === this.globals) this.observer?.readGlobal(name, global);
     if (global !== undefined) return global;
     switch (name) {
       case 'True':
@@ -656,7 +911,7 @@ export class Interpreter {
       case 'integer': {
         const t = node.text.replace(/_/g, '').toLowerCase();
         const v = t.startsWith('0x') ? parseInt(t, 16) : t.startsWith('0o') ? parseInt(t.slice(2), 8) : t.startsWith('0b') ? parseInt(t.slice(2), 2) : Number(t);
-        return num(v, true);
+        return exactInt(v);
       }
       case 'float':
         return num(Number(node.text.replace(/_/g, '')), false);
@@ -694,26 +949,34 @@ export class Interpreter {
       case 'set': {
         const items: Value[] = [];
         for (const c of node.namedChildren) {
-          if (!c) continue;
+          if (!c || c.type === 'comment') continue;
           if (c.type === 'list_splat') {
             const inner = this.iterate(this.evaluate(c.namedChild(0)!, frame));
             if (!inner) return unknown(`unpacking ${c.text} is not known statically`, true);
             items.push(...inner);
           } else items.push(this.evaluate(c, frame));
         }
+        if (items.length > MAX_ITEMS) return tooLong(items.length);
         return { kind: 'seq', items, tuple: node.type === 'tuple' };
       }
       case 'expression_list':
-        return { kind: 'seq', items: node.namedChildren.map((c) => this.evaluate(c!, frame)), tuple: true };
+        return { kind: 'seq', items: node.namedChildren.filter((c) => c !== null && c.type !== 'comment').map((c) => this.evaluate(c!, frame)), tuple: true };
       case 'dictionary': {
         const entries: Array<[Value, Value]> = [];
         for (const c of node.namedChildren) {
           if (c?.type === 'pair') entries.push([this.evaluate(c.childForFieldName('key')!, frame), this.evaluate(c.childForFieldName('value')!, frame)]);
+          else if (c?.type === 'dictionary_splat') {
+            const v = this.evaluate(c.namedChild(0)!, frame);
+            if (v.kind !== 'dict') return unknown(`unpacking ${c.text} is not known statically`, true);
+            entries.push(...v.entries);
+          }
         }
         return { kind: 'dict', entries };
       }
       case 'list_comprehension':
       case 'generator_expression':
+      case 'set_comprehension':
+      case 'dictionary_comprehension':
         return this.comprehension(node, frame);
       case 'binary_operator': {
         const a = this.evaluate(node.childForFieldName('left')!, frame);
@@ -773,7 +1036,8 @@ export class Interpreter {
     const inner: Frame = { ...frame, locals };
     const run = (idx: number): boolean => {
       if (idx === clauses.length) {
-        out.push(body ? this.evaluate(body, inner) : unknown('empty'));
+        if (body?.type === 'pair') out.push({ kind: 'seq', items: [this.evaluate(body.childForFieldName('key')!, inner), this.evaluate(body.childForFieldName('value')!, inner)], tuple: true });
+        else out.push(body ? this.evaluate(body, inner) : unknown('empty'));
         if (out.length >= MAX_LOOP) throw new Unresolvable('a comprehension too long to follow');
         return true;
       }
@@ -797,12 +1061,24 @@ export class Interpreter {
       if (e instanceof Unresolvable) return unknown(e.message, true);
       throw e;
     }
+    if (node.type === 'dictionary_comprehension') {
+      const entries: Array<[Value, Value]> = [];
+      for (const kv of out) {
+        const [k, v] = (kv as { items: Value[] }).items;
+        const e = entries.find(([x]) => compareValues('==', x, k) === true);
+        if (e) e[1] = v;
+        else entries.push([k, v]);
+      }
+      return { kind: 'dict', entries };
+    }
     return { kind: 'seq', items: out, tuple: false };
   }
 
   binary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
     if (a.kind === 'num' && b.kind === 'num') {
       const bothInt = a.isInt && b.isInt;
+      // Python's ints are exact at any size; a double is exact only up to 2^53, so a larger int is unknown.
+      const num = (v: number, isInt: boolean): Value => (isInt ? exactInt(v) : { kind: 'num', value: v, isInt: false });
       switch (op) {
         case '+':
           return num(a.value + b.value, bothInt);
@@ -826,9 +1102,20 @@ export class Interpreter {
           return unknown(`${op} is not evaluated`);
       }
     }
-    if (a.kind === 'seq' && b.kind === 'seq' && op === '+') return { kind: 'seq', items: [...a.items, ...b.items], tuple: a.tuple };
-    if (a.kind === 'seq' && b.kind === 'num' && op === '*' && b.isInt) return { kind: 'seq', items: Array.from({ length: Math.max(0, Math.min(b.value, MAX_LOOP)) }, () => a.items).flat(), tuple: a.tuple };
-    if (a.kind === 'str' && b.kind === 'str' && op === '+') return { kind: 'str', value: a.value + b.value };
+    if (a.kind === 'seq' && b.kind === 'seq' && op === '+') {
+      if (a.items.length + b.items.length > MAX_ITEMS) return tooLong(a.items.length + b.items.length);
+      return { kind: 'seq', items: [...a.items, ...b.items], tuple: a.tuple };
+    }
+    if (a.kind === 'num' && b.kind === 'seq' && op === '*') return this.binary(op, b, a, node);
+    if (a.kind === 'seq' && b.kind === 'num' && op === '*' && b.isInt) {
+      const n = Math.max(0, b.value);
+      if (a.items.length * n > MAX_ITEMS) return tooLong(a.items.length * n);
+      const items: Value[] = [];
+      for (let k = 0; k < n; k++) items.push(...a.items);
+      return { kind: 'seq', items, tuple: a.tuple };
+    }
+    if (a.kind === 'str' && b.kind === 'str' && op === '+') return a.value.length + b.value.length > MAX_ITEMS ? tooLong(a.value.length + b.value.length, 'string') : { kind: 'str', value: a.value + b.value };
+    if (a.kind === 'str' && b.kind === 'num' && op === '*' && b.isInt) return a.value.length * Math.max(0, b.value) > MAX_ITEMS ? tooLong(a.value.length * b.value, 'string') : { kind: 'str', value: a.value.repeat(Math.max(0, b.value)) };
     if (a.kind === 'str' && op === '%') return formatPercent(a.value, b);
     if (a.kind === 'tensor' || b.kind === 'tensor') return this.tensorBinary(op, a, b, node);
     if (a.kind === 'bool' && b.kind === 'num') return this.binary(op, num(a.value ? 1 : 0, true), b, node);
@@ -922,14 +1209,13 @@ export class Interpreter {
         if (obj.attrs?.has(name)) return obj.attrs.get(name)!;
         if (obj.classRef) {
           const v = this.classAttr(obj.classRef, name);
-          if (v && v.kind === 'func') return { ...v, self: obj };
+          if (v && v.kind === 'func') return bindMethod(v, obj, obj.classRef);
           if (v) return v;
         }
-        if (obj.category === 'torch' && obj.args.has(name)) return obj.args.get(name)!;
-        if (['append', 'extend', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'parameters', 'named_modules', 'items', 'keys', 'values', 'to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_'].includes(name)) {
-          return { kind: 'method', name, target: obj };
-        }
-        if (name === 'weight' || name === 'bias') return { kind: 'tensor', shape: null };
+        if ((obj.category === 'torch' || obj.torchType) && obj.args.has(name)) return obj.args.get(name)!;
+        if (LAYER_METHODS.has(name)) return { kind: 'method', name, target: obj };
+        const param = this.paramOf(obj, name);
+        if (param) return param;
         // The lowering builds the model in eval mode (BatchNorm reads its running statistics, Dropout passes through),
         // so forward code that asks sees the same: `F.dropout(x, training=self.training)` passes through too.
         if (name === 'training' && this.emitter) return { kind: 'bool', value: false };
@@ -937,6 +1223,7 @@ export class Interpreter {
       }
       case 'class': {
         const v = this.classAttr(obj, name);
+        if (v && v.kind === 'func' && v.binding === 'class') return { ...v, boundClass: obj };
         return v ?? unknown(`${obj.name}.${name} is not known`, true);
       }
       case 'super': {
@@ -948,6 +1235,8 @@ export class Interpreter {
         }
         return { kind: 'method', name: `super.${name}`, target: obj.self };
       }
+      case 'module':
+        return this.moduleAttr(obj, name);
       case 'tensor':
         if (name === 'shape') return obj.shape ? { kind: 'seq', items: obj.shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('shape');
         if (name === 'T') return { kind: 'tensor', shape: obj.shape ? [...obj.shape].reverse() : null };
@@ -995,7 +1284,11 @@ export class Interpreter {
       case 'torchRef':
         return this.callTorch(normalize(fn.path), positional, keywords, node, splatUnknown);
       case 'class': {
-        if (!fn.isModule) return unknown(`${fn.name}(…) is not a module`, false);
+        if (!fn.isModule) {
+          // A plain class (a config record, a helper): an object whose attributes its constructor sets.
+          if (splatUnknown || unreadBase(fn)) return unknown(`${fn.name}(…) is not a module`, false);
+          return this.instantiate(fn, positional, keywords, rangeOf(node), true);
+        }
         if (splatUnknown) {
           const l = this.instantiate(fn, positional, keywords, rangeOf(node));
           l.incomplete = splatUnknown;
@@ -1005,8 +1298,14 @@ export class Interpreter {
       }
       case 'func': {
         if (splatUnknown) return unknown(splatUnknown, true);
+        if (fn.boundClass) return this.callFunction(fn, [fn.boundClass, ...positional], keywords, undefined, fn.cls);
         const self = fn.self;
         return this.callFunction(fn, self ? [self, ...positional] : positional, keywords, self, fn.cls);
+      }
+      case 'partial': {
+        const merged = new Map(fn.keywords);
+        for (const [k, v] of keywords) merged.set(k, v);
+        return this.apply(fn.fn, [...fn.positional, ...positional], merged, node, frame, splatUnknown);
       }
       case 'layer':
         return this.callLayer(fn, positional, keywords, node);
@@ -1034,7 +1333,10 @@ export class Interpreter {
       if (type === 'Parameter') {
         const t = positional[0];
         const p = t && t.kind === 'tensor' && t.shape && t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]).reduce((a, b) => a * b, 1) : null;
-        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: p, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? 'the Parameter\'s shape is not known statically' : undefined } as LayerValue;
+        const grad = keywords.get('requires_grad') ?? positional[1];
+        const trainable = grad === undefined || truthy(grad) !== false;
+        if (p === null) this.observer?.citedLine(range.line);
+        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: trainable ? p : 0, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? `${range.file ? 'a Parameter' : `line ${range.line + 1}`}: the Parameter's shape is not known statically` : undefined } as LayerValue;
       }
       if (CONTAINERS.has(type)) return this.container(type, positional, keywords, range, splatUnknown);
       if (type === 'Module') return unknown('nn.Module()', false);
@@ -1071,12 +1373,16 @@ export class Interpreter {
       for (const [k, v] of keywords) entries.push([{ kind: 'str', value: k }, v]);
       return { kind: 'dict', entries };
     }
+    if (path === 'builtins.setattr' || path === 'builtins.getattr' || path === 'builtins.delattr' || path === 'builtins.hasattr') return this.attrBuiltin(path.slice(9), positional, node);
+    if (path === 'builtins.isinstance') return isInstance(positional[0], positional[1]);
     if (path.startsWith('builtins.')) return this.builtin(path.slice(9), positional, keywords);
     if (/^torch\.(zeros|ones|full|randn|rand|empty|Tensor|FloatTensor)$/.test(path)) {
       const fname = path.slice('torch.'.length);
       const sizeArgs = fname === 'full' ? [positional[0] ?? keywords.get('size') ?? unknown('size')] : positional.length === 0 && keywords.has('size') ? [keywords.get('size')!] : positional;
       const dims = sizeArgs.length === 1 && sizeArgs[0].kind === 'seq' ? sizeArgs[0].items : sizeArgs;
-      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)) };
+      const dtypeV = keywords.get('dtype');
+      const dtype = dtypeV ? dtypeName(dtypeV) : 'float32';
+      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)), ...(dtype ? { dtype } : {}) };
       // Only constant fills become graph values; random and uninitialised tensors have no value the graph could hold.
       if (fname === 'zeros' || fname === 'ones') return this.emitOp(fname, [], out, [], keywords, node);
       if (fname === 'full') return this.emitOp('full', [], out, [positional[1] ?? keywords.get('fill_value') ?? unknown('fill_value')], keywords, node);
@@ -1086,22 +1392,83 @@ export class Interpreter {
       const data = positional[0] ?? keywords.get('data');
       const shape = data ? literalShape(data) : null;
       if (!shape) return unknown('torch.tensor(…) of data not known statically');
-      return this.emitOp('tensor', [], { kind: 'tensor', shape }, [data!], keywords, node);
+      const flat = (v: Value): Value[] => (v.kind === 'seq' ? v.items.flatMap(flat) : [v]);
+      const items = flat(data!);
+      const dtypeV = keywords.get('dtype');
+      const dtype = dtypeV ? dtypeName(dtypeV) : items.every((v) => v.kind === 'bool') ? 'bool' : items.every((v) => v.kind === 'bool' || (v.kind === 'num' && v.isInt)) ? 'int64' : 'float32';
+      return this.emitOp('tensor', [], { kind: 'tensor', shape, ...(dtype ? { dtype } : {}) }, [data!], keywords, node);
+    }
+    if (path === 'torch.arange' && !this.emitter) {
+      // Only its shape and element type are read (buffers, sizes); the lowering does not build it.
+      const [a, b, st] = positional.length === 1 ? [num(0, true), positional[0], num(1, true)] : [positional[0], positional[1], positional[2] ?? num(1, true)];
+      if (a?.kind !== 'num' || b?.kind !== 'num' || st?.kind !== 'num' || st.value === 0) return unknown('torch.arange(…) with bounds not known statically');
+      const n = Math.max(0, Math.ceil((b.value - a.value) / st.value));
+      const dtypeV = keywords.get('dtype');
+      const dtype = dtypeV ? dtypeName(dtypeV) : a.isInt && b.isInt && st.isInt ? 'int64' : 'float32';
+      return { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
-    if (path === 'functools.partial') return unknown('functools.partial', true);
+    if (path.startsWith('math.') && /^math\.(ceil|floor|sqrt|log|log2|exp|pow|fabs|gcd|isqrt)$/.test(path)) {
+      const xs = positional.map((p) => (p.kind === 'num' ? p.value : p.kind === 'bool' ? Number(p.value) : null));
+      if (xs.length === 0 || xs.some((x) => x === null)) return unknown(`${path}(…) of values not known statically`);
+      const [a, b] = xs as number[];
+      switch (path.slice(5)) {
+        case 'ceil':
+          return exactInt(Math.ceil(a));
+        case 'floor':
+          return exactInt(Math.floor(a));
+        case 'isqrt':
+          return exactInt(Math.floor(Math.sqrt(a)));
+        case 'gcd': {
+          let [x, y] = [Math.abs(a), Math.abs(b ?? 0)];
+          while (y) [x, y] = [y, x % y];
+          return exactInt(x);
+        }
+        case 'sqrt':
+          return num(Math.sqrt(a), false);
+        case 'log':
+          return num(b === undefined ? Math.log(a) : Math.log(a) / Math.log(b), false);
+        case 'log2':
+          return num(Math.log2(a), false);
+        case 'exp':
+          return num(Math.exp(a), false);
+        case 'pow':
+          return num(a ** b, false);
+        default:
+          return num(Math.abs(a), false);
+      }
+    }
+    if (path === 'typing.cast' && positional.length === 2) return positional[1];
+    if (path === 'copy.copy' || path === 'copy.deepcopy') {
+      const v = positional[0];
+      if (!v) return unknown(`${path}()`);
+      if (v.kind === 'layer') {
+        // deepcopy gives new modules (their parameters count again); copy shares the sub-modules of the original.
+        if (path === 'copy.deepcopy') return copyLayer(v);
+        return { ...v, children: [...v.children], args: new Map(v.args), ...(v.attrs ? { attrs: new Map(v.attrs) } : {}) };
+      }
+      if (v.kind === 'seq') return { ...v, items: path === 'copy.deepcopy' ? v.items.map((x) => (x.kind === 'layer' ? copyLayer(x) : x)) : [...v.items] };
+      if (v.kind === 'dict') return { ...v, entries: v.entries.map(([k, x]) => [k, path === 'copy.deepcopy' && x.kind === 'layer' ? copyLayer(x) : x]) };
+      return v;
+    }
+    if (path === 'functools.partial') {
+      if (splatUnknown || positional.length === 0) return unknown(splatUnknown ?? 'functools.partial without a function', true);
+      return { kind: 'partial', fn: positional[0], positional: positional.slice(1), keywords: new Map(keywords) };
+    }
     return unknown(`${path}(…) is not known statically`, true);
   }
 
   private container(type: string, positional: Value[], keywords: Map<string, Value>, range: SourceRange, splatUnknown?: string): LayerValue {
     const layer: LayerValue = { kind: 'layer', type, category: 'container', args: new Map(), children: [], own: { params: 0, trainable: 0, buffers: 0 }, range };
+    this.observer?.citedLine(range.line);
+    const at = `line ${range.line + 1}`;
     if (splatUnknown) {
-      layer.incomplete = splatUnknown;
+      layer.incomplete = `${at}: ${splatUnknown}`;
       return layer;
     }
     const add = (name: string, v: Value): void => {
-      if (v.kind === 'layer') layer.children.push([name, v]);
-      else layer.incomplete ??= `${type} item ${name} is ${v.kind === 'unknown' ? v.reason : `a ${v.kind}, not a module`}`;
+      if (isModuleValue(v)) layer.children.push([name, v]);
+      else layer.incomplete ??= `${at}: ${type} item ${name} is ${v.kind === 'unknown' ? v.reason : `a ${v.kind}, not a module`}`;
     };
     if (type === 'Sequential') {
       if (positional.length === 1 && positional[0].kind === 'dict') {
@@ -1112,14 +1479,46 @@ export class Interpreter {
       if (src) {
         const items = this.iterate(src);
         if (items) items.forEach((v, i) => add(String(i), v));
-        else layer.incomplete = `the ModuleList's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
+        else layer.incomplete = `${at}: the ModuleList's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
       }
     } else {
       const src = positional[0] ?? keywords.get('modules');
       if (src && src.kind === 'dict') for (const [k, v] of src.entries) add(k.kind === 'str' ? k.value : '?', v);
-      else if (src) layer.incomplete = `the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
+      else if (src) layer.incomplete = `${at}: the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
     }
     return layer;
+  }
+
+  /** setattr, getattr, delattr and hasattr with names known statically act as the attribute syntax would. */
+  private attrBuiltin(name: string, positional: Value[], node: SyntaxNode): Value {
+    const [obj, key, third] = positional;
+    if (!obj || key?.kind !== 'str') {
+      const reason = `${this.lineOf(node)}: ${name} with a name not known statically`;
+      if (obj?.kind === 'layer' && (name === 'setattr' || name === 'delattr')) obj.incomplete ??= reason;
+      return unknown(reason, true);
+    }
+    if (name === 'setattr') {
+      if (third) this.setAttr(obj, key.value, third, node);
+      return { kind: 'none' };
+    }
+    if (name === 'delattr') {
+      if (obj.kind === 'layer') this.deleteAttr(obj, key.value, node);
+      return { kind: 'none' };
+    }
+    const has = obj.kind === 'layer' ? this.hasAttribute(obj, key.value) : null;
+    if (name === 'hasattr') return has === null ? unknown(`hasattr(…, '${key.value}')`) : { kind: 'bool', value: has };
+    if (has === false && third) return third;
+    if (has === false) return unknown(`${this.lineOf(node)}: getattr of a missing attribute '${key.value}'`, true);
+    return this.attribute(obj, key.value, { locals: new Map(), globals: this.globals });
+  }
+
+  /** Whether a user module has an attribute, when that is known: null for torch layers and unread bases. */
+  private hasAttribute(l: LayerValue, name: string): boolean | null {
+    if (l.children.some(([n]) => n === name) || l.attrs?.has(name)) return true;
+    if (l.classRef && this.classAttr(l.classRef, name) !== undefined) return true;
+    if (l.category === 'torch' || l.torchType || l.incomplete || (l.classRef && unreadBase(l.classRef))) return null;
+    if (LAYER_METHODS.has(name) || name === 'training' || name === 'forward') return true;
+    return false;
   }
 
   private builtin(name: string, positional: Value[], keywords: Map<string, Value>): Value {
@@ -1196,9 +1595,20 @@ export class Interpreter {
         return items ? { kind: 'seq', items: [...items].reverse(), tuple: false } : unknown('reversed', true);
       }
       case 'isinstance':
-      case 'hasattr':
-      case 'getattr':
         return unknown(`${name}(…)`, true);
+      case 'str': {
+        const v = positional[0];
+        if (!v) return { kind: 'str', value: '' };
+        if (v.kind === 'str') return v;
+        if (v.kind === 'num' && v.isInt) return { kind: 'str', value: String(v.value) };
+        if (v.kind === 'bool') return { kind: 'str', value: v.value ? 'True' : 'False' };
+        if (v.kind === 'none') return { kind: 'str', value: 'None' };
+        return unknown('str(…)');
+      }
+      case 'bool': {
+        const t = positional[0] ? truthy(positional[0]) : false;
+        return t === null ? unknown('bool(…)') : { kind: 'bool', value: t };
+      }
       case 'super':
         void keywords;
         return unknown('super');
@@ -1215,6 +1625,30 @@ export class Interpreter {
       if (name !== 'super.__init__') return unknown(`${name}`, true);
       // nn.Sequential/ModuleList/ModuleDict subclasses pass their layers to the container's constructor.
       const self = target.kind === 'layer' ? target : undefined;
+      const superCls = frame.cls;
+      // super() inside a method of class C starts at C's bases: a base that is a user class runs its own __init__.
+      if (self && superCls) {
+        for (const b of superCls.bases) {
+          if (b.kind !== 'class') continue;
+          const init = this.findMethod(b, '__init__');
+          if (init) return this.callFunction(init, [self, ...positional], keywords, self, init.cls ?? b);
+          const fields = dataclassFields(b);
+          if (fields) {
+            this.initDataclass(self, fields, positional, keywords);
+            return { kind: 'none' };
+          }
+        }
+        const unread = unreadBase(superCls);
+        if (unread) {
+          self.incomplete ??= `${this.lineOf(node)}: ${superCls.name} derives from ${unread}, which Layerscope cannot read`;
+          return { kind: 'none' };
+        }
+        const torchType = torchLayerBase(superCls);
+        if (torchType) {
+          this.initTorchBase(self, torchType, positional, keywords);
+          return { kind: 'none' };
+        }
+      }
       const base = self?.classRef ? containerBase(self.classRef) : undefined;
       if (self && base && (positional.length > 0 || keywords.size > 0)) {
         const built = this.container(base, positional, keywords, self.range);
@@ -1239,7 +1673,14 @@ export class Interpreter {
         return { kind: 'none' };
       }
       if (name === 'index' || name === 'count') return unknown(name);
-      if (name === 'pop') return target.items.pop() ?? unknown('pop');
+      if (name === 'pop' && !target.tuple) {
+        if (positional[0]?.kind === 'num') {
+          const i = positional[0].value < 0 ? target.items.length + positional[0].value : positional[0].value;
+          return target.items.splice(i, 1)[0] ?? unknown('pop');
+        }
+        return target.items.pop() ?? unknown('pop');
+      }
+      if (name === 'copy') return { kind: 'seq', items: [...target.items], tuple: false };
       return unknown(`list.${name}`, true);
     }
     if (target.kind === 'dict') {
@@ -1251,38 +1692,291 @@ export class Interpreter {
         return e ? e[1] : positional[1] ?? { kind: 'none' };
       }
       if (name === 'update' && positional[0]?.kind === 'dict') {
-        target.entries.push(...positional[0].entries);
+        for (const [k, v] of positional[0].entries) {
+          const e = target.entries.find(([x]) => compareValues('==', x, k) === true);
+          if (e) e[1] = v;
+          else target.entries.push([k, v]);
+        }
+        for (const [k, v] of keywords) target.entries.push([{ kind: 'str', value: k }, v]);
         return { kind: 'none' };
       }
+      if (name === 'pop' || name === 'setdefault') {
+        // kwargs.pop('name', default): the value (or the default) out of a dict whose keys are known.
+        const key = positional[0] ?? { kind: 'none' };
+        const i = target.entries.findIndex(([k]) => compareValues('==', k, key) === true);
+        if (i >= 0) {
+          const v = target.entries[i][1];
+          if (name === 'pop') target.entries.splice(i, 1);
+          return v;
+        }
+        if (target.entries.some(([k]) => compareValues('==', k, key) === null)) return unknown(`dict.${name}`, true);
+        const dflt = positional[1] ?? (name === 'setdefault' ? { kind: 'none' } : unknown(`${this.lineOf(node)}: ${describeShort(key)} is not in the dict`, true));
+        if (name === 'setdefault') target.entries.push([key, dflt]);
+        return dflt;
+      }
+      if (name === 'copy') return { kind: 'dict', entries: target.entries.map(([k, v]) => [k, v]) };
       return unknown(`dict.${name}`, true);
     }
     if (target.kind === 'str') {
+      const arg = positional[0];
+      const text = target.value;
+      const strs = arg?.kind === 'str' ? [arg.value] : arg?.kind === 'seq' && arg.items.every((x) => x.kind === 'str') ? arg.items.map((x) => (x as { value: string }).value) : null;
+      if ((name === 'startswith' || name === 'endswith') && strs) return { kind: 'bool', value: strs.some((p) => (name === 'startswith' ? text.startsWith(p) : text.endsWith(p))) };
+      if (name === 'lower' || name === 'upper') return { kind: 'str', value: name === 'lower' ? text.toLowerCase() : text.toUpperCase() };
+      if (name === 'strip' && !arg) return { kind: 'str', value: text.trim() };
+      if (name === 'replace' && arg?.kind === 'str' && positional[1]?.kind === 'str' && !positional[2]) return { kind: 'str', value: text.split(arg.value).join(positional[1].value) };
+      if (name === 'split' && (arg === undefined || (arg.kind === 'str' && arg.value !== '')) && !positional[1]) {
+        const parts = arg ? text.split(arg.value) : text.split(/\s+/).filter((x) => x !== '');
+        return { kind: 'seq', items: parts.map((v) => ({ kind: 'str', value: v }) as Value), tuple: false };
+      }
+      if (name === 'join' && arg) {
+        const items = this.iterate(arg);
+        if (items && items.every((x) => x.kind === 'str')) return { kind: 'str', value: items.map((x) => (x as { value: string }).value).join(text) };
+      }
       if (name === 'format') return unknown('str.format');
       return unknown(`str.${name}`);
     }
-    if (target.kind === 'layer') {
-      if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
-        const [k, v] = positional;
-        if (k.kind === 'str' && v.kind === 'layer') this.addChild(target, k.value, v);
-        else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
-        return { kind: 'none' };
-      }
-      if ((name === 'append' || name === 'extend') && target.category === 'container') {
-        this.extendContainer(target, name === 'append' ? (positional[0] ? [positional[0]] : null) : positional[0] ? this.iterate(positional[0]) : null, node);
-        return { kind: 'none' };
-      }
-      if (name === 'register_parameter') {
-        target.incomplete ??= `${this.lineOf(node)}: register_parameter is not followed`;
-        return { kind: 'none' };
-      }
-      if (name === 'register_buffer') return { kind: 'none' };
-      // model.to(device), model.eval() and the like return the module itself.
-      if (['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_'].includes(name)) return target;
-      return unknown(`${target.type}.${name}(…)`, true);
-    }
+    if (target.kind === 'layer') return this.layerMethod(name, target, positional, keywords, node, frame);
     if (target.kind === 'tensor') return this.tensorMethod(name, target, positional, keywords, node);
     void frame;
     return unknown(`.${name}(…)`, true);
+  }
+
+  // ---- module semantics: the module tree, parameters and buffers ----------------------------------------------
+
+  private layerMethod(name: string, target: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, frame: Frame): Value {
+    if ((name === 'add_module' || name === 'register_module') && positional.length >= 2) {
+      const [k, v] = positional;
+      if (k.kind === 'str' && isModuleValue(v)) this.addChild(target, k.value, v);
+      else if (k.kind === 'str' && v.kind === 'none') this.removeChild(target, k.value);
+      else target.incomplete ??= `${this.lineOf(node)}: add_module with a name or module not known statically`;
+      return { kind: 'none' };
+    }
+    if ((name === 'append' || name === 'extend') && target.category === 'container') {
+      this.extendContainer(target, name === 'append' ? (positional[0] ? [positional[0]] : null) : positional[0] ? this.iterate(positional[0]) : null, node);
+      return target;
+    }
+    if (name === 'insert' && target.category === 'container' && positional[0]?.kind === 'num' && positional[1] !== undefined && isModuleValue(positional[1])) {
+      const items = target.children.map(([, c]) => c);
+      const at = positional[0].value < 0 ? Math.max(0, items.length + positional[0].value) : Math.min(positional[0].value, items.length);
+      items.splice(at, 0, positional[1]);
+      target.children = items.map((c, k) => [String(k), c]);
+      return { kind: 'none' };
+    }
+    if (name === 'register_parameter') {
+      const [k, v] = [positional[0] ?? keywords.get('name'), positional[1] ?? keywords.get('param')];
+      if (k?.kind === 'str' && v?.kind === 'layer' && v.type === 'Parameter') this.addChild(target, k.value, v);
+      else if (k?.kind === 'str' && v?.kind === 'none') this.removeChild(target, k.value);
+      else target.incomplete ??= `${this.lineOf(node)}: register_parameter with a name or value not known statically`;
+      return { kind: 'none' };
+    }
+    if (name === 'register_buffer') {
+      this.registerBuffer(target, positional[0] ?? keywords.get('name'), positional[1] ?? keywords.get('tensor'), node);
+      return { kind: 'none' };
+    }
+    if (name === 'requires_grad_') {
+      const flagV = positional[0] ?? keywords.get('requires_grad') ?? { kind: 'bool', value: true };
+      const on = truthy(flagV);
+      for (const l of moduleTree(target)) {
+        if (on === null) l.incomplete ??= `${this.lineOf(node)}: requires_grad_(${describeShort(flagV)}) is not known statically`;
+        else setFrozen(l, '*', !on);
+      }
+      return target;
+    }
+    if (name === 'children' || name === 'named_children') {
+      const kids = uniqueChildren(target).filter(([, c]) => c.type !== 'Parameter');
+      return { kind: 'seq', items: kids.map(([k, c]) => (name === 'children' ? c : pair(k, c))), tuple: false };
+    }
+    if (name === 'modules' || name === 'named_modules') {
+      const out: Value[] = [];
+      const walk = (l: LayerValue, prefix: string, seen: Set<LayerValue>): void => {
+        if (seen.has(l) || l.type === 'Parameter') return;
+        seen.add(l);
+        out.push(name === 'modules' ? l : pair(prefix, l));
+        for (const [k, c] of l.children) walk(c, prefix ? `${prefix}.${k}` : k, seen);
+      };
+      walk(target, '', new Set());
+      return { kind: 'seq', items: out, tuple: false };
+    }
+    if (name === 'parameters' || name === 'named_parameters') {
+      const list = this.parameterList(target);
+      if (typeof list === 'string') return unknown(`${this.lineOf(node)}: ${name}() of ${target.type}: ${list}`, true);
+      return { kind: 'seq', items: list.map(([k, t]) => (name === 'parameters' ? t : pair(k, t))), tuple: false };
+    }
+    if (target.type === 'ModuleDict' || containerBaseOf(target) === 'ModuleDict') {
+      if (name === 'items') return { kind: 'seq', items: target.children.map(([k, c]) => pair(k, c)), tuple: false };
+      if (name === 'keys') return { kind: 'seq', items: target.children.map(([k]) => ({ kind: 'str', value: k }) as Value), tuple: false };
+      if (name === 'values') return { kind: 'seq', items: target.children.map(([, c]) => c), tuple: false };
+    }
+    if (name === 'apply' && positional[0]) {
+      // Module.apply(fn) calls fn on every submodule, children first, then the module itself.
+      const order: LayerValue[] = [];
+      const walk = (l: LayerValue, seen: Set<LayerValue>): void => {
+        if (seen.has(l) || l.type === 'Parameter') return;
+        seen.add(l);
+        for (const [, c] of l.children) walk(c, seen);
+        order.push(l);
+      };
+      walk(target, new Set());
+      for (const l of order) this.apply(positional[0], [l], new Map(), node, frame);
+      return target;
+    }
+    // model.to(device), model.eval() and the like return the module itself; none changes a count.
+    if (['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'zero_grad'].includes(name)) return target;
+    return unknown(`${target.type}.${name}(…)`, true);
+  }
+
+  /** `self.register_buffer(name, tensor, persistent)`: a floating-point buffer of known shape adds its values. */
+  private registerBuffer(target: LayerValue, nameV: Value | undefined, tensor: Value | undefined, node: SyntaxNode): void {
+    if (nameV?.kind !== 'str' || !tensor) {
+      target.incomplete ??= `${this.lineOf(node)}: register_buffer with a name not known statically`;
+      return;
+    }
+    if (tensor.kind === 'none') return;
+    const own = (target.own ??= { params: 0, trainable: 0, buffers: 0 });
+    if (tensor.kind !== 'tensor' || !tensor.shape || !tensor.shape.every((d) => typeof d === 'number')) {
+      target.incomplete ??= `${this.lineOf(node)}: the shape of buffer '${nameV.value}' is not known statically`;
+      return;
+    }
+    if (!tensor.dtype) {
+      target.incomplete ??= `${this.lineOf(node)}: the dtype of buffer '${nameV.value}' is not known statically`;
+      return;
+    }
+    if (!/^(float|bfloat|complex)/.test(tensor.dtype)) return;
+    target.own = { ...own, buffers: own.buffers + (tensor.shape as number[]).reduce((a, b) => a * b, 1) };
+  }
+
+  /** `model.parameters()` as PyTorch lists them (each parameter once), by dotted name; a string says why not. */
+  private parameterList(root: LayerValue): Array<[string, TensorValue]> | string {
+    const out: Array<[string, TensorValue]> = [];
+    const seenLayers = new Set<LayerValue>();
+    const seenParams = new Set<string>();
+    const keyOf = (r: ParamRef): string => `${layerId(r.owner)}:${r.name}`;
+    const visit = (l: LayerValue, prefix: string): string | undefined => {
+      if (seenLayers.has(l)) return undefined;
+      seenLayers.add(l);
+      if (l.incomplete) return l.incomplete;
+      if (l.type === 'Parameter') {
+        const ref = { owner: l, name: '*' };
+        if (!seenParams.has(keyOf(ref))) out.push([prefix, { kind: 'tensor', shape: null, param: ref }]);
+        seenParams.add(keyOf(ref));
+        return undefined;
+      }
+      if (l.own && l.own.params > 0) {
+        const sizes = ownParamSizes(l);
+        if (!sizes) return `the parameters of ${l.type} are not known one by one`;
+        for (const [pname] of sizes) {
+          const by = l.replaced?.get(pname);
+          if (by === null) continue;
+          const ref: ParamRef = by && !('kind' in by) ? by : by ? { owner: by, name: '*' } : { owner: l, name: pname };
+          if (seenParams.has(keyOf(ref))) continue;
+          seenParams.add(keyOf(ref));
+          out.push([prefix ? `${prefix}.${pname}` : pname, { kind: 'tensor', shape: null, param: ref }]);
+        }
+      }
+      for (const [k, c] of l.children) {
+        const why = visit(c, prefix ? `${prefix}.${k}` : k);
+        if (why) return why;
+      }
+      return undefined;
+    };
+    return visit(root, '') ?? out;
+  }
+
+  /** `layer.weight` and the like: the parameter as a tensor that knows whose parameter it is. */
+  private paramOf(layer: LayerValue, name: string): Value | undefined {
+    const by = layer.replaced?.get(name);
+    if (by === null) return { kind: 'none' };
+    if (by) return { kind: 'tensor', shape: null, param: 'kind' in by ? { owner: by, name: '*' } : by };
+    if (ownParamSizes(layer)?.has(name) || ((layer.category === 'torch' || layer.torchType) && /^(weight|bias)$|_(weight|bias)(_|$)/.test(name))) {
+      return { kind: 'tensor', shape: null, param: { owner: layer, name } };
+    }
+    return undefined;
+  }
+
+  /**
+   * `obj.attr = value` on a module or a parameter: registering, replacing or removing a sub-module, tying or replacing
+   * a parameter, and turning requires_grad off or on.
+   */
+  private setAttr(obj: Value, attr: string, value: Value, where: SyntaxNode): void {
+    if (obj.kind === 'tensor' && obj.param) {
+      if (attr === 'requires_grad') {
+        const on = truthy(value);
+        if (on === null) obj.param.owner.incomplete ??= `${this.lineOf(where)}: requires_grad is set to a value not known statically`;
+        else setFrozen(obj.param.owner, obj.param.name, !on);
+      }
+      return;
+    }
+    if (obj.kind !== 'layer') return;
+    if (obj.type === 'Parameter' && attr === 'requires_grad') {
+      const on = truthy(value);
+      if (on === null) obj.incomplete ??= `${this.lineOf(where)}: requires_grad is set to a value not known statically`;
+      else setFrozen(obj, '*', !on);
+      return;
+    }
+    const isParamName = this.paramOf(obj, attr) !== undefined;
+    if (isParamName && (obj.category === 'torch' || obj.torchType)) {
+      // A torch layer's own parameter replaced: tied to another parameter, a new nn.Parameter, or removed.
+      const replaced = (obj.replaced ??= new Map());
+      if (value.kind === 'tensor' && value.param && !(value.param.owner === obj && value.param.name === attr)) replaced.set(attr, value.param.name === '*' ? value.param.owner : value.param);
+      else if (value.kind === 'layer' && value.type === 'Parameter') replaced.set(attr, value);
+      else if (value.kind === 'none') replaced.set(attr, null);
+      else if (!(value.kind === 'tensor' && value.param)) obj.incomplete ??= `${this.lineOf(where)}: ${obj.type}.${attr} is set to ${value.kind === 'unknown' ? value.reason : `a ${value.kind}`}`;
+      return;
+    }
+    if (obj.category === 'torch') {
+      // Hyperparameters such as `bn.momentum = 0.01` or `conv.stride = 2` change no count; shapes read the new value.
+      if (obj.args.has(attr)) obj.args.set(attr, value);
+      return;
+    }
+    this.setSelfAttr(obj, attr, value, where);
+  }
+
+  private removeChild(parent: LayerValue, name: string): boolean {
+    const i = parent.children.findIndex(([n]) => n === name);
+    if (i >= 0) parent.children.splice(i, 1);
+    return i >= 0;
+  }
+
+  /** `del target`: a sub-module or attribute of a module, an item of a list or dict, or a local name. */
+  private execDelete(stmt: SyntaxNode, frame: Frame): void {
+    const targets = stmt.namedChildren.flatMap((c) => (c && c.type === 'expression_list' ? c.namedChildren : [c])).filter((c): c is SyntaxNode => c !== null);
+    for (const t of targets) {
+      if (t.type === 'attribute') {
+        const obj = this.evalSafe(t.childForFieldName('object')!, frame);
+        const attr = t.childForFieldName('attribute')?.text ?? '';
+        if (obj.kind === 'layer') this.deleteAttr(obj, attr, t);
+      } else if (t.type === 'subscript') {
+        const obj = this.evalSafe(t.childForFieldName('value')!, frame);
+        const idxNode = t.childForFieldName('subscript');
+        const idx = idxNode && idxNode.type !== 'slice' ? this.evalSafe(idxNode, frame) : unknown('a slice');
+        if (obj.kind === 'seq' && idx.kind === 'num') obj.items.splice(idx.value < 0 ? obj.items.length + idx.value : idx.value, 1);
+        else if (obj.kind === 'dict') {
+          const i = obj.entries.findIndex(([k]) => compareValues('==', k, idx) === true);
+          if (i >= 0) obj.entries.splice(i, 1);
+        } else if (obj.kind === 'layer' && obj.category !== 'torch') {
+          if (idx.kind === 'str') this.removeChild(obj, idx.value);
+          else if (idx.kind === 'num' && obj.type !== 'ModuleDict') {
+            const items = obj.children.map(([, c]) => c);
+            items.splice(idx.value < 0 ? items.length + idx.value : idx.value, 1);
+            obj.children = items.map((c, k) => [String(k), c]);
+          } else obj.incomplete ??= `${this.lineOf(t)}: del ${t.text} is not known statically`;
+        } else if (obj.kind === 'seq' || obj.kind === 'unknown') {
+          // Nothing countable is known to be removed; a list of modules becomes unknown.
+          this.bindTarget(t.childForFieldName('value')!, unknown(`${this.lineOf(t)}: del ${t.text} is not known statically`, true), frame);
+        }
+      } else if (t.type === 'identifier') frame.locals.delete(t.text);
+    }
+  }
+
+  private deleteAttr(obj: LayerValue, attr: string, where: SyntaxNode): void {
+    if (this.removeChild(obj, attr)) return;
+    if (obj.attrs?.delete(attr)) return;
+    if ((obj.category === 'torch' || obj.torchType) && this.paramOf(obj, attr)) {
+      (obj.replaced ??= new Map()).set(attr, null);
+      return;
+    }
+    if (obj.category !== 'torch') obj.incomplete ??= `${this.lineOf(where)}: del of ${obj.type}.${attr}, which Layerscope does not know`;
   }
 
   // ---- forward pass: tensors --------------------------------------------------------------------------------
@@ -1300,6 +1994,7 @@ export class Interpreter {
         this.emitting = undefined;
       }
     }
+    if (!this.emitter && this.shapingDepth === 0 && this.depth === 0) return { kind: 'tensor', shape: null };
     if (layer.category === 'torch') return this.callTorchLayer(layer, positional, keywords, node);
     const input = positional[0];
     if (!input || input.kind !== 'tensor') {
@@ -1315,6 +2010,19 @@ export class Interpreter {
       }
       this.trace(layer, input, x as ShapedTensor, { output: x as ShapedTensor, macs: null });
       return x;
+    }
+    if (layer.torchType && layer.classRef && !this.findMethod(layer.classRef, 'forward')) {
+      // A subclass of a torch layer without a forward of its own runs the layer's forward: shapes, MACs and lowering
+      // are the layer's, under the subclass's name.
+      const view = torchView(layer);
+      const out = this.callTorchLayer(view, positional, keywords, node);
+      const t = this.traces.get(view);
+      if (t && !this.traces.has(layer)) {
+        const own = { ...t, layer };
+        this.traces.set(layer, own);
+        this.observer?.traced(own);
+      }
+      return out;
     }
     const out = this.runForward(layer, positional, keywords);
     if (out.kind === 'tensor') this.trace(layer, input, out, { output: out, macs: null });
@@ -1364,7 +2072,14 @@ export class Interpreter {
   }
 
   private trace(layer: LayerValue, input: TensorValue, output: ShapedTensor, app: LayerApplication): void {
-    if (this.traces.has(layer)) return;
+    if (!this.emitter && this.shapingDepth === 0) return;
+    const seen = this.traces.get(layer);
+    if (seen) {
+      // A module called again in the same pass (shared, or reused in a loop): its MACs are counted per call.
+      seen.calls = (seen.calls ?? 1) + 1;
+      seen.totalMacs = seen.totalMacs === null || app.macs === null ? null : (seen.totalMacs ?? seen.macs ?? 0) + app.macs;
+      return;
+    }
     const trace: LayerTrace = {
       layer,
       input: input.shape ? [...input.shape] : null,
@@ -1397,11 +2112,13 @@ export class Interpreter {
       return { kind: 'tensor', shape: null };
     }
     if (this.depth > MAX_DEPTH) return { kind: 'tensor', shape: null };
+    this.forwardDepth++;
     this.emitter?.enterModule?.(layer);
     try {
-      return this.callFunction(fwd as Value & { kind: 'func' }, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
+      return this.callFunction(fwd, [layer, ...positional], keywords, layer, fwd.cls ?? cls);
     } finally {
       this.emitter?.exitModule?.(layer);
+      this.forwardDepth--;
     }
   }
 
@@ -1418,6 +2135,9 @@ export class Interpreter {
       shape = b2;
     } else shape = (ta ?? tb)!.shape;
     const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
+    const other = ta && tb ? null : ta ? b : a;
+    const dtype = ta && tb ? (ta.dtype === tb.dtype ? ta.dtype : undefined) : (ta ?? tb)!.dtype;
+    if (dtype && (ta && tb ? true : other?.kind === 'num' && (/^(float|bfloat)/.test(dtype) || (other.isInt && op !== '/')))) out.dtype = dtype;
     const rfa = (ta as ShapedTensor | null)?.rf;
     const rfb = (tb as ShapedTensor | null)?.rf;
     const rf = mergeRf(rfa, rfb);
@@ -1442,6 +2162,11 @@ export class Interpreter {
   }
 
   private emitOp(name: string, inputs: TensorValue[], out: ShapedTensor, args: Value[], keywords: Map<string, Value>, node: SyntaxNode): ShapedTensor {
+    if (!out.dtype) {
+      // Element types follow the input, except for comparisons (bool) and casts (their target).
+      const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
+      if (dtype) out = { ...out, dtype };
+    }
     if (this.emitter) {
       const ir = this.emitter.op(name, inputs as ShapedTensor[], out, args, keywords, rangeOf(node));
       if (ir) return { ...out, irName: ir };
@@ -1546,7 +2271,15 @@ export class Interpreter {
     if (['relu', 'sigmoid', 'tanh', 'relu_', 'sigmoid_', 'tanh_', 'softmax', 'log_softmax', 'exp', 'abs', 'neg', 'sqrt', 'clamp'].includes(name)) {
       return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     }
+    if (name === 'requires_grad_' && x.param) {
+      const on = truthy(positional[0] ?? keywords.get('requires_grad') ?? { kind: 'bool', value: true });
+      if (on === null) x.param.owner.incomplete ??= `${this.lineOf(node)}: requires_grad_ with a value not known statically`;
+      else setFrozen(x.param.owner, x.param.name, !on);
+      return x;
+    }
     if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
+    // In-place fills and initialisers (`torch.empty(…).normal_(std=0.02)`) return the tensor itself.
+    if (/^(normal|uniform|zero|fill|trunc_normal|copy|clamp|mul|add|div|sub)_$/.test(name)) return x;
     if (name in CAST_METHODS) return this.emitOp('cast', [x], sameShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
     if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], sameShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
     if (name === 'triu' || name === 'tril' || name === 'logical_not') return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
@@ -1586,10 +2319,176 @@ export class Interpreter {
   }
 }
 
+/**
+ * A function found on a class, as reading it through an instance binds it: a plain method takes the instance, a
+ * classmethod the instance's class, a staticmethod nothing.
+ */
+function bindMethod(v: FuncValue, self: LayerValue, cls: ClassValue): FuncValue {
+  if (v.binding === 'static') return v;
+  if (v.binding === 'class') return { ...v, boundClass: cls };
+  return { ...v, self };
+}
+
+/** Methods of modules the interpreter follows (module-tree queries, registration, and the ones returning the module). */
+const LAYER_METHODS = new Set(['append', 'extend', 'insert', 'add_module', 'register_module', 'register_buffer', 'register_parameter', 'modules', 'children', 'named_children', 'named_modules', 'parameters', 'named_parameters', 'buffers', 'items', 'keys', 'values', 'to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'requires_grad_', 'apply', 'zero_grad', 'load_state_dict']);
+
+/** The module itself and every module under it, each once (what `model.modules()` yields), Parameters included. */
+function moduleTree(root: LayerValue): LayerValue[] {
+  const out: LayerValue[] = [];
+  const seen = new Set<LayerValue>();
+  const walk = (l: LayerValue): void => {
+    if (seen.has(l)) return;
+    seen.add(l);
+    out.push(l);
+    for (const [, c] of l.children) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+const dataclassFieldsOf = new WeakMap<ClassValue, Array<[string, Value | undefined]>>();
+/** The fields of a dataclass (its own after its bases'), or undefined for a class that is not one. */
+function dataclassFields(cls: ClassValue): Array<[string, Value | undefined]> | undefined {
+  const own = dataclassFieldsOf.get(cls);
+  if (!own) return undefined;
+  const inherited = cls.bases.flatMap((b) => (b.kind === 'class' ? dataclassFields(b) ?? [] : []));
+  return [...inherited.filter(([n]) => !own.some(([m]) => m === n)), ...own];
+}
+
+const torchViews = new WeakMap<LayerValue, LayerValue>();
+/** The torch layer a torch-layer subclass instance is, for the shape rules and the lowering (one object per instance). */
+function torchView(layer: LayerValue): LayerValue {
+  let view = torchViews.get(layer);
+  if (!view) {
+    view = { kind: 'layer', type: layer.torchType!, category: 'torch', args: layer.args, children: [], own: layer.own, range: layer.range, ...(layer.formula ? { formula: layer.formula } : {}), ...(layer.replaced ? { replaced: layer.replaced } : {}) };
+    torchViews.set(layer, view);
+  }
+  return view;
+}
+
+/** Children by name, a module registered under two names once, as `named_children()` yields them. */
+function uniqueChildren(l: LayerValue): Array<[string, LayerValue]> {
+  const seen = new Set<LayerValue>();
+  return l.children.filter(([, c]) => (seen.has(c) ? false : (seen.add(c), true)));
+}
+
+function pair(k: string, v: Value): Value {
+  return { kind: 'seq', items: [{ kind: 'str', value: k }, v], tuple: true };
+}
+
+/** Records requires_grad for one of a layer's own parameters (`*`: all of them). */
+function setFrozen(layer: LayerValue, name: string, frozen: boolean): void {
+  if (frozen) (layer.frozen ??= new Set()).add(name);
+  else if (name === '*') layer.frozen = undefined;
+  else if (layer.frozen?.has('*')) {
+    // Unfreezing one parameter of a fully frozen layer needs the other names; without them the split is unknown.
+    const sizes = ownParamSizes(layer);
+    if (sizes) layer.frozen = new Set([...sizes.keys()].filter((k) => k !== name));
+    else layer.incomplete ??= `requires_grad of ${layer.type}.${name} is changed on its own`;
+  } else layer.frozen?.delete(name);
+}
+
+const layerIds = new WeakMap<LayerValue, number>();
+let nextLayerId = 0;
+function layerId(l: LayerValue): number {
+  let id = layerIds.get(l);
+  if (id === undefined) layerIds.set(l, (id = nextLayerId++));
+  return id;
+}
+
+/** isinstance(x, cls) where both are known: torch layers by type, user modules by class, plain values by kind. */
+function isInstance(x: Value | undefined, cls: Value | undefined): Value {
+  if (!x || !cls) return unknown('isinstance(…)');
+  if (cls.kind === 'seq') {
+    let any: boolean | null = false;
+    for (const c of cls.items) {
+      const r = isInstance(x, c);
+      if (r.kind !== 'bool') any = any === true ? true : null;
+      else if (r.value) any = true;
+    }
+    return any === null ? unknown('isinstance(…)') : { kind: 'bool', value: any };
+  }
+  if (cls.kind === 'torchRef') {
+    const p = normalize(cls.path);
+    const plain: Record<string, string[]> = { 'builtins.int': ['num:int', 'bool'], 'builtins.float': ['num:float'], 'builtins.bool': ['bool'], 'builtins.str': ['str'], 'builtins.list': ['seq:list'], 'builtins.tuple': ['seq:tuple'], 'builtins.dict': ['dict'] };
+    if (p in plain) {
+      if (x.kind === 'unknown' || x.kind === 'layer' || x.kind === 'tensor') return x.kind === 'unknown' ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+      const tag = x.kind === 'num' ? `num:${x.isInt ? 'int' : 'float'}` : x.kind === 'seq' ? `seq:${x.tuple ? 'tuple' : 'list'}` : x.kind;
+      return { kind: 'bool', value: plain[p].includes(tag) };
+    }
+    if (x.kind !== 'layer') return x.kind === 'unknown' ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+    if (p === 'torch.nn.Module') return { kind: 'bool', value: true };
+    if (!p.startsWith('torch.nn.')) return unknown('isinstance(…)');
+    const type = p.slice('torch.nn.'.length);
+    if (!isKnownLayer(type) && !CONTAINERS.has(type)) return unknown(`isinstance(…, ${cls.path})`);
+    if (x.category === 'user') return x.torchType === type || (x.classRef && containerBase(x.classRef) === type) ? { kind: 'bool', value: true } : x.torchType || (x.classRef && unreadBase(x.classRef)) ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+    return { kind: 'bool', value: x.type === type };
+  }
+  if (cls.kind === 'class') {
+    if (x.kind !== 'layer') return x.kind === 'unknown' ? unknown('isinstance(…)') : { kind: 'bool', value: false };
+    const derives = (c: ClassValue | undefined): boolean => !!c && (c === cls || c.bases.some((b) => b.kind === 'class' && derives(b)));
+    return { kind: 'bool', value: derives(x.classRef) };
+  }
+  return unknown('isinstance(…)');
+}
+
+/** A torch dtype value as a name (`float32`, `int64`), or undefined when it is not one known statically. */
+function dtypeName(v: Value): string | undefined {
+  if (v.kind === 'tensor') return v.dtype;
+  if (v.kind !== 'torchRef') return undefined;
+  const names: Record<string, string> = { float: 'float32', float32: 'float32', float64: 'float64', double: 'float64', half: 'float16', float16: 'float16', bfloat16: 'bfloat16', long: 'int64', int64: 'int64', int: 'int32', int32: 'int32', int16: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool' };
+  const m = /^torch\.(\w+)$/.exec(v.path);
+  return m ? names[m[1]] : undefined;
+}
+
+/** An int result, or unknown past 2^53 where a double no longer holds every integer. */
+function exactInt(v: number): Value {
+  return Number.isSafeInteger(v) ? num(v, true) : unknown(`the integer ${Number.isFinite(v) ? v.toExponential(3) : 'result'} is too large to be exact here`);
+}
+
+/** A list or string longer than the interpreter builds: unknown, with the length it would have had. */
+function tooLong(n: number, what = 'list'): Value {
+  return unknown(`a ${what} of ${Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : 'very many'} items is longer than Layerscope follows (${MAX_ITEMS.toLocaleString('en-US')})`, what === 'list');
+}
+
+/**
+ * A value imported from another module. Imported modules are evaluated once and shared by every analysis, so
+ * mutable values (a module instance, a list) are copied: what one file does to them must not reach another analysis.
+ */
+function importedValue(v: Value): Value {
+  if (v.kind === 'layer') return copyLayer(v);
+  if (v.kind === 'seq' && !v.tuple) return { ...v, items: [...v.items] };
+  if (v.kind === 'dict') return { ...v, entries: v.entries.map(([k, x]) => [k, x]) };
+  return v;
+}
+
+/** A module value: a layer, container or module instance, not a plain object of a user class. */
+function isModuleValue(v: Value): v is LayerValue {
+  return v.kind === 'layer' && !v.plain;
+}
+
+function describeShort(v: Value): string {
+  return v.kind === 'unknown' ? v.reason : v.kind;
+}
+
+function containerBaseOf(l: LayerValue): string | undefined {
+  return l.classRef ? containerBase(l.classRef) : undefined;
+}
+
+/** Evaluates an imported module's top-level statements into `globals` (the ModuleEvaluator of imports.ts). */
+export function evaluateImportedModule(tree: { rootNode: unknown }, file: string, importer: Importer, globals: Map<string, Value>): void {
+  const interp = new Interpreter(globals);
+  interp.importer = importer;
+  interp.file = file;
+  interp.imported = true;
+  globals.set('__file__', { kind: 'str', value: file });
+  interp.execModule(tree.rootNode as SyntaxNode);
+}
+
 class Budget extends Error {}
 class Unresolvable extends Error {}
 
-const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'super', 'print', 'dict']);
+const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'setattr', 'delattr', 'super', 'print', 'dict', 'str', 'bool', 'object']);
 
 /** Spellings of the same torch path: `nn.X` through an alias is already expanded; this folds submodule paths. */
 function normalize(path: string): string {
@@ -1609,7 +2508,9 @@ function compareValues(op: string, a: Value, b: Value): boolean | null {
   if (op === 'in' || op === 'not in') {
     const items = b.kind === 'seq' ? b.items : b.kind === 'dict' ? b.entries.map(([k]) => k) : null;
     if (!items || a.kind === 'unknown') return null;
-    const found = items.some((x) => compareValues('==', a, x) === true);
+    const results = items.map((x) => compareValues('==', a, x));
+    const found = results.includes(true) ? true : results.includes(null) ? null : false;
+    if (found === null) return null;
     return op === 'in' ? found : !found;
   }
   const av = a.kind === 'num' ? a.value : a.kind === 'bool' ? Number(a.value) : a.kind === 'str' ? a.value : a.kind === 'none' ? null : undefined;
@@ -1691,7 +2592,7 @@ const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'to
 /** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
 function sameShape(x: TensorValue): ShapedTensor {
   const rf = (x as ShapedTensor).rf;
-  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...((x as ShapedTensor).positionsMixed ? { positionsMixed: true } : {}) };
+  return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...((x as ShapedTensor).positionsMixed ? { positionsMixed: true } : {}), ...(x.dtype ? { dtype: x.dtype } : {}) };
 }
 
 /**

@@ -2,7 +2,7 @@ import { UserInputError } from '../errors';
 import type { AttributeInput } from '../ir/builder';
 import type { DataType, Dim } from '../ir/types';
 import type { SeededRandom } from '../stats/random';
-import type { LayerCall } from './interpreter';
+import type { LayerCall } from './trace';
 import type { ShapedTensor } from './layerShapes';
 import type { LayerValue, SourceRange, Value } from './values';
 

@@ -1,4 +1,4 @@
-import type { Diagnostic, LayerTrace } from './interpreter';
+import type { Diagnostic, LayerTrace } from './trace';
 import type { LayerValue, SourceRange, Value } from './values';
 
 /**
@@ -36,6 +36,8 @@ export class Rebaser {
   }
 
   range(r: SourceRange): SourceRange {
+    // A position in another file does not move with this file's edits.
+    if (r.file) return r;
     const seen = this.copies.get(r) as SourceRange | undefined;
     if (seen) return seen;
     const copy = { ...r, line: this.row(r.line), endLine: this.row(r.endLine) };

@@ -1,15 +1,18 @@
-import type { Tree } from 'web-tree-sitter';
+import * as path from 'node:path';
+import type { Parser, Tree } from 'web-tree-sitter';
+import { ImportResolver } from './imports';
+import { evaluateImportedModule } from './interpreter';
 import { summarizeModel } from '../analysis/summary';
 import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
 import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
 import { readRegularFile } from '../regularFile';
 import type { Dim, Model } from '../ir/types';
-import { analyzeTree } from './analyze';
+import { analyzeTree, sourceTooLarge } from './analyze';
 import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
 import { lowerModuleToModel } from './lower';
 import { loadPythonParser } from './parser';
-import { totalParams } from './values';
+import { totalParams } from './params';
 
 /**
  * `layerscope summary file.py`: docs/json-contract.md's summary with the extra `modules` array, one entry per nn.Module class.
@@ -24,30 +27,47 @@ export interface PythonSummaryOptions {
   inputShapes?: Record<string, Dim[]>;
   /** Used for classes that have neither an entry in inputShapes nor a `# layerscope: input …` comment. */
   defaultInputShape?: Dim[];
-  /** Only for messages. */
+  /** Only for messages, and (as a path) the folder relative imports start from. */
   fileName?: string;
+  /**
+   * Folders where imported modules are looked for besides the file's own (the CLI's --import-root: a package root,
+   * a site-packages folder). Imports are followed when this is given.
+   */
+  importRoots?: string[];
   /** The folder holding tree-sitter.wasm and tree-sitter-python.wasm (dist/ in the bundles). */
   wasmDir?: string;
+  /** The parser imported files are read with (set by summarizePythonSource). */
+  parser?: Parser;
   /** Lowering allocates real weights; models above this many parameters are summarised from the source only. */
   maxLowerParams?: number;
 }
 
 /** Summarises an already-parsed tree. Never throws on syntax errors: the parts that parsed are summarised. */
 export function summarizePythonTree(tree: Tree, source: string, options: PythonSummaryOptions = {}): ModelSummary {
+  const file = options.fileName ? path.resolve(options.fileName) : undefined;
+  const importer = options.importRoots && options.parser ? new ImportResolver(options.parser, [...(file ? [path.dirname(file)] : []), ...options.importRoots.map((r) => path.resolve(r))], evaluateImportedModule) : undefined;
   const analyzeOptions: AnalyzeOptions = {
     ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}),
     ...(options.defaultInputShape ? { defaultInputShape: options.defaultInputShape } : {}),
+    ...(importer ? { importer } : {}),
+    ...(file ? { file } : {}),
   };
-  return summaryFromAnalysis(analyzeTree(tree, source, analyzeOptions), options);
+  try {
+    return summaryFromAnalysis(analyzeTree(tree, source, analyzeOptions), options);
+  } finally {
+    importer?.dispose();
+  }
 }
 
 /** Parses and summarises Python source. */
 export async function summarizePythonSource(source: string, options: PythonSummaryOptions = {}): Promise<ModelSummary> {
+  const tooLarge = sourceTooLarge(Buffer.byteLength(source, 'utf8'), options.fileName);
+  if (tooLarge) throw new UserInputError(tooLarge);
   const parser = await loadPythonParser(options.wasmDir);
   const tree = parser.parse(source);
   if (!tree) throw new UserInputError(`${options.fileName ?? 'source'}: the Python parser returned no tree`);
   try {
-    return summarizePythonTree(tree, source, options);
+    return summarizePythonTree(tree, source, { ...options, parser });
   } finally {
     tree.delete();
   }
@@ -124,6 +144,15 @@ export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSum
   try {
     const model = lowerModuleToModel(main, { inputShape: main.inputShape, init: 'zeros', interpreter: analysis.interpreter, ...(options.fileName ? { file: options.fileName } : {}) });
     const summary = summarizeModel(model);
+    // The source's count is PyTorch's (a shared or tied parameter once, requires_grad edits applied, buffers
+    // registered by the code); a graph that holds another number must not replace it.
+    const p = main.params;
+    const totals = summary.totals;
+    if (totals.params !== p.params + p.buffers || totals.trainableParams !== p.trainable) {
+      warnings.push(`${nameOf(main)}: the converted graph holds ${totals.params.toLocaleString('en-US')} parameter values; the totals are the source's ${(p.params + p.buffers).toLocaleString('en-US')}, counted as PyTorch counts them`);
+      const params = p.params + p.buffers;
+      summary.totals = { ...totals, params, trainableParams: p.trainable, nonTrainableParams: params - p.trainable, paramBytes: params * 4 };
+    }
     return { ...summary, format: 'python', warnings: [...warnings, ...summary.warnings.map((w) => withSourceOfNodes(w, model))], modules };
   } catch (e) {
     if (!(e instanceof Error)) throw e;

@@ -12,6 +12,8 @@ export interface SourceRange {
   column: number;
   endLine: number;
   endColumn: number;
+  /** Set for a position in another file (an imported module): never shown as a line of the file analysed. */
+  file?: string;
 }
 
 export interface ParamCount {
@@ -45,6 +47,27 @@ export interface LayerValue {
   incomplete?: string;
   /** Module path as PyTorch names it (`features.0`), filled when the tree is named. */
   path?: string;
+  /**
+   * For a user class that derives from a torch.nn layer (`class LayerNorm2d(nn.LayerNorm)`): the layer type whose
+   * constructor `super().__init__(…)` ran, whose parameters are then in `own` and whose arguments are in `args`.
+   */
+  torchType?: string;
+  /**
+   * Parameters of this layer replaced after construction, by name: with another layer's parameter (weight tying,
+   * `self.head.weight = self.emb.weight`), with a new `nn.Parameter` layer, or removed (`None`).
+   */
+  replaced?: Map<string, ParamRef | LayerValue | null>;
+  /** Own parameters whose requires_grad was turned off: `*` for all of them. */
+  frozen?: Set<string>;
+  /** An object of a plain (non-module) user class: it has attributes, and is never counted as a module. */
+  plain?: boolean;
+}
+
+/** One parameter of one layer, as `layer.weight` names it; identity is what weight tying shares. */
+export interface ParamRef {
+  owner: LayerValue;
+  /** The parameter's own name (`weight`), or `*` for every own parameter of the owner. */
+  name: string;
 }
 
 /** A user class definition (any class; `isModule` when it derives from nn.Module). */
@@ -58,6 +81,8 @@ export interface ClassValue {
   /** Class-level constants such as `expansion = 4`. */
   attrs: Map<string, Value>;
   range: SourceRange;
+  /** The module scope the class was defined in, when it is another file's. */
+  globals?: Map<string, Value>;
 }
 
 export interface TensorValue {
@@ -67,6 +92,10 @@ export interface TensorValue {
   irName?: string;
   /** When the last dim came from flattening, the factors it came from (for mismatch messages such as 15×2×2). */
   factors?: number[];
+  /** Set when this tensor is a module's parameter (`self.fc.weight`, an item of `model.parameters()`). */
+  param?: ParamRef;
+  /** The element type when it is known (`float32`, `int64`, `bool`); buffers are counted only when it is. */
+  dtype?: string;
 }
 
 export type Value =
@@ -83,11 +112,30 @@ export type Value =
   /** A torch.nn (or torch / torch.nn.functional) name such as 'nn.Conv2d' or 'F.relu'. */
   | { kind: 'torchRef'; path: string }
   /** A user function (module-level def or method bound to `self`). */
-  | { kind: 'func'; name: string; node: unknown; self?: LayerValue; cls?: ClassValue }
+  | FuncValue
+  /** A Python module read from another file (imports.ts): its names are read when they are used. */
+  | { kind: 'module'; name: string; file: string }
+  /** `functools.partial(fn, *args, **kwargs)`: calling it calls `fn` with these arguments first. */
+  | { kind: 'partial'; fn: Value; positional: Value[]; keywords: Map<string, Value> }
   /** A method of a built-in value, such as `layers.append`. */
   | { kind: 'method'; name: string; target: Value }
   /** `super()` inside a method. */
   | { kind: 'super'; self: LayerValue; cls: ClassValue };
+
+/** A user function (module-level def or method); `binding` says what a method binds as its first argument. */
+export interface FuncValue {
+  kind: 'func';
+  name: string;
+  node: unknown;
+  self?: LayerValue;
+  cls?: ClassValue;
+  /** `@staticmethod` binds nothing, `@classmethod` binds the class; plain methods bind the instance. */
+  binding?: 'static' | 'class';
+  /** The class a classmethod was reached through. */
+  boundClass?: ClassValue;
+  /** The module scope the function was defined in, when it is another file's. */
+  globals?: Map<string, Value>;
+}
 
 export function unknown(reason: string, maybeModule = false): Value {
   return { kind: 'unknown', reason, maybeModule };
@@ -99,43 +147,6 @@ export function num(value: number, isInt = Number.isInteger(value)): Value {
 
 export function isInt(v: Value | undefined): v is { kind: 'num'; value: number; isInt: true } {
   return v !== undefined && v.kind === 'num' && v.isInt;
-}
-
-/** Total parameters of a layer tree, or null when any part is unknown. */
-export function totalParams(layer: LayerValue): ParamCount | null {
-  if (layer.incomplete) return null;
-  let params = 0;
-  let trainable = 0;
-  let buffers = 0;
-  if (layer.category === 'torch') {
-    if (!layer.own) return null;
-    params += layer.own.params;
-    trainable += layer.own.trainable;
-    buffers += layer.own.buffers;
-  } else if (layer.own) {
-    params += layer.own.params;
-    trainable += layer.own.trainable;
-    buffers += layer.own.buffers;
-  }
-  for (const [, child] of layer.children) {
-    const c = totalParams(child);
-    if (!c) return null;
-    params += c.params;
-    trainable += c.trainable;
-    buffers += c.buffers;
-  }
-  return { params, trainable, buffers };
-}
-
-/** The first reason found in a tree for an unknown count. */
-export function unknownReason(layer: LayerValue): string | undefined {
-  if (layer.incomplete) return layer.incomplete;
-  if (layer.category === 'torch' && !layer.own) return layer.reason ?? 'unknown';
-  for (const [, child] of layer.children) {
-    const r = unknownReason(child);
-    if (r) return r;
-  }
-  return undefined;
 }
 
 export function describe(v: Value): string {

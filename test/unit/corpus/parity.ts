@@ -4,7 +4,7 @@ import type { InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from '../../../
 import type { RfState } from '../../../src/core/python/layerShapes';
 import { lowerModuleToModel } from '../../../src/core/python/lower';
 import type { LayerValue } from '../../../src/core/python/values';
-import { totalParams } from '../../../src/core/python/values';
+import { totalParams } from '../../../src/core/python/params';
 
 /**
  * Compares the lens path's per-layer numbers (the interpreter's traces) with the lowered summary's (the model

@@ -6,7 +6,7 @@ import type { Dim } from '../../../src/core/ir/types';
 import type { PythonAnalysis } from '../../../src/core/python/analyze';
 import { mainModule, summaryFromAnalysis } from '../../../src/core/python/summary';
 import type { LayerValue } from '../../../src/core/python/values';
-import { totalParams } from '../../../src/core/python/values';
+import { totalParams } from '../../../src/core/python/params';
 import { analyze } from '../core/python/helpers';
 import { findTorchPython } from '../runtime/oracle';
 import { compareLensWithLowered } from './parity';

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { analyzeTree } from '../../../../src/core/python/analyze';
 import type { AnalyzeOptions, PythonAnalysis } from '../../../../src/core/python/analyze';
 import { Interpreter } from '../../../../src/core/python/interpreter';
@@ -26,4 +27,17 @@ export function lensTitles(a: PythonAnalysis): Map<number, string[]> {
   const m = new Map<number, string[]>();
   for (const l of a.lenses) m.set(l.line + 1, [...(m.get(l.line + 1) ?? []), l.title]);
   return m;
+}
+
+/** Debian's Python, whose torch 1.13 and torchvision 0.14 are the oracles of the tests. */
+export const PYTHON = '/usr/bin/python3';
+
+/** Whether PYTHON can import torch. */
+export function torchAvailable(): boolean {
+  try {
+    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }

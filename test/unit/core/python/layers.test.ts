@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { totalParams } from '../../../../src/core/python/values';
+import { totalParams } from '../../../../src/core/python/params';
 import { evalModule } from './helpers';
 
 interface TorchCount {

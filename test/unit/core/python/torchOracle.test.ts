@@ -2,24 +2,14 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze } from './helpers';
+import { PYTHON, analyze, torchAvailable } from './helpers';
 
 /**
  * The samples run under real PyTorch (Debian's /usr/bin/python3 with torch): every module-level instance and every
  * class that builds with its defaults must have exactly the count Layerscope reads from the source.
  */
 
-const PYTHON = '/usr/bin/python3';
 const samples = path.join(__dirname, '../../../../samples/python');
-
-function torchAvailable(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SCRIPT = `
 import json, runpy, sys, inspect
