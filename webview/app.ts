@@ -1,5 +1,5 @@
 import type { GradReport, ProbeReport } from '../src/core/reports';
-import type { HostToWebview, InitMessage, WebviewToHost } from '../src/protocol/messages';
+import type { HostToWebview, InitMessage, PaneLayout, WebviewToHost } from '../src/protocol/messages';
 import { BreakdownView } from './breakdownView';
 import { clear, controlValue, h } from './dom';
 import { fallbackGradPanel, fallbackProbePanel } from './fallbackPanels';
@@ -10,6 +10,7 @@ import { LayerTable } from './layerTable';
 import { pickFactory } from './panels';
 import type { PanelHost, PanelName, PanelReports, ResultPanel } from './panels';
 import { RfExplorer } from './rfExplorer';
+import { SplitPane } from './splitPane';
 import { svgToPngBase64 } from './exportImage';
 
 export interface AppOptions {
@@ -31,6 +32,7 @@ export class InspectorApp {
   private graph: GraphView | null = null;
   private rf: RfExplorer | null = null;
   private tabs: HTMLElement | null = null;
+  private split: SplitPane | null = null;
   private readonly status: HTMLElement;
   private readonly content: HTMLElement;
   private readonly panels: { probe: ResultPanel<ProbeReport> | null; grad: ResultPanel<GradReport> | null } = { probe: null, grad: null };
@@ -54,6 +56,10 @@ export class InspectorApp {
 
   get graphView(): GraphView | null {
     return this.graph;
+  }
+
+  get splitPane(): SplitPane | null {
+    return this.split;
   }
 
   get rfExplorer(): RfExplorer | null {
@@ -157,40 +163,69 @@ export class InspectorApp {
       },
     });
     this.graph = graph;
+    // Live search, as in Netron: matches light up while typing, with a count beside the box; Enter steps through
+    // them. A miss only changes the count, so nothing on the page moves.
     const search = h(doc, 'vscode-textfield', { placeholder: 'Search graph', 'aria-label': 'Search graph', class: 'gv-search' });
+    const searchCount = h(doc, 'span', { class: 'gv-search-count', role: 'status', 'aria-live': 'polite' });
+    search.addEventListener('input', () => {
+      const query = controlValue(search);
+      const count = graph.highlight(query);
+      searchCount.textContent = query.trim() ? (count === 0 ? 'No match' : `${count} match${count === 1 ? '' : 'es'}`) : '';
+      searchCount.classList.toggle('gv-search-miss', query.trim() !== '' && count === 0);
+    });
     search.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key !== 'Enter') return;
       const { count, index } = graph.search(controlValue(search));
-      if (count === 0) {
-        this.setStatus('No layer matches the search.', 'error');
-        return;
-      }
-      this.setStatus(null, 'error');
-      search.setAttribute('title', `Match ${index + 1} of ${count}; Enter shows the next`);
+      if (count > 0) searchCount.textContent = `${index + 1} of ${count}`;
     });
-    const tool = (label: string, run: () => void): HTMLElement => {
-      const el = h(doc, 'vscode-button', { secondary: true }, label);
+    const tool = (label: string, run: () => void, title?: string): HTMLElement => {
+      const el = h(doc, 'vscode-button', { secondary: true, title: title ?? null }, label);
       el.addEventListener('click', run);
       return el;
     };
+    let split: SplitPane | null = null;
+    const maximize = (pane: 'first' | 'second', what: string): HTMLElement => {
+      const el = h(doc, 'vscode-button', { secondary: true, class: 'ls-maximize', 'data-pane': pane, title: `Maximise the ${what}`, 'aria-pressed': 'false' }, 'Maximise');
+      el.addEventListener('click', () => split?.toggleMaximized(pane));
+      return el;
+    };
+    const tableMax = maximize('first', 'layer table');
+    const graphMax = maximize('second', 'graph');
+    const tableBar = h(doc, 'div', { class: 'ls-pane-header lt-toolbar', role: 'toolbar', 'aria-label': 'Layer table' }, filter, tableMax);
     const graphBar = h(
       doc,
       'div',
-      { class: 'gv-toolbar', role: 'toolbar', 'aria-label': 'Graph' },
+      { class: 'ls-pane-header gv-toolbar', role: 'toolbar', 'aria-label': 'Graph' },
       search,
-      tool('Fit', () => graph.fit()),
+      searchCount,
+      tool('Fit', () => graph.fit(), 'Fit the whole graph in view (0)'),
       tool('Expand all', () => graph.expandAll()),
       tool('Collapse all', () => graph.collapseAll()),
-      tool('SVG', () => this.post({ type: 'saveImage', format: 'svg', data: graph.exportSvg().svg })),
-      tool('PNG', () => void this.exportPng()),
+      tool('SVG', () => this.post({ type: 'saveImage', format: 'svg', data: graph.exportSvg().svg }), 'Save the graph as SVG'),
+      tool('PNG', () => void this.exportPng(), 'Save the graph as PNG'),
+      graphMax,
     );
-    const split = h(
+    const syncMaximize = (layout: PaneLayout): void => {
+      for (const [button, pane] of [[tableMax, 'first'], [graphMax, 'second']] as const) {
+        const on = layout.maximized === pane;
+        button.setAttribute('aria-pressed', String(on));
+        button.textContent = on ? 'Restore' : 'Maximise';
+      }
+    };
+    split = new SplitPane(
       doc,
-      'div',
-      { class: 'ls-split' },
-      h(doc, 'div', { class: 'ls-pane ls-table-pane' }, h(doc, 'div', { class: 'lt-toolbar' }, filter), table.element),
+      h(doc, 'div', { class: 'ls-pane ls-table-pane' }, tableBar, table.element),
       h(doc, 'div', { class: 'ls-pane ls-graph-pane' }, graphBar, graph.element),
+      {
+        ...(init.layout ? { initial: init.layout } : {}),
+        onChange: (layout) => {
+          syncMaximize(layout);
+          this.post({ type: 'layoutChanged', layout });
+        },
+      },
     );
+    this.split = split;
+    syncMaximize(split.layout);
 
     this.rf = new RfExplorer(doc, summary);
     const breakdownView = new BreakdownView(doc, summary.layers);
@@ -198,7 +233,7 @@ export class InspectorApp {
     this.panelBoxes.set('grad', h(doc, 'div', { class: 'panel-box' }));
 
     const tabs = h(doc, 'vscode-tabs', { class: 'ls-tabs', 'selected-index': init.panel === 'probe' ? 3 : init.panel === 'grad' ? 4 : 0 });
-    const bodies = [split, breakdownView.element, this.rf.element, this.panelBoxes.get('probe')!, this.panelBoxes.get('grad')!];
+    const bodies = [split.element, breakdownView.element, this.rf.element, this.panelBoxes.get('probe')!, this.panelBoxes.get('grad')!];
     TABS.forEach((title, i) => {
       tabs.appendChild(h(doc, 'vscode-tab-header', { slot: 'header' }, title));
       tabs.appendChild(h(doc, 'vscode-tab-panel', {}, bodies[i]!));

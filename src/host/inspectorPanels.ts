@@ -3,7 +3,7 @@ import type { ModelSummary } from '../core/analysis/types';
 import type { Model } from '../core/ir/types';
 import { summarizeModel } from '../core/analysis/summary';
 import { isUserInputError } from '../core/errors';
-import type { HostToWebview, InitMessage, WebviewToHost } from '../protocol/messages';
+import type { HostToWebview, InitMessage, PaneLayout, WebviewToHost } from '../protocol/messages';
 import { isWebviewToHost } from '../protocol/messages';
 import { inspectorHtml, webviewOptions } from './webviewHtml';
 
@@ -38,6 +38,8 @@ export class InspectorRegistry implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     private readonly onMessage: InspectorAction,
+    /** Where the pane layout is remembered: the workspace's memento, so each workspace keeps its own. */
+    private readonly memento?: vscode.Memento,
   ) {}
 
   get activeInspector(): Inspector | undefined {
@@ -72,6 +74,11 @@ export class InspectorRegistry implements vscode.Disposable {
           return;
         }
         if (raw.type === 'layerSelected') inspector.selectedLayer = raw.name;
+        if (raw.type === 'layoutChanged') {
+          const layout = parsePaneLayout(raw.layout);
+          if (layout) await this.memento?.update(PANE_LAYOUT_KEY, layout);
+          return;
+        }
         try {
           await this.onMessage(inspector, raw);
         } catch (error) {
@@ -115,6 +122,8 @@ export class InspectorRegistry implements vscode.Disposable {
         trusted: vscode.workspace.isTrusted,
         collapseThreshold: config.get<number>('graph.collapseThreshold', 300),
       };
+      const layout = parsePaneLayout(this.memento?.get(PANE_LAYOUT_KEY));
+      if (layout) init.layout = layout;
       await inspector.panel.webview.postMessage(init);
       this.log.info(`opened ${inspector.uri.fsPath || title}: ${summary.layers.length} layers, summary in ${Date.now() - started} ms`);
       this.changeEmitter.fire(this.active);
@@ -137,6 +146,17 @@ export class InspectorRegistry implements vscode.Disposable {
     this.inspectors.clear();
     this.changeEmitter.dispose();
   }
+}
+
+const PANE_LAYOUT_KEY = 'layerscope.inspector.paneLayout';
+
+/** A stored or posted pane layout, checked on the way in: workspaceState outlives versions and messages are untyped. */
+export function parsePaneLayout(value: unknown): PaneLayout | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.ratio !== 'number' || !Number.isFinite(v.ratio) || v.ratio < 0.15 || v.ratio > 0.85) return undefined;
+  if (v.maximized !== 'none' && v.maximized !== 'first' && v.maximized !== 'second') return undefined;
+  return { ratio: v.ratio, maximized: v.maximized };
 }
 
 /**

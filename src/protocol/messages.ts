@@ -14,6 +14,13 @@ export type PanelKind = 'inspector' | 'probe' | 'grad';
 
 export type ExportFormat = 'markdown' | 'json' | 'csv';
 
+/** How the layer table and the graph share the inspector: the table's share and which pane, if any, fills it. */
+export interface PaneLayout {
+  /** The layer table's fraction of the split (0.15 to 0.85). */
+  ratio: number;
+  maximized: 'none' | 'first' | 'second';
+}
+
 export interface InitMessage {
   type: 'init';
   panel: PanelKind;
@@ -24,6 +31,8 @@ export interface InitMessage {
   trusted: boolean;
   /** Layer names whose scope should start collapsed, decided by the host from the setting and the graph size. */
   collapseThreshold: number;
+  /** The pane layout the user last chose in this workspace; absent before the first change. */
+  layout?: PaneLayout;
 }
 
 export type HostToWebview =
@@ -43,6 +52,8 @@ export type WebviewToHost =
   | { type: 'copyMarkdown' }
   /** The webview renders the SVG or PNG itself; the host only asks where to save it. */
   | { type: 'saveImage'; format: 'svg' | 'png'; data: string }
+  /** The user resized or maximised a pane; the host remembers it for the workspace. */
+  | { type: 'layoutChanged'; layout: PaneLayout }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** Timing of the first paint after data arrived, logged by the host and read by the editor benchmark. */
   | { type: 'rendered'; what: string; ms: number };
