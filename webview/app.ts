@@ -78,6 +78,8 @@ export class InspectorApp {
         this.setStatus(message.message, 'busy');
         break;
       case 'error':
+        // A model that failed to load shows its error alone, not above a "Loading model…" that will never finish.
+        if (!this.init) this.content.replaceChildren();
         this.setStatus(message.message, 'error');
         break;
       case 'probeResult':
@@ -170,13 +172,15 @@ export class InspectorApp {
     search.addEventListener('input', () => {
       const query = controlValue(search);
       const count = graph.highlight(query);
+      // Like find-as-you-type in an editor, the view moves to the first match; Enter then steps to the next.
+      if (count > 0) graph.search(query);
       searchCount.textContent = query.trim() ? (count === 0 ? 'No match' : `${count} match${count === 1 ? '' : 'es'}`) : '';
       searchCount.classList.toggle('gv-search-miss', query.trim() !== '' && count === 0);
     });
     search.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key !== 'Enter') return;
       const { count, index } = graph.search(controlValue(search));
-      if (count > 0) searchCount.textContent = `${index + 1} of ${count}`;
+      if (count > 0) searchCount.textContent = `${index + 1} of ${count} matches`;
     });
     const tool = (label: string, run: () => void, title?: string): HTMLElement => {
       const el = h(doc, 'vscode-button', { secondary: true, title: title ?? null }, label);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isUserInputError } from '../core/errors';
 import type { Dim, Model } from '../core/ir/types';
+import { summarizeModel } from '../core/analysis/summary';
 import type { GradReport } from '../core/reports';
 import { modelInputs } from '../runtime/inputs';
 import { ProbeCancelledError } from '../runtime/runtimeClient';
@@ -98,9 +99,13 @@ async function askGoal(model: Model): Promise<{ loss: GradLoss; target: GradTarg
   return { loss: picked.loss, target: text.trim() === '' ? null : { kind: 'class', index: Number(text.trim()) } };
 }
 
+/** The first output's shape as shape inference gives it: exporters often leave the declared output shape out. */
 function firstOutputShape(model: Model): Dim[] | null {
-  const type = model.graph.outputs[0]?.type;
-  return type?.kind === 'tensor' ? type.tensor.shape : null;
+  try {
+    return summarizeModel(model).outputs[0]?.shape ?? null;
+  } catch {
+    return null;
+  }
 }
 
 async function askChoice(model: Model, remembered: GradChoice | undefined): Promise<GradChoice | undefined> {

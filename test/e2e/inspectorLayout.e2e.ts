@@ -1,0 +1,287 @@
+import { strict as assert } from 'node:assert';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { findTorchPython, runPython } from '../unit/runtime/oracle';
+import { repoRoot } from './codeServer';
+import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
+import { findFrameWithText, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+
+/**
+ * The inspector at the window sizes people use: ResNet-18 (exported by PyTorch at test time, random weights) in an
+ * editor 700 px and 1,900 px wide with the Explorer open, read from the webview's own layout (bounding boxes). Then
+ * the divider, maximising, live graph search and the gradient probe's first question.
+ *
+ * LAYERSCOPE_UPDATE_SCREENSHOTS=1 also writes the README's screenshots (1400×900, Explorer open) to media/screenshots.
+ */
+
+const EXPORT_RESNET18 = `
+import sys, torch, torchvision
+torch.manual_seed(0)
+model = torchvision.models.resnet18().eval()
+torch.onnx.export(model, torch.randn(1, 3, 224, 224), sys.argv[1], opset_version=13, input_names=['input'], output_names=['logits'])
+`;
+
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+const overlaps = (a: Box, b: Box): boolean => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+/** The outer iframe of the webview that holds `frame`: its width is the editor's width as the user sees it. */
+async function editorWidth(frame: Frame): Promise<number> {
+  return frame.evaluate(() => document.documentElement.clientWidth);
+}
+
+/** Resizes the browser so that the webview is `width` px wide, with the Explorer open beside it. */
+async function setEditorWidth(page: Page, frame: Frame, width: number, height = 1000): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    const now = await editorWidth(frame);
+    if (Math.abs(now - width) <= 4) return now;
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: viewport.width + width - now, height });
+    await page.waitForTimeout(600);
+  }
+  return editorWidth(frame);
+}
+
+async function ensureExplorerOpen(page: Page): Promise<void> {
+  const visible = await page.locator('.part.sidebar .explorer-folders-view, .part.sidebar .explorer-viewlet').first().isVisible().catch(() => false);
+  if (!visible) await runCommand(page, 'View: Show Explorer');
+}
+
+/** Everything the layout assertions need, measured in the webview. */
+async function measure(frame: Frame): Promise<{
+  headerCells: (Box & { text: string })[];
+  toolbars: Box[];
+  controls: Box[];
+  rows: { name: string; nameFull: boolean; output: string; outputFull: boolean; nameBox: Box; outputBox: Box }[];
+  scroller: Box;
+  orientation: string;
+  columns: string;
+}> {
+  // tsx names the helper functions below with an __name call that the page does not define.
+  await frame.evaluate('window.__name = (f) => f');
+  return frame.evaluate(() => {
+    const box = (e: Element): { left: number; top: number; right: number; bottom: number } => {
+      const r = e.getBoundingClientRect();
+      return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+    };
+    const visibleEl = (e: Element): boolean => (e as HTMLElement).offsetParent !== null && e.getBoundingClientRect().width > 0;
+    const head = [...document.querySelectorAll('.lt-head .lt-cell')].filter(visibleEl);
+    const rows = [...document.querySelectorAll('.lt-body .lt-row')]
+      .sort((a, b) => Number(a.getAttribute('data-pos')) - Number(b.getAttribute('data-pos')))
+      .slice(0, 6)
+      .map((row) => {
+        const name = row.querySelector('.lt-col-name')!;
+        const nameText = row.querySelector('.lt-name')!;
+        const output = row.querySelector('.lt-col-output');
+        return {
+          name: nameText.textContent ?? '',
+          nameFull: nameText.getBoundingClientRect().width <= name.getBoundingClientRect().width - 1 + 0.5,
+          output: output?.textContent ?? '',
+          outputFull: output ? output.scrollWidth <= output.clientWidth : false,
+          nameBox: box(name),
+          outputBox: output ? box(output) : { left: 0, top: 0, right: 0, bottom: 0 },
+        };
+      });
+    return {
+      headerCells: head.map((c) => ({ ...box(c), text: c.textContent ?? '' })),
+      toolbars: [...document.querySelectorAll('.ls-pane-header')].filter(visibleEl).map(box),
+      controls: [...document.querySelectorAll('.ls-pane-header > *')].filter(visibleEl).map(box),
+      rows,
+      scroller: box(document.querySelector('.lt-scroll')!),
+      orientation: document.querySelector('.ls-split')?.getAttribute('data-orientation') ?? '',
+      columns: document.querySelector('.lt-grid')?.getAttribute('data-columns') ?? '',
+    };
+  });
+}
+
+function assertLayout(m: Awaited<ReturnType<typeof measure>>, width: number): void {
+  assert.ok(m.headerCells.length >= 2, `the table header shows columns (${m.columns})`);
+  for (const cell of m.headerCells) {
+    for (const control of m.controls) {
+      assert.ok(!overlaps(cell, control), `at ${width} px a toolbar control overlaps the table header '${cell.text}'`);
+    }
+    // The header is on screen, inside the table's own width, not under anything and not scrolled away.
+    assert.ok(cell.top >= 0 && cell.right <= m.scroller.right + 1, `header '${cell.text}' is within the table at ${width} px`);
+  }
+  assert.ok(m.columns.split(' ').includes('name') && m.columns.split(' ').includes('output'), `names and shapes are shown (${m.columns})`);
+  assert.ok(m.rows.length >= 5, 'the first rows are drawn');
+  for (const row of m.rows) {
+    assert.ok(row.nameFull, `at ${width} px the name '${row.name}' is shown in full`);
+    assert.ok(row.outputFull, `at ${width} px the shape '${row.output}' of ${row.name} is shown in full`);
+    assert.ok(row.nameBox.right <= m.scroller.right + 1 && row.outputBox.right <= m.scroller.right + 1, `${row.name}: name and shape are in view without scrolling sideways`);
+  }
+}
+
+describe('The inspector at real window sizes (code-server + Chromium)', function () {
+  let session: EditorSession | undefined;
+  let page: Page;
+  let workspace: string;
+
+  before(async function () {
+    this.timeout(900_000);
+    const py = findTorchPython();
+    const torchvision = py !== null && (() => {
+      try {
+        runPython(py, 'import torchvision');
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!torchvision) {
+      if (process.env.CI) throw new Error('CI: /usr/bin/python3 with torch, torchvision and onnx is required to export ResNet-18');
+      // eslint-disable-next-line no-console
+      console.log('    (skipped: /usr/bin/python3 with torch, torchvision and onnx not found)');
+      this.skip();
+    }
+    workspace = mkdtempSync(join(tmpdir(), 'layerscope-layout-'));
+    runPython(py!, EXPORT_RESNET18, [join(workspace, 'resnet18.onnx')]);
+    copyFileSync(join(repoRoot, 'samples', 'deeper_bn_convnet.onnx'), join(workspace, 'deeper_bn_convnet.onnx'));
+    session = await openEditor({ folder: workspace, settings: { 'layerscope.executionProvider': 'cpu' } });
+    page = session.page;
+    await ensureExplorerOpen(page);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await session?.close();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    await screenshotTest(page, this.currentTest?.title, 'layout-');
+  });
+
+  for (const width of [700, 1900]) {
+    it(`shows ResNet-18's table at an editor width of ${width} px with no toolbar over its header and full names and shapes`, async function () {
+      await quickOpen(page, 'resnet18.onnx');
+      const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 90_000);
+      const actual = await setEditorWidth(page, frame, width);
+      assert.ok(Math.abs(actual - width) <= 4, `the editor is ${actual} px wide`);
+      await frame.waitForFunction(() => document.querySelectorAll('.lt-body .lt-row').length >= 5, undefined, { timeout: 15_000 });
+      await page.waitForTimeout(500);
+      const m = await measure(frame);
+      assertLayout(m, width);
+      assert.equal(m.orientation, width < 1100 ? 'column' : 'row', 'narrow editors stack the panes; wide ones put them side by side');
+      // Side by side at 1,900 px, the table keeps the op, parameters and MACs as well; only columns with tabs of their
+      // own (receptive field, activation memory) may give way.
+      if (width >= 1900) for (const c of ['op', 'params', 'macs']) assert.ok(m.columns.split(' ').includes(c), `a wide editor shows ${c} (${m.columns})`);
+      await page.screenshot({ path: join(artifacts, `layout-${width}.png`) });
+    });
+  }
+
+  it('drags the divider, maximises the graph and remembers both for the workspace', async function () {
+    await quickOpen(page, 'resnet18.onnx');
+    let frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    await setEditorWidth(page, frame, 1400);
+    const split = frame.locator('.ls-split');
+    const divider = frame.locator('.ls-divider');
+    const before = (await frame.locator('.ls-table-pane').boundingBox())!;
+    const d = (await divider.boundingBox())!;
+    const splitBox = (await split.boundingBox())!;
+    // Drag the divider 200 px to the right, as a user does with the mouse.
+    await page.mouse.move(d.x + d.width / 2, d.y + d.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(d.x + d.width / 2 + 100, d.y + d.height / 2, { steps: 5 });
+    await page.mouse.move(d.x + d.width / 2 + 200, d.y + d.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const after = (await frame.locator('.ls-table-pane').boundingBox())!;
+    assert.ok(Math.abs(after.width - before.width - 200) < 12, `the table pane grew by the drag (${before.width} → ${after.width})`);
+    const ratio = Number(await divider.getAttribute('aria-valuenow'));
+    assert.ok(Math.abs(ratio - Math.round((100 * (after.width + 4)) / splitBox.width)) <= 3, `the divider reports ${ratio}%`);
+
+    // Maximise the graph: the table goes away and the graph (and its drawing) takes the whole split.
+    await frame.locator('.ls-graph-pane .ls-maximize').click();
+    await frame.waitForFunction(() => (document.querySelector('.ls-table-pane') as HTMLElement).hidden);
+    const graph = (await frame.locator('.ls-graph-pane svg.gv-svg').boundingBox())!;
+    assert.ok(graph.width >= splitBox.width - 20, `the graph fills the split (${graph.width} of ${splitBox.width} px)`);
+    assert.equal(await frame.locator('.ls-graph-pane .ls-maximize').innerText(), 'Restore');
+    const toolbar = (await frame.locator('.ls-graph-pane .ls-pane-header').boundingBox())!;
+    assert.ok(toolbar.y + toolbar.height <= graph.y + 1, 'the graph toolbar sits above the graph, not over it');
+
+    // Reopen the model: the layout comes back from the workspace's memory.
+    await runCommand(page, 'View: Close All Editors');
+    await quickOpen(page, 'resnet18.onnx');
+    frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    await frame.waitForFunction(() => document.querySelector('.ls-split')?.getAttribute('data-maximized') === 'second', undefined, { timeout: 15_000 });
+    await frame.locator('.ls-graph-pane .ls-maximize').click();
+    await frame.waitForFunction(() => !(document.querySelector('.ls-table-pane') as HTMLElement).hidden);
+    assert.equal(Number(await frame.locator('.ls-divider').getAttribute('aria-valuenow')), ratio, 'the divider position is remembered');
+  });
+
+  it('searches the graph live, with a match count, and a miss moves nothing', async function () {
+    await quickOpen(page, 'resnet18.onnx');
+    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    const search = frame.locator('.gv-search input, input.gv-search').first();
+    const field = (await search.count()) > 0 ? search : frame.locator('.gv-search');
+    const tableTop = (await frame.locator('.lt-head').boundingBox())!.y;
+    await field.click();
+    await page.keyboard.type('downsample', { delay: 30 });
+    const count = await frame.waitForFunction(() => {
+      const text = document.querySelector('.gv-search-count')?.textContent ?? '';
+      return /^\d+ match/.test(text) ? text : null;
+    }, undefined, { timeout: 10_000 });
+    const n = Number(/(\d+)/.exec(String(await count.jsonValue()))![1]);
+    // ResNet-18 has three downsample branches, each a Conv (BatchNorm folded into it by the exporter) or Conv + BN.
+    assert.ok(n >= 3, `${n} layers match 'downsample'`);
+    const lit = await frame.evaluate(() => document.querySelectorAll('.gv-node.gv-match').length);
+    assert.ok(lit >= 1, `${lit} graph nodes are highlighted`);
+    await page.keyboard.type('zzz');
+    await frame.waitForFunction(() => document.querySelector('.gv-search-count')?.textContent === 'No match', undefined, { timeout: 10_000 });
+    assert.equal(await frame.evaluate(() => document.querySelectorAll('.gv-node.gv-match').length), 0);
+    assert.equal(await frame.evaluate(() => document.querySelector('.status-error')), null, 'no error banner');
+    assert.equal((await frame.locator('.lt-head').boundingBox())!.y, tableTop, 'the page did not move');
+  });
+
+  it('asks a gradient probe for a class index first, with the output size, and runs it', async function () {
+    await quickOpen(page, 'deeper_bn_convnet.onnx');
+    const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    await frame.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
+    await frame.locator('.grad-run').click();
+    await waitForQuickTitle(page, 'gradient of');
+    const first = await page.locator('.quick-input-list .monaco-list-row').first().innerText();
+    assert.match(first, /class K/, 'the first choice is a class index');
+    assert.match(first, /10 classes/, `with the model’s output size: '${first}'`);
+    await pickQuickItem(page, 'Cross-entropy for class K');
+    await waitForQuickTitle(page, 'Class K');
+    const input = page.locator('.quick-input-widget input:visible');
+    await input.fill('3');
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Enter');
+    await waitForQuickTitle(page, 'inputs');
+    await pickQuickItem(page, 'Random normal');
+    await waitForQuickTitle(page, 'Batch size');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    const provider = await frame.waitForFunction(() => document.querySelector('.grad-provider')?.textContent ?? null, undefined, { timeout: 180_000 });
+    assert.equal(String(await provider.jsonValue()), 'cpu');
+  });
+
+  it('takes the README screenshots at 1400×900 with the Explorer open', async function () {
+    if (!process.env.LAYERSCOPE_UPDATE_SCREENSHOTS) this.skip();
+    const dir = join(repoRoot, 'media', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await ensureExplorerOpen(page);
+    await quickOpen(page, 'resnet18.onnx');
+    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(dir, 'inspector.png') });
+    await frame.locator('.lt-row[data-layer]').nth(8).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(dir, 'reveal.png') });
+    await quickOpen(page, 'deeper_bn_convnet.onnx');
+    const small = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    await small.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(dir, 'gradients.png') });
+  });
+});
