@@ -240,6 +240,25 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     assert.equal((await frame.locator('.lt-head').boundingBox())!.y, tableTop, 'the page did not move');
   });
 
+  it('picks the filtered layer in the Receptive field tab when the user types and presses Enter', async function () {
+    await quickOpen(page, 'resnet18.onnx');
+    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    await frame.locator('vscode-tab-header', { hasText: 'Receptive field' }).click();
+    const picker = frame.locator('.rf-picker');
+    await picker.locator('input').first().click();
+    await page.keyboard.type('layer2.1/conv2', { delay: 40 });
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    const chosen = await frame.waitForFunction(() => {
+      const el = document.querySelector('.rf-picker') as (HTMLElement & { value?: string }) | null;
+      const option = el ? [...el.querySelectorAll('vscode-option')].find((o) => o.getAttribute('value') === el.value) : undefined;
+      return option?.textContent ?? null;
+    }, undefined, { timeout: 10_000 });
+    assert.match(String(await chosen.jsonValue()), /layer2\.1\/conv2/, 'the typed layer is chosen, not the first one');
+    const caption = await frame.evaluate(() => document.querySelector('.rf-caption')?.textContent ?? '');
+    assert.match(caption, /layer2\.1\/conv2|layer2\.1/, `the explorer shows it: ${caption}`);
+  });
+
   it('asks a gradient probe for a class index first, with the output size, and runs it', async function () {
     await quickOpen(page, 'deeper_bn_convnet.onnx');
     const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
@@ -270,6 +289,10 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     mkdirSync(dir, { recursive: true });
     await page.setViewportSize({ width: 1400, height: 900 });
     await ensureExplorerOpen(page);
+    // The empty secondary side bar would take a fifth of the window; a user closes it.
+    if (await page.locator('.part.auxiliarybar').isVisible().catch(() => false)) {
+      await runCommand(page, 'View: Toggle Secondary Side Bar Visibility').catch(() => page.keyboard.press('Escape'));
+    }
     await quickOpen(page, 'resnet18.onnx');
     const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
     await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).click();
