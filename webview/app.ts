@@ -7,6 +7,7 @@ import { GraphModel } from './graphModel';
 import { GraphView } from './graphView';
 import { renderHeader } from './header';
 import { LayerTable } from './layerTable';
+import { isPassThrough } from './tableModel';
 import { pickFactory } from './panels';
 import type { PanelHost, PanelName, PanelReports, ResultPanel } from './panels';
 import { RfExplorer } from './rfExplorer';
@@ -142,8 +143,14 @@ export class InspectorApp {
     header.appendChild(actions);
 
     // Layers and graph side by side, so that choosing a row shows its node without leaving the table.
+    const passThrough = summary.layers.filter(isPassThrough).length;
+    const showPassThrough = h(doc, 'vscode-checkbox', { class: 'lt-show-pass-through', title: 'Constant and Identity nodes without parameters of their own' }, `Constant/Identity (${passThrough})`);
     const table = new LayerTable(doc, summary.layers, {
       viewportHeight: this.options.fallbackSize?.height,
+      onFilterCleared: () => {
+        (showPassThrough as HTMLElement & { checked?: boolean }).checked = true;
+        (filter as HTMLElement & { value?: string }).value = '';
+      },
       onActivate: (index) => {
         this.graph?.revealLayer(index);
         this.rf?.showLayer(index);
@@ -153,6 +160,7 @@ export class InspectorApp {
     this.table = table;
     const filter = h(doc, 'vscode-textfield', { placeholder: 'Filter layers by name or op', 'aria-label': 'Filter layers', class: 'lt-filter' });
     filter.addEventListener('input', () => table.setFilter(controlValue(filter)));
+    showPassThrough.addEventListener('change', () => table.setHidePassThrough(!(showPassThrough as HTMLElement & { checked?: boolean }).checked));
 
     const model = new GraphModel(summary);
     const graph = new GraphView(doc, model, {
@@ -195,7 +203,14 @@ export class InspectorApp {
     };
     const tableMax = maximize('first', 'layer table');
     const graphMax = maximize('second', 'graph');
-    const tableBar = h(doc, 'div', { class: 'ls-pane-header lt-toolbar', role: 'toolbar', 'aria-label': 'Layer table' }, filter, tableMax);
+    const tableBar = h(
+      doc,
+      'div',
+      { class: 'ls-pane-header lt-toolbar', role: 'toolbar', 'aria-label': 'Layer table' },
+      filter,
+      passThrough > 0 ? showPassThrough : null,
+      tableMax,
+    );
     const graphBar = h(
       doc,
       'div',

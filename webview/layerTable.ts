@@ -21,6 +21,8 @@ export interface LayerTableOptions {
   viewportHeight?: number;
   /** Called when a row is clicked or Enter is pressed on it, with the layer's index in the model. */
   onActivate?: (layerIndex: number) => void;
+  /** Called when selecting a hidden layer cleared the filters, so the controls that set them can follow. */
+  onFilterCleared?: () => void;
 }
 
 /**
@@ -38,6 +40,7 @@ export class LayerTable {
   private readonly rowHeight: number;
   private rows: number[] = [];
   private query = '';
+  private hidePassThrough = true;
   private sort: SortState | null = null;
   /** Position of the active row within `rows`, or -1. */
   private active = -1;
@@ -129,6 +132,13 @@ export class LayerTable {
     this.refresh(activeLayer);
   }
 
+  /** Whether parameter-free Constant and Identity rows are hidden (they are by default). */
+  setHidePassThrough(hide: boolean): void {
+    const activeLayer = this.activeLayer;
+    this.hidePassThrough = hide;
+    this.refresh(activeLayer);
+  }
+
   setSort(sort: SortState | null): void {
     const activeLayer = this.activeLayer;
     this.sort = sort;
@@ -139,8 +149,10 @@ export class LayerTable {
   /** Makes a layer the active row and scrolls it into view; clears the filter if the filter hides it. */
   select(layerIndex: number): void {
     let pos = this.rows.indexOf(layerIndex);
-    if (pos < 0 && this.query) {
+    if (pos < 0 && (this.query || this.hidePassThrough)) {
       this.query = '';
+      this.hidePassThrough = false;
+      this.options.onFilterCleared?.();
       this.refresh();
       pos = this.rows.indexOf(layerIndex);
     }
@@ -157,6 +169,11 @@ export class LayerTable {
    * in DROP_ORDER until the rest fit. The name column takes whatever width is left over.
    */
   fitColumns(available: number, charWidth: number): void {
+    this.applyColumns(available, charWidth);
+    this.render();
+  }
+
+  private applyColumns(available: number, charWidth: number): void {
     this.fittedWidth = available;
     this.contentChars ??= this.measureContent();
     const widths = new Map<ColumnId, number>();
@@ -205,7 +222,7 @@ export class LayerTable {
   render(): void {
     this.frame = 0;
     const available = this.scroller.clientWidth;
-    if (available > 0 && available !== this.fittedWidth) this.fitColumns(available, this.charWidth());
+    if (available > 0 && available !== this.fittedWidth) this.applyColumns(available, this.charWidth());
     const viewport = this.scroller.clientHeight || this.options.viewportHeight || 400;
     const { first, last } = visibleRange(this.scroller.scrollTop, viewport, this.rowHeight, this.rows.length);
     const doc = this.doc;
@@ -247,7 +264,7 @@ export class LayerTable {
   }
 
   private refresh(keepLayer = -1): void {
-    const filtered = filterRows(this.layers, this.query);
+    const filtered = filterRows(this.layers, this.query, this.hidePassThrough);
     this.rows = this.sort ? sortRows(this.layers, filtered, this.sort) : filtered;
     this.grid.setAttribute('aria-rowcount', String(this.rows.length + 1));
     this.spacer.style.height = `${this.rows.length * this.rowHeight}px`;
