@@ -259,6 +259,7 @@ export class InspectorApp {
     });
     this.tabs = tabs;
     this.content.replaceChildren(header, tabs);
+    this.fitPanels(header, tabs);
     void this.mountPanel('probe');
     void this.mountPanel('grad');
     // The second animation frame after the DOM is built is the first one painted with it; the host logs this time
@@ -274,6 +275,26 @@ export class InspectorApp {
         ),
       );
     }
+  }
+
+  /**
+   * Gives the tab panels the height left under the header, so the table and graph end at the window's bottom edge
+   * whatever the header's height (it grows with warnings and at narrow widths); the page scrolls only below 320 px.
+   */
+  private fitPanels(header: HTMLElement, tabs: HTMLElement): void {
+    const view = this.doc.defaultView as (Window & { ResizeObserver?: typeof ResizeObserver }) | null;
+    if (!view?.ResizeObserver) return;
+    const fit = (): void => {
+      const panel = tabs.querySelector('vscode-tab-panel:not([hidden])') ?? tabs.querySelector('vscode-tab-panel');
+      if (!panel) return;
+      const top = panel.getBoundingClientRect().top + view.scrollY;
+      if (top <= 0) return;
+      tabs.style.setProperty('--ls-panel-height', `${Math.max(320, view.innerHeight - top - 4)}px`);
+    };
+    const observer = new view.ResizeObserver(() => fit());
+    observer.observe(header);
+    observer.observe(this.doc.documentElement);
+    tabs.addEventListener('vsc-tabs-select', () => view.requestAnimationFrame(fit));
   }
 
   private panelHost(): PanelHost {

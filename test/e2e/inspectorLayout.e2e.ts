@@ -6,7 +6,7 @@ import type { Frame, Page } from 'playwright-core';
 import { findTorchPython, runPython } from '../unit/runtime/oracle';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { findFrameWithText, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The inspector at the window sizes people use: ResNet-18 (exported by PyTorch at test time, random weights) in an
@@ -52,6 +52,15 @@ async function setEditorWidth(page: Page, frame: Frame, width: number, height = 
 async function ensureExplorerOpen(page: Page): Promise<void> {
   const visible = await page.locator('.part.sidebar .explorer-folders-view, .part.sidebar .explorer-viewlet').first().isVisible().catch(() => false);
   if (!visible) await runCommand(page, 'View: Show Explorer');
+}
+
+/** Picks a colour theme the way a user does: the theme picker, type its name, Enter. */
+async function setTheme(page: Page, theme: string): Promise<void> {
+  // Ctrl+K Ctrl+T opens the theme picker itself; typing its title in the palette can land on the Marketplace browser.
+  await page.locator('.part.sidebar .composite.title').first().click();
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
+  await pickQuickItemExact(page, theme);
 }
 
 /** Everything the layout assertions need, measured in the webview. */
@@ -283,6 +292,103 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     assert.equal(String(await provider.jsonValue()), 'cpu');
   });
 
+  it('draws every chart mark and label with at least 3:1 contrast in the four theme kinds', async function () {
+    await quickOpen(page, 'deeper_bn_convnet.onnx');
+    const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    // The gradient test above filled the Gradients tab; an activation probe fills the Probes tab.
+    await frame.locator('vscode-tab-header', { hasText: 'Probes' }).click();
+    await frame.locator('.probe-run').click();
+    await waitForQuickTitle(page, 'probe inputs');
+    await pickQuickItem(page, 'Random normal');
+    await waitForQuickTitle(page, 'Batch size');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    await frame.waitForFunction(() => document.querySelectorAll('.probe-panel svg').length > 1, undefined, { timeout: 120_000 });
+    await frame.waitForFunction(() => document.querySelectorAll('.grad-panel svg').length > 0, undefined, { timeout: 10_000 });
+    const themes: [string, string][] = [
+      ['Light Modern', 'vscode-light'],
+      ['Dark Modern', 'vscode-dark'],
+      ['Light High Contrast', 'vscode-high-contrast-light'],
+      ['Dark High Contrast', 'vscode-high-contrast'],
+    ];
+    const failures: string[] = [];
+    for (const [theme, kind] of themes) {
+      await setTheme(page, theme);
+      await frame.waitForFunction((k) => document.body.getAttribute('data-vscode-theme-kind') === k, kind, { timeout: 30_000 });
+      await page.waitForTimeout(500);
+      await frame.evaluate('window.__name = (f) => f');
+      const found = await frame.evaluate(() => {
+        type Rgb = { r: number; g: number; b: number; a: number };
+        const parse = (c: string): Rgb | null => {
+          const m = /rgba?\(([^)]+)\)/.exec(c);
+          if (!m) return null;
+          const p = m[1]!.split(/[\s,/]+/).filter(Boolean).map(Number);
+          return { r: p[0]!, g: p[1]!, b: p[2]!, a: p[3] ?? 1 };
+        };
+        const over = (fg: Rgb, bg: Rgb, alpha: number): Rgb => ({ r: fg.r * alpha + bg.r * (1 - alpha), g: fg.g * alpha + bg.g * (1 - alpha), b: fg.b * alpha + bg.b * (1 - alpha), a: 1 });
+        const lum = (c: Rgb): number => {
+          const f = (v: number): number => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+        };
+        const ratio = (a: Rgb, b: Rgb): number => {
+          const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+          return (x! + 0.05) / (y! + 0.05);
+        };
+        const page = parse(getComputedStyle(document.body).backgroundColor)!;
+        /** The colour a mark is painted with, composited over `bg` with its opacities; null when it is not painted. */
+        const paint = (el: Element, prop: 'fill' | 'stroke', bg: Rgb): Rgb | null => {
+          const cs = getComputedStyle(el);
+          const c = parse(prop === 'fill' ? cs.fill : cs.stroke);
+          if (!c) return null;
+          const alpha = c.a * Number(prop === 'fill' ? cs.fillOpacity : cs.strokeOpacity) * Number(cs.opacity);
+          return over(c, bg, alpha);
+        };
+        const checks: [string, 'fill' | 'stroke'][] = [
+          ['.probe-panel .hist-bar', 'fill'],
+          ['.probe-panel .depth-line.series-mean', 'stroke'],
+          ['.probe-panel .depth-line.series-std', 'stroke'],
+          ['.probe-panel text.legend.series-mean', 'fill'],
+          ['.probe-panel text.legend.series-std', 'fill'],
+          ['.probe-panel .chart-title', 'fill'],
+          ['.probe-panel .hist-title', 'fill'],
+          ['.probe-panel text.hist-axis', 'fill'],
+          ['.probe-panel .axis-label', 'fill'],
+          ['.grad-panel .grad-bar', 'fill'],
+          ['.grad-panel .chart-title', 'fill'],
+          ['.grad-panel .grad-label', 'fill'],
+          ['.grad-panel .grad-value', 'fill'],
+          ['.grad-panel text.axis-tick', 'fill'],
+          ['.grad-panel .hist-title', 'fill'],
+        ];
+        const out: { what: string; ratio: number }[] = [];
+        for (const [selector, prop] of checks) {
+          const el = document.querySelector(selector);
+          if (!el) {
+            out.push({ what: `${selector} (missing)`, ratio: 0 });
+            continue;
+          }
+          const c = paint(el, prop, page);
+          const cs = getComputedStyle(el);
+          out.push({ what: `${selector} ${prop} ${prop === 'fill' ? cs.fill : cs.stroke} (opacity ${prop === 'fill' ? cs.fillOpacity : cs.strokeOpacity}) on ${getComputedStyle(document.body).backgroundColor}`, ratio: c ? ratio(c, page) : 0 });
+        }
+        // Graph node labels against their own node's fill, one node per op family.
+        const families = new Set<string>();
+        for (const node of document.querySelectorAll('.gv-node.gv-layer')) {
+          const family = [...node.classList].find((c) => c.startsWith('op-'));
+          if (!family || families.has(family)) continue;
+          families.add(family);
+          const fill = paint(node.querySelector('rect')!, 'fill', page);
+          const text = paint(node.querySelector('text')!, 'fill', fill ?? page);
+          out.push({ what: `graph ${family} label ${getComputedStyle(node.querySelector('text')!).fill} on ${getComputedStyle(node.querySelector('rect')!).fill}`, ratio: fill && text ? ratio(text, fill) : 0 });
+        }
+        return out;
+      });
+      for (const f of found) if (f.ratio < 3) failures.push(`${theme}: ${f.what} has contrast ${f.ratio.toFixed(2)}:1`);
+      await page.screenshot({ path: join(artifacts, `theme-${kind}.png`) });
+    }
+    assert.deepEqual(failures, []);
+  });
+
   it('takes the README screenshots at 1400×900 with the Explorer open', async function () {
     if (!process.env.LAYERSCOPE_UPDATE_SCREENSHOTS) this.skip();
     const dir = join(repoRoot, 'media', 'screenshots');
@@ -293,16 +399,21 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     if (await page.locator('.part.auxiliarybar').isVisible().catch(() => false)) {
       await runCommand(page, 'View: Toggle Secondary Side Bar Visibility').catch(() => page.keyboard.press('Escape'));
     }
+    await setTheme(page, 'Dark Modern');
     await quickOpen(page, 'resnet18.onnx');
     const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    await frame.waitForFunction(() => document.body.getAttribute('data-vscode-theme-kind') === 'vscode-dark', undefined, { timeout: 30_000 });
     await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).click();
+    await frame.locator('.gv-search input, input.gv-search').first().fill('').catch(() => undefined);
+    await frame.locator('.gv-search').dispatchEvent('input');
+    await frame.locator('.lt-row[data-layer]').nth(4).click();
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(dir, 'inspector.png') });
-    await frame.locator('.lt-row[data-layer]').nth(8).click();
-    await page.waitForTimeout(800);
-    await page.screenshot({ path: join(dir, 'reveal.png') });
     await quickOpen(page, 'deeper_bn_convnet.onnx');
     const small = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    await small.locator('vscode-tab-header', { hasText: 'Probes' }).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(dir, 'probe.png') });
     await small.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(dir, 'gradients.png') });
