@@ -11,6 +11,7 @@ import { isPassThrough } from './tableModel';
 import { pickFactory } from './panels';
 import type { PanelHost, PanelName, PanelReports, ResultPanel } from './panels';
 import { RfExplorer } from './rfExplorer';
+import { NodeDetailsPanel } from './nodeDetails';
 import { SplitPane } from './splitPane';
 import { svgToPngBase64 } from './exportImage';
 
@@ -34,6 +35,7 @@ export class InspectorApp {
   private rf: RfExplorer | null = null;
   private tabs: HTMLElement | null = null;
   private split: SplitPane | null = null;
+  private details: NodeDetailsPanel | null = null;
   private readonly status: HTMLElement;
   private readonly content: HTMLElement;
   private readonly panels: { probe: ResultPanel<ProbeReport> | null; grad: ResultPanel<GradReport> | null } = { probe: null, grad: null };
@@ -74,6 +76,9 @@ export class InspectorApp {
         break;
       case 'revealLayer':
         this.revealByName(message.name);
+        break;
+      case 'nodeDetails':
+        if (this.details?.shown || message.details) this.details?.show(message.details);
         break;
       case 'busy':
         this.setStatus(message.message, 'busy');
@@ -154,6 +159,7 @@ export class InspectorApp {
       onActivate: (index) => {
         this.graph?.revealLayer(index);
         this.rf?.showLayer(index);
+        if (this.details?.shown) this.post({ type: 'nodeDetails', layer: index });
         this.post({ type: 'layerSelected', name: summary.layers[index]!.name });
       },
     });
@@ -169,10 +175,13 @@ export class InspectorApp {
       onSelectLayer: (index) => {
         table.select(index);
         this.rf?.showLayer(index);
+        this.post({ type: 'nodeDetails', layer: index });
         this.post({ type: 'layerSelected', name: summary.layers[index]!.name });
       },
     });
     this.graph = graph;
+    const details = new NodeDetailsPanel(doc, () => graph.element.focus());
+    this.details = details;
     // Live search, as in Netron: matches light up while typing, with a count beside the box; Enter steps through
     // them. A miss only changes the count, so nothing on the page moves.
     const search = h(doc, 'vscode-textfield', { placeholder: 'Search graph', 'aria-label': 'Search graph', class: 'gv-search' });
@@ -234,7 +243,7 @@ export class InspectorApp {
     split = new SplitPane(
       doc,
       h(doc, 'div', { class: 'ls-pane ls-table-pane' }, tableBar, table.element),
-      h(doc, 'div', { class: 'ls-pane ls-graph-pane' }, graphBar, graph.element),
+      h(doc, 'div', { class: 'ls-pane ls-graph-pane' }, graphBar, h(doc, 'div', { class: 'gv-body' }, graph.element, details.element)),
       {
         ...(init.layout ? { initial: init.layout } : {}),
         onChange: (layout) => {

@@ -131,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): HostServices {
         return;
       case 'layerSelected':
       case 'layoutChanged':
+      case 'nodeDetails':
       case 'ready':
         return;
     }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ModelSummary } from '../core/analysis/types';
 import type { Model } from '../core/ir/types';
+import { nodeDetails } from '../core/analysis/nodeDetails';
 import { summarizeModel } from '../core/analysis/summary';
 import { isUserInputError } from '../core/errors';
 import type { HostToWebview, InitMessage, PaneLayout, WebviewToHost } from '../protocol/messages';
@@ -17,6 +18,8 @@ export interface Inspector {
   readonly panel: vscode.WebviewPanel;
   /** The summary sent to the webview; null until it has been computed or when the model could not be read. */
   summary: ModelSummary | null;
+  /** The model behind the summary, kept for the node details the view asks for. */
+  model?: Model;
   /** Messages that arrived before the webview said 'ready'. */
   pending: HostToWebview[];
   ready: boolean;
@@ -74,6 +77,11 @@ export class InspectorRegistry implements vscode.Disposable {
           return;
         }
         if (raw.type === 'layerSelected') inspector.selectedLayer = raw.name;
+        if (raw.type === 'nodeDetails') {
+          const details = inspector.model && inspector.summary && Number.isInteger(raw.layer) ? nodeDetails(inspector.model, inspector.summary, raw.layer) : null;
+          await panel.webview.postMessage({ type: 'nodeDetails', details } satisfies HostToWebview);
+          return;
+        }
         if (raw.type === 'layoutChanged') {
           const layout = parsePaneLayout(raw.layout);
           if (layout) await this.memento?.update(PANE_LAYOUT_KEY, layout);
@@ -113,6 +121,7 @@ export class InspectorRegistry implements vscode.Disposable {
       const inputShapes = defaultInputShapes(model);
       const summary = summarizeModel(model, inputShapes ? { inputShapes } : {});
       inspector.summary = summary;
+      inspector.model = model;
       const config = vscode.workspace.getConfiguration('layerscope');
       const init: InitMessage = {
         type: 'init',

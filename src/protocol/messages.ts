@@ -1,3 +1,4 @@
+import type { NodeDetails } from '../core/analysis/nodeDetails';
 import type { ModelSummary } from '../core/analysis/types';
 import type { GradReport, ProbeReport } from '../core/reports';
 
@@ -38,6 +39,8 @@ export interface InitMessage {
 export type HostToWebview =
   | InitMessage
   | { type: 'revealLayer'; name: string }
+  /** Answer to the webview's 'nodeDetails' request; null when the layer is not in the model. */
+  | { type: 'nodeDetails'; details: NodeDetails | null }
   | { type: 'probeResult'; report: ProbeReport }
   | { type: 'gradResult'; report: GradReport }
   | { type: 'busy'; message: string | null }
@@ -46,6 +49,8 @@ export type HostToWebview =
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'layerSelected'; name: string }
+  /** The user selected a layer: the host answers with its attributes, inputs and outputs (computed from the model). */
+  | { type: 'nodeDetails'; layer: number }
   | { type: 'runProbe' }
   | { type: 'runGradProbe' }
   | { type: 'exportSummary'; format: ExportFormat }

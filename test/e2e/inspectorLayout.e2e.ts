@@ -249,6 +249,37 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     assert.equal((await frame.locator('.lt-head').boundingBox())!.y, tableTop, 'the page did not move');
   });
 
+  it('shows a selected node\'s attributes, shapes, weights, parameters and MACs beside the graph', async function () {
+    await quickOpen(page, 'resnet18.onnx');
+    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).click();
+    // Reveal the first downsample conv from the graph search, then click its node as a user does.
+    const search = frame.locator('.gv-search');
+    await search.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('layer2.0/downsample', { delay: 20 });
+    await frame.waitForFunction(() => /match/.test(document.querySelector('.gv-search-count')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    const node = frame.locator('.gv-node.gv-layer.op-conv.gv-match').first();
+    await node.click();
+    const panel = frame.locator('.node-details');
+    await panel.waitFor({ state: 'visible', timeout: 15_000 });
+    await frame.waitForFunction(() => (document.querySelector('.node-details .nd-name td')?.textContent ?? '').includes('downsample'), undefined, { timeout: 15_000 });
+    const text = await panel.innerText();
+    // torchvision's downsample: Conv2d(64, 128, kernel_size=1, stride=2, bias=False), BatchNorm folded in by the exporter.
+    assert.match(text, /kernel_shape\s*\[1, 1\]/);
+    assert.match(text, /strides\s*\[2, 2\]/);
+    assert.match(text, /pads\s*\[0, 0, 0, 0\]/);
+    assert.match(text, /dilations\s*\[1, 1\]/);
+    assert.match(text, /group\s*1/);
+    assert.match(text, /\[1, 64, 56, 56\] float32/, 'input shape');
+    assert.match(text, /\[128, 64, 1, 1\] float32 weight, 8,192 values/, 'weight shape, dtype and size');
+    assert.match(text, /\[128\] float32 weight, 128 values/, 'the folded bias');
+    assert.match(text, /\[1, 128, 28, 28\] float32/, 'output shape');
+    assert.match(text, /params\s*8,320/, '64·128 + 128');
+    assert.match(text, /MACs\s*6,422,528/, '128·28·28·64');
+    await page.screenshot({ path: join(artifacts, 'node-details.png') });
+  });
+
   it('picks the filtered layer in the Receptive field tab when the user types and presses Enter', async function () {
     await quickOpen(page, 'resnet18.onnx');
     const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
