@@ -204,6 +204,11 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     const json = JSON.parse(readFileSync(target, 'utf8'));
     assert.equal(json.format, 'onnx');
     assert.equal(json.totals.params, 16930);
+    // The export says where it went, with a button that opens the file.
+    const toast = page.locator('.notification-toast', { hasText: 'exported the summary to deeper_bn_convnet_folded.summary.json' });
+    await toast.waitFor({ timeout: 15_000 });
+    await toast.getByRole('button', { name: 'Open' }).click();
+    await page.locator('.tabs-container .tab', { hasText: 'deeper_bn_convnet_folded.summary.json' }).waitFor({ timeout: 15_000 });
   });
 
   it('selects an execution provider', async function () {

@@ -176,7 +176,7 @@ describe('webview/app', () => {
     app.handle({ type: 'init', panel: 'inspector', title: 'DeeperBNConvNet', summary, trusted: true, collapseThreshold: 500 });
     app.graphView!.fit();
     const node = root.querySelector('.gv-node.op-conv')!;
-    node.dispatchEvent(new window.MouseEvent('click', { bubbles: true }));
+    node.dispatchEvent(new (window as unknown as typeof globalThis).MouseEvent('click', { bubbles: true }));
     const request = posted.find((m) => m.type === 'nodeDetails') as { type: 'nodeDetails'; layer: number } | undefined;
     assert.ok(request, 'a nodeDetails request');
     assert.equal(summary.layers[request.layer]!.op, 'Conv');
