@@ -431,21 +431,23 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
       await runCommand(page, 'View: Toggle Secondary Side Bar Visibility').catch(() => page.keyboard.press('Escape'));
     }
     await setTheme(page, 'Dark Modern');
+    await page.locator('.part.sidebar .composite.title').first().click();
     await quickOpen(page, 'resnet18.onnx');
     const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
     await frame.waitForFunction(() => document.body.getAttribute('data-vscode-theme-kind') === 'vscode-dark', undefined, { timeout: 30_000 });
-    await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).click();
+    await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).dispatchEvent('click');
     await frame.locator('.gv-search input, input.gv-search').first().fill('').catch(() => undefined);
     await frame.locator('.gv-search').dispatchEvent('input');
-    await frame.locator('.lt-row[data-layer]').nth(4).click();
+    await frame.locator('.lt-row[data-layer]').nth(4).dispatchEvent('click');
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(dir, 'inspector.png') });
+    await page.locator('.part.sidebar .composite.title').first().click();
     await quickOpen(page, 'deeper_bn_convnet.onnx');
     const small = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
-    await small.locator('vscode-tab-header', { hasText: 'Probes' }).click();
+    await small.locator('vscode-tab-header', { hasText: 'Probes' }).dispatchEvent('click');
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(dir, 'probe.png') });
-    await small.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
+    await small.locator('vscode-tab-header', { hasText: 'Gradients' }).dispatchEvent('click');
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(dir, 'gradients.png') });
   });
