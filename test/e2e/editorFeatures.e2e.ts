@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { acceptInputBox, findFrameWithText, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
@@ -35,13 +35,6 @@ async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promis
     text,
     { timeout: timeoutMs },
   );
-}
-
-/** Accepts the prefilled value of the input box with this title, once it is really there. */
-async function acceptInputBox(page: Page, title: string): Promise<void> {
-  await waitForQuickTitle(page, title);
-  await page.waitForTimeout(200);
-  await page.keyboard.press('Enter');
 }
 
 async function goToLine(page: Page, line: number): Promise<void> {

@@ -6,7 +6,7 @@ import type { Frame, Page } from 'playwright-core';
 import { findTorchPython, runPython } from '../unit/runtime/oracle';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { acceptInputBox, findFrameWithText, openInspector, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, runRandomProbeFromTab, waitForQuickTitle } from './workbench';
 
 /**
  * The inspector at the window sizes people use: ResNet-18 (exported by PyTorch at test time, random weights) in an
@@ -170,8 +170,7 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
 
   for (const width of [700, 1900]) {
     it(`shows ResNet-18's table at an editor width of ${width} px with no toolbar over its header and full names and shapes`, async function () {
-      await quickOpen(page, 'resnet18.onnx');
-      const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 90_000);
+      const frame = await openInspector(page, 'resnet18.onnx', 90_000);
       const actual = await setEditorWidth(page, frame, width);
       assert.ok(Math.abs(actual - width) <= 4, `the editor is ${actual} px wide`);
       await frame.waitForFunction(() => document.querySelectorAll('.lt-body .lt-row').length >= 5, undefined, { timeout: 15_000 });
@@ -226,8 +225,7 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
   });
 
   it('searches the graph live, with a match count, and a miss moves nothing', async function () {
-    await quickOpen(page, 'resnet18.onnx');
-    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    const frame = await openInspector(page, 'resnet18.onnx');
     const search = frame.locator('.gv-search input, input.gv-search').first();
     const field = (await search.count()) > 0 ? search : frame.locator('.gv-search');
     const tableTop = (await frame.locator('.lt-head').boundingBox())!.y;
@@ -250,8 +248,7 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
   });
 
   it('shows a selected node\'s attributes, shapes, weights, parameters and MACs beside the graph', async function () {
-    await quickOpen(page, 'resnet18.onnx');
-    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    const frame = await openInspector(page, 'resnet18.onnx');
     await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).click();
     // Reveal the first downsample conv from the graph search, then click its node as a user does.
     const search = frame.locator('.gv-search');
@@ -281,8 +278,7 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
   });
 
   it('picks the filtered layer in the Receptive field tab when the user types and presses Enter', async function () {
-    await quickOpen(page, 'resnet18.onnx');
-    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    const frame = await openInspector(page, 'resnet18.onnx');
     await frame.locator('vscode-tab-header', { hasText: 'Receptive field' }).click();
     const picker = frame.locator('.rf-picker');
     await picker.locator('input').first().click();
@@ -300,8 +296,7 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
   });
 
   it('asks a gradient probe for a class index first, with the output size, and runs it', async function () {
-    await quickOpen(page, 'deeper_bn_convnet.onnx');
-    const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    const frame = await openInspector(page, 'deeper_bn_convnet.onnx');
     await frame.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
     await frame.locator('.grad-run').click();
     await waitForQuickTitle(page, 'gradient of');
@@ -316,24 +311,15 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     await page.keyboard.press('Enter');
     await waitForQuickTitle(page, 'inputs');
     await pickQuickItem(page, 'Random normal');
-    await waitForQuickTitle(page, 'Batch size');
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
+    await acceptInputBox(page, 'Batch size');
     const provider = await frame.waitForFunction(() => document.querySelector('.grad-provider')?.textContent ?? null, undefined, { timeout: 180_000 });
     assert.equal(String(await provider.jsonValue()), 'cpu');
   });
 
   it('draws every chart mark and label with at least 3:1 contrast in the four theme kinds', async function () {
-    await quickOpen(page, 'deeper_bn_convnet.onnx');
-    const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
+    const frame = await openInspector(page, 'deeper_bn_convnet.onnx');
     // The gradient test above filled the Gradients tab; an activation probe fills the Probes tab.
-    await frame.locator('vscode-tab-header', { hasText: 'Probes' }).click();
-    await frame.locator('.probe-run').click();
-    await waitForQuickTitle(page, 'probe inputs');
-    await pickQuickItem(page, 'Random normal');
-    await waitForQuickTitle(page, 'Batch size');
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
+    await runRandomProbeFromTab(page, frame);
     await frame.waitForFunction(() => document.querySelectorAll('.probe-panel svg').length > 1, undefined, { timeout: 120_000 });
     await frame.waitForFunction(() => document.querySelectorAll('.grad-panel svg').length > 0, undefined, { timeout: 10_000 });
     const themes: [string, string][] = [
@@ -432,8 +418,7 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     }
     await setTheme(page, 'Dark Modern');
     await page.locator('.part.sidebar .composite.title').first().click();
-    await quickOpen(page, 'resnet18.onnx');
-    const frame = await findFrameWithText(page, ['resnet18.onnx', 'non-trainable'], 60_000);
+    const frame = await openInspector(page, 'resnet18.onnx');
     await frame.waitForFunction(() => document.body.getAttribute('data-vscode-theme-kind') === 'vscode-dark', undefined, { timeout: 30_000 });
     await frame.locator('vscode-tab-header', { hasText: 'Layers & graph' }).dispatchEvent('click');
     await frame.locator('.gv-search input, input.gv-search').first().fill('').catch(() => undefined);
