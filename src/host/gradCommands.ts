@@ -148,6 +148,8 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         const settings = readProbeSettings((k) => vscode.workspace.getConfiguration('layerscope', uri).get(k));
         const { provider } = deps.executionProvider();
         const options = { ...gradChoiceToOptions(choice, settings), provider, deviceId: deps.executionProvider().deviceId };
+        // The panel says that a probe is running (with the progress ring) until its result or error replaces it.
+        await deps.postToPanel(uri, { type: 'busy', message: `Gradient probe running on ${provider}… (progress and Cancel in the notification)` });
         const report = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Layerscope: gradient probe of ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
           async (progress, token) => {
@@ -178,6 +180,7 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         return report;
       } catch (e) {
         if (e instanceof ProbeCancelledError) {
+          await deps.postToPanel(uri, { type: 'busy', message: null });
           void vscode.window.showInformationMessage('Layerscope: gradient probe cancelled.');
           return undefined;
         }

@@ -312,8 +312,11 @@ describe('The inspector at real window sizes (code-server + Chromium)', function
     await waitForQuickTitle(page, 'inputs');
     await pickQuickItem(page, 'Random normal');
     await acceptInputBox(page, 'Batch size');
+    // While it runs, the panel says so (the notification has the progress and Cancel); the result replaces the line.
+    await frame.waitForFunction(() => /Gradient probe running/.test(document.querySelector('.status-busy')?.textContent ?? '') || document.querySelector('.grad-provider') !== null, undefined, { timeout: 60_000 });
     const provider = await frame.waitForFunction(() => document.querySelector('.grad-provider')?.textContent ?? null, undefined, { timeout: 180_000 });
     assert.equal(String(await provider.jsonValue()), 'cpu');
+    assert.equal(await frame.evaluate(() => document.querySelector('.status-busy')), null, 'the running line is gone once the result is shown');
   });
 
   it('draws every chart mark and label with at least 3:1 contrast in the four theme kinds', async function () {
