@@ -1,14 +1,17 @@
 import type { GradReport, ProbeReport } from '../src/core/reports';
-import type { HostToWebview, InitMessage, WebviewToHost } from '../src/protocol/messages';
+import type { HostToWebview, InitMessage, PaneLayout, WebviewToHost } from '../src/protocol/messages';
 import { BreakdownView } from './breakdownView';
 import { clear, controlValue, h } from './dom';
 import { GraphModel } from './graphModel';
 import { GraphView } from './graphView';
 import { renderHeader } from './header';
 import { LayerTable } from './layerTable';
+import { isPassThrough } from './tableModel';
 import { pickFactory } from './panels';
 import type { PanelHost, PanelName, PanelReports, ResultPanel } from './panels';
 import { RfExplorer } from './rfExplorer';
+import { NodeDetailsPanel } from './nodeDetails';
+import { SplitPane } from './splitPane';
 import { svgToPngBase64 } from './exportImage';
 
 export interface AppOptions {
@@ -30,6 +33,8 @@ export class InspectorApp {
   private graph: GraphView | null = null;
   private rf: RfExplorer | null = null;
   private tabs: HTMLElement | null = null;
+  private split: SplitPane | null = null;
+  private details: NodeDetailsPanel | null = null;
   private readonly status: HTMLElement;
   private readonly content: HTMLElement;
   private readonly panels: { probe: ResultPanel<ProbeReport> | null; grad: ResultPanel<GradReport> | null } = { probe: null, grad: null };
@@ -55,6 +60,10 @@ export class InspectorApp {
     return this.graph;
   }
 
+  get splitPane(): SplitPane | null {
+    return this.split;
+  }
+
   get rfExplorer(): RfExplorer | null {
     return this.rf;
   }
@@ -67,10 +76,15 @@ export class InspectorApp {
       case 'revealLayer':
         this.revealByName(message.name);
         break;
+      case 'nodeDetails':
+        if (this.details?.shown || message.details) this.details?.show(message.details);
+        break;
       case 'busy':
         this.setStatus(message.message, 'busy');
         break;
       case 'error':
+        // A model that failed to load shows its error alone, not above a "Loading model…" that will never finish.
+        if (!this.init) this.content.replaceChildren();
         this.setStatus(message.message, 'error');
         break;
       case 'probeResult':
@@ -133,17 +147,25 @@ export class InspectorApp {
     header.appendChild(actions);
 
     // Layers and graph side by side, so that choosing a row shows its node without leaving the table.
+    const passThrough = summary.layers.filter(isPassThrough).length;
+    const showPassThrough = h(doc, 'vscode-checkbox', { class: 'lt-show-pass-through', title: 'Constant and Identity nodes without parameters of their own' }, `Constant/Identity (${passThrough})`);
     const table = new LayerTable(doc, summary.layers, {
       viewportHeight: this.options.fallbackSize?.height,
+      onFilterCleared: () => {
+        (showPassThrough as HTMLElement & { checked?: boolean }).checked = true;
+        (filter as HTMLElement & { value?: string }).value = '';
+      },
       onActivate: (index) => {
         this.graph?.revealLayer(index);
         this.rf?.showLayer(index);
+        if (this.details?.shown) this.post({ type: 'nodeDetails', layer: index });
         this.post({ type: 'layerSelected', name: summary.layers[index]!.name });
       },
     });
     this.table = table;
     const filter = h(doc, 'vscode-textfield', { placeholder: 'Filter layers by name or op', 'aria-label': 'Filter layers', class: 'lt-filter' });
     filter.addEventListener('input', () => table.setFilter(controlValue(filter)));
+    showPassThrough.addEventListener('change', () => table.setHidePassThrough(!(showPassThrough as HTMLElement & { checked?: boolean }).checked));
 
     const model = new GraphModel(summary);
     const graph = new GraphView(doc, model, {
@@ -152,44 +174,85 @@ export class InspectorApp {
       onSelectLayer: (index) => {
         table.select(index);
         this.rf?.showLayer(index);
+        this.post({ type: 'nodeDetails', layer: index });
         this.post({ type: 'layerSelected', name: summary.layers[index]!.name });
       },
     });
     this.graph = graph;
+    const details = new NodeDetailsPanel(doc, () => graph.element.focus());
+    this.details = details;
+    // Live search, as in Netron: matches light up while typing, with a count beside the box; Enter steps through
+    // them. A miss only changes the count, so nothing on the page moves.
     const search = h(doc, 'vscode-textfield', { placeholder: 'Search graph', 'aria-label': 'Search graph', class: 'gv-search' });
+    const searchCount = h(doc, 'span', { class: 'gv-search-count', role: 'status', 'aria-live': 'polite' });
+    search.addEventListener('input', () => {
+      const query = controlValue(search);
+      const count = graph.highlight(query);
+      // Like find-as-you-type in an editor, the view moves to the first match; Enter then steps to the next.
+      if (count > 0) graph.search(query);
+      searchCount.textContent = query.trim() ? (count === 0 ? 'No match' : `${count} match${count === 1 ? '' : 'es'}`) : '';
+      searchCount.classList.toggle('gv-search-miss', query.trim() !== '' && count === 0);
+    });
     search.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key !== 'Enter') return;
       const { count, index } = graph.search(controlValue(search));
-      if (count === 0) {
-        this.setStatus('No layer matches the search.', 'error');
-        return;
-      }
-      this.setStatus(null, 'error');
-      search.setAttribute('title', `Match ${index + 1} of ${count}; Enter shows the next`);
+      if (count > 0) searchCount.textContent = `${index + 1} of ${count} matches`;
     });
-    const tool = (label: string, run: () => void): HTMLElement => {
-      const el = h(doc, 'vscode-button', { secondary: true }, label);
+    const tool = (label: string, run: () => void, title?: string): HTMLElement => {
+      const el = h(doc, 'vscode-button', { secondary: true, title: title ?? null }, label);
       el.addEventListener('click', run);
       return el;
     };
+    let split: SplitPane | null = null;
+    const maximize = (pane: 'first' | 'second', what: string): HTMLElement => {
+      const el = h(doc, 'vscode-button', { secondary: true, class: 'ls-maximize', 'data-pane': pane, title: `Maximise the ${what}`, 'aria-pressed': 'false' }, 'Maximise');
+      el.addEventListener('click', () => split?.toggleMaximized(pane));
+      return el;
+    };
+    const tableMax = maximize('first', 'layer table');
+    const graphMax = maximize('second', 'graph');
+    const tableBar = h(
+      doc,
+      'div',
+      { class: 'ls-pane-header lt-toolbar', role: 'toolbar', 'aria-label': 'Layer table' },
+      filter,
+      passThrough > 0 ? showPassThrough : null,
+      tableMax,
+    );
     const graphBar = h(
       doc,
       'div',
-      { class: 'gv-toolbar', role: 'toolbar', 'aria-label': 'Graph' },
+      { class: 'ls-pane-header gv-toolbar', role: 'toolbar', 'aria-label': 'Graph' },
       search,
-      tool('Fit', () => graph.fit()),
+      searchCount,
+      tool('Fit', () => graph.fit(), 'Fit the whole graph in view (0)'),
       tool('Expand all', () => graph.expandAll()),
       tool('Collapse all', () => graph.collapseAll()),
-      tool('SVG', () => this.post({ type: 'saveImage', format: 'svg', data: graph.exportSvg().svg })),
-      tool('PNG', () => void this.exportPng()),
+      tool('SVG', () => this.post({ type: 'saveImage', format: 'svg', data: graph.exportSvg().svg }), 'Save the graph as SVG'),
+      tool('PNG', () => void this.exportPng(), 'Save the graph as PNG'),
+      graphMax,
     );
-    const split = h(
+    const syncMaximize = (layout: PaneLayout): void => {
+      for (const [button, pane] of [[tableMax, 'first'], [graphMax, 'second']] as const) {
+        const on = layout.maximized === pane;
+        button.setAttribute('aria-pressed', String(on));
+        button.textContent = on ? 'Restore' : 'Maximise';
+      }
+    };
+    split = new SplitPane(
       doc,
-      'div',
-      { class: 'ls-split' },
-      h(doc, 'div', { class: 'ls-pane ls-table-pane' }, h(doc, 'div', { class: 'lt-toolbar' }, filter), table.element),
-      h(doc, 'div', { class: 'ls-pane ls-graph-pane' }, graphBar, graph.element),
+      h(doc, 'div', { class: 'ls-pane ls-table-pane' }, tableBar, table.element),
+      h(doc, 'div', { class: 'ls-pane ls-graph-pane' }, graphBar, h(doc, 'div', { class: 'gv-body' }, graph.element, details.element)),
+      {
+        ...(init.layout ? { initial: init.layout } : {}),
+        onChange: (layout) => {
+          syncMaximize(layout);
+          this.post({ type: 'layoutChanged', layout });
+        },
+      },
     );
+    this.split = split;
+    syncMaximize(split.layout);
 
     this.rf = new RfExplorer(doc, summary);
     const breakdownView = new BreakdownView(doc, summary.layers);
@@ -197,13 +260,14 @@ export class InspectorApp {
     this.panelBoxes.set('grad', h(doc, 'div', { class: 'panel-box' }));
 
     const tabs = h(doc, 'vscode-tabs', { class: 'ls-tabs', 'selected-index': init.panel === 'probe' ? 3 : init.panel === 'grad' ? 4 : 0 });
-    const bodies = [split, breakdownView.element, this.rf.element, this.panelBoxes.get('probe')!, this.panelBoxes.get('grad')!];
+    const bodies = [split.element, breakdownView.element, this.rf.element, this.panelBoxes.get('probe')!, this.panelBoxes.get('grad')!];
     TABS.forEach((title, i) => {
       tabs.appendChild(h(doc, 'vscode-tab-header', { slot: 'header' }, title));
       tabs.appendChild(h(doc, 'vscode-tab-panel', {}, bodies[i]!));
     });
     this.tabs = tabs;
     this.content.replaceChildren(header, tabs);
+    this.fitPanels(header, tabs);
     void this.mountPanel('probe');
     void this.mountPanel('grad');
     // The second animation frame after the DOM is built is the first one painted with it; the host logs this time
@@ -219,6 +283,26 @@ export class InspectorApp {
         ),
       );
     }
+  }
+
+  /**
+   * Gives the tab panels the height left under the header, so the table and graph end at the window's bottom edge
+   * whatever the header's height (it grows with warnings and at narrow widths); the page scrolls only below 320 px.
+   */
+  private fitPanels(header: HTMLElement, tabs: HTMLElement): void {
+    const view = this.doc.defaultView as (Window & { ResizeObserver?: typeof ResizeObserver }) | null;
+    if (!view?.ResizeObserver) return;
+    const fit = (): void => {
+      const panel = tabs.querySelector('vscode-tab-panel:not([hidden])') ?? tabs.querySelector('vscode-tab-panel');
+      if (!panel) return;
+      const top = panel.getBoundingClientRect().top + view.scrollY;
+      if (top <= 0) return;
+      tabs.style.setProperty('--ls-panel-height', `${Math.max(320, view.innerHeight - top - 4)}px`);
+    };
+    const observer = new view.ResizeObserver(() => fit());
+    observer.observe(header);
+    observer.observe(this.doc.documentElement);
+    tabs.addEventListener('vsc-tabs-select', () => view.requestAnimationFrame(fit));
   }
 
   private panelHost(): PanelHost {

@@ -66,6 +66,9 @@ export class GraphView {
   private size: { width: number; height: number } | null = null;
   private placed = false;
   private lastSearch: { query: string; index: number } | null = null;
+  /** Ids of the drawn items that stand for a layer matching the live search. */
+  private matched = new Set<string>();
+  private matchQuery = '';
 
   constructor(
     private readonly doc: Document,
@@ -198,10 +201,7 @@ export class GraphView {
   search(query: string): { count: number; index: number } {
     const q = query.trim().toLowerCase();
     if (!q) return { count: 0, index: -1 };
-    const hits: number[] = [];
-    this.model.summary.layers.forEach((layer, i) => {
-      if (layer.name.toLowerCase().includes(q) || layer.op.toLowerCase().includes(q)) hits.push(i);
-    });
+    const hits = this.matchingLayers(q);
     if (hits.length === 0) {
       this.lastSearch = null;
       return { count: 0, index: -1 };
@@ -210,6 +210,32 @@ export class GraphView {
     this.lastSearch = { query: q, index };
     this.revealLayer(hits[index]!);
     return { count: hits.length, index };
+  }
+
+  /**
+   * Marks, as the user types, every drawn node that is or holds a layer whose name or op contains the query (a
+   * collapsed scope lights up when something inside it matches). Returns how many layers match; nothing moves.
+   */
+  highlight(query: string): number {
+    this.matchQuery = query.trim().toLowerCase();
+    const count = this.updateMatches();
+    for (const [id, el] of this.nodeEls) el.classList.toggle('gv-match', this.matched.has(id));
+    return count;
+  }
+
+  /** Recomputes which drawn items stand for matching layers (after typing, or after scopes open or close). */
+  private updateMatches(): number {
+    const hits = this.matchQuery ? this.matchingLayers(this.matchQuery) : [];
+    this.matched = new Set(hits.map((i) => this.model.ownerOf(i, this.expanded)));
+    return hits.length;
+  }
+
+  private matchingLayers(q: string): number[] {
+    const hits: number[] = [];
+    this.model.summary.layers.forEach((layer, i) => {
+      if (layer.name.toLowerCase().includes(q) || layer.op.toLowerCase().includes(q)) hits.push(i);
+    });
+    return hits;
   }
 
   /** Fits the whole graph into the view. */
@@ -312,6 +338,7 @@ export class GraphView {
   redraw(focus?: string): void {
     const doc = this.doc;
     this.graph = this.model.visible(this.expanded);
+    this.updateMatches();
     const items = new Map(this.graph.items.map((item) => [item.id, item]));
     this.layout = layeredLayout(
       this.graph.items.map((item) => ({ id: item.id, width: nodeWidth(item), height: NODE_HEIGHT })),
@@ -411,6 +438,7 @@ export class GraphView {
         s(doc, 'title', {}, item.kind === 'scope' ? `${item.label} (${item.detail}): click to expand` : `${item.label} ${item.detail}`),
       );
       if (items.get(item.id)?.id === this.selected) g.classList.add('gv-selected');
+      if (this.matched.has(item.id)) g.classList.add('gv-match');
       this.nodeEls.set(item.id, g);
       this.drawn.push({ el: g, parent: nodeLayer, x0: x, y0: y, x1: x + n.width, y1: y + n.height, shown: false });
     }

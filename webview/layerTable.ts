@@ -1,7 +1,18 @@
 import type { LayerSummary } from '../src/core/analysis/types';
 import { h } from './dom';
 import { COLUMNS, columnById, filterRows, sortRows, visibleRange } from './tableModel';
-import type { ColumnId, SortDirection, SortState } from './tableModel';
+import type { Column, ColumnId, SortDirection, SortState } from './tableModel';
+
+/**
+ * The order in which columns give way when the table is too narrow for all of them: first the receptive field and
+ * activation memory (they have their own tabs), then the row number, MACs, the op (the name usually says it) and the
+ * parameter count. The layer name and its output shape always stay.
+ */
+const DROP_ORDER: readonly ColumnId[] = ['rf', 'memory', 'index', 'macs', 'op', 'params'];
+/** Cell padding (left + right, webview.css .lt-cell) plus room for a sort arrow in the header. */
+const CELL_PADDING_PX = 14;
+/** Longest text a column is sized for; longer names are clipped at their start. */
+const MAX_CHARS = 64;
 
 export interface LayerTableOptions {
   /** Pixel height of one row; must match --ls-row-height in webview.css. */
@@ -10,6 +21,8 @@ export interface LayerTableOptions {
   viewportHeight?: number;
   /** Called when a row is clicked or Enter is pressed on it, with the layer's index in the model. */
   onActivate?: (layerIndex: number) => void;
+  /** Called when selecting a hidden layer cleared the filters, so the controls that set them can follow. */
+  onFilterCleared?: () => void;
 }
 
 /**
@@ -27,10 +40,15 @@ export class LayerTable {
   private readonly rowHeight: number;
   private rows: number[] = [];
   private query = '';
+  private hidePassThrough = true;
   private sort: SortState | null = null;
   /** Position of the active row within `rows`, or -1. */
   private active = -1;
   private frame = 0;
+  /** Columns shown, in COLUMNS order; narrow views drop the least needed ones before names and shapes get cut. */
+  private shown: readonly Column[] = COLUMNS;
+  private fittedWidth = -1;
+  private contentChars: Map<ColumnId, number> | null = null;
   private readonly idPrefix: string;
   private static instances = 0;
 
@@ -114,6 +132,13 @@ export class LayerTable {
     this.refresh(activeLayer);
   }
 
+  /** Whether parameter-free Constant and Identity rows are hidden (they are by default). */
+  setHidePassThrough(hide: boolean): void {
+    const activeLayer = this.activeLayer;
+    this.hidePassThrough = hide;
+    this.refresh(activeLayer);
+  }
+
   setSort(sort: SortState | null): void {
     const activeLayer = this.activeLayer;
     this.sort = sort;
@@ -124,17 +149,80 @@ export class LayerTable {
   /** Makes a layer the active row and scrolls it into view; clears the filter if the filter hides it. */
   select(layerIndex: number): void {
     let pos = this.rows.indexOf(layerIndex);
-    if (pos < 0 && this.query) {
+    if (pos < 0 && (this.query || this.hidePassThrough)) {
       this.query = '';
+      this.hidePassThrough = false;
+      this.options.onFilterCleared?.();
       this.refresh();
       pos = this.rows.indexOf(layerIndex);
     }
     if (pos >= 0) this.setActive(pos, true);
   }
 
+  /** Ids of the columns currently shown. */
+  get shownColumns(): ColumnId[] {
+    return this.shown.map((c) => c.id);
+  }
+
+  /**
+   * Sizes each column for its longest text and, when the table is narrower than all of them together, hides columns
+   * in DROP_ORDER until the rest fit. The name column takes whatever width is left over.
+   */
+  fitColumns(available: number, charWidth: number): void {
+    this.applyColumns(available, charWidth);
+    this.render();
+  }
+
+  private applyColumns(available: number, charWidth: number): void {
+    this.fittedWidth = available;
+    this.contentChars ??= this.measureContent();
+    const widths = new Map<ColumnId, number>();
+    for (const column of COLUMNS) {
+      const chars = Math.max(this.contentChars.get(column.id) ?? 0, column.title.length + 2);
+      widths.set(column.id, Math.ceil(Math.min(MAX_CHARS, chars) * charWidth + CELL_PADDING_PX));
+    }
+    const shown = new Set(COLUMNS.map((c) => c.id));
+    const total = (): number => [...shown].reduce((sum, id) => sum + widths.get(id)!, 0);
+    for (const id of DROP_ORDER) {
+      if (total() <= available) break;
+      shown.delete(id);
+    }
+    this.shown = COLUMNS.filter((c) => shown.has(c.id));
+    const nameMin = Math.min(widths.get('name')!, Math.max(120, available - (total() - widths.get('name')!)));
+    const template = this.shown.map((c) => (c.id === 'name' ? `minmax(${nameMin}px, 1fr)` : `${widths.get(c.id)}px`)).join(' ');
+    this.grid.style.setProperty('--lt-columns', template);
+    this.spacer.style.minWidth = `${total() - widths.get('name')! + nameMin}px`;
+    for (const [id, cell] of this.headers) cell.hidden = !shown.has(id);
+    this.grid.setAttribute('data-columns', this.shownColumns.join(' '));
+  }
+
+  private measureContent(): Map<ColumnId, number> {
+    const chars = new Map<ColumnId, number>();
+    // Every row counts, so that scrolling never reveals a wider value; past 20,000 rows a sample is enough.
+    const step = Math.max(1, Math.floor(this.layers.length / 20_000));
+    for (let i = 0; i < this.layers.length; i += step) {
+      for (const column of COLUMNS) {
+        const n = column.text(this.layers[i]!, i).length;
+        if (n > (chars.get(column.id) ?? 0)) chars.set(column.id, n);
+      }
+    }
+    return chars;
+  }
+
+  /** Width of one character of the table's text, measured in the page; 7 px where there is no layout (tests). */
+  private charWidth(): number {
+    const probe = h(this.doc, 'span', { class: 'lt-cell lt-col-name lt-measure' }, '0'.repeat(20));
+    this.grid.appendChild(probe);
+    const width = probe.getBoundingClientRect().width / 20;
+    probe.remove();
+    return width > 0 ? width : 7;
+  }
+
   /** Renders the rows in view now; normally renders are batched per animation frame. */
   render(): void {
     this.frame = 0;
+    const available = this.scroller.clientWidth;
+    if (available > 0 && available !== this.fittedWidth) this.applyColumns(available, this.charWidth());
     const viewport = this.scroller.clientHeight || this.options.viewportHeight || 400;
     const { first, last } = visibleRange(this.scroller.scrollTop, viewport, this.rowHeight, this.rows.length);
     const doc = this.doc;
@@ -152,7 +240,8 @@ export class LayerTable {
         'data-layer': layerIndex,
       });
       row.style.transform = `translateY(${pos * this.rowHeight}px)`;
-      COLUMNS.forEach((column, i) => {
+      this.shown.forEach((column) => {
+        const i = COLUMNS.indexOf(column);
         const text = column.text(layer, layerIndex);
         row.appendChild(
           h(
@@ -175,7 +264,7 @@ export class LayerTable {
   }
 
   private refresh(keepLayer = -1): void {
-    const filtered = filterRows(this.layers, this.query);
+    const filtered = filterRows(this.layers, this.query, this.hidePassThrough);
     this.rows = this.sort ? sortRows(this.layers, filtered, this.sort) : filtered;
     this.grid.setAttribute('aria-rowcount', String(this.rows.length + 1));
     this.spacer.style.height = `${this.rows.length * this.rowHeight}px`;
@@ -186,6 +275,8 @@ export class LayerTable {
 
   /** Cycles a column through its natural direction, the opposite one, and model order. */
   private toggleSort(column: ColumnId): void {
+    // A new order starts at its top, where the largest (or first) rows now are.
+    this.scroller.scrollTop = 0;
     const natural: SortDirection = columnById(column).numeric && column !== 'index' ? 'descending' : 'ascending';
     if (!this.sort || this.sort.column !== column) this.setSort({ column, direction: natural });
     else if (this.sort.direction === natural)

@@ -65,17 +65,45 @@ export interface DepthPoint {
 }
 
 /**
- * The "receptive fields grow over depth" series: every convolution or pooling layer with a spatial field, in model
- * order. Activations and normalisations are left out because they never change the field.
+ * The "receptive fields grow over depth" series: the convolution and pooling layers on the path that sets the deepest
+ * spatial layer's field, in order. The path runs back from that layer through, at each node, the input whose field is
+ * largest: where paths merge, the field is the largest of theirs (Araujo et al., "Computing Receptive Fields of
+ * Convolutional Neural Networks", 2019). A residual block's 1×1 downsample convolution sees only the block's input, so
+ * it is off that path and no longer drawn as a dip. Activations and normalisations never change the field.
  */
 export function depthSeries(layers: readonly LayerSummary[]): DepthPoint[] {
+  const producer = new Map<string, number>();
+  layers.forEach((layer, i) => layer.outputs.forEach((o) => producer.set(o.name, i)));
+  const fieldSize = (i: number): number => {
+    const rf = layers[i]?.receptiveField;
+    return rf && !rf.global ? Math.max(...rf.size) : -1;
+  };
+  let at = -1;
+  for (let i = layers.length - 1; i >= 0 && at < 0; i--) if (fieldSize(i) >= 0) at = i;
+  const path: number[] = [];
+  const visited = new Set<number>();
+  while (at >= 0 && !visited.has(at)) {
+    visited.add(at);
+    path.push(at);
+    let next = -1;
+    let best = -1;
+    for (const input of layers[at]!.inputs) {
+      const p = producer.get(input);
+      if (p === undefined) continue;
+      const size = fieldSize(p);
+      if (size > best || (size === best && p > next)) {
+        best = size;
+        next = p;
+      }
+    }
+    at = best >= 0 ? next : -1;
+  }
   const points: DepthPoint[] = [];
-  layers.forEach((layer, layerIndex) => {
-    const rf = layer.receptiveField;
-    if (!rf || rf.global) return;
+  for (const layerIndex of path.reverse()) {
+    const layer = layers[layerIndex]!;
     const family = opFamily(layer.op);
-    if (family !== 'conv' && family !== 'pool') return;
-    points.push({ depth: points.length + 1, layerIndex, name: layer.name, op: layer.op, size: Math.max(...rf.size) });
-  });
+    if (family !== 'conv' && family !== 'pool') continue;
+    points.push({ depth: points.length + 1, layerIndex, name: layer.name, op: layer.op, size: fieldSize(layerIndex) });
+  }
   return points;
 }

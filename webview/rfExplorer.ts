@@ -31,11 +31,12 @@ export class RfExplorer {
     summary.layers.forEach((layer, i) => {
       if (layer.receptiveField && !layer.receptiveField.global) this.candidates.push(i);
     });
-    this.picker = h(doc, 'vscode-single-select', { class: 'rf-picker', combobox: true, 'aria-label': 'Layer' });
+    // 'contains' filtering, so that the first shown option is the first candidate whose label contains the text.
+    this.picker = h(doc, 'vscode-single-select', { class: 'rf-picker', combobox: true, filter: 'contains', 'aria-label': 'Layer' });
     for (const i of this.candidates) {
-      const layer = summary.layers[i]!;
-      this.picker.appendChild(h(doc, 'vscode-option', { value: i }, `${layer.name} (${layer.op})`));
+      this.picker.appendChild(h(doc, 'vscode-option', { value: i }, this.optionLabel(i)));
     }
+    this.pickByKeyboard();
     this.picker.addEventListener('change', () => {
       const value = Number(controlValue(this.picker));
       if (Number.isInteger(value)) this.showLayer(value);
@@ -89,6 +90,41 @@ export class RfExplorer {
     const last = this.candidates[this.candidates.length - 1];
     if (last !== undefined) this.showLayer(last);
     else this.drawDepth();
+  }
+
+  /**
+   * Typing in the combobox and pressing Enter must pick the first layer the typed text filters to. The element resets
+   * its active option on every keystroke, and Enter then picks the model's first layer instead, so Enter right after
+   * typing (no arrow key in between) is answered here: the first candidate whose label contains the text, as the
+   * 'contains' filter lists them.
+   */
+  private pickByKeyboard(): void {
+    let typed = '';
+    this.picker.addEventListener('input', (e) => {
+      const target = e.composedPath()[0] as HTMLInputElement | undefined;
+      typed = typeof target?.value === 'string' ? target.value : '';
+    });
+    this.picker.addEventListener(
+      'keydown',
+      (e) => {
+        if (e.key === 'ArrowDown' || e.key === 'ArrowUp') typed = '';
+        if (e.key !== 'Enter' || typed.trim() === '') return;
+        const q = typed.trim().toLowerCase();
+        const hit = this.candidates.find((i) => this.optionLabel(i).toLowerCase().includes(q));
+        if (hit === undefined) return;
+        e.stopImmediatePropagation();
+        e.preventDefault();
+        typed = '';
+        (this.picker as unknown as { open: boolean }).open = false;
+        this.showLayer(hit);
+      },
+      { capture: true },
+    );
+  }
+
+  private optionLabel(layerIndex: number): string {
+    const layer = this.summary.layers[layerIndex]!;
+    return `${layer.name} (${layer.op})`;
   }
 
   get currentLayer(): number {

@@ -78,14 +78,23 @@ export interface SortState {
 }
 
 /** Indices of the layers whose name or op contains the query, case-insensitively, in model order. */
-export function filterRows(layers: readonly LayerSummary[], query: string): number[] {
+export function filterRows(layers: readonly LayerSummary[], query: string, hidePassThrough = false): number[] {
   const q = query.trim().toLowerCase();
   const out: number[] = [];
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
+    if (hidePassThrough && isPassThrough(layer)) continue;
     if (!q || layer.name.toLowerCase().includes(q) || layer.op.toLowerCase().includes(q)) out.push(i);
   }
   return out;
+}
+
+/**
+ * Constant and Identity nodes that hold no parameters of their own: exporters write dozens of them (142 "layers" of a
+ * tiny transformer), and they are not layers to a reader. The table hides them unless asked.
+ */
+export function isPassThrough(layer: LayerSummary): boolean {
+  return (layer.op === 'Constant' || layer.op === 'Identity') && layer.params === 0;
 }
 
 /** Sorts row indices by a column; ties keep model order so that the result is stable and predictable. */

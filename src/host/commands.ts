@@ -78,8 +78,15 @@ async function openSample(ctx: CommandContext, kind?: 'onnx' | 'python'): Promis
     placeHolder: 'A lecture model to look inside',
   });
   if (!pick) return;
-  if (pick.sampleKind === 'onnx') await vscode.commands.executeCommand('vscode.openWith', pick.uri, OnnxEditorProvider.viewType);
-  else await vscode.window.showTextDocument(pick.uri, { preview: false });
+  if (pick.sampleKind === 'onnx') {
+    // The inspector is a read-only editor: nothing can be typed into the installed file.
+    await vscode.commands.executeCommand('vscode.openWith', pick.uri, OnnxEditorProvider.viewType);
+  } else {
+    // The file lives in the extension's install folder: open it read-only, so an edit cannot change the installed
+    // extension (and vanish with the next update). Save As still gives the user a copy of their own.
+    await vscode.window.showTextDocument(pick.uri, { preview: false });
+    await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession').then(undefined, () => undefined);
+  }
 }
 
 /** Opens the inspector for the .onnx file the user means: an Explorer selection, the active editor's file, or a pick. */
@@ -158,6 +165,10 @@ async function exportSummary(ctx: CommandContext, format?: ExportFormat): Promis
   }
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(formatSummary(inspector.summary, chosen)));
   ctx.log.info(`exported the ${chosen} summary of ${inspector.uri.fsPath} to ${target.fsPath}`);
+  // Say where the file went, with a way to it; the command itself does not wait for the answer.
+  void vscode.window.showInformationMessage(`Layerscope: exported the summary to ${baseName(target)}.`, 'Open').then((action) => {
+    if (action === 'Open') void vscode.commands.executeCommand('vscode.open', target);
+  });
 }
 
 async function revealLayer(ctx: CommandContext, arg?: unknown): Promise<void> {

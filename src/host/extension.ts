@@ -20,7 +20,7 @@ export function activate(context: vscode.ExtensionContext): HostServices {
   const log = vscode.window.createOutputChannel('Layerscope', { log: true });
   context.subscriptions.push(log);
 
-  const registry = new InspectorRegistry(context.extensionUri, log, (inspector, message) => handleWebviewMessage(inspector, message));
+  const registry = new InspectorRegistry(context.extensionUri, log, (inspector, message) => handleWebviewMessage(inspector, message), context.workspaceState);
   context.subscriptions.push(registry);
 
   const loaders = new Map<string, (uri: vscode.Uri) => Promise<Model>>();
@@ -141,6 +141,8 @@ export function activate(context: vscode.ExtensionContext): HostServices {
         log[message.level](message.message);
         return;
       case 'layerSelected':
+      case 'layoutChanged':
+      case 'nodeDetails':
       case 'ready':
         return;
     }

@@ -76,3 +76,43 @@ export function gradChoiceToOptions(choice: GradChoice, settings: ProbeSettings)
   if (p.memoryBudgetBytes !== undefined) options.memoryBudgetBytes = p.memoryBudgetBytes;
   return options;
 }
+
+/** What the first prompt of a gradient probe offers: the gradient of what, most common first, files last. */
+export interface GradGoal {
+  label: string;
+  description?: string;
+  detail: string;
+  loss: GradLoss;
+  /** How the target is asked for next: a class or unit index K, or a .npy file. */
+  target: 'class' | 'unit' | 'npy';
+}
+
+/**
+ * The choices of the first prompt. A class index comes first, with the model's output size when it is known, because
+ * that is what most people probe; per-sample targets from a .npy file come last.
+ */
+export function gradGoals(classes: number | null): GradGoal[] {
+  const range = classes !== null ? `the model outputs ${classes} classes (0–${classes - 1})` : 'the model’s output size is not declared';
+  return [
+    { label: 'Cross-entropy for class K…', description: range, detail: 'mean over the batch of −log softmax(output)[K]', loss: 'cross-entropy', target: 'class' },
+    { label: 'Saliency of output unit K…', description: classes !== null ? `0–${classes - 1}, or empty for the whole output` : 'or empty for the whole output', detail: 'd output[:, K] / d input (sum over the batch)', loss: 'sum', target: 'unit' },
+    { label: 'Mean of output unit K…', description: 'or empty for the whole output', detail: 'like saliency, divided by the number of elements', loss: 'mean', target: 'unit' },
+    { label: 'Cross-entropy with per-sample classes from a .npy…', description: 'int64 class indices, one per sample', detail: 'for a batch whose samples have different labels', loss: 'cross-entropy', target: 'npy' },
+    { label: 'Mean squared error against a .npy…', description: 'the expected output', detail: 'a .npy with the output’s shape', loss: 'mse', target: 'npy' },
+  ];
+}
+
+/** The number of classes: the last dimension of the model's first output, when it is a number. */
+export function outputClassCount(shape: readonly (number | string | null)[] | null | undefined): number | null {
+  const last = shape && shape.length > 0 ? shape[shape.length - 1] : undefined;
+  return typeof last === 'number' && Number.isInteger(last) && last > 0 ? last : null;
+}
+
+/** Checks a typed class or unit index against the output size; empty is allowed only where `optional`. */
+export function validateTargetIndex(text: string, classes: number | null, optional: boolean): string | undefined {
+  const v = text.trim();
+  if (v === '') return optional ? undefined : 'a class index';
+  if (!/^\d+$/.test(v)) return 'a non-negative integer';
+  if (classes !== null && Number(v) >= classes) return `the model has ${classes} outputs: 0 to ${classes - 1}`;
+  return undefined;
+}

@@ -1,13 +1,16 @@
 import * as vscode from 'vscode';
 import { isUserInputError } from '../core/errors';
-import type { Model } from '../core/ir/types';
+import type { Dim, Model } from '../core/ir/types';
+import { summarizeModel } from '../core/analysis/summary';
 import type { GradReport } from '../core/reports';
 import { modelInputs } from '../runtime/inputs';
 import { ProbeCancelledError } from '../runtime/runtimeClient';
-import { readProbeSettings, type ProbeInputChoice } from './probeChoices';
+import { fixedBatch, readProbeSettings, type ProbeInputChoice } from './probeChoices';
 import {
-  GRAD_LOSSES,
   describeGradChoice,
+  gradGoals,
+  outputClassCount,
+  validateTargetIndex,
   gradChoiceKey,
   gradChoiceToOptions,
   parseStoredGradChoice,
@@ -44,13 +47,17 @@ async function askInput(model: Model): Promise<ProbeInputChoice | undefined> {
       { label: '$(file-binary) NumPy .npy file(s)…', action: 'npy' as const },
       { label: '$(file-media) Image (PNG or JPEG)…', description: 'also draws a saliency map', action: 'image' as const },
     ],
-    { title: 'Layerscope gradient probe (1/3): inputs' },
+    { title: 'Layerscope gradient probe (2/2): inputs' },
   );
   if (!picked) return undefined;
   if (picked.action === 'random') {
+    // A model that fixes its batch size runs with that batch whatever is typed, so it is not asked for.
+    const fixed = fixedBatch(modelInputs(model));
+    if (fixed !== null) return { kind: 'random', distribution: 'normal', seed: 0, batch: fixed };
     const batch = await vscode.window.showInputBox({
       title: 'Batch size',
       value: '4',
+      prompt: 'Replaces the model’s symbolic batch dimension',
       validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive integer'),
     });
     return batch === undefined ? undefined : { kind: 'random', distribution: 'normal', seed: 0, batch: Number(batch.trim()) };
@@ -68,33 +75,37 @@ async function askInput(model: Model): Promise<ProbeInputChoice | undefined> {
   return chosen && chosen.length > 0 ? { kind: 'image', path: chosen[0]!.fsPath } : undefined;
 }
 
-async function askLoss(): Promise<GradLoss | undefined> {
+/** The first prompt: the gradient of what. Undefined when the user backed out. */
+async function askGoal(model: Model): Promise<{ loss: GradLoss; target: GradTarget | null } | undefined> {
+  const classes = outputClassCount(firstOutputShape(model));
   const picked = await vscode.window.showQuickPick(
-    GRAD_LOSSES.map((l) => ({ label: l.label, detail: l.detail, loss: l.loss })),
-    { title: 'Layerscope gradient probe (2/3): loss' },
+    gradGoals(classes).map((goal) => ({ ...goal })),
+    { title: 'Layerscope gradient probe (1/2): gradient of', placeHolder: 'Which loss or output unit to differentiate' },
   );
-  return picked?.loss;
+  if (!picked) return undefined;
+  if (picked.target === 'npy') {
+    const title = picked.loss === 'mse' ? 'Target .npy (the expected output)' : 'Target class indices (.npy, int64)';
+    const chosen = await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: { NumPy: ['npy'] } });
+    return chosen && chosen.length > 0 ? { loss: picked.loss, target: { kind: 'npy', path: chosen[0]!.fsPath } } : undefined;
+  }
+  const optional = picked.target === 'unit';
+  const text = await vscode.window.showInputBox({
+    title: optional ? 'Output unit K' : 'Class K',
+    prompt: classes !== null ? `0 to ${classes - 1}${optional ? ', or empty for the whole output' : ''}` : optional ? 'empty for the whole output' : 'a class index',
+    value: optional ? '' : '0',
+    validateInput: (v) => validateTargetIndex(v, classes, optional),
+  });
+  if (text === undefined) return undefined;
+  return { loss: picked.loss, target: text.trim() === '' ? null : { kind: 'class', index: Number(text.trim()) } };
 }
 
-/** Undefined when the user backed out; null for "no target" (sum or mean of the whole output). */
-async function askTarget(loss: GradLoss): Promise<GradTarget | null | undefined> {
-  if (loss === 'mse') {
-    const chosen = await vscode.window.showOpenDialog({ title: 'Target .npy (the expected output)', canSelectMany: false, filters: { NumPy: ['npy'] } });
-    return chosen && chosen.length > 0 ? { kind: 'npy', path: chosen[0]!.fsPath } : undefined;
+/** The first output's shape as shape inference gives it: exporters often leave the declared output shape out. */
+function firstOutputShape(model: Model): Dim[] | null {
+  try {
+    return summarizeModel(model).outputs[0]?.shape ?? null;
+  } catch {
+    return null;
   }
-  const optional = loss !== 'cross-entropy';
-  const text = await vscode.window.showInputBox({
-    title: 'Layerscope gradient probe (3/3): target',
-    prompt: optional ? 'Output unit (channel or class) K, or empty for the whole output' : 'Class index K for every sample (or cancel and use a .npy of indices)',
-    value: optional ? '' : '0',
-    validateInput: (v) => (/^\d*$/.test(v.trim()) && (optional || v.trim() !== '') ? undefined : 'a non-negative integer'),
-  });
-  if (text === undefined) {
-    if (optional) return undefined;
-    const chosen = await vscode.window.showOpenDialog({ title: 'Target class indices (.npy, int64)', canSelectMany: false, filters: { NumPy: ['npy'] } });
-    return chosen && chosen.length > 0 ? { kind: 'npy', path: chosen[0]!.fsPath } : undefined;
-  }
-  return text.trim() === '' ? null : { kind: 'class', index: Number(text.trim()) };
 }
 
 async function askChoice(model: Model, remembered: GradChoice | undefined): Promise<GradChoice | undefined> {
@@ -102,20 +113,18 @@ async function askChoice(model: Model, remembered: GradChoice | undefined): Prom
     const again = await vscode.window.showQuickPick(
       [
         { label: '$(history) Same as last time', description: describeGradChoice(remembered), reuse: true },
-        { label: '$(edit) Choose inputs, loss and target…', reuse: false },
+        { label: '$(edit) Choose the loss, its target and the inputs…', reuse: false },
       ],
       { title: 'Layerscope: Run Gradient Probe' },
     );
     if (!again) return undefined;
     if (again.reuse) return remembered;
   }
+  const goal = await askGoal(model);
+  if (!goal) return undefined;
   const input = await askInput(model);
   if (!input) return undefined;
-  const loss = await askLoss();
-  if (!loss) return undefined;
-  const target = await askTarget(loss);
-  if (target === undefined) return undefined;
-  return { input, loss, check: remembered?.check ?? DEFAULT_CHECK, ...(target ? { target } : {}) };
+  return { input, loss: goal.loss, check: remembered?.check ?? DEFAULT_CHECK, ...(goal.target ? { target: goal.target } : {}) };
 }
 
 export function registerGradCommands(context: vscode.ExtensionContext, deps: HostServices): void {
@@ -139,6 +148,8 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         const settings = readProbeSettings((k) => vscode.workspace.getConfiguration('layerscope', uri).get(k));
         const { provider } = deps.executionProvider();
         const options = { ...gradChoiceToOptions(choice, settings), provider, deviceId: deps.executionProvider().deviceId };
+        // The panel says that a probe is running (with the progress ring) until its result or error replaces it.
+        await deps.postToPanel(uri, { type: 'busy', message: `Gradient probe running on ${provider}… (progress and Cancel in the notification)` });
         const report = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Layerscope: gradient probe of ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
           async (progress, token) => {
@@ -169,6 +180,7 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         return report;
       } catch (e) {
         if (e instanceof ProbeCancelledError) {
+          await deps.postToPanel(uri, { type: 'busy', message: null });
           void vscode.window.showInformationMessage('Layerscope: gradient probe cancelled.');
           return undefined;
         }

@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import type { ModelSummary } from '../core/analysis/types';
 import type { Model } from '../core/ir/types';
+import { nodeDetails } from '../core/analysis/nodeDetails';
 import { summarizeModel } from '../core/analysis/summary';
 import { DEFAULT_MAX_NODES } from '../core/limits';
 import { isUserInputError } from '../core/errors';
-import type { HostToWebview, InitMessage, WebviewToHost } from '../protocol/messages';
+import type { HostToWebview, InitMessage, PaneLayout, WebviewToHost } from '../protocol/messages';
 import { isWebviewToHost } from '../protocol/messages';
 import { inspectorHtml, webviewOptions } from './webviewHtml';
 
@@ -18,6 +19,8 @@ export interface Inspector {
   readonly panel: vscode.WebviewPanel;
   /** The summary sent to the webview; null until it has been computed or when the model could not be read. */
   summary: ModelSummary | null;
+  /** The model behind the summary, kept for the node details the view asks for. */
+  model?: Model;
   /** Messages that arrived before the webview said 'ready'. */
   pending: HostToWebview[];
   ready: boolean;
@@ -39,6 +42,8 @@ export class InspectorRegistry implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     private readonly onMessage: InspectorAction,
+    /** Where the pane layout is remembered: the workspace's memento, so each workspace keeps its own. */
+    private readonly memento?: vscode.Memento,
   ) {}
 
   get activeInspector(): Inspector | undefined {
@@ -73,6 +78,16 @@ export class InspectorRegistry implements vscode.Disposable {
           return;
         }
         if (raw.type === 'layerSelected') inspector.selectedLayer = raw.name;
+        if (raw.type === 'nodeDetails') {
+          const details = inspector.model && inspector.summary && Number.isInteger(raw.layer) ? nodeDetails(inspector.model, inspector.summary, raw.layer) : null;
+          await panel.webview.postMessage({ type: 'nodeDetails', details } satisfies HostToWebview);
+          return;
+        }
+        if (raw.type === 'layoutChanged') {
+          const layout = parsePaneLayout(raw.layout);
+          if (layout) await this.memento?.update(PANE_LAYOUT_KEY, layout);
+          return;
+        }
         try {
           await this.onMessage(inspector, raw);
         } catch (error) {
@@ -112,6 +127,7 @@ export class InspectorRegistry implements vscode.Disposable {
         ...(Number.isSafeInteger(maxNodes) && maxNodes > 0 ? { maxNodes } : {}),
       });
       inspector.summary = summary;
+      inspector.model = model;
       const init: InitMessage = {
         type: 'init',
         panel: 'inspector',
@@ -121,6 +137,8 @@ export class InspectorRegistry implements vscode.Disposable {
         collapseThreshold: config.get<number>('graph.collapseThreshold', 300),
         source: inspector.uri.toString(),
       };
+      const layout = parsePaneLayout(this.memento?.get(PANE_LAYOUT_KEY));
+      if (layout) init.layout = layout;
       await inspector.panel.webview.postMessage(init);
       this.log.info(`opened ${inspector.uri.fsPath || title}: ${summary.layers.length} layers, summary in ${Date.now() - started} ms`);
       this.changeEmitter.fire(this.active);
@@ -143,6 +161,17 @@ export class InspectorRegistry implements vscode.Disposable {
     this.inspectors.clear();
     this.changeEmitter.dispose();
   }
+}
+
+const PANE_LAYOUT_KEY = 'layerscope.inspector.paneLayout';
+
+/** A stored or posted pane layout, checked on the way in: workspaceState outlives versions and messages are untyped. */
+export function parsePaneLayout(value: unknown): PaneLayout | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.ratio !== 'number' || !Number.isFinite(v.ratio) || v.ratio < 0.15 || v.ratio > 0.85) return undefined;
+  if (v.maximized !== 'none' && v.maximized !== 'first' && v.maximized !== 'second') return undefined;
+  return { ratio: v.ratio, maximized: v.maximized };
 }
 
 /**

@@ -116,3 +116,18 @@ export function choiceToProbeOptions(choice: ProbeInputChoice, settings: ProbeSe
 export function providerStatusText(provider: string): string {
   return `$(pulse) Layerscope: ${provider}`;
 }
+
+/**
+ * The batch size the model fixes, when every input declares a numeric first dimension (and they agree); null when
+ * some batch dimension is symbolic or unknown, the only case where asking for a batch size means anything.
+ */
+export function fixedBatch(inputs: readonly { shape: readonly (number | string | null)[] | null }[]): number | null {
+  let batch: number | null = null;
+  for (const input of inputs) {
+    const first = input.shape?.[0];
+    if (typeof first !== 'number') return null;
+    if (batch !== null && batch !== first) return null;
+    batch = first;
+  }
+  return batch;
+}

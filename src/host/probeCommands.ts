@@ -8,7 +8,7 @@ import { modelInputs } from '../runtime/inputs';
 import { probeModel } from '../runtime/probe';
 import { EXECUTION_PROVIDERS, autoProviderOrder } from '../runtime/providers';
 import { ProbeCancelledError } from '../runtime/runtimeClient';
-import { choiceKey, choiceToProbeOptions, describeChoice, parseStoredChoice, providerStatusText, readProbeSettings } from './probeChoices';
+import { choiceKey, choiceToProbeOptions, describeChoice, fixedBatch, parseStoredChoice, providerStatusText, readProbeSettings } from './probeChoices';
 import type { ProbeInputChoice } from './probeChoices';
 
 /**
@@ -92,7 +92,9 @@ async function askInputs(model: Model, uri: vscode.Uri, state: vscode.Memento): 
   if (picked.choice) return picked.choice;
   const inputs = modelInputs(model);
   if (picked.action === 'normal' || picked.action === 'uniform') {
-    const batchText = await vscode.window.showInputBox({
+    // A model that fixes its batch size runs with that batch whatever is typed, so it is not asked for.
+    const fixed = fixedBatch(inputs);
+    const batchText = fixed !== null ? String(fixed) : await vscode.window.showInputBox({
       title: 'Batch size',
       value: '1',
       prompt: 'Replaces a symbolic batch dimension; the lectures use 16',

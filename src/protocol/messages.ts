@@ -1,3 +1,4 @@
+import type { NodeDetails } from '../core/analysis/nodeDetails';
 import type { ModelSummary } from '../core/analysis/types';
 import type { GradReport, ProbeReport } from '../core/reports';
 
@@ -14,6 +15,13 @@ export type PanelKind = 'inspector' | 'probe' | 'grad';
 
 export type ExportFormat = 'markdown' | 'json' | 'csv';
 
+/** How the layer table and the graph share the inspector: the table's share and which pane, if any, fills it. */
+export interface PaneLayout {
+  /** The layer table's fraction of the split (0.15 to 0.85). */
+  ratio: number;
+  maximized: 'none' | 'first' | 'second';
+}
+
 export interface InitMessage {
   type: 'init';
   panel: PanelKind;
@@ -27,11 +35,15 @@ export interface InitMessage {
   /** The model's URI (file.py#Class for a class from Python source): the webview keeps it as its state, so that a
    * panel survives a window reload (the host's panel serializer reopens it). */
   source?: string;
+  /** The pane layout the user last chose in this workspace; absent before the first change. */
+  layout?: PaneLayout;
 }
 
 export type HostToWebview =
   | InitMessage
   | { type: 'revealLayer'; name: string }
+  /** Answer to the webview's 'nodeDetails' request; null when the layer is not in the model. */
+  | { type: 'nodeDetails'; details: NodeDetails | null }
   | { type: 'probeResult'; report: ProbeReport }
   | { type: 'gradResult'; report: GradReport }
   | { type: 'busy'; message: string | null }
@@ -40,12 +52,16 @@ export type HostToWebview =
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'layerSelected'; name: string }
+  /** The user selected a layer: the host answers with its attributes, inputs and outputs (computed from the model). */
+  | { type: 'nodeDetails'; layer: number }
   | { type: 'runProbe' }
   | { type: 'runGradProbe' }
   | { type: 'exportSummary'; format: ExportFormat }
   | { type: 'copyMarkdown' }
   /** The webview renders the SVG or PNG itself; the host only asks where to save it. */
   | { type: 'saveImage'; format: 'svg' | 'png'; data: string }
+  /** The user resized or maximised a pane; the host remembers it for the workspace. */
+  | { type: 'layoutChanged'; layout: PaneLayout }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** Timing of the first paint after data arrived, logged by the host and read by the editor benchmark. */
   | { type: 'rendered'; what: string; ms: number };

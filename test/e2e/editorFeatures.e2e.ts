@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, waitForWorkbench, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { acceptInputBox, findFrameWithText, waitForWorkbench, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
@@ -35,13 +35,6 @@ async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promis
     text,
     { timeout: timeoutMs },
   );
-}
-
-/** Accepts the prefilled value of the input box with this title, once it is really there. */
-async function acceptInputBox(page: Page, title: string): Promise<void> {
-  await waitForQuickTitle(page, title);
-  await page.waitForTimeout(200);
-  await page.keyboard.press('Enter');
 }
 
 async function goToLine(page: Page, line: number): Promise<void> {
@@ -111,12 +104,13 @@ describe('Layerscope editor features in a real VS Code', function () {
     const frame = await findFrameWithText(page, 'deeper_bn_convnet.onnx', 60_000);
     await frame.locator('vscode-tab-header', { hasText: 'Gradients' }).click();
     await frame.locator('.grad-run').click();
+    // The first question is what to differentiate, a class index first.
+    await waitForQuickTitle(page, 'gradient of');
+    await pickQuickItem(page, 'Cross-entropy for class K');
+    await acceptInputBox(page, 'Class K'); // class 0
     await waitForQuickTitle(page, 'inputs');
     await pickQuickItem(page, 'Random normal');
     await acceptInputBox(page, 'Batch size');
-    await waitForQuickTitle(page, 'loss');
-    await pickQuickItem(page, 'Cross-entropy');
-    await acceptInputBox(page, 'target'); // class 0
     const bars = await frame.waitForFunction(() => document.querySelectorAll('.grad-panel .grad-row').length, undefined, { timeout: 180_000 });
     assert.ok(Number(await bars.jsonValue()) >= 7, 'a gradient-norm bar per weight tensor');
     const text = await frame.evaluate(() => document.querySelector('.grad-panel')?.textContent ?? '');
@@ -133,8 +127,8 @@ describe('Layerscope editor features in a real VS Code', function () {
     await findFrameWithText(page, 'slow.onnx', 60_000);
     await runCommand(page, 'Layerscope: Run Activation Probe');
     await waitForQuickTitle(page, 'probe inputs');
+    // slow.onnx fixes its batch size, so the probe does not ask for one.
     await pickQuickItem(page, 'Random normal');
-    await acceptInputBox(page, 'Batch size');
     const cancel = page.locator('.notification-toast', { hasText: 'probing' }).getByRole('button', { name: 'Cancel' });
     await cancel.waitFor({ timeout: 30_000 });
     await cancel.click();
@@ -149,8 +143,8 @@ describe('Layerscope editor features in a real VS Code', function () {
     await waitForLens(page, 'Probe activations');
     await page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Probe activations' }).first().click();
     await waitForQuickTitle(page, 'probe inputs');
+    // The class's input comment fixes the batch (1x3x32x32), so the probe does not ask for one.
     await pickQuickItem(page, 'Random normal');
-    await acceptInputBox(page, 'Batch size');
     // The class opens in its own inspector, titled after the class and its file, and the probe's result lands there.
     const frame = await findFrameWithText(page, '(lectureModels.py)', 60_000);
     const provider = await frame.waitForFunction(() => document.querySelector('.probe-provider')?.textContent ?? null, undefined, { timeout: 120_000 });

@@ -8,7 +8,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot, type CodeServer } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { findFrameWithText, frameText, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { findFrameWithText, frameText, notifications, openInspector, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, runRandomProbeFromTab } from './workbench';
 
 /**
  * The inspector in a real VS Code: code-server with the packaged .vsix, driven through Debian's Chromium the way a
@@ -204,6 +204,11 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
     const json = JSON.parse(readFileSync(target, 'utf8'));
     assert.equal(json.format, 'onnx');
     assert.equal(json.totals.params, 16930);
+    // The export says where it went, with a button that opens the file.
+    const toast = page.locator('.notification-toast', { hasText: 'exported the summary to deeper_bn_convnet_folded.summary.json' });
+    await toast.waitFor({ timeout: 15_000 });
+    await toast.getByRole('button', { name: 'Open' }).click();
+    await page.locator('.tabs-container .tab', { hasText: 'deeper_bn_convnet_folded.summary.json' }).waitFor({ timeout: 15_000 });
   });
 
   it('selects an execution provider', async function () {
@@ -222,16 +227,9 @@ describe('Layerscope in a real VS Code (code-server + Chromium)', function () {
   });
 
   it('runs an activation probe from the inspector and shows its histograms', async function () {
-    await quickOpen(page, 'deeper_bn_convnet.onnx');
-    const frame = await findFrameWithText(page, ['deeper_bn_convnet.onnx', 'non-trainable'], 60_000);
-    await frame.locator('vscode-tab-header', { hasText: 'Probes' }).click();
-    await frame.locator('.probe-run').click();
-    await waitForQuickTitle(page, 'probe inputs');
-    await pickQuickItem(page, 'Random normal');
+    const frame = await openInspector(page, 'deeper_bn_convnet.onnx');
     // The batch size box offers 1; accept it.
-    await waitForQuickTitle(page, 'Batch size');
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
+    await runRandomProbeFromTab(page, frame);
     const provider = await frame.waitForFunction(() => document.querySelector('.probe-provider')?.textContent ?? null, undefined, { timeout: 120_000 });
     assert.equal(String(await provider.jsonValue()), 'cpu');
     const charts = await frame.waitForFunction(() => document.querySelectorAll('.probe-panel svg').length, undefined, { timeout: 30_000 });

@@ -110,3 +110,25 @@ export async function frameText(frame: Frame): Promise<string> {
 export async function notifications(page: Page): Promise<string> {
   return (await page.locator('.notifications-toasts').allInnerTexts()).join('\n');
 }
+
+/** Accepts the prefilled value of the input box with this title, once it is really there. */
+export async function acceptInputBox(page: Page, title: string): Promise<void> {
+  await waitForQuickTitle(page, title);
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Enter');
+}
+
+/** Opens a model with Quick Open and returns its inspector's frame once the summary is shown. */
+export async function openInspector(page: Page, fileName: string, timeoutMs = 60_000): Promise<Frame> {
+  await quickOpen(page, fileName);
+  return findFrameWithText(page, [fileName, 'non-trainable'], timeoutMs);
+}
+
+/** Runs an activation probe from the inspector's Probes tab on random normal inputs, accepting the offered batch size. */
+export async function runRandomProbeFromTab(page: Page, frame: Frame): Promise<void> {
+  await frame.locator('vscode-tab-header', { hasText: 'Probes' }).click();
+  await frame.locator('.probe-run').click();
+  await waitForQuickTitle(page, 'probe inputs');
+  await pickQuickItem(page, 'Random normal');
+  await acceptInputBox(page, 'Batch size');
+}

@@ -15,7 +15,7 @@ export interface RfGridData {
 export interface RfGridOptions {
   /** Largest side of the drawing in pixels. */
   maxSide?: number;
-  /** Units drawn on the stride grid at most; beyond this only the neighbourhood of the chosen unit is drawn. */
+  /** Units drawn as separate dots at most; beyond this the stride grid is drawn as a repeating pattern. */
   maxStrideDots?: number;
 }
 
@@ -33,6 +33,8 @@ function twoAxes(rf: SpatialField, unit: number[], outputSize: number[] | null) 
  * The input grid with one output unit's receptive field, the centres of its neighbours' fields (the stride grid),
  * and the padding the field reaches into. Pure: returns a detached <svg>.
  */
+let patternCount = 0;
+
 export function rfGrid(data: RfGridData, options: RfGridOptions, doc: Document): SVGSVGElement {
   const maxSide = options.maxSide ?? 360;
   const maxDots = options.maxStrideDots ?? 2500;
@@ -92,22 +94,34 @@ export function rfGrid(data: RfGridData, options: RfGridOptions, doc: Document):
   band(inW, 0, x1, inH);
   svg.appendChild(pad);
 
-  // Stride grid: where each output unit's field is centred. Large outputs draw only the chosen unit's neighbourhood.
+  // Stride grid: where each output unit's field is centred, for every unit. Small outputs get a dot per unit; large ones
+  // the same lattice as an SVG pattern, one tile per stride, so the drawing stays small whatever the output size.
   const outH = outputSize?.[0] ?? 1;
   const outW = outputSize?.[1] ?? 1;
-  const radius = outH * outW > maxDots ? Math.floor(Math.sqrt(maxDots) / 2) : Number.MAX_SAFE_INTEGER;
   const dots = s(doc, 'g', { class: 'rf-stride' });
-  const uy0 = Math.max(0, unit[0]! - radius);
-  const uy1 = Math.min(outH - 1, unit[0]! + radius);
-  const ux0 = Math.max(0, unit[1]! - radius);
-  const ux1 = Math.min(outW - 1, unit[1]! + radius);
   const r = Math.max(1, Math.min(3, cell * 0.25));
-  for (let uy = uy0; uy <= uy1; uy++) {
-    for (let ux = ux0; ux <= ux1; ux++) {
-      const cy = rf.start[0]! + uy * rf.stride[0]! + 0.5;
-      const cx = rf.start[1]! + ux * rf.stride[1]! + 0.5;
-      dots.appendChild(s(doc, 'circle', { cx: px(cx), cy: py(cy), r }));
+  const centreY = (uy: number): number => rf.start[0]! + uy * rf.stride[0]! + 0.5;
+  const centreX = (ux: number): number => rf.start[1]! + ux * rf.stride[1]! + 0.5;
+  if (outH * outW <= maxDots) {
+    for (let uy = 0; uy < outH; uy++) {
+      for (let ux = 0; ux < outW; ux++) dots.appendChild(s(doc, 'circle', { cx: px(centreX(ux)), cy: py(centreY(uy)), r }));
     }
+  } else {
+    const id = `rf-stride-${++patternCount}`;
+    const tileW = rf.stride[1]! * cell;
+    const tileH = rf.stride[0]! * cell;
+    const left = px(centreX(0)) - tileW / 2;
+    const top = py(centreY(0)) - tileH / 2;
+    const pattern = s(
+      doc,
+      'pattern',
+      { id, class: 'rf-stride-pattern', patternUnits: 'userSpaceOnUse', x: left, y: top, width: tileW, height: tileH },
+      s(doc, 'circle', { cx: tileW / 2, cy: tileH / 2, r: Math.min(r, tileW / 3, tileH / 3) }),
+    );
+    dots.append(
+      s(doc, 'defs', {}, pattern),
+      s(doc, 'rect', { class: 'rf-stride-lattice', x: left, y: top, width: outW * tileW, height: outH * tileH, fill: `url(#${id})`, 'data-units': outH * outW }),
+    );
   }
   svg.appendChild(dots);
   svg.appendChild(s(doc, 'circle', { class: 'rf-centre', cx: px(spanX.centre + 0.5), cy: py(spanY.centre + 0.5), r: r + 2 }));

@@ -14,7 +14,8 @@ import type { ParamInfo, PerNode } from './types';
  * Per node versus totals: a node's `params` counts every parameter tensor it reads, so a weight shared by two nodes
  * (tied embeddings, a reused layer) appears in both rows, which is what a user looking at either row expects to see.
  * The totals count each tensor once, by name, so they equal what the file stores; the rows can therefore add up to
- * more than the totals.
+ * more than the totals, and the summary says by how much (summary.ts sharedParamsNote). A parameter passed through
+ * Identity nodes belongs to the layers that read the Identity's output, not to the Identity.
  *
  * Constant nodes: docs/json-contract.md counts initializers, and PyTorch's exporter (constant folding on, its default) writes
  * every weight, folded BatchNorm included, as an initializer. Some exporters and some export settings put weights in
@@ -90,6 +91,10 @@ export interface ParamAnalysis {
   /** Every parameter tensor the model uses, each once. */
   tensors: ParamTensor[];
   totals: ParamTotals;
+  /** Parameter tensors read by more than one node: each user's row counts them, the totals once. */
+  shared: { name: string; elements: number; users: number }[];
+  /** Identity outputs that stand for a parameter tensor (see parameterAliases). */
+  aliases: ReadonlyMap<string, string>;
 }
 
 interface Candidate {
@@ -119,15 +124,19 @@ export function countParams(graph: Graph): ParamAnalysis {
   }
   addConstantCandidates(graph, candidates);
 
-  // Every (tensor, slot) use, per node, including uses by nodes inside the node's subgraphs.
+  // Every (tensor, slot) use, per node, including uses by nodes inside the node's subgraphs. A value that an Identity
+  // passes through from a parameter is that parameter: the layer reading it owns it, not the Identity.
+  const aliases = parameterAliases(graph, candidates);
   const perNode: PerNode<ParamInfo> = new Map();
   const trainableUse = new Map<string, boolean>();
+  const users = new Map<string, number>();
   for (const node of graph.nodes) {
     const seen = new Map<string, boolean>();
-    collectUses(node, candidates, seen, new Set());
+    if (!(node.opType === 'Identity' && node.domain === '' && aliases.has(node.outputs[0] ?? ''))) collectUses(node, candidates, seen, new Set(), aliases);
     let params = 0;
     let trainable = 0;
     for (const [name, isTrainable] of seen) {
+      users.set(name, (users.get(name) ?? 0) + 1);
       const c = candidates.get(name);
       if (!c) continue;
       params += c.elements;
@@ -149,7 +158,32 @@ export function countParams(graph: Graph): ParamAnalysis {
     totals.paramBytes += c.bytes;
     totals.paramBytesByDtype[c.dtype] = (totals.paramBytesByDtype[c.dtype] ?? 0) + c.bytes;
   }
-  return { perNode, tensors, totals };
+  const shared = tensors.filter((t) => (users.get(t.name) ?? 0) > 1).map((t) => ({ name: t.name, elements: t.elements, users: users.get(t.name)! }));
+  return { perNode, tensors, totals, shared, aliases };
+}
+
+/**
+ * Outputs of Identity nodes whose input is (through any chain of Identities) a parameter, mapped to that parameter.
+ * PyTorch's exporter writes equal tensors once and hands each user a copy through an Identity node (ResNet-18's
+ * folded BatchNorm biases of a fresh model are all zero, so one tensor serves four convolutions per stage).
+ */
+export function parameterAliases(graph: Graph, candidates: ReadonlyMap<string, unknown>): Map<string, string> {
+  const aliases = new Map<string, string>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const node of graph.nodes) {
+      if (node.opType !== 'Identity' || node.domain !== '' || node.inputs.length !== 1 || node.outputs.length !== 1) continue;
+      const out = node.outputs[0]!;
+      if (aliases.has(out) || candidates.has(out)) continue;
+      const source = candidates.has(node.inputs[0]!) ? node.inputs[0]! : aliases.get(node.inputs[0]!);
+      if (source !== undefined) {
+        aliases.set(out, source);
+        changed = true;
+      }
+    }
+  }
+  return aliases;
 }
 
 function denseCandidate(t: Tensor, origin: ParamTensor['origin']): Candidate {
@@ -186,11 +220,19 @@ function addConstantCandidates(graph: Graph, candidates: Map<string, Candidate>)
   }
 }
 
-function collectUses(node: Node, candidates: Map<string, Candidate>, seen: Map<string, boolean>, shadowed: Set<string>): void {
+function collectUses(
+  node: Node,
+  candidates: Map<string, Candidate>,
+  seen: Map<string, boolean>,
+  shadowed: Set<string>,
+  aliases: ReadonlyMap<string, string>,
+): void {
   const nonTrainable = NON_TRAINABLE_SLOTS[node.opType] ?? [];
   const configuration = CONFIGURATION_SLOTS[node.opType] ?? [];
-  node.inputs.forEach((input, i) => {
-    if (input === '' || shadowed.has(input) || !candidates.has(input)) return;
+  node.inputs.forEach((raw, i) => {
+    if (raw === '' || shadowed.has(raw)) return;
+    const input = aliases.get(raw) ?? raw;
+    if (!candidates.has(input)) return;
     if (node.domain === '' && configuration.includes(i)) return;
     const isTrainable = !(node.domain === '' && nonTrainable.includes(i));
     seen.set(input, (seen.get(input) ?? false) || isTrainable);
@@ -201,6 +243,6 @@ function collectUses(node: Node, candidates: Map<string, Candidate>, seen: Map<s
     for (const v of sub.inputs) inner.add(v.name);
     for (const t of sub.initializers) inner.add(t.name);
     for (const n of sub.nodes) for (const o of n.outputs) inner.add(o);
-    for (const n of sub.nodes) collectUses(n, candidates, seen, inner);
+    for (const n of sub.nodes) collectUses(n, candidates, seen, inner, aliases);
   }
 }

@@ -80,6 +80,8 @@ export function summarizeModel(model: Model, options: SummaryOptions = {}): Mode
   }
   const folded = foldedBatchNormNote(model, params);
   if (folded) warnings.push(folded);
+  const shared = sharedParamsNote(params, layers.reduce((sum, l) => sum + l.params, 0));
+  if (shared) warnings.push(shared);
   if (activations.unknownOutputs > 0) {
     warnings.push({
       code: 'activation-bytes-partial',
@@ -178,7 +180,9 @@ function foldedBatchNormNote(model: Model, params: ParamAnalysis): AnalysisWarni
   const fusedNames = new Set(params.tensors.map((t) => t.name).filter((n) => /^onnx::Conv_\d+$/.test(n)));
   let folded = 0;
   for (const node of graph.nodes) {
-    if (node.opType === 'Conv' && node.inputs[1] && fusedNames.has(node.inputs[1])) folded++;
+    // The exporter may hand a fused weight to its Conv through an Identity (when two fused tensors are equal).
+    const weight = node.inputs[1] ? (params.aliases.get(node.inputs[1]) ?? node.inputs[1]) : undefined;
+    if (node.opType === 'Conv' && weight && fusedNames.has(weight)) folded++;
   }
   if (!isTorch || folded === 0) return undefined;
   return {
@@ -186,6 +190,22 @@ function foldedBatchNormNote(model: Model, params: ParamAnalysis): AnalysisWarni
     message:
       `BatchNormalization appears to have been folded into ${folded} convolution(s) by the exporter: the parameter counts are those stored in the file, ` +
       'which lack BatchNorm\'s scale, shift and running statistics, so they are lower than the PyTorch module\'s count (export with training=TrainingMode.TRAINING or do_constant_folding=False to keep BatchNorm)',
+  };
+}
+
+/**
+ * A tensor read by several layers is in each of their rows and once in the totals (params.ts), so the Params column
+ * adds up to more than the header. Say by how much and why, so the two numbers reconcile instead of disagreeing.
+ */
+function sharedParamsNote(params: ParamAnalysis, rowSum: number): AnalysisWarning | undefined {
+  if (params.shared.length === 0) return undefined;
+  const extra = rowSum - params.totals.params;
+  const biggest = [...params.shared].sort((a, b) => b.elements * (b.users - 1) - a.elements * (a.users - 1))[0]!;
+  return {
+    code: 'shared-parameters',
+    message:
+      `${params.shared.length} parameter tensor(s) are shared by several layers (largest: ${biggest.name}, ${biggest.elements.toLocaleString('en-US')} elements read by ${biggest.users} layers): ` +
+      `each layer's Params counts them, the totals count them once, so the Params column sums to ${rowSum.toLocaleString('en-US')}, ${extra.toLocaleString('en-US')} more than the total`,
   };
 }
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { gradChoiceKey, gradChoiceToOptions, parseStoredGradChoice, validGradChoice, type GradChoice } from '../../../src/host/gradChoices';
+import { gradChoiceKey, gradChoiceToOptions, gradGoals, outputClassCount, parseStoredGradChoice, validGradChoice, validateTargetIndex, type GradChoice } from '../../../src/host/gradChoices';
 import { DEFAULT_PROBE_SETTINGS } from '../../../src/host/probeChoices';
 
 /** The remembered gradient-probe choice: round trip, validation of stored data, and mapping to runner options. */
@@ -29,5 +29,32 @@ describe('host: gradient probe choices', () => {
     assert.equal(o.provider, 'cpu');
     assert.equal(o.timeoutMs, 30000);
     assert.equal(o.check, 20);
+  });
+
+  it('asks first for a class index, with the output size, and offers .npy targets last', () => {
+    const goals = gradGoals(1000);
+    assert.equal(goals[0]!.loss, 'cross-entropy');
+    assert.equal(goals[0]!.target, 'class');
+    assert.match(goals[0]!.description ?? '', /1000 classes \(0–999\)/);
+    const firstFile = goals.findIndex((g) => g.target === 'npy');
+    assert.ok(firstFile > 0 && goals.slice(firstFile).every((g) => g.target === 'npy'), 'every .npy choice comes after every index choice');
+    assert.match(gradGoals(null)[0]!.description ?? '', /not declared/);
+    // Every goal leads to a choice the runner accepts.
+    for (const g of goals) {
+      const target = g.target === 'npy' ? { kind: 'npy' as const, path: '/t.npy' } : { kind: 'class' as const, index: 3 };
+      assert.ok(validGradChoice({ input: { kind: 'image', path: '/x.png' }, loss: g.loss, target, check: 0 }), g.label);
+    }
+  });
+
+  it('reads the class count from the output shape and checks typed indices against it', () => {
+    assert.equal(outputClassCount([1, 10]), 10);
+    assert.equal(outputClassCount(['batch', 1000]), 1000);
+    assert.equal(outputClassCount([1, 'classes']), null);
+    assert.equal(outputClassCount(null), null);
+    assert.equal(validateTargetIndex('9', 10, false), undefined);
+    assert.match(validateTargetIndex('10', 10, false) ?? '', /0 to 9/);
+    assert.ok(validateTargetIndex('', 10, false));
+    assert.equal(validateTargetIndex('', 10, true), undefined);
+    assert.ok(validateTargetIndex('-1', null, false));
   });
 });

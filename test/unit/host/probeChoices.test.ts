@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { choiceKey, choiceToProbeOptions, describeChoice, parseStoredChoice, readProbeSettings, DEFAULT_PROBE_SETTINGS } from '../../../src/host/probeChoices';
+import { choiceKey, choiceToProbeOptions, fixedBatch, describeChoice, parseStoredChoice, readProbeSettings, DEFAULT_PROBE_SETTINGS } from '../../../src/host/probeChoices';
 
 describe('host/probeChoices', () => {
   it('reads settings and replaces malformed values by defaults', () => {
@@ -32,5 +32,14 @@ describe('host/probeChoices', () => {
     assert.deepEqual(i.sources, [{ kind: 'image', path: '/p/cat.jpg' }]);
     assert.equal(describeChoice({ kind: 'npy', files: [{ name: 'x', path: 'C:\\data\\x.npy' }] }), 'x=x.npy');
     assert.equal(describeChoice({ kind: 'random', distribution: 'normal', seed: 0, batch: 1 }), 'random normal, seed 0, batch 1');
+  });
+
+  it('knows when a model fixes its batch size, so that it is not asked for', () => {
+    assert.equal(fixedBatch([{ shape: [1, 3, 32, 32] }]), 1);
+    assert.equal(fixedBatch([{ shape: [8, 3, 32, 32] }, { shape: [8, 4] }]), 8);
+    assert.equal(fixedBatch([{ shape: ['N', 3, 32, 32] }]), null);
+    assert.equal(fixedBatch([{ shape: [null, 3] }]), null);
+    assert.equal(fixedBatch([{ shape: null }]), null);
+    assert.equal(fixedBatch([{ shape: [1, 3] }, { shape: [2, 3] }]), null);
   });
 });

@@ -160,4 +160,25 @@ describe('webview/app', () => {
     assert.match(root.querySelector('.panel-error')!.textContent!, /The grad panel could not load: not bundled/);
     assert.ok(posted.some((m) => m.type === 'log' && /grad panel could not load: not bundled/.test(m.message)));
   });
+
+  it('asks the host for a clicked node\'s details and shows them beside the graph', () => {
+    const { app, root, posted, window } = start();
+    const summary = deeperBnConvNet();
+    app.handle({ type: 'init', panel: 'inspector', title: 'DeeperBNConvNet', summary, trusted: true, collapseThreshold: 500 });
+    app.graphView!.fit();
+    const node = root.querySelector('.gv-node.op-conv')!;
+    node.dispatchEvent(new (window as unknown as typeof globalThis).MouseEvent('click', { bubbles: true }));
+    const request = posted.find((m) => m.type === 'nodeDetails') as { type: 'nodeDetails'; layer: number } | undefined;
+    assert.ok(request, 'a nodeDetails request');
+    assert.equal(summary.layers[request.layer]!.op, 'Conv');
+    const panel = root.querySelector('.node-details') as HTMLElement;
+    assert.equal(panel.hidden, true, 'hidden until the answer arrives');
+    app.handle({
+      type: 'nodeDetails',
+      details: { layer: request.layer, name: 'conv', op: 'Conv', attributes: [{ name: 'strides', value: '[2, 2]' }], inputs: [], outputs: [], params: 448, macs: 1000 },
+    });
+    assert.equal(panel.hidden, false);
+    assert.match(panel.textContent ?? '', /strides\[2, 2\]/);
+    assert.match(panel.querySelector('.nd-params')!.textContent ?? '', /448/);
+  });
 });

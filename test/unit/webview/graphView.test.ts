@@ -100,4 +100,27 @@ describe('webview/graphView', () => {
     assert.equal(parsed.querySelectorAll('g.gv-node.gv-layer').length, summary.layers.length);
     assert.equal(parsed.querySelector('.gv-viewport')!.getAttribute('transform'), null);
   });
+
+  it('highlights matches as the query is typed, scopes holding a match included, without moving the view', () => {
+    const { document } = makeDocument();
+    const summary = deeperBnConvNet();
+    const view = new GraphView(document, new GraphModel(summary), { collapseThreshold: 500 });
+    document.body.appendChild(view.element);
+    view.fit();
+    const before = view.svg.querySelector('.gv-viewport')!.getAttribute('transform');
+    assert.equal(view.highlight('batchnorm'), 7);
+    assert.equal(view.svg.querySelectorAll('g.gv-node.gv-match').length, 7);
+    assert.equal(view.svg.querySelector('.gv-viewport')!.getAttribute('transform'), before, 'highlighting alone does not pan');
+    assert.equal(view.highlight('no such layer'), 0);
+    assert.equal(view.svg.querySelectorAll('g.gv-node.gv-match').length, 0);
+    assert.equal(view.highlight(''), 0);
+
+    const big = new GraphView(document, new GraphModel(blockChain(2000)), { collapseThreshold: 300 });
+    big.fit();
+    const name = blockChain(2000).layers[1500]!.name;
+    assert.equal(big.highlight(name), 1);
+    const lit = [...big.svg.querySelectorAll('g.gv-node.gv-match')];
+    assert.equal(lit.length, 1);
+    assert.ok(lit[0]!.classList.contains('gv-scope'), 'the collapsed scope that holds the match lights up');
+  });
 });

@@ -108,4 +108,55 @@ describe('webview/layerTable', () => {
     assert.equal(table.activeLayer, 0);
     assert.equal(table.displayedRows.length, 24);
   });
+
+  it('drops low-priority columns before it cuts names and shapes, in a fixed order', () => {
+    const { document } = makeDocument();
+    const summary = deeperBnConvNet();
+    const table = new LayerTable(document, summary.layers, { viewportHeight: 440 });
+    document.body.appendChild(table.element);
+    table.fitColumns(5000, 7);
+    assert.deepEqual(table.shownColumns, ['index', 'name', 'op', 'output', 'params', 'macs', 'rf', 'memory']);
+    const seen: string[][] = [];
+    for (let width = 1200; width >= 200; width -= 20) {
+      table.fitColumns(width, 7);
+      seen.push(table.shownColumns);
+    }
+    const distinct = [...new Set(seen.map((c) => c.join(' ')))];
+    assert.deepEqual(distinct, [
+      'index name op output params macs rf memory',
+      'index name op output params macs memory',
+      'index name op output params macs',
+      'name op output params macs',
+      'name op output params',
+      'name output params',
+      'name output',
+    ]);
+    // The rows follow the header.
+    const row = table.element.querySelector('.lt-body .lt-row')!;
+    assert.equal(row.querySelectorAll('.lt-cell').length, 2);
+    assert.ok(row.querySelector('.lt-col-name') && row.querySelector('.lt-col-output'));
+    const grid = table.grid as HTMLElement;
+    assert.match(grid.style.getPropertyValue('--lt-columns'), /^minmax\(\d+px, 1fr\) \d+px$/);
+  });
+
+  it('hides parameter-free Constant and Identity rows until asked, and shows one when it is selected', () => {
+    const { document } = makeDocument();
+    const summary = deeperBnConvNet();
+    const layers = [
+      { ...summary.layers[0]!, name: 'Identity_0', op: 'Identity', params: 0 },
+      { ...summary.layers[0]!, name: 'Constant_1', op: 'Constant', params: 0 },
+      { ...summary.layers[0]!, name: 'Identity_2', op: 'Identity', params: 8 },
+      ...summary.layers,
+    ];
+    let cleared = 0;
+    const table = new LayerTable(document, layers, { viewportHeight: 440, onFilterCleared: () => cleared++ });
+    assert.equal(table.displayedRows.length, layers.length - 2, 'an Identity that holds parameters stays');
+    assert.ok(!table.displayedRows.includes(0) && !table.displayedRows.includes(1));
+    table.setHidePassThrough(false);
+    assert.equal(table.displayedRows.length, layers.length);
+    table.setHidePassThrough(true);
+    table.select(1);
+    assert.equal(table.activeLayer, 1, 'selecting a hidden row (from the graph) shows it');
+    assert.equal(cleared, 1);
+  });
 });

@@ -1,3 +1,4 @@
+import type { LayerSummary } from '../../../src/core/analysis/types';
 import { strict as assert } from 'node:assert';
 import { clampUnit, depthSeries, paddingOverlap, spatialDims, unitNearest, unitSpan } from '../../../webview/receptiveField';
 import { deeperBnConvNet } from './fixtures';
@@ -31,5 +32,33 @@ describe('webview/receptiveField', () => {
     const series = depthSeries(deeperBnConvNet().layers);
     assert.deepEqual(series.map((p) => p.size), [3, 5, 9, 13, 21, 29, 45]);
     assert.deepEqual(series.map((p) => p.depth), [1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('follows the path that sets the field, so a residual block\'s 1x1 downsample conv is not a dip', () => {
+    const summary = deeperBnConvNet();
+    const layers = [...summary.layers];
+    // A residual block on top of conv 6 (field 45, stride 8): conv7 3x3 stride 2 on the main path (45 + 2·8 = 61), and
+    // a 1x1 stride-2 downsample of the block input beside it (field 45), merged by an Add.
+    const base = layers.find((l) => l.name === '/net/net.20/Relu')!;
+    const rf = (size: number): LayerSummary['receptiveField'] => ({ size: [size, size], stride: [16, 16], start: [0, 0], global: false });
+    const mk = (name: string, op: string, inputs: string[], size: number): LayerSummary => ({
+      ...base,
+      name,
+      op,
+      inputs,
+      outputs: [{ name: `${name}_out`, shape: [1, 112, 2, 2], dtype: 'float32' }],
+      receptiveField: rf(size),
+    });
+    const tail = layers.splice(layers.indexOf(base) + 1);
+    layers.push(
+      mk('/block/downsample/Conv', 'Conv', ['/net/net.20/Relu_output_0'], 45),
+      mk('/block/conv/Conv', 'Conv', ['/net/net.20/Relu_output_0'], 61),
+      mk('/block/Add', 'Add', ['/block/conv/Conv_out', '/block/downsample/Conv_out'], 61),
+    );
+    tail[0] = { ...tail[0]!, inputs: ['/block/Add_out'] };
+    layers.push(...tail);
+    const series = depthSeries(layers);
+    assert.deepEqual(series.map((p) => p.size), [3, 5, 9, 13, 21, 29, 45, 61]);
+    assert.ok(!series.some((p) => p.name.includes('downsample')));
   });
 });

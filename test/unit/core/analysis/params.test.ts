@@ -41,6 +41,27 @@ describe('core/analysis/params', () => {
     assert.equal(nodeParams(g, 'second'), 16);
   });
 
+  it('gives a parameter passed through Identity nodes to the layers that read it, not to the Identities', () => {
+    // PyTorch's exporter writes equal tensors once and hands each Conv a copy through an Identity (ResNet-18's folded
+    // BatchNorm biases of a fresh model are all zero).
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 4, 8, 8]);
+    const w1 = b.initializer('w1', 'float32', [4, 4, 3, 3], zeros(144));
+    const w2 = b.initializer('w2', 'float32', [4, 4, 3, 3], zeros(144));
+    const bias = b.initializer('bias', 'float32', [4], zeros(4));
+    const b1 = b.op('Identity', [bias], {}, { name: 'Identity_0' });
+    const b2 = b.op('Identity', [b.op('Identity', [bias], {}, { name: 'Identity_1' })], {}, { name: 'Identity_2' });
+    const y = b.op('Conv', [x, w1, b1], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'conv1' });
+    b.output(b.op('Conv', [y, w2, b2], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'conv2' }));
+    const g = b.build();
+    const r = countParams(g);
+    assert.equal(r.totals.params, 144 + 144 + 4, 'the shared bias counts once in the totals');
+    assert.equal(nodeParams(g, 'conv1'), 148);
+    assert.equal(nodeParams(g, 'conv2'), 148, 'through a chain of two Identities');
+    for (const id of ['Identity_0', 'Identity_1', 'Identity_2']) assert.equal(nodeParams(g, id), 0, id);
+    assert.deepEqual(r.shared, [{ name: 'bias', elements: 4, users: 2 }]);
+  });
+
   it('does not count integer constants, unused initializers or configuration inputs', () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [1, 3, 4, 4]);

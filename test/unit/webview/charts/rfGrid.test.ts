@@ -33,11 +33,17 @@ describe('webview/charts/rfGrid', () => {
     assert.equal(svg.querySelectorAll('.rf-pad rect').length, 0);
   });
 
-  it('limits the stride grid around the chosen unit on large outputs', () => {
+  it('draws the stride grid of every unit on large outputs, as a pattern with one tile per stride', () => {
     const { document } = makeDocument();
     const svg = rfGrid({ inputSize: [224, 224], rf: conv1, unit: [56, 56], outputSize: [112, 112] }, { maxStrideDots: 400 }, document);
-    const dots = svg.querySelectorAll('.rf-stride circle').length;
-    assert.ok(dots > 0 && dots <= 441, `dots ${dots}`);
+    assert.equal(svg.querySelectorAll('.rf-stride > circle').length, 0, 'no dot per unit');
+    const lattice = svg.querySelector('.rf-stride-lattice')!;
+    assert.equal(lattice.getAttribute('data-units'), String(112 * 112));
+    const pattern = svg.querySelector('pattern.rf-stride-pattern')!;
+    assert.equal(lattice.getAttribute('fill'), `url(#${pattern.getAttribute('id')})`);
+    // One tile per stride (2 input pixels), and the lattice spans all 112 units: the whole grid, not a neighbourhood.
+    const tile = Number(pattern.getAttribute('width'));
+    assert.ok(Math.abs(Number(lattice.getAttribute('width')) - 112 * tile) < 1e-6);
     assert.equal(svg.querySelectorAll('.rf-gridlines line').length, 0, 'no grid lines when cells are too small');
   });
 
