@@ -15,10 +15,15 @@ export function scopePath(layerName: string): string[] {
     // The last segment names the op instance (Conv, Conv_1), not a module.
     segments.pop();
     const path: string[] = [];
+    let previous = '';
     for (const segment of segments) {
+      // PyTorch's exporter writes a child either by its full path (`/layer2/layer2.0/`) or by its path under the
+      // previous segment (`/downsample/downsample.0/`): either prefix names the parent, so only the rest is new.
       const qualified = path.join('.');
-      const local = qualified && segment.startsWith(qualified + '.') ? segment.slice(qualified.length + 1) : segment;
+      const parent = qualified && segment.startsWith(qualified + '.') ? qualified : previous && segment.startsWith(previous + '.') ? previous : '';
+      const local = parent ? segment.slice(parent.length + 1) : segment;
       for (const part of local.split('.')) if (part) path.push(part);
+      previous = segment;
     }
     return path;
   }

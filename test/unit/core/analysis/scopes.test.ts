@@ -9,6 +9,13 @@ describe('core/analysis/scopes', () => {
     assert.deepEqual(scopePath('/Flatten'), []);
   });
 
+  it('keeps the downsample branches of different blocks apart, as the exporter names them under their parent', () => {
+    // ResNet-18 exported by torch.onnx: each block's downsample conv is written relative to the previous segment.
+    assert.deepEqual(scopePath('/layer2/layer2.0/downsample/downsample.0/Conv'), ['layer2', '0', 'downsample', '0']);
+    assert.deepEqual(scopePath('/layer3/layer3.0/downsample/downsample.1/BatchNormalization'), ['layer3', '0', 'downsample', '1']);
+    assert.notDeepEqual(scopePath('/layer2/layer2.0/downsample/downsample.0/Conv'), scopePath('/layer3/layer3.0/downsample/downsample.0/Conv'));
+  });
+
   it('reads scopes from dotted module paths', () => {
     assert.deepEqual(scopePath('layer1.0.conv1'), ['layer1', '0']);
     assert.deepEqual(scopePath('fc'), []);
