@@ -2,7 +2,8 @@
 /** Display formatting only: the numbers themselves come from the core's analysis. */
 
 /** Groups digits the way torchinfo does: 11,689,512. */
-export function formatInt(n: number): string {
+export function formatInt(n: number | null): string {
+  if (n === null) return '?';
   if (!Number.isFinite(n)) return String(n);
   const sign = n < 0 ? '-' : '';
   const digits = Math.round(Math.abs(n)).toString();
@@ -10,7 +11,8 @@ export function formatInt(n: number): string {
 }
 
 /** A short human form: 1.81 G, 11.7 M, 9.47 k. */
-export function formatCompact(n: number): string {
+export function formatCompact(n: number | null): string {
+  if (n === null) return '?';
   const abs = Math.abs(n);
   const units: [number, string][] = [
     [1e12, 'T'],

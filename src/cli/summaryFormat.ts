@@ -1,6 +1,6 @@
 import type { LayerSummary, ModelSummary, ReceptiveField } from '../core/analysis/types';
 import { markdownText, singleLineField } from '../core/safeText';
-import { formatBytes, formatShape } from '../core/format';
+import { formatBytes, formatCount, formatScaled, formatShape } from '../core/format';
 
 /**
  * Printers for `layerscope summary`: a torchinfo-like table for people, a Markdown table to paste into a README, and
@@ -12,25 +12,8 @@ export function formatSummaryJson(summary: ModelSummary): string {
   return `${JSON.stringify(summary, null, 2)}\n`;
 }
 
-// Shapes and bytes read the same everywhere (core/format.ts); re-exported for the CLI's other printers.
-export { formatBytes, formatShape };
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** A count with a unit prefix, such as 1.81 G, as torchinfo prints totals. */
-export function formatScaled(n: number): string {
-  const units: [number, string][] = [
-    [1e12, 'T'],
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
-  for (const [scale, unit] of units) if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
-  return String(n);
-}
-
+// Shapes, bytes and counts read the same everywhere (core/format.ts); re-exported for the CLI's other printers.
+export { formatBytes, formatCount, formatScaled, formatShape };
 
 /** `7x7 /2 @0,0`: size, effective stride, centre of unit 0. `global` once a node sees the whole input. */
 export function formatReceptiveField(rf: ReceptiveField | null): string {

@@ -16,8 +16,9 @@ export function formatShape(shape: readonly Dim[] | null | undefined): string {
   return `[${shape.map(formatDim).join(', ')}]`;
 }
 
-/** Bytes in decimal units (kB, MB, GB: 10^3 steps, as torchinfo's "MB" and file managers count), two decimals. */
-export function formatBytes(bytes: number): string {
+/** Bytes in decimal units (kB, MB, GB: 10^3 steps, as torchinfo's "MB" and file managers count), two decimals; `?` when unknown. */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '?';
   const units: [number, string][] = [
     [1e12, 'TB'],
     [1e9, 'GB'],
@@ -26,4 +27,28 @@ export function formatBytes(bytes: number): string {
   ];
   for (const [scale, unit] of units) if (Math.abs(bytes) >= scale) return `${(bytes / scale).toFixed(2)} ${unit}`;
   return `${Math.round(bytes)} B`;
+}
+
+/**
+ * A count with its digits grouped as torchinfo prints them (11,689,512), or `?` when it is not known exactly. Never a
+ * stand-in 0: a Python summary whose model could not be counted has null totals.
+ */
+export function formatCount(n: number | null): string {
+  if (n === null) return '?';
+  if (!Number.isInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 ? `-${digits}` : digits;
+}
+
+/** A count with a unit prefix, such as 1.81 G, as torchinfo prints totals; `?` when unknown. */
+export function formatScaled(n: number | null): string {
+  if (n === null) return '?';
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [scale, unit] of units) if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
+  return String(n);
 }

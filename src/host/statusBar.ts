@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatScaled } from '../cli/summaryFormat';
+import { formatCount, formatScaled } from '../core/format';
 import type { Inspector, InspectorRegistry } from './inspectorPanels';
 
 /**
@@ -41,7 +41,7 @@ export class InspectorStatusBar implements vscode.Disposable {
     const setting = vscode.workspace.getConfiguration('layerscope').get<string>('executionProvider', 'auto');
     const provider = this.lastProvider && setting === 'auto' ? `auto → ${this.lastProvider}` : setting;
     this.item.text = `$(layers) ${formatScaled(totals.params)} params · ${formatScaled(totals.macs)} MACs · ${provider}`;
-    this.item.tooltip = `Layerscope: ${totals.params.toLocaleString('en-US')} parameters, ${totals.macs.toLocaleString('en-US')} MACs. Probes run on: ${provider}. Click to change the execution provider.`;
+    this.item.tooltip = `Layerscope: ${formatCount(totals.params)} parameters, ${formatCount(totals.macs)} MACs. Probes run on: ${provider}. Click to change the execution provider.`;
     this.item.show();
   }
 

@@ -78,13 +78,17 @@ export interface LayerSummary {
   line?: number;
 }
 
+/**
+ * A model's totals. Every field of an ONNX model's totals is known; a Python source summary whose main model could
+ * not be counted or converted has null (shown as `?`) where the number is not known exactly, never a stand-in 0.
+ */
 export interface Totals {
-  params: number;
-  trainableParams: number;
-  nonTrainableParams: number;
-  macs: number;
-  paramBytes: number;
-  activationBytes: number;
+  params: number | null;
+  trainableParams: number | null;
+  nonTrainableParams: number | null;
+  macs: number | null;
+  paramBytes: number | null;
+  activationBytes: number | null;
 }
 
 /** The torchinfo-style memory estimate. */

@@ -281,7 +281,7 @@ export function mergeExactSummary(summary: ModelSummary, selection: ExactSelecti
   if (!describesTotals) {
     warnings.push(`${verified.name} is not the file's main model, so the totals are PyTorch's without MACs or a layer graph (those come from the static reading of the main model)`);
   } else if (!agreed) {
-    const what = summary.totals.params !== total ? `PyTorch counts ${formatCount(total)} parameters and buffer values where the static reading ${summary.totals.params > 0 ? `counted ${formatCount(summary.totals.params)}` : 'had none'}` : `PyTorch's output shape is ${formatShape(exactOutput)} where the static reading had ${formatShape(staticOutput)}`;
+    const what = summary.totals.params !== total ? `PyTorch counts ${formatCount(total)} parameters and buffer values where the static reading ${summary.totals.params === null ? 'could not count them' : summary.totals.params > 0 ? `counted ${formatCount(summary.totals.params)}` : 'had none'}` : `PyTorch's output shape is ${formatShape(exactOutput)} where the static reading had ${formatShape(staticOutput)}`;
     warnings.push(`${verified.name}: ${what}; MACs and the layer graph, which come from the static reading, are left out`);
   }
   return {

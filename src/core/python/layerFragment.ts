@@ -31,6 +31,9 @@ const MEMO_LIMIT = 20_000;
 export function applyLayerRules(layer: LayerValue, input: ShapedTensor, call: ReadonlyMap<string, Value>, range: SourceRange): LayerApplication {
   const app = applyTorchLayer(layer, input, call);
   if (app.mismatch || !input.shape || !input.shape.every((d) => typeof d === 'number')) return app;
+  // A layer whose own arguments are not all known (Linear(10, k) with k unresolved) has no exact one-layer graph: the
+  // lowering would build it with a stand-in size, so its numbers stay the source rules' unknowns.
+  if (layer.own === null || [...layer.args.values(), ...call.values()].some(hasUnknown)) return app;
   const core = coreNumbers(layer, input.shape as number[], call, range);
   if (!core) return app;
   // The numbers are the core's; layerShapes.ts keeps only the explanations (formulas, mismatch messages).
@@ -48,6 +51,13 @@ export function applyLayerRules(layer: LayerValue, input: ShapedTensor, call: Re
   }
   if (shape) delete output.unknownBecause;
   return { ...app, output, macs: core.macs, ...(shape && app.unknownBecause ? { unknownBecause: undefined } : {}) };
+}
+
+/** Whether a value is, or holds, something the interpreter could not evaluate. */
+function hasUnknown(v: Value): boolean {
+  if (v.kind === 'unknown') return true;
+  if (v.kind === 'seq') return v.items.some(hasUnknown);
+  return false;
 }
 
 /** Thrown by keyOf for a value that cannot be keyed (a module, a function, an unknown): such calls are not memoised. */

@@ -9,6 +9,7 @@ import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
 import { readRegularFile } from '../regularFile';
 import type { Dim, Model } from '../ir/types';
 import { analyzeTree, sourceTooLarge } from './analyze';
+import { formatCount } from '../format';
 import type { AnalyzeOptions, InstanceAnalysis, ModuleAnalysis, PythonAnalysis } from './analyze';
 import { lowerModuleToModel } from './lower';
 import { loadPythonParser } from './parser';
@@ -149,7 +150,7 @@ export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSum
     const p = main.params;
     const totals = summary.totals;
     if (totals.params !== p.params + p.buffers || totals.trainableParams !== p.trainable) {
-      warnings.push(`${nameOf(main)}: the converted graph holds ${totals.params.toLocaleString('en-US')} parameter values; the totals are the source's ${(p.params + p.buffers).toLocaleString('en-US')}, counted as PyTorch counts them`);
+      warnings.push(`${nameOf(main)}: the converted graph holds ${formatCount(totals.params)} parameter values; the totals are the source's ${(p.params + p.buffers).toLocaleString('en-US')}, counted as PyTorch counts them`);
       const params = p.params + p.buffers;
       summary.totals = { ...totals, params, trainableParams: p.trainable, nonTrainableParams: params - p.trainable, paramBytes: params * 4 };
     }
@@ -180,8 +181,10 @@ export function withSourceOfNodes(warning: string, model: Model): string {
 
 function sourceOnly(modules: SourceModuleSummary[], warnings: string[], main: ModuleAnalysis | InstanceAnalysis | undefined): ModelSummary {
   const p = main?.params;
-  // docs/json-contract.md counts running statistics as (non-trainable) parameters, as the lowered graph's initializers are.
-  const params = p ? p.params + p.buffers : 0;
+  // docs/json-contract.md counts running statistics as (non-trainable) parameters, as the lowered graph's initializers
+  // are. A count or a MAC total the source does not give exactly is null (`?`), never 0; with no model at all the
+  // file holds no parameters, and 0 is exact.
+  const params = p ? p.params + p.buffers : main ? null : 0;
   return {
     format: 'python',
     opset: 17,
@@ -190,11 +193,11 @@ function sourceOnly(modules: SourceModuleSummary[], warnings: string[], main: Mo
     outputs: main?.outputShape ? [{ name: 'output', shape: [...main.outputShape], dtype: 'float32' }] : [],
     totals: {
       params,
-      trainableParams: p ? p.trainable : 0,
-      nonTrainableParams: p ? params - p.trainable : 0,
-      macs: main?.macs ?? 0,
-      paramBytes: params * 4,
-      activationBytes: 0,
+      trainableParams: p ? p.trainable : main ? null : 0,
+      nonTrainableParams: p ? p.params + p.buffers - p.trainable : main ? null : 0,
+      macs: main ? (main.macs ?? null) : 0,
+      paramBytes: params === null ? null : params * 4,
+      activationBytes: main ? null : 0,
     },
     layers: [],
     warnings,

@@ -168,15 +168,4 @@ export function describe(v: Value): string {
   }
 }
 
-/** 1234567 → "1,234,567", as toLocaleString('en-US') writes integers, without its cost. */
-export function formatCount(n: number): string {
-  if (!Number.isInteger(n)) return n.toLocaleString('en-US');
-  const neg = n < 0;
-  const digits = String(Math.abs(n));
-  let out = '';
-  for (let i = 0; i < digits.length; i++) {
-    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
-    out += digits[i];
-  }
-  return neg ? `-${out}` : out;
-}
+export { formatCount } from '../format';

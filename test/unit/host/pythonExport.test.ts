@@ -30,7 +30,7 @@ describe('host: Export with PyTorch', function () {
     assert.deepEqual(summary.outputs[0].shape, [1, 10]);
     // 17,020 parameters plus 90 running statistics, unless the exporter folded the three BatchNorms (30 each) into the
     // convolutions before them, which leaves 17,020 − 90.
-    assert.ok([17020 + 90, 17020 - 90].includes(summary.totals.params), `params ${summary.totals.params}`);
+    assert.ok([17020 + 90, 17020 - 90].includes(summary.totals.params!), `params ${summary.totals.params}`);
   });
 
   it('says in one line why the file failed', async function () {

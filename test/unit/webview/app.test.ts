@@ -39,8 +39,8 @@ describe('webview/app', () => {
     app.handle({ type: 'init', panel: 'inspector', title: 'DeeperBNConvNet', summary, trusted: true, collapseThreshold: 500 });
     assert.equal(root.querySelector('.hd-title')!.textContent, 'DeeperBNConvNet');
     const stat = (key: string) => root.querySelector(`.hd-stat[data-key="${key}"] .hd-stat-value`)!.textContent;
-    assert.equal(stat('trainableParams'), summary.totals.trainableParams.toLocaleString('en-US'));
-    assert.equal(stat('nonTrainableParams'), summary.totals.nonTrainableParams.toLocaleString('en-US'));
+    assert.equal(stat('trainableParams'), summary.totals.trainableParams!.toLocaleString('en-US'));
+    assert.equal(stat('nonTrainableParams'), summary.totals.nonTrainableParams!.toLocaleString('en-US'));
     assert.match(root.querySelector('.hd-facts')!.textContent!, /opset 13/);
     assert.equal(root.querySelectorAll('.hd-warnings li').length, 1);
     assert.ok(root.querySelector('[role="grid"]'));
