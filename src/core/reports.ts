@@ -83,6 +83,8 @@ export interface GradParam {
 export interface GradReport {
   executionProvider: string;
   loss: number;
+  /** With `--target predicted`: the class the loss used for each leading position of the output (the first 1,000). */
+  predictedClasses?: number[];
   input: {
     name: string;
     l2: number;

@@ -83,6 +83,7 @@ async function askGoal(model: Model): Promise<{ loss: GradLoss; target: GradTarg
     { title: 'Layerscope gradient probe (1/2): gradient of', placeHolder: 'Which loss or output unit to differentiate' },
   );
   if (!picked) return undefined;
+  if (picked.target === 'predicted') return { loss: picked.loss, target: { kind: 'predicted' } };
   if (picked.target === 'npy') {
     const title = picked.loss === 'mse' ? 'Target .npy (the expected output)' : 'Target class indices (.npy, int64)';
     const chosen = await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: { NumPy: ['npy'] } });
