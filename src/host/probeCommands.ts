@@ -170,6 +170,7 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
         await context.workspaceState.update(choiceKey(uri.toString()), choice);
         const settings = readProbeSettings((key) => vscode.workspace.getConfiguration('layerscope', uri).get(key));
         const options = choiceToProbeOptions(choice, settings);
+        await deps.postToPanel?.(uri, { type: 'busy', message: `Activation probe running on ${settings.executionProvider}…`, cancel: 'activation' });
         const outcome = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Layerscope: probing ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
           async (progress, token) => {
@@ -197,6 +198,7 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
         return outcome.report;
       } catch (e) {
         if (e instanceof ProbeCancelledError) {
+          await deps.postToPanel?.(uri, { type: 'busy', message: null });
           void vscode.window.showInformationMessage('Layerscope: probe cancelled.');
           return undefined;
         }

@@ -15,6 +15,9 @@ export type PanelKind = 'inspector' | 'probe' | 'grad';
 
 export type ExportFormat = 'markdown' | 'json' | 'csv';
 
+/** The two kinds of probe that run in a worker and can be cancelled from the panel. */
+export type ProbeKind = 'activation' | 'gradient';
+
 /** How the layer table and the graph share the inspector: the table's share and which pane, if any, fills it. */
 export interface PaneLayout {
   /** The layer table's fraction of the split (0.15 to 0.85). */
@@ -46,7 +49,8 @@ export type HostToWebview =
   | { type: 'nodeDetails'; details: NodeDetails | null }
   | { type: 'probeResult'; report: ProbeReport }
   | { type: 'gradResult'; report: GradReport }
-  | { type: 'busy'; message: string | null }
+  /** A status line with a progress ring; `cancel` names the running probe that the line's Cancel button stops. */
+  | { type: 'busy'; message: string | null; cancel?: ProbeKind }
   | { type: 'error'; message: string };
 
 export type WebviewToHost =
@@ -56,6 +60,8 @@ export type WebviewToHost =
   | { type: 'nodeDetails'; layer: number }
   | { type: 'runProbe' }
   | { type: 'runGradProbe' }
+  /** The status line's Cancel button: the host cancels the probe as the progress notification's Cancel does. */
+  | { type: 'cancelProbe'; probe: ProbeKind }
   | { type: 'exportSummary'; format: ExportFormat }
   | { type: 'copyMarkdown' }
   /** The webview renders the SVG or PNG itself; the host only asks where to save it. */

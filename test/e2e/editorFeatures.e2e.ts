@@ -138,6 +138,18 @@ describe('Layerscope editor features in a real VS Code', function () {
     assert.match(await notifications(page), /probe cancelled/);
   });
 
+  it('cancels a running probe from the Cancel button beside the panel\'s running line', async function () {
+    const frame = await findFrameWithText(page, 'slow.onnx', 60_000);
+    await runCommand(page, 'Layerscope: Run Activation Probe');
+    await waitForQuickTitle(page, 'probe inputs');
+    await pickQuickItem(page, 'Same as last time');
+    const button = await frame.waitForSelector('.status-busy .status-cancel', { timeout: 30_000 });
+    assert.match(await frame.evaluate(() => document.querySelector('.status-busy')?.textContent ?? ''), /Activation probe running/);
+    await button.click();
+    await page.waitForFunction(() => (document.querySelector('.notifications-toasts')?.textContent?.match(/probe cancelled/g) ?? []).length > 0, undefined, { timeout: 30_000 });
+    await frame.waitForFunction(() => document.querySelector('.status-busy') === null, undefined, { timeout: 30_000 });
+  });
+
   it('probes a PyTorch class from its CodeLens', async function () {
     await quickOpen(page, 'lectureModels.py');
     await waitForLens(page, 'Probe activations');
