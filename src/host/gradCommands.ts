@@ -199,7 +199,7 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         const message = e instanceof Error ? e.message : String(e);
         deps.log.error(`gradient probe of ${uri.fsPath} failed: ${message}`);
         void vscode.window.showErrorMessage(`Layerscope: ${isUserInputError(e) ? '' : 'gradient probe failed: '}${message}`);
-        await deps.postToPanel(uri, { type: 'error', message });
+        await deps.postToPanel(uri, { type: 'error', message, provider: deps.executionProvider().provider });
         return undefined;
       }
     }),

@@ -51,7 +51,11 @@ export type HostToWebview =
   | { type: 'gradResult'; report: GradReport }
   /** A status line with a progress ring; `cancel` names the running probe that the line's Cancel button stops. */
   | { type: 'busy'; message: string | null; cancel?: ProbeKind }
-  | { type: 'error'; message: string };
+  /**
+   * An error line. `provider` is the execution-provider setting a failed probe ran under: the host clears the line
+   * once the setting changes, because the error no longer describes what a probe would do.
+   */
+  | { type: 'error'; message: string; provider?: string };
 
 export type WebviewToHost =
   | { type: 'ready' }
