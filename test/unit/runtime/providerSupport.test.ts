@@ -36,10 +36,10 @@ describe('runtime/providerSupport', function () {
     assert.deepEqual(providerAvailability('webgpu', backends, 'linux'), { kind: 'available' });
     const cuda = providerAvailability('cuda', backends, 'linux');
     assert.equal(cuda.kind, 'notInstalled');
-    assert.match(cuda.kind !== 'available' ? cuda.message : '', /--onnxruntime-node-install=cuda12/);
+    assert.match((cuda as { message: string }).message, /--onnxruntime-node-install=cuda12/);
     const dml = providerAvailability('dml', backends, 'linux');
     assert.equal(dml.kind, 'notInBuild');
-    assert.match(dml.kind !== 'available' ? dml.message : '', /has no dml execution provider \(it has cpu, webgpu, cuda\)/);
+    assert.match((dml as { message: string }).message, /has no dml execution provider \(it has cpu, webgpu, cuda\)/);
     assert.deepEqual(providerAvailability('cuda', [{ name: 'cuda', bundled: false, installed: true }], 'linux'), { kind: 'available' });
   });
 
