@@ -65,6 +65,11 @@ export function classToken(text: string): string {
 }
 
 /** Reads the value of a form control, native or from @vscode-elements/elements, without trusting its type. */
+/** Whether a checkbox (a vscode-checkbox or an input) is checked. */
+export function checked(el: Element): boolean {
+  return (el as unknown as { checked?: unknown }).checked === true;
+}
+
 export function controlValue(el: Element): string {
   const value = (el as unknown as { value?: unknown }).value;
   return value === undefined || value === null ? '' : String(value);

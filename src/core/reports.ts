@@ -9,6 +9,11 @@ export interface Histogram {
   /** Bin edges, one more than counts. */
   edges: number[];
   counts: number[];
+  /**
+   * The counts without the exact zeros (`stats.fracZero` of the elements), present when there are any: the bin that
+   * holds zero keeps only its nonzero elements. Probe panels draw it for "exclude exact zeros".
+   */
+  countsExcludingZeros?: number[];
 }
 
 export interface TensorStats {

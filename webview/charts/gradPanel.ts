@@ -1,6 +1,6 @@
 import { scaleLinear, scaleLog } from 'd3-scale';
 import type { GradParam, GradReport, Histogram } from '../../src/core/reports';
-import { clear, h, s } from '../dom';
+import { clear, controlValue, h, s } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 
 /**
@@ -270,9 +270,9 @@ export const createGradPanel: PanelFactory<GradReport> = (host: PanelHost): Resu
   } else {
     controls.appendChild(h(doc, 'p', { class: 'panel-restricted' }, 'Gradient probes run the model, so they are off in Restricted Mode. Trust this workspace to enable them.'));
   }
-  const metricSelect = h(doc, 'select', { class: 'grad-metric', 'aria-label': 'Bar metric' }, h(doc, 'option', { value: 'l2' }, 'Gradient norm |g|'), h(doc, 'option', { value: 'ratio' }, 'Update ratio |g|/|w|'));
+  const metricSelect = h(doc, 'vscode-single-select', { class: 'grad-metric', 'aria-label': 'Bar metric' }, h(doc, 'vscode-option', { value: 'l2' }, 'Gradient norm |g|'), h(doc, 'vscode-option', { value: 'ratio' }, 'Update ratio |g|/|w|'));
   metricSelect.addEventListener('change', () => {
-    metric = metricSelect.value === 'ratio' ? 'ratio' : 'l2';
+    metric = controlValue(metricSelect) === 'ratio' ? 'ratio' : 'l2';
     render();
   });
   controls.appendChild(metricSelect);

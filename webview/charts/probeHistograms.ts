@@ -1,4 +1,4 @@
-import { scaleLinear } from 'd3-scale';
+import { scaleLinear, scaleSymlog } from 'd3-scale';
 import type { ProbeLayer } from '../../src/core/reports';
 import { s } from '../dom';
 
@@ -16,6 +16,27 @@ export interface HistogramOptions {
   cellWidth?: number;
   cellHeight?: number;
   columns?: number;
+  /** Heights on a logarithmic count axis (symmetric log, so that a count of 1 still shows), as TensorBoard offers. */
+  logCounts?: boolean;
+  /** Draw the counts without the exact zeros that the probe counted apart, and say what fraction they were. */
+  excludeZeros?: boolean;
+}
+
+/** The series to draw: the counts, or the probe's counts without exact zeros where it computed them. */
+function seriesOf(layer: ProbeLayer, options: HistogramOptions): number[] {
+  return options.excludeZeros && layer.histogram.countsExcludingZeros ? layer.histogram.countsExcludingZeros : layer.histogram.counts;
+}
+
+/** A count scale from 0 to the series' peak onto [0, height]: linear, or symmetric log. */
+function countScale(max: number, height: number, options: HistogramOptions): (c: number) => number {
+  return (options.logCounts ? scaleSymlog() : scaleLinear()).domain([0, Math.max(1, max)]).range([0, height]);
+}
+
+/** "zeros 83%" for a layer whose exact zeros are left out of its drawn histogram; empty otherwise. */
+function zeroNote(layer: ProbeLayer, options: HistogramOptions): string {
+  if (!options.excludeZeros || !layer.histogram.countsExcludingZeros) return '';
+  // One decimal, as `layerscope probe` prints the zero fraction.
+  return `zeros ${(layer.stats.fracZero * 100).toFixed(1)}%`;
 }
 
 function label(layer: ProbeLayer): string {
@@ -42,10 +63,10 @@ function unionRange(layers: readonly ProbeLayer[]): [number, number] {
   return Number.isFinite(lo) && hi > lo ? [lo, hi] : [-1, 1];
 }
 
-function bars(doc: Document, layer: ProbeLayer, x: (v: number) => number, height: number): SVGGElement {
-  const { edges, counts } = layer.histogram;
-  const max = Math.max(1, ...counts);
-  const y = scaleLinear().domain([0, max]).range([0, height]);
+function bars(doc: Document, layer: ProbeLayer, x: (v: number) => number, height: number, options: HistogramOptions): SVGGElement {
+  const { edges } = layer.histogram;
+  const counts = seriesOf(layer, options);
+  const y = countScale(Math.max(...counts), height, options);
   const g = s(doc, 'g', { class: 'hist-bars' });
   counts.forEach((c, i) => {
     if (c <= 0) return;
@@ -92,7 +113,9 @@ export function histogramSmallMultiples(layers: readonly ProbeLayer[], options: 
     cell.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
     cell.appendChild(s(doc, 'rect', { class: 'hist-frame', x: 0.5, y: 0.5, width: cw - 3, height: ch - 3, fill: 'none' }));
     cell.appendChild(s(doc, 'text', { class: 'hist-title', x: 6, y: 13 }, label(layer)));
-    const plot = bars(doc, layer, x, plotH);
+    const plot = bars(doc, layer, x, plotH, options);
+    const zeros = zeroNote(layer, options);
+    if (zeros) cell.appendChild(s(doc, 'text', { class: 'hist-zeros', x: cw - 8, y: plotTop + 10, 'text-anchor': 'end' }, zeros));
     plot.setAttribute('transform', `translate(0,${plotTop})`);
     cell.appendChild(plot);
     cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: 6, y: ch - 5 }, short(domain[0])));
@@ -120,19 +143,21 @@ export function histogramRidgeline(layers: readonly ProbeLayer[], options: Histo
   const svg = s(doc, 'svg', { class: 'chart probe-histograms ridgeline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Activation histograms per layer (ridgeline)' });
   layers.forEach((layer, i) => {
     const base = top + (i + 1) * rowH;
-    const { edges, counts } = layer.histogram;
-    const max = Math.max(1, ...counts);
+    const { edges } = layer.histogram;
+    const counts = seriesOf(layer, options);
     const amp = rowH * overlap;
+    const height = countScale(Math.max(...counts), amp, options);
     let d = `M${x(edges[0] ?? lo)},${base}`;
     counts.forEach((c, j) => {
-      const y = base - (c / max) * amp;
+      const y = base - height(c);
       d += `L${x(edges[j]!)},${y}L${x(edges[j + 1]!)},${y}`;
     });
     d += `L${x(edges[edges.length - 1] ?? hi)},${base}Z`;
     const row = s(doc, 'g', { class: 'ridge-row' });
     row.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
     row.appendChild(s(doc, 'path', { class: 'ridge-area', d }));
-    row.appendChild(s(doc, 'text', { class: 'ridge-label', x: labelW - 8, y: base - 3, 'text-anchor': 'end' }, label(layer)));
+    const zeros = zeroNote(layer, options);
+    row.appendChild(s(doc, 'text', { class: 'ridge-label', x: labelW - 8, y: base - 3, 'text-anchor': 'end' }, zeros ? `${label(layer)} · ${zeros}` : label(layer)));
     clickable(row, layer.name, options);
     svg.appendChild(row);
   });

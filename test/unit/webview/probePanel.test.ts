@@ -99,7 +99,8 @@ describe('webview/charts/probePanel', () => {
     assert.match(panel.element.textContent!, /No probe has run yet/);
     panel.update(report);
     assert.equal(panel.element.querySelectorAll('g.hist-cell').length, 3);
-    const filter = panel.element.querySelector('select.probe-filter') as HTMLSelectElement;
+    assert.equal(panel.element.querySelectorAll('select').length, 0, 'no plain <select>: the dropdowns are vscode-single-select');
+    const filter = panel.element.querySelector('vscode-single-select.probe-filter') as HTMLElement & { value?: string };
     filter.value = 'all';
     filter.dispatchEvent(new (document.defaultView!.Event)('change'));
     assert.equal(panel.element.querySelectorAll('g.hist-cell').length, 5);
@@ -108,5 +109,58 @@ describe('webview/charts/probePanel', () => {
     const restricted = createProbePanel({ document, summary: null, trusted: false, post: () => undefined, revealLayer: () => undefined });
     assert.equal(restricted.element.querySelector('.probe-run'), null);
     assert.match(restricted.element.textContent!, /Restricted Mode/);
+  });
+
+  describe('log counts and exact zeros', () => {
+    // A ReLU output: 900 exact zeros in the first bin, which also holds 20 small positive values.
+    const relu: ProbeLayer = {
+      ...layer('/relu/Relu', 'Relu', 0.3, 0.4, [920, 40, 30, 10], 0, 2),
+      stats: { count: 1000, mean: 0.3, std: 0.4, min: 0, max: 2, fracZero: 0.9, fracSaturated: 0, p01: 0, p50: 0, p99: 1.8 },
+      histogram: { edges: [0, 0.5, 1, 1.5, 2], counts: [920, 40, 30, 10], countsExcludingZeros: [20, 40, 30, 10] },
+    };
+    const heights = (svg: SVGSVGElement): number[] => [...svg.querySelectorAll('rect.hist-bar')].map((r) => Number(r.getAttribute('height')));
+    const plotH = 96 - 18 - 16;
+
+    it('draws the counts without exact zeros when asked, and writes the zero fraction on the chart', () => {
+      const { document } = makeDocument();
+      const plain = histogramSmallMultiples([relu], { columns: 1 }, document);
+      assert.deepEqual(heights(plain).map((x) => +x.toFixed(3)), [920, 40, 30, 10].map((c) => +((c / 920) * plotH).toFixed(3)));
+      assert.equal(plain.querySelector('.hist-zeros'), null);
+      const excluded = histogramSmallMultiples([relu], { columns: 1, excludeZeros: true }, document);
+      assert.deepEqual(heights(excluded).map((x) => +x.toFixed(3)), [20, 40, 30, 10].map((c) => +((c / 40) * plotH).toFixed(3)));
+      assert.equal(excluded.querySelector('.hist-zeros')!.textContent, 'zeros 90.0%');
+      // A layer without exact zeros has no such series: it is drawn as it is, with no note.
+      const dense = histogramSmallMultiples([report.layers[0]!], { columns: 1, excludeZeros: true }, document);
+      assert.equal(dense.querySelector('.hist-zeros'), null);
+      const ridge = histogramRidgeline([relu], { excludeZeros: true }, document);
+      assert.match(ridge.querySelector('.ridge-label')!.textContent!, /zeros 90\.0%/);
+    });
+
+    it('puts bar heights on a symmetric-log count axis', () => {
+      const { document } = makeDocument();
+      const logged = heights(histogramSmallMultiples([relu], { columns: 1, logCounts: true }, document));
+      // d3's symlog with constant 1: log1p(c) / log1p(max) of the plot height.
+      const expected = [920, 40, 30, 10].map((c) => (Math.log1p(c) / Math.log1p(920)) * plotH);
+      logged.forEach((hgt, i) => assert.ok(Math.abs(hgt - expected[i]!) < 1e-9, `bar ${i}: ${hgt} vs ${expected[i]}`));
+      assert.ok(logged[3]! > 0.3 * logged[0]!, 'a small bin stays visible beside the zero spike');
+    });
+
+    it('lets the panel switch both on, and redraws', () => {
+      const { document } = makeDocument();
+      const panel = createProbePanel({ document, summary: null, trusted: true, post: () => undefined, revealLayer: () => undefined });
+      panel.update({ ...report, layers: [relu], diagnostics: [] });
+      const toggle = (cls: string) => {
+        const box = panel.element.querySelector(`vscode-checkbox.${cls}`) as HTMLElement & { checked?: boolean };
+        box.checked = true;
+        box.dispatchEvent(new (document.defaultView!.Event)('change'));
+      };
+      const before = heights(panel.element.querySelector('svg.small-multiples') as SVGSVGElement);
+      toggle('probe-exclude-zeros');
+      assert.match(panel.element.querySelector('.hist-zeros')!.textContent!, /zeros 90\.0%/);
+      toggle('probe-log-counts');
+      const after = heights(panel.element.querySelector('svg.small-multiples') as SVGSVGElement);
+      assert.notDeepEqual(after, before);
+      assert.ok(Math.abs(after[1]! - plotH) < 1e-9, 'without zeros, the 40-count bin is the peak');
+    });
   });
 });
