@@ -82,7 +82,7 @@ describe('Layerscope editor features in a real VS Code', function () {
   it('opens the inspector for the class at the cursor', async function () {
     // A narrow second editor group, as one left from an earlier session: Beside opens the inspector there.
     await runCommand(page, 'View: Split Editor Right');
-    for (let i = 0; i < 6; i++) await runCommand(page, 'View: Decrease Current View Size');
+    for (let i = 0; i < 6; i++) await runCommand(page, 'Decrease Editor Width');
     await runCommand(page, 'View: Focus First Editor Group');
     await goToLine(page, 28);
     await runCommand(page, 'Layerscope: Inspect Model at Cursor');
@@ -161,14 +161,17 @@ describe('Layerscope editor features in a real VS Code', function () {
 
   it('refuses an execution provider this onnxruntime build lacks and warns about one that is not installed', async function () {
     // Linux's onnxruntime-node has no DirectML at all, and lists CUDA without its libraries (they are not installed here).
+    // Earlier toasts are cleared first: VS Code shows only the newest few.
+    await runCommand(page, 'Notifications: Clear All Notifications');
     await runCommand(page, 'Layerscope: Select Execution Provider');
     await waitForQuickTitle(page, 'execution provider');
     await pickQuickItemExact(page, 'dml');
     await page.waitForFunction(() => /has no dml execution provider/.test(document.querySelector('.notifications-toasts')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await runCommand(page, 'Notifications: Clear All Notifications');
     await runCommand(page, 'Layerscope: Select Execution Provider');
     await waitForQuickTitle(page, 'execution provider');
     await pickQuickItemExact(page, 'cuda');
-    const keep = page.locator('.notification-toast', { hasText: 'not installed here' }).getByRole('button', { name: 'Keep cpu' });
+    const keep = page.locator('.notification-toast', { hasText: 'not installed here' }).getByRole('button', { name: /^Keep/ });
     await keep.waitFor({ timeout: 30_000 });
     assert.match(await notifications(page), /--onnxruntime-node-install=cuda12/);
     await keep.click();
