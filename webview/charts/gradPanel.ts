@@ -1,6 +1,6 @@
 import { scaleLinear, scaleLog } from 'd3-scale';
 import type { GradParam, GradReport, Histogram } from '../../src/core/reports';
-import { clear, controlValue, h, s } from '../dom';
+import { clear, controlValue, h, layoutWidth, onWidthChange, s } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 
 /**
@@ -279,8 +279,10 @@ export const createGradPanel: PanelFactory<GradReport> = (host: PanelHost): Resu
   function render(): void {
     if (!report) return;
     clear(body);
-    body.appendChild(renderGradPanel(report, { metric, onSelectParam: (name) => host.revealLayer(name) }, doc));
+    body.appendChild(renderGradPanel(report, { metric, width: layoutWidth(body, 720), onSelectParam: (name) => host.revealLayer(name) }, doc));
   }
+  // Laid out again for a new width, so that labels keep their size instead of shrinking with the chart.
+  onWidthChange(body, () => render());
   const element = h(doc, 'section', { class: 'result-panel grad-result', 'aria-label': 'Gradient probe' }, controls, body);
   return {
     element,

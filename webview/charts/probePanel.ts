@@ -1,6 +1,6 @@
 import type { ProbeLayer, ProbeReport } from '../../src/core/reports';
 import { isActivationOp } from '../../src/core/ir/opCatalogue';
-import { checked, clear, controlValue, h } from '../dom';
+import { checked, clear, controlValue, h, layoutWidth, onWidthChange } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 import { depthChart } from './probeDepth';
 import { histogramRidgeline, histogramSmallMultiples } from './probeHistograms';
@@ -86,9 +86,12 @@ export function renderProbePanel(report: ProbeReport, options: ProbePanelOptions
 
   parts.push(h(doc, 'section', { class: 'probe-section' }, depthChart(layers, { width, ...(select ? { onSelect: select } : {}) }, doc)));
 
+  // Cells of about 200 px that fill the width: the grid gains or loses columns as the panel is resized.
+  const columns = Math.max(1, Math.floor(width / 200));
   const histOptions = {
     sharedX: options.sharedX ?? true,
-    columns: Math.max(1, Math.floor(width / 200)),
+    columns,
+    cellWidth: Math.floor(width / columns),
     logCounts: options.logCounts ?? false,
     excludeZeros: options.excludeZeros ?? false,
     ...(select ? { onSelect: select } : {}),
@@ -144,8 +147,11 @@ export const createProbePanel: PanelFactory<ProbeReport> = (host: PanelHost): Re
     clear(body);
     const f = filter ?? defaultFilter(report);
     (filterSelect as HTMLElement & { value?: string }).value = f;
-    body.appendChild(renderProbePanel(report, { layout, filter: f, logCounts, excludeZeros, onSelectLayer: (name) => host.revealLayer(name) }, doc));
+    const width = layoutWidth(body, 800);
+    body.appendChild(renderProbePanel(report, { layout, filter: f, logCounts, excludeZeros, width, onSelectLayer: (name) => host.revealLayer(name) }, doc));
   }
+  // The charts are laid out again for a new width: their text keeps its size and the grid its cell width.
+  onWidthChange(body, () => render());
 
   const element = h(doc, 'section', { class: 'result-panel probe-result', 'aria-label': 'Activation probe' }, controls, body);
   return {

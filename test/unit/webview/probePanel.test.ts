@@ -119,7 +119,7 @@ describe('webview/charts/probePanel', () => {
       histogram: { edges: [0, 0.5, 1, 1.5, 2], counts: [920, 40, 30, 10], countsExcludingZeros: [20, 40, 30, 10] },
     };
     const heights = (svg: SVGSVGElement): number[] => [...svg.querySelectorAll('rect.hist-bar')].map((r) => Number(r.getAttribute('height')));
-    const plotH = 96 - 18 - 16;
+    const plotH = 96 - 30 - 16; // the cell height less the title and stat rows and the axis row
 
     it('draws the counts without exact zeros when asked, and writes the zero fraction on the chart', () => {
       const { document } = makeDocument();
@@ -161,6 +161,37 @@ describe('webview/charts/probePanel', () => {
       const after = heights(panel.element.querySelector('svg.small-multiples') as SVGSVGElement);
       assert.notDeepEqual(after, before);
       assert.ok(Math.abs(after[1]! - plotH) < 1e-9, 'without zeros, the 40-count bin is the peak');
+    });
+  });
+
+  describe('narrow panels', () => {
+    const long = (i: number): ProbeLayer => layer(`/encoder/layers.${i}/self_attention/out_proj/MatMul`, 'MatMul', 0, 1, [1, 2, 3, 2, 1]);
+    const texts = (svg: SVGSVGElement, cls: string) => [...svg.querySelectorAll(`text.${cls}`)].map((t) => t.textContent ?? '');
+
+    it('fits each title to its cell and keeps every text of a cell on its own row', () => {
+      const { document } = makeDocument();
+      for (const cw of [140, 200, 320]) {
+        const svg = histogramSmallMultiples([long(0), long(1)], { columns: 2, cellWidth: cw }, document);
+        for (const title of texts(svg, 'hist-title')) assert.ok(title.length * 6.2 <= cw - 12 + 1e-9, `"${title}" fits ${cw - 12} px`);
+        assert.ok(texts(svg, 'hist-title').every((t) => t.endsWith('(MatMul)') && t.startsWith('…')), 'the op stays, the front of the path goes');
+        const cell = svg.querySelector('g.hist-cell')!;
+        const rows = [...cell.querySelectorAll('text')].map((t) => `${t.getAttribute('y')}:${t.getAttribute('text-anchor') ?? 'start'}`);
+        assert.equal(new Set(rows).size, rows.length, `no two texts share a row and an anchor: ${rows.join(' ')}`);
+      }
+    });
+
+    it('lays the grid out for the panel width: fewer columns, same text size, no scaling', () => {
+      const { document } = makeDocument();
+      const layers = Array.from({ length: 6 }, (_, i) => ({ ...long(i), op: 'Relu' }));
+      const narrow = renderProbePanel({ ...report, layers }, { width: 420, filter: 'all' }, document).querySelector('svg.small-multiples')!;
+      const wide = renderProbePanel({ ...report, layers }, { width: 1200, filter: 'all' }, document).querySelector('svg.small-multiples')!;
+      assert.equal(Number(narrow.getAttribute('width')), 420);
+      assert.equal(Number(wide.getAttribute('width')), 1200);
+      assert.equal(narrow.querySelectorAll('g.hist-cell').length, 6);
+      // 2 columns at 420 px, 6 at 1200 px: the narrow grid is three rows high instead of being shrunk.
+      assert.equal(Number(narrow.getAttribute('height')), 3 * Number(wide.getAttribute('height')));
+      const ridge = histogramRidgeline(layers, { cellWidth: 100 }, document);
+      for (const t of texts(ridge, 'ridge-label')) assert.ok(t.length * 6.2 <= 120 - 12 + 1e-9, `ridgeline label "${t}" fits its 40%`);
     });
   });
 });
