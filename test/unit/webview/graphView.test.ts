@@ -24,8 +24,8 @@ describe('webview/graphView', () => {
     const { document } = makeDocument();
     const base = deeperBnConvNet();
     // A Split whose four outputs feed four convolutions side by side: four different shapes leave one node.
-    const split = { ...base.layers[0]!, name: '/split/Split', op: 'Split', inputs: ['input'], outputs: [0, 1, 2, 3].map((k) => ({ name: `part${k}`, shape: [1, 64, 224, 224 + k], dtype: 'float32' })), params: 0, macs: 0 };
-    const convs = [0, 1, 2, 3].map((k) => ({ ...base.layers[0]!, name: `/branch${k}/Conv`, inputs: [`part${k}`], outputs: [{ name: `out${k}`, shape: [1, 64, 112, 112 + k], dtype: 'float32' }] }));
+    const split = { ...base.layers[0]!, name: '/split/Split', op: 'Split', inputs: ['input'], outputs: [0, 1, 2, 3].map((k) => ({ name: `part${k}`, shape: [1, 64, 224, 224 + k], dtype: 'float32' as const })), params: 0, macs: 0 };
+    const convs = [0, 1, 2, 3].map((k) => ({ ...base.layers[0]!, name: `/branch${k}/Conv`, inputs: [`part${k}`], outputs: [{ name: `out${k}`, shape: [1, 64, 112, 112 + k], dtype: 'float32' as const }] }));
     const summary = { ...base, layers: [split, ...convs] };
     const view = new GraphView(document, new GraphModel(summary), { collapseThreshold: 500 });
     document.body.appendChild(view.element);
