@@ -80,8 +80,8 @@ describe('Layerscope editor features in a real VS Code', function () {
   });
 
   it('opens the inspector for the class at the cursor', async function () {
-    // A narrow second editor group, as one left from an earlier session: Beside opens the inspector there.
-    await runCommand(page, 'View: Split Editor Right');
+    // A narrow, empty second editor group, as one left from an earlier session: Beside opens the inspector there.
+    await runCommand(page, 'View: New Editor Group to the Right');
     for (let i = 0; i < 6; i++) await runCommand(page, 'Decrease Editor Width');
     await runCommand(page, 'View: Focus First Editor Group');
     await goToLine(page, 28);
