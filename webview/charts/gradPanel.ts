@@ -210,6 +210,9 @@ export function renderGradPanel(report: GradReport, options: GradPanelOptions, d
       'Ran on ',
       h(doc, 'strong', { class: 'grad-provider' }, report.executionProvider),
       ` · loss ${num(report.loss)} · input gradient |g| (${report.input.name}) ${num(report.input.l2)}`,
+      report.predictedClasses
+        ? ` · target: the predicted class (${report.predictedClasses.slice(0, 8).join(', ')}${report.predictedClasses.length > 8 ? ', …' : ''})`
+        : '',
       report.timing ? ` · ${report.timing.totalMs >= 1000 ? `${(report.timing.totalMs / 1000).toFixed(2)} s` : `${report.timing.totalMs.toFixed(0)} ms`}` : '',
     ),
   );
