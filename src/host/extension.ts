@@ -55,8 +55,6 @@ export function activate(context: vscode.ExtensionContext): HostServices {
         retainContextWhenHidden: true,
       });
       registry.attach(uri, panel, title, () => model);
-      // Beside keeps the column VS Code last gave that group, often a narrow strip; the inspector needs about half.
-      await vscode.commands.executeCommand('workbench.action.evenEditorWidths');
     },
     registerModelLoader(extension, loader) {
       loaders.set(extension.toLowerCase(), loader);
