@@ -12,6 +12,7 @@ const nodeEntries = [
   { in: 'src/host/extension.ts', out: 'extension' },
   { in: 'src/runtime/worker.ts', out: 'runtimeWorker' },
   { in: 'src/runtime/gradWorker.ts', out: 'gradWorker' },
+  { in: 'src/runtime/backendsWorker.ts', out: 'backendsWorker' },
 ];
 
 const webEntries = [{ in: 'webview/main.ts', out: 'webview' }];

@@ -1,5 +1,5 @@
 import type { GradReport, ProbeReport } from '../src/core/reports';
-import type { HostToWebview, InitMessage, PaneLayout, WebviewToHost } from '../src/protocol/messages';
+import type { HostToWebview, InitMessage, PaneLayout, ProbeKind, WebviewToHost } from '../src/protocol/messages';
 import { BreakdownView } from './breakdownView';
 import { clear, controlValue, h } from './dom';
 import { GraphModel } from './graphModel';
@@ -80,7 +80,7 @@ export class InspectorApp {
         if (this.details?.shown || message.details) this.details?.show(message.details);
         break;
       case 'busy':
-        this.setStatus(message.message, 'busy');
+        this.setStatus(message.message, 'busy', message.cancel);
         break;
       case 'error':
         // A model that failed to load shows its error alone, not above a "Loading model…" that will never finish.
@@ -111,12 +111,20 @@ export class InspectorApp {
     return true;
   }
 
-  private setStatus(message: string | null, kind: 'busy' | 'error'): void {
+  private setStatus(message: string | null, kind: 'busy' | 'error', cancel?: ProbeKind): void {
     clear(this.status);
     this.status.className = message ? `status status-${kind}` : 'status';
     if (!message) return;
     if (kind === 'busy') this.status.appendChild(h(this.doc, 'vscode-progress-ring', { class: 'status-ring' }));
     this.status.appendChild(h(this.doc, 'span', {}, message));
+    if (kind === 'busy' && cancel) {
+      const button = h(this.doc, 'vscode-button', { class: 'status-cancel', secondary: '', 'aria-label': `Cancel the ${cancel} probe` }, 'Cancel');
+      button.addEventListener('click', () => {
+        button.setAttribute('disabled', '');
+        this.post({ type: 'cancelProbe', probe: cancel });
+      });
+      this.status.appendChild(button);
+    }
   }
 
   private selectTab(index: number): void {

@@ -65,7 +65,41 @@ export function classToken(text: string): string {
 }
 
 /** Reads the value of a form control, native or from @vscode-elements/elements, without trusting its type. */
+/** Whether a checkbox (a vscode-checkbox or an input) is checked. */
+export function checked(el: Element): boolean {
+  return (el as unknown as { checked?: unknown }).checked === true;
+}
+
 export function controlValue(el: Element): string {
   const value = (el as unknown as { value?: unknown }).value;
   return value === undefined || value === null ? '' : String(value);
+}
+
+/**
+ * Calls `layout` whenever the element's width changes by a few pixels, so that charts are drawn again for the new width
+ * (fixed-size text, more or fewer columns) instead of being scaled like an image. Without ResizeObserver (tests) it
+ * does nothing; the first layout is the caller's.
+ */
+export function onWidthChange(el: HTMLElement, layout: (width: number) => void): void {
+  const view = el.ownerDocument.defaultView as (Window & { ResizeObserver?: typeof ResizeObserver }) | null;
+  if (!view?.ResizeObserver) return;
+  let last = el.clientWidth;
+  let pending = false;
+  new view.ResizeObserver(() => {
+    if (pending) return;
+    pending = true;
+    view.requestAnimationFrame(() => {
+      pending = false;
+      const width = el.clientWidth;
+      if (width > 0 && Math.abs(width - last) >= 4) {
+        last = width;
+        layout(width);
+      }
+    });
+  }).observe(el);
+}
+
+/** The width to lay a panel's charts out for: the element's own, or `fallback` before it is in a laid-out page. */
+export function layoutWidth(el: HTMLElement, fallback: number): number {
+  return el.clientWidth > 0 ? el.clientWidth : fallback;
 }

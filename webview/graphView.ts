@@ -20,6 +20,11 @@ export interface GraphViewOptions {
 const NODE_HEIGHT = 36;
 const CHAR_WIDTH = 6.6;
 
+
+/** The edge labels' 9 px monospace advance and line height, to keep two labels from being drawn over each other. */
+const EDGE_LABEL_CHAR_PX = 5.6;
+const EDGE_LABEL_LINE_PX = 11;
+
 /** Node boxes are sized from their text length, which needs no DOM measurement and so works before layout. */
 export function nodeWidth(item: GraphItem): number {
   // Scope labels carry a two-character disclosure mark.
@@ -389,6 +394,18 @@ export class GraphView {
     const edgeLabels = new Map(this.graph.edges.map((e) => [`${e.from}\u0000${e.to}`, e]));
     // A tensor that fans out to several consumers is labelled once, under its producer.
     const labelled = new Set<string>();
+    // Labels that would overlap one already placed move down a line, or give way to the edge's tooltip.
+    const placed: { x0: number; y0: number; x1: number; y1: number }[] = [];
+    const place = (text: string, x: number, y: number): { x: number; y: number } | null => {
+      const width = text.length * EDGE_LABEL_CHAR_PX;
+      for (const dy of [0, EDGE_LABEL_LINE_PX]) {
+        const box = { x0: x, y0: y + dy - EDGE_LABEL_LINE_PX, x1: x + width, y1: y + dy };
+        if (placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1)) continue;
+        placed.push(box);
+        return { x, y: y + dy };
+      }
+      return null;
+    };
     for (const edge of this.layout.edges) {
       const info = edgeLabels.get(`${edge.from}\u0000${edge.to}`);
       const pts = edge.points;
@@ -397,14 +414,13 @@ export class GraphView {
       let label = info ? (info.tensors > 1 ? `${info.label} +${info.tensors - 1}` : info.label) : '';
       if (labelled.has(`${edge.from}\u0000${label}`)) label = '';
       else labelled.add(`${edge.from}\u0000${label}`);
+      const at = label && label !== '?' ? place(label, (first.x + second.x) / 2 + 4, first.y + 14) : null;
       const g = s(
         doc,
         'g',
         { class: 'gv-edge' },
         s(doc, 'path', { d: path(pts) ?? '' }),
-        label && label !== '?'
-          ? s(doc, 'text', { class: 'gv-edge-label', x: (first.x + second.x) / 2 + 4, y: first.y + 14 }, label)
-          : null,
+        at ? s(doc, 'text', { class: 'gv-edge-label', x: at.x, y: at.y }, label) : label && label !== '?' ? s(doc, 'title', {}, label) : null,
       );
       let x0 = Infinity;
       let y0 = Infinity;

@@ -8,7 +8,7 @@ import { ProbeCancelledError, ProbeRuntimeError } from '../runtime/runtimeClient
 import { intArg, loadRunnableModel, oneLine, parseRunArgs, runOptionsOf } from './runArgs';
 
 /**
- * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|FILE.npy [--check fast|N|0]
+ * `layerscope grad MODEL --input [NAME=]FILE.npy --loss cross-entropy|mse|sum --target K|predicted|FILE.npy [--check fast|N|0]
  * [--ep ...] [--json]` (docs/json-contract.md), plus --input-shape/--random/--seed for generated inputs, --loss mean, --output,
  * --lr for the update-ratio diagnostic, --bins, --device-id and --timeout. Exit codes: 0 ok, 1 runtime or internal
  * failure, 2 unusable input (one line on stderr), 130 cancelled.
@@ -23,7 +23,7 @@ export interface GradCommandIo {
 
 export const GRAD_USAGE = `usage: layerscope grad MODEL [--input [NAME=]FILE.npy|.png|.jpg]... [--input-shape [NAME=]1x3x32x32]...
                       [--random normal|uniform] [--seed S] [--batch N] [--memory-budget MB]
-                      --loss cross-entropy|mse|sum|mean [--target K|FILE.npy] [--output NAME]
+                      --loss cross-entropy|mse|sum|mean [--target K|predicted|FILE.npy] [--output NAME]
                       [--check fast|N|0] [--lr 1e-3] [--bins 32] [--ep ${EXECUTION_PROVIDERS.join('|')}] [--device-id N]
                       [--timeout SECONDS] [--json] [--python PATH [--weights FILE.pt|.pth|.safetensors]]`;
 
@@ -50,8 +50,9 @@ export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
       case '--target': {
         const v = next();
         if (/^-?\d+$/.test(v)) target = { kind: 'class', index: intArg(v, '--target', 0) };
+        else if (v === 'predicted') target = { kind: 'predicted' };
         else if (extname(v).toLowerCase() === '.npy') target = { kind: 'npy', path: resolve(cwd, v) };
-        else throw new UserInputError(`--target must be a class or unit index (K) or a .npy file, not '${v}'`);
+        else throw new UserInputError(`--target must be a class or unit index (K), 'predicted' or a .npy file, not '${v}'`);
         return true;
       }
       case '--output':
@@ -103,6 +104,10 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
   const lines: string[] = [];
   lines.push(`execution provider: ${report.executionProvider}`);
   lines.push(`loss: ${num(report.loss)}`);
+  if (report.predictedClasses) {
+    const shown = report.predictedClasses.slice(0, 16).join(', ');
+    lines.push(`target: the predicted class (${shown}${report.predictedClasses.length > 16 ? ', …' : ''})`);
+  }
   lines.push(`input gradient |g| (${report.input.name}): ${num(report.input.l2)}`);
   lines.push('');
   const rows = report.params.map((p) => [

@@ -9,6 +9,11 @@ export interface Histogram {
   /** Bin edges, one more than counts. */
   edges: number[];
   counts: number[];
+  /**
+   * The counts without the exact zeros (`stats.fracZero` of the elements), present when there are any: the bin that
+   * holds zero keeps only its nonzero elements. Probe panels draw it for "exclude exact zeros".
+   */
+  countsExcludingZeros?: number[];
 }
 
 export interface TensorStats {
@@ -83,6 +88,8 @@ export interface GradParam {
 export interface GradReport {
   executionProvider: string;
   loss: number;
+  /** With `--target predicted`: the class the loss used for each leading position of the output (the first 1,000). */
+  predictedClasses?: number[];
   input: {
     name: string;
     l2: number;

@@ -123,6 +123,9 @@ export function activate(context: vscode.ExtensionContext): HostServices {
       case 'runGradProbe':
         await vscode.commands.executeCommand('layerscope.runGradientProbe', inspector.uri);
         return;
+      case 'cancelProbe':
+        await vscode.commands.executeCommand(message.probe === 'gradient' ? 'layerscope.cancelGradientProbe' : 'layerscope.cancelActivationProbe');
+        return;
       case 'copyMarkdown':
         await vscode.commands.executeCommand('layerscope.copySummaryMarkdown');
         return;

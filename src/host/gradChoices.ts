@@ -18,7 +18,7 @@ export interface GradChoice {
 }
 
 export const GRAD_LOSSES: readonly { loss: GradLoss; label: string; detail: string }[] = [
-  { loss: 'cross-entropy', label: 'Cross-entropy', detail: 'mean over the batch of −log softmax(output)[target]; target: a class index or a .npy of indices' },
+  { loss: 'cross-entropy', label: 'Cross-entropy', detail: 'mean over the batch of −log softmax(output)[target]; target: a class index, the predicted class or a .npy of indices' },
   { loss: 'mse', label: 'Mean squared error', detail: 'against a .npy with the output’s shape' },
   { loss: 'sum', label: 'Sum of one output unit', detail: 'saliency: d output[:, K] / d input; leave K empty for the whole output' },
   { loss: 'mean', label: 'Mean of one output unit', detail: 'like sum, divided by the number of elements' },
@@ -33,6 +33,7 @@ function parseTarget(value: unknown): GradTarget | undefined {
   const v = value as Record<string, unknown>;
   if (v.kind === 'class' && typeof v.index === 'number' && Number.isInteger(v.index) && v.index >= 0) return { kind: 'class', index: v.index };
   if (v.kind === 'npy' && typeof v.path === 'string') return { kind: 'npy', path: v.path };
+  if (v.kind === 'predicted') return { kind: 'predicted' };
   return undefined;
 }
 
@@ -51,13 +52,20 @@ export function parseStoredGradChoice(value: unknown): GradChoice | undefined {
 
 /** Whether the loss has the target it needs (the same rules the CLI enforces). */
 export function validGradChoice(choice: GradChoice): boolean {
+  if (choice.target?.kind === 'predicted') return choice.loss === 'cross-entropy';
   if (choice.loss === 'cross-entropy') return choice.target !== undefined;
   if (choice.loss === 'mse') return choice.target?.kind === 'npy';
   return choice.target === undefined || choice.target.kind === 'class';
 }
 
 export function describeGradChoice(choice: GradChoice): string {
-  const target = choice.target ? (choice.target.kind === 'class' ? ` → ${choice.target.index}` : ` → ${choice.target.path.split(/[\\/]/).pop()}`) : '';
+  const target = !choice.target
+    ? ''
+    : choice.target.kind === 'class'
+      ? ` → ${choice.target.index}`
+      : choice.target.kind === 'predicted'
+        ? ' → the predicted class'
+        : ` → ${choice.target.path.split(/[\\/]/).pop()}`;
   return `${describeChoice(choice.input)}; ${choice.loss}${target}; check ${choice.check}`;
 }
 
@@ -83,8 +91,8 @@ export interface GradGoal {
   description?: string;
   detail: string;
   loss: GradLoss;
-  /** How the target is asked for next: a class or unit index K, or a .npy file. */
-  target: 'class' | 'unit' | 'npy';
+  /** How the target is asked for next: a class or unit index K, or a .npy file; 'predicted' asks nothing more. */
+  target: 'class' | 'predicted' | 'unit' | 'npy';
 }
 
 /**
@@ -95,6 +103,7 @@ export function gradGoals(classes: number | null): GradGoal[] {
   const range = classes !== null ? `the model outputs ${classes} classes (0–${classes - 1})` : 'the model’s output size is not declared';
   return [
     { label: 'Cross-entropy for class K…', description: range, detail: 'mean over the batch of −log softmax(output)[K]', loss: 'cross-entropy', target: 'class' },
+    { label: 'Cross-entropy for the predicted class', description: 'each sample’s own argmax', detail: 'mean over the batch of −log softmax(output)[argmax output]: what the model is most sure of', loss: 'cross-entropy', target: 'predicted' },
     { label: 'Saliency of output unit K…', description: classes !== null ? `0–${classes - 1}, or empty for the whole output` : 'or empty for the whole output', detail: 'd output[:, K] / d input (sum over the batch)', loss: 'sum', target: 'unit' },
     { label: 'Mean of output unit K…', description: 'or empty for the whole output', detail: 'like saliency, divided by the number of elements', loss: 'mean', target: 'unit' },
     { label: 'Cross-entropy with per-sample classes from a .npy…', description: 'int64 class indices, one per sample', detail: 'for a batch whose samples have different labels', loss: 'cross-entropy', target: 'npy' },

@@ -83,6 +83,7 @@ async function askGoal(model: Model): Promise<{ loss: GradLoss; target: GradTarg
     { title: 'Layerscope gradient probe (1/2): gradient of', placeHolder: 'Which loss or output unit to differentiate' },
   );
   if (!picked) return undefined;
+  if (picked.target === 'predicted') return { loss: picked.loss, target: { kind: 'predicted' } };
   if (picked.target === 'npy') {
     const title = picked.loss === 'mse' ? 'Target .npy (the expected output)' : 'Target class indices (.npy, int64)';
     const chosen = await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: { NumPy: ['npy'] } });
@@ -127,8 +128,16 @@ async function askChoice(model: Model, remembered: GradChoice | undefined): Prom
   return { input, loss: goal.loss, check: remembered?.check ?? DEFAULT_CHECK, ...(goal.target ? { target: goal.target } : {}) };
 }
 
+/** Cancels the running gradient probe, as the notification's Cancel does (the panel's Cancel button and keybindings). */
+export const CANCEL_GRAD_PROBE_COMMAND = 'layerscope.cancelGradientProbe';
+
 export function registerGradCommands(context: vscode.ExtensionContext, deps: HostServices): void {
+  let running: AbortController | null = null;
   context.subscriptions.push(
+    vscode.commands.registerCommand(CANCEL_GRAD_PROBE_COMMAND, () => {
+      if (running) running.abort();
+      else void vscode.window.showInformationMessage('Layerscope: no gradient probe is running.');
+    }),
     vscode.commands.registerCommand(RUN_GRAD_PROBE_COMMAND, async (arg?: unknown): Promise<GradReport | undefined> => {
       if (!deps.isTrusted()) {
         void vscode.window.showWarningMessage('Layerscope: gradient probes run the model, so they are off in Restricted Mode. Trust this workspace to enable them.');
@@ -149,11 +158,13 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         const { provider } = deps.executionProvider();
         const options = { ...gradChoiceToOptions(choice, settings), provider, deviceId: deps.executionProvider().deviceId };
         // The panel says that a probe is running (with the progress ring) until its result or error replaces it.
-        await deps.postToPanel(uri, { type: 'busy', message: `Gradient probe running on ${provider}… (progress and Cancel in the notification)` });
+        await deps.postToPanel(uri, { type: 'busy', message: `Gradient probe running on ${provider}…`, cancel: 'gradient' });
         const report = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Layerscope: gradient probe of ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
           async (progress, token) => {
             const abort = new AbortController();
+            running?.abort();
+            running = abort;
             const sub = token.onCancellationRequested(() => abort.abort());
             try {
               progress.report({ message: `backward pass on ${provider}…` });
@@ -169,6 +180,7 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
               });
             } finally {
               sub.dispose();
+              if (running === abort) running = null;
             }
           },
         );
@@ -187,7 +199,7 @@ export function registerGradCommands(context: vscode.ExtensionContext, deps: Hos
         const message = e instanceof Error ? e.message : String(e);
         deps.log.error(`gradient probe of ${uri.fsPath} failed: ${message}`);
         void vscode.window.showErrorMessage(`Layerscope: ${isUserInputError(e) ? '' : 'gradient probe failed: '}${message}`);
-        await deps.postToPanel(uri, { type: 'error', message });
+        await deps.postToPanel(uri, { type: 'error', message, provider: deps.executionProvider().provider });
         return undefined;
       }
     }),

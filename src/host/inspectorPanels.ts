@@ -27,6 +27,8 @@ export interface Inspector {
   selectedLayer?: string;
   /** When the editor was opened (Date.now()), so that the webview's first paint can be logged as time since opening. */
   readonly openedAt: number;
+  /** The provider setting of the probe whose error the view shows, if it shows one. */
+  providerError?: string;
 }
 
 export type InspectorAction = (inspector: Inspector, message: WebviewToHost) => void | Promise<void>;
@@ -152,8 +154,17 @@ export class InspectorRegistry implements vscode.Disposable {
 
   /** Posts to an inspector, holding the message until its webview is ready. */
   post(inspector: Inspector, message: HostToWebview): void {
+    if (message.type === 'error') inspector.providerError = message.provider;
+    else if (message.type === 'busy' || message.type === 'probeResult' || message.type === 'gradResult') inspector.providerError = undefined;
     if (inspector.ready) void inspector.panel.webview.postMessage(message);
     else inspector.pending.push(message);
+  }
+
+  /** Clears the error lines of probes that failed under another execution-provider setting than `setting`. */
+  clearStaleProviderErrors(setting: string): void {
+    for (const inspector of this.inspectors.values()) {
+      if (inspector.providerError !== undefined && inspector.providerError !== setting) this.post(inspector, { type: 'busy', message: null });
+    }
   }
 
   dispose(): void {

@@ -6,7 +6,8 @@ import type { ProbeReport } from '../core/reports';
 import type { HostToWebview } from '../protocol/messages';
 import { modelInputs } from '../runtime/inputs';
 import { probeModel } from '../runtime/probe';
-import { EXECUTION_PROVIDERS, autoProviderOrder } from '../runtime/providers';
+import { EXECUTION_PROVIDERS, autoProviderOrder, providerAvailability, type ExecutionProviderChoice, type ProviderAvailability } from '../runtime/providers';
+import { listSupportedBackends } from '../runtime/providerSupport';
 import { ProbeCancelledError } from '../runtime/runtimeClient';
 import { choiceKey, choiceToProbeOptions, describeChoice, fixedBatch, parseStoredChoice, providerStatusText, readProbeSettings } from './probeChoices';
 import type { ProbeInputChoice } from './probeChoices';
@@ -170,6 +171,7 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
         await context.workspaceState.update(choiceKey(uri.toString()), choice);
         const settings = readProbeSettings((key) => vscode.workspace.getConfiguration('layerscope', uri).get(key));
         const options = choiceToProbeOptions(choice, settings);
+        await deps.postToPanel?.(uri, { type: 'busy', message: `Activation probe running on ${settings.executionProvider}…`, cancel: 'activation' });
         const outcome = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Layerscope: probing ${vscode.workspace.asRelativePath(uri)}`, cancellable: true },
           async (progress, token) => {
@@ -197,13 +199,14 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
         return outcome.report;
       } catch (e) {
         if (e instanceof ProbeCancelledError) {
+          await deps.postToPanel?.(uri, { type: 'busy', message: null });
           void vscode.window.showInformationMessage('Layerscope: probe cancelled.');
           return undefined;
         }
         const message = e instanceof Error ? e.message : String(e);
         deps.log?.error(`probe of ${uri.fsPath} failed: ${message}`);
         void vscode.window.showErrorMessage(`Layerscope: ${isUserInputError(e) ? '' : 'probe failed: '}${message}`);
-        await deps.postToPanel?.(uri, { type: 'error', message });
+        await deps.postToPanel?.(uri, { type: 'error', message, provider: vscode.workspace.getConfiguration('layerscope', uri).get<string>('executionProvider', 'auto') });
         return undefined;
       }
     }),
@@ -214,10 +217,15 @@ export function registerProbeCommands(context: vscode.ExtensionContext, deps: Pr
   }
 }
 
-/** The picker behind "Layerscope: Select Execution Provider": writes `layerscope.executionProvider` (and deviceId). */
+/**
+ * The picker behind "Layerscope: Select Execution Provider": writes `layerscope.executionProvider` (and deviceId). It
+ * asks this machine's onnxruntime build which providers it has first, so that a provider it lacks is refused and one
+ * whose libraries are not installed is picked only after a warning, instead of failing later at the first probe.
+ */
 export async function selectExecutionProvider(): Promise<void> {
   const config = vscode.workspace.getConfiguration('layerscope');
   const current = config.get<string>('executionProvider', 'auto');
+  const backends = listSupportedBackends({ timeoutMs: 10_000 }).catch(() => null);
   const order = autoProviderOrder(process.platform).join(', then ');
   const descriptions: Record<string, string> = {
     auto: `try ${order}`,
@@ -227,11 +235,23 @@ export async function selectExecutionProvider(): Promise<void> {
     dml: 'DirectML, Windows only',
     coreml: 'Core ML, macOS only',
   };
+  const listed = await backends;
+  const availability = (p: ExecutionProviderChoice): ProviderAvailability => (listed ? providerAvailability(p, listed, process.platform) : { kind: 'available' });
+  const note = (a: ProviderAvailability): string => (a.kind === 'notInBuild' ? ' · not in this onnxruntime build' : a.kind === 'notInstalled' ? ' · not installed here' : '');
   const picked = await vscode.window.showQuickPick(
-    EXECUTION_PROVIDERS.map((p) => ({ label: p, description: descriptions[p], picked: p === current, detail: p === current ? 'current' : undefined })),
+    EXECUTION_PROVIDERS.map((p) => ({ label: p, description: descriptions[p] + note(availability(p)), picked: p === current, detail: p === current ? 'current' : undefined })),
     { title: 'Layerscope: execution provider for probes' },
   );
   if (!picked) return;
+  const verdict = availability(picked.label);
+  if (verdict.kind === 'notInBuild') {
+    void vscode.window.showErrorMessage(`Layerscope: ${verdict.message}. The execution provider stays ${current}.`);
+    return;
+  }
+  if (verdict.kind === 'notInstalled') {
+    const use = await vscode.window.showWarningMessage(`Layerscope: ${verdict.message}. Probes will fail on ${picked.label} until it is installed.`, 'Use anyway', 'Keep ' + current);
+    if (use !== 'Use anyway') return;
+  }
   await config.update('executionProvider', picked.label, vscode.ConfigurationTarget.Global);
   if (picked.label === 'cuda' || picked.label === 'dml') {
     const id = await vscode.window.showInputBox({ title: 'GPU device index', value: String(config.get<number>('deviceId', 0)), validateInput: (v) => (/^\d+$/.test(v) ? undefined : 'a non-negative integer') });

@@ -165,6 +165,9 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
       try {
         const { model, name } = modelFor(doc, line, analyze, deps);
         await deps.openModel(doc.uri.with({ fragment: name }), model, `${name} (${path.basename(doc.uri.fsPath)})`);
+        // Beside keeps the width VS Code last gave that group, often a narrow strip; the inspector needs about half.
+        // Only here: in the CodeLens probe flow the re-layout took focus from the probe's quick pick.
+        await vscode.commands.executeCommand('workbench.action.evenEditorWidths');
       } catch (error) {
         void vscode.window.showErrorMessage(`Layerscope: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -16,7 +16,10 @@ export class InspectorStatusBar implements vscode.Disposable {
       bar,
       registry.onDidChangeActive((inspector) => bar.update(inspector)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('layerscope.executionProvider')) bar.update(registry.activeInspector);
+        if (!e.affectsConfiguration('layerscope.executionProvider')) return;
+        bar.update(registry.activeInspector);
+        // A probe's "provider could not start" line describes the old setting: it goes when the setting changes.
+        registry.clearStaleProviderErrors(vscode.workspace.getConfiguration('layerscope').get<string>('executionProvider', 'auto'));
       }),
     );
     return bar;

@@ -15,6 +15,9 @@ export type PanelKind = 'inspector' | 'probe' | 'grad';
 
 export type ExportFormat = 'markdown' | 'json' | 'csv';
 
+/** The two kinds of probe that run in a worker and can be cancelled from the panel. */
+export type ProbeKind = 'activation' | 'gradient';
+
 /** How the layer table and the graph share the inspector: the table's share and which pane, if any, fills it. */
 export interface PaneLayout {
   /** The layer table's fraction of the split (0.15 to 0.85). */
@@ -46,8 +49,13 @@ export type HostToWebview =
   | { type: 'nodeDetails'; details: NodeDetails | null }
   | { type: 'probeResult'; report: ProbeReport }
   | { type: 'gradResult'; report: GradReport }
-  | { type: 'busy'; message: string | null }
-  | { type: 'error'; message: string };
+  /** A status line with a progress ring; `cancel` names the running probe that the line's Cancel button stops. */
+  | { type: 'busy'; message: string | null; cancel?: ProbeKind }
+  /**
+   * An error line. `provider` is the execution-provider setting a failed probe ran under: the host clears the line
+   * once the setting changes, because the error no longer describes what a probe would do.
+   */
+  | { type: 'error'; message: string; provider?: string };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -56,6 +64,8 @@ export type WebviewToHost =
   | { type: 'nodeDetails'; layer: number }
   | { type: 'runProbe' }
   | { type: 'runGradProbe' }
+  /** The status line's Cancel button: the host cancels the probe as the progress notification's Cancel does. */
+  | { type: 'cancelProbe'; probe: ProbeKind }
   | { type: 'exportSummary'; format: ExportFormat }
   | { type: 'copyMarkdown' }
   /** The webview renders the SVG or PNG itself; the host only asks where to save it. */

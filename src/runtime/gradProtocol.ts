@@ -56,12 +56,19 @@ export interface GradJob {
    * fetched output turns out to have fewer entries there (shape inference could not tell beforehand).
    */
   indexCheck?: { output: string; axis: number; index: number; what: string };
+  /**
+   * "The predicted class" target (`--target predicted`): before the backward pass the worker runs the graph for
+   * `output`, takes its argmax over the last axis, and feeds that as the int64 target under each name in `feeds`.
+   */
+  predictedTarget?: { output: string; feeds: string[] };
 }
 
 export interface GradJobResult {
   executionProvider: string;
   providerFailures: { provider: string; message: string }[];
   loss: number;
+  /** The classes the predicted-class target resolved to, one per leading position of the output (the first 1,000). */
+  predicted?: number[];
   input?: { name: string; dims: number[]; l2: number; saliency?: SaliencyMap };
   /** Per parameter: the backward graph's and the finite differences' derivatives (per coordinate or along the direction). */
   params: {

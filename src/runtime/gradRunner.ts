@@ -26,8 +26,11 @@ import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
  * in the gradient worker, and assemble the GradReport. This file loads no native code and no 'vscode'.
  */
 
-/** What the loss is measured against: a class index, a .npy file, or nothing (sum losses). */
-export type GradTarget = { kind: 'class'; index: number } | { kind: 'npy'; path: string };
+/**
+ * What the loss is measured against: a class index, a .npy file, the model's own predicted class for each sample
+ * (cross-entropy only), or nothing (sum losses).
+ */
+export type GradTarget = { kind: 'class'; index: number } | { kind: 'npy'; path: string } | { kind: 'predicted' };
 
 export interface GradProbeOptions extends InputOptions, GradDiagnosticOptions {
   loss: 'cross-entropy' | 'mse' | 'sum' | 'mean';
@@ -62,7 +65,7 @@ export const DEFAULT_GRAD_OPTIMIZATION: GradJob['graphOptimizationLevel'] = 'bas
 export function lossSpecFor(options: Pick<GradProbeOptions, 'loss' | 'target'>): LossSpec {
   switch (options.loss) {
     case 'cross-entropy':
-      if (!options.target) throw new UserInputError('--loss cross-entropy needs --target K (a class index) or --target FILE.npy');
+      if (!options.target) throw new UserInputError('--loss cross-entropy needs --target K (a class index), --target predicted or --target FILE.npy');
       return { kind: 'cross-entropy' };
     case 'mse':
       if (options.target?.kind !== 'npy') throw new UserInputError('--loss mse needs --target FILE.npy with the expected output');
@@ -70,6 +73,7 @@ export function lossSpecFor(options: Pick<GradProbeOptions, 'loss' | 'target'>):
     case 'sum':
     case 'mean':
       if (options.target?.kind === 'npy') throw new UserInputError(`--loss ${options.loss} takes --target K (an output unit), not a file`);
+      if (options.target?.kind === 'predicted') throw new UserInputError('--target predicted goes with --loss cross-entropy');
       return options.target ? { kind: options.loss, unit: options.target.index } : { kind: options.loss };
   }
 }
@@ -116,8 +120,9 @@ function classIndexCheck(spec: LossSpec, target: GradTarget | undefined, output:
 }
 
 function targetFeed(name: string, dtype: string, target: GradTarget, classes: number | undefined): Feed {
-  if (target.kind === 'class') {
-    return { name, dtype: 'int64', dims: [], data: BigInt64Array.from([BigInt(target.index)]) };
+  if (target.kind === 'class' || target.kind === 'predicted') {
+    // The predicted class is not known yet: the worker replaces this placeholder with the output's argmax.
+    return { name, dtype: 'int64', dims: [], data: BigInt64Array.from([BigInt(target.kind === 'class' ? target.index : 0)]) };
   }
   const arr = readTarget(target.path);
   if (dtype === 'int64') {
@@ -221,6 +226,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     let lossPath: string | undefined;
     let checkLossOutput: string | undefined;
     let checkKinksOutput: string | undefined;
+    let checkTargetName: string | undefined;
     const checked = params.filter((p) => p.sample.length > 0 || p.direction);
     if (checked.length > 0) {
       const lossModel = buildLossModel(m, {
@@ -236,6 +242,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       if (lossModel.target && backward.target && lossModel.target.name !== backward.target.name) {
         const tf = feeds.find((f) => f.name === backward.target!.name)!;
         feeds.push({ ...tf, name: lossModel.target.name });
+        checkTargetName = lossModel.target.name;
       }
     }
     prepared = performance.now();
@@ -255,6 +262,9 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       floatType: backward.floatType,
       bins: options.bins ?? 32,
       ...(indexCheck ? { indexCheck } : {}),
+      ...(options.target?.kind === 'predicted' && backward.target
+        ? { predictedTarget: { output: outputName, feeds: checkTargetName ? [backward.target.name, checkTargetName] : [backward.target.name] } }
+        : {}),
     };
   });
   try {
@@ -297,7 +307,8 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         checkMs: result.timing.checkMs,
       },
     };
-    return assembleGradReport(run, options);
+    const report = assembleGradReport(run, options);
+    return result.predicted ? { ...report, predictedClasses: result.predicted } : report;
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import { centralDifference, checkDirection, checkVerdict, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise } from '../core/autodiff/gradCheck';
+import { predictedClasses } from '../core/autodiff/predictedClass';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
 import type { GradJob, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
@@ -13,6 +14,25 @@ import { providerAttempts } from './providers';
  * coordinate for `--check N`. A native crash or an out-of-memory kill ends this process, not the editor or the CLI
  * that forked it. Sessions, tensors and errors go through ortSession.ts, as in the activation probe's worker.
  */
+
+/**
+ * Runs the graph as far as the output with a placeholder target, and feeds the output's argmax as the target of the
+ * real run: the loss is then cross-entropy against the model's own prediction for each sample.
+ */
+async function resolvePredictedTarget(session: Ort.InferenceSession, feeds: Record<string, Ort.Tensor>, target: NonNullable<GradJob['predictedTarget']>): Promise<number[]> {
+  const fetched = await runSession(session, feedsFor(session, feeds), 'the model to find its predicted class', [target.output]);
+  const output = fetched[target.output] as Ort.Tensor;
+  let predicted: ReturnType<typeof predictedClasses>;
+  try {
+    predicted = predictedClasses(floatValues(output, target.output), output.dims.map(Number));
+  } catch (e) {
+    throw new WorkerUserError(`--target predicted: ${(e as Error).message}`);
+  }
+  output.dispose?.();
+  const classes = new (ort().Tensor)('int64', BigInt64Array.from(predicted.classes, (c) => BigInt(c)), predicted.dims);
+  for (const name of target.feeds) feeds[name] = classes;
+  return predicted.classes.slice(0, 1000);
+}
 
 async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobResult> {
   const feeds: Record<string, Ort.Tensor> = {};
@@ -28,6 +48,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     what: 'the gradient graph',
   });
   const t1 = performance.now();
+  const predicted = job.predictedTarget ? await resolvePredictedTarget(session, feeds, job.predictedTarget) : undefined;
   const outputs = await runSession(session, feedsFor(session, feeds), 'the gradient graph');
   const t2 = performance.now();
   if (job.indexCheck) {
@@ -154,6 +175,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     executionProvider: provider,
     providerFailures: failures,
     loss,
+    ...(predicted ? { predicted } : {}),
     ...(input ? { input } : {}),
     params,
     activations,

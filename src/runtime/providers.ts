@@ -47,7 +47,7 @@ export function isAcceleratorProvider(provider: string): boolean {
 export function providerFailureHint(provider: ConcreteProvider): string {
   switch (provider) {
     case 'cuda':
-      return 'the CUDA provider needs onnxruntime-node installed with its CUDA libraries (npm install onnxruntime-node --onnxruntime-node-install-cuda, or ONNXRUNTIME_NODE_INSTALL_CUDA=v12|v13), a matching CUDA toolkit and cuDNN 9';
+      return CUDA_INSTALL_ADVICE;
     case 'webgpu':
       return 'the WebGPU provider needs a GPU driver with Vulkan (Linux), D3D12 (Windows) or Metal (macOS)';
     case 'dml':
@@ -57,4 +57,40 @@ export function providerFailureHint(provider: ConcreteProvider): string {
     default:
       return 'the CPU provider should always start; the model may be invalid';
   }
+}
+
+/**
+ * How to get the CUDA provider, as README's "Execution providers and GPUs" says it (a test holds the two together). The
+ * packaged extension ships onnxruntime-node's CPU build, whose install script never fetched the CUDA libraries.
+ */
+export const CUDA_INSTALL_ADVICE =
+  'the CUDA provider needs onnxruntime-node\'s CUDA libraries, which the packaged extension does not include: in a ' +
+  'source checkout of Layerscope, run `npm install onnxruntime-node --onnxruntime-node-install=cuda12`, with a CUDA 12 ' +
+  'or 13 runtime and cuDNN 9 on the library path (README: Execution providers and GPUs)';
+
+/** One entry of onnxruntime-node's `listSupportedBackends()`, and whether an unbundled one's library is installed. */
+export interface BackendSupport {
+  name: string;
+  bundled: boolean;
+  installed: boolean;
+}
+
+/** What selecting a provider means on this machine: fine, worth a warning, or impossible. */
+export type ProviderAvailability = { kind: 'available' } | { kind: 'notInstalled' | 'notInBuild'; message: string };
+
+/**
+ * Judges a provider choice against the backends this machine's onnxruntime build lists. `auto` and the CPU are always
+ * available; a provider the build does not list cannot start at all; one it lists as unbundled needs its libraries.
+ */
+export function providerAvailability(choice: ExecutionProviderChoice, backends: readonly BackendSupport[], platform: NodeJS.Platform | string): ProviderAvailability {
+  if (choice === 'auto' || choice === 'cpu') return { kind: 'available' };
+  const entry = backends.find((b) => b.name === choice);
+  const listed = backends.map((b) => b.name).join(', ');
+  if (!entry) {
+    return { kind: 'notInBuild', message: `this machine's onnxruntime build (${platform}) has no ${choice} execution provider (it has ${listed}); ${providerFailureHint(choice)}` };
+  }
+  if (!entry.installed) {
+    return { kind: 'notInstalled', message: `the ${choice} execution provider is not installed here: ${providerFailureHint(choice)}` };
+  }
+  return { kind: 'available' };
 }

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { acceptInputBox, findFrameWithText, waitForWorkbench, notifications, pickQuickItem, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { acceptInputBox, findFrameWithText, waitForWorkbench, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForQuickTitle } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
@@ -80,10 +80,19 @@ describe('Layerscope editor features in a real VS Code', function () {
   });
 
   it('opens the inspector for the class at the cursor', async function () {
+    // A narrow, empty second editor group, as one left from an earlier session: Beside opens the inspector there.
+    await runCommand(page, 'View: New Editor Group to the Right');
+    for (let i = 0; i < 6; i++) await runCommand(page, 'Decrease Editor Width');
+    await runCommand(page, 'View: Focus First Editor Group');
     await goToLine(page, 28);
     await runCommand(page, 'Layerscope: Inspect Model at Cursor');
     const frame = await findFrameWithText(page, '17,020', 60_000);
     assert.match(await frame.evaluate(() => document.body.innerText), /non-trainable/);
+    // The inspector opens beside the code with half of the editor area, not in a narrow side column.
+    const widths = await page.evaluate(() => [...document.querySelectorAll('.part.editor .editor-group-container')].map((g) => g.getBoundingClientRect().width));
+    assert.equal(widths.length, 2, `two editor groups: ${widths.join(', ')}`);
+    const total = widths[0]! + widths[1]!;
+    assert.ok(Math.min(...widths) >= 0.45 * total, `the groups share the editor area evenly: ${widths.map((w) => Math.round(w)).join(' and ')} px`);
   });
 
   it('reports a deliberate shape bug as a warning that explains itself', async function () {
@@ -136,6 +145,36 @@ describe('Layerscope editor features in a real VS Code', function () {
       timeout: 30_000,
     });
     assert.match(await notifications(page), /probe cancelled/);
+  });
+
+  it('cancels a running probe from the Cancel button beside the panel\'s running line', async function () {
+    const frame = await findFrameWithText(page, 'slow.onnx', 60_000);
+    await runCommand(page, 'Layerscope: Run Activation Probe');
+    await waitForQuickTitle(page, 'probe inputs');
+    await pickQuickItem(page, 'Same as last time');
+    const button = await frame.waitForSelector('.status-busy .status-cancel', { timeout: 30_000 });
+    assert.match(await frame.evaluate(() => document.querySelector('.status-busy')?.textContent ?? ''), /Activation probe running/);
+    await button.click();
+    await page.waitForFunction(() => (document.querySelector('.notifications-toasts')?.textContent?.match(/probe cancelled/g) ?? []).length > 0, undefined, { timeout: 30_000 });
+    await frame.waitForFunction(() => document.querySelector('.status-busy') === null, undefined, { timeout: 30_000 });
+  });
+
+  it('refuses an execution provider this onnxruntime build lacks and warns about one that is not installed', async function () {
+    // Linux's onnxruntime-node has no DirectML at all, and lists CUDA without its libraries (they are not installed here).
+    // Earlier toasts are cleared first: VS Code shows only the newest few.
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Layerscope: Select Execution Provider');
+    await waitForQuickTitle(page, 'execution provider');
+    await pickQuickItemExact(page, 'dml');
+    await page.waitForFunction(() => /has no dml execution provider/.test(document.querySelector('.notifications-toasts')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Layerscope: Select Execution Provider');
+    await waitForQuickTitle(page, 'execution provider');
+    await pickQuickItemExact(page, 'cuda');
+    const keep = page.locator('.notification-toast', { hasText: 'not installed here' }).getByRole('button', { name: /^Keep/ });
+    await keep.waitFor({ timeout: 30_000 });
+    assert.match(await notifications(page), /--onnxruntime-node-install=cuda12/);
+    await keep.click();
   });
 
   it('probes a PyTorch class from its CodeLens', async function () {

@@ -1,6 +1,6 @@
 import { scaleLinear, scaleLog } from 'd3-scale';
 import type { GradParam, GradReport, Histogram } from '../../src/core/reports';
-import { clear, h, s } from '../dom';
+import { clear, controlValue, h, layoutWidth, onWidthChange, s } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 
 /**
@@ -210,6 +210,9 @@ export function renderGradPanel(report: GradReport, options: GradPanelOptions, d
       'Ran on ',
       h(doc, 'strong', { class: 'grad-provider' }, report.executionProvider),
       ` · loss ${num(report.loss)} · input gradient |g| (${report.input.name}) ${num(report.input.l2)}`,
+      report.predictedClasses
+        ? ` · target: the predicted class (${report.predictedClasses.slice(0, 8).join(', ')}${report.predictedClasses.length > 8 ? ', …' : ''})`
+        : '',
       report.timing ? ` · ${report.timing.totalMs >= 1000 ? `${(report.timing.totalMs / 1000).toFixed(2)} s` : `${report.timing.totalMs.toFixed(0)} ms`}` : '',
     ),
   );
@@ -270,17 +273,19 @@ export const createGradPanel: PanelFactory<GradReport> = (host: PanelHost): Resu
   } else {
     controls.appendChild(h(doc, 'p', { class: 'panel-restricted' }, 'Gradient probes run the model, so they are off in Restricted Mode. Trust this workspace to enable them.'));
   }
-  const metricSelect = h(doc, 'select', { class: 'grad-metric', 'aria-label': 'Bar metric' }, h(doc, 'option', { value: 'l2' }, 'Gradient norm |g|'), h(doc, 'option', { value: 'ratio' }, 'Update ratio |g|/|w|'));
+  const metricSelect = h(doc, 'vscode-single-select', { class: 'grad-metric', 'aria-label': 'Bar metric' }, h(doc, 'vscode-option', { value: 'l2' }, 'Gradient norm |g|'), h(doc, 'vscode-option', { value: 'ratio' }, 'Update ratio |g|/|w|'));
   metricSelect.addEventListener('change', () => {
-    metric = metricSelect.value === 'ratio' ? 'ratio' : 'l2';
+    metric = controlValue(metricSelect) === 'ratio' ? 'ratio' : 'l2';
     render();
   });
   controls.appendChild(metricSelect);
   function render(): void {
     if (!report) return;
     clear(body);
-    body.appendChild(renderGradPanel(report, { metric, onSelectParam: (name) => host.revealLayer(name) }, doc));
+    body.appendChild(renderGradPanel(report, { metric, width: layoutWidth(body, 720), onSelectParam: (name) => host.revealLayer(name) }, doc));
   }
+  // Laid out again for a new width, so that labels keep their size instead of shrinking with the chart.
+  onWidthChange(body, () => render());
   const element = h(doc, 'section', { class: 'result-panel grad-result', 'aria-label': 'Gradient probe' }, controls, body);
   return {
     element,

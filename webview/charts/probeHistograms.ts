@@ -1,4 +1,4 @@
-import { scaleLinear } from 'd3-scale';
+import { scaleLinear, scaleSymlog } from 'd3-scale';
 import type { ProbeLayer } from '../../src/core/reports';
 import { s } from '../dom';
 
@@ -16,11 +16,38 @@ export interface HistogramOptions {
   cellWidth?: number;
   cellHeight?: number;
   columns?: number;
+  /** Heights on a logarithmic count axis (symmetric log, so that a count of 1 still shows), as TensorBoard offers. */
+  logCounts?: boolean;
+  /** Draw the counts without the exact zeros that the probe counted apart, and say what fraction they were. */
+  excludeZeros?: boolean;
 }
 
-function label(layer: ProbeLayer): string {
-  const name = layer.name.length > 34 ? `…${layer.name.slice(-33)}` : layer.name;
-  return `${name} (${layer.op})`;
+/** The series to draw: the counts, or the probe's counts without exact zeros where it computed them. */
+function seriesOf(layer: ProbeLayer, options: HistogramOptions): number[] {
+  return options.excludeZeros && layer.histogram.countsExcludingZeros ? layer.histogram.countsExcludingZeros : layer.histogram.counts;
+}
+
+/** A count scale from 0 to the series' peak onto [0, height]: linear, or symmetric log. */
+function countScale(max: number, height: number, options: HistogramOptions): (c: number) => number {
+  return (options.logCounts ? scaleSymlog() : scaleLinear()).domain([0, Math.max(1, max)]).range([0, height]);
+}
+
+/** "zeros 83%" for a layer whose exact zeros are left out of its drawn histogram; empty otherwise. */
+function zeroNote(layer: ProbeLayer, options: HistogramOptions): string {
+  if (!options.excludeZeros || !layer.histogram.countsExcludingZeros) return '';
+  // One decimal, as `layerscope probe` prints the zero fraction.
+  return `zeros ${(layer.stats.fracZero * 100).toFixed(1)}%`;
+}
+
+/** Average advance of an 11 px UI-font character, to fit labels into their space instead of letting them overlap. */
+const CHAR_PX = 6.2;
+
+/** The layer's name and op, cut at the front (the end of a scope path says most) to fit `px` pixels. */
+function label(layer: ProbeLayer, px: number): string {
+  const suffix = ` (${layer.op})`;
+  const room = Math.max(4, Math.floor(px / CHAR_PX) - suffix.length);
+  const name = layer.name.length > room ? `…${layer.name.slice(-(room - 1))}` : layer.name;
+  return `${name}${suffix}`;
 }
 
 function short(x: number): string {
@@ -42,10 +69,10 @@ function unionRange(layers: readonly ProbeLayer[]): [number, number] {
   return Number.isFinite(lo) && hi > lo ? [lo, hi] : [-1, 1];
 }
 
-function bars(doc: Document, layer: ProbeLayer, x: (v: number) => number, height: number): SVGGElement {
-  const { edges, counts } = layer.histogram;
-  const max = Math.max(1, ...counts);
-  const y = scaleLinear().domain([0, max]).range([0, height]);
+function bars(doc: Document, layer: ProbeLayer, x: (v: number) => number, height: number, options: HistogramOptions): SVGGElement {
+  const { edges } = layer.histogram;
+  const counts = seriesOf(layer, options);
+  const y = countScale(Math.max(...counts), height, options);
   const g = s(doc, 'g', { class: 'hist-bars' });
   counts.forEach((c, i) => {
     if (c <= 0) return;
@@ -79,7 +106,9 @@ export function histogramSmallMultiples(layers: readonly ProbeLayer[], options: 
   const height = Math.max(1, rows) * ch;
   const svg = s(doc, 'svg', { class: 'chart probe-histograms small-multiples', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Activation histograms per layer' });
   const shared = options.sharedX ? unionRange(layers) : null;
-  const plotTop = 18;
+  // Title, then a row for the mean/std and the zero fraction, then the plot, then the x-axis ends: no two texts share
+  // a line, whatever the cell width.
+  const plotTop = 30;
   const plotBottom = 16;
   const plotH = ch - plotTop - plotBottom;
   layers.forEach((layer, i) => {
@@ -91,13 +120,15 @@ export function histogramSmallMultiples(layers: readonly ProbeLayer[], options: 
     const cell = s(doc, 'g', { class: 'hist-cell', transform: `translate(${col * cw},${row * ch})` });
     cell.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
     cell.appendChild(s(doc, 'rect', { class: 'hist-frame', x: 0.5, y: 0.5, width: cw - 3, height: ch - 3, fill: 'none' }));
-    cell.appendChild(s(doc, 'text', { class: 'hist-title', x: 6, y: 13 }, label(layer)));
-    const plot = bars(doc, layer, x, plotH);
+    cell.appendChild(s(doc, 'text', { class: 'hist-title', x: 6, y: 13 }, label(layer, cw - 12)));
+    const plot = bars(doc, layer, x, plotH, options);
+    const zeros = zeroNote(layer, options);
+    cell.appendChild(s(doc, 'text', { class: 'hist-stat', x: 6, y: 26 }, `μ ${short(layer.stats.mean)} σ ${short(layer.stats.std)}`));
+    if (zeros) cell.appendChild(s(doc, 'text', { class: 'hist-zeros', x: cw - 8, y: 26, 'text-anchor': 'end' }, zeros));
     plot.setAttribute('transform', `translate(0,${plotTop})`);
     cell.appendChild(plot);
     cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: 6, y: ch - 5 }, short(domain[0])));
     cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: cw - 8, y: ch - 5, 'text-anchor': 'end' }, short(domain[1])));
-    cell.appendChild(s(doc, 'text', { class: 'hist-stat', x: (cw - 2) / 2, y: ch - 5, 'text-anchor': 'middle' }, `μ ${short(layer.stats.mean)} σ ${short(layer.stats.std)}`));
     clickable(cell, layer.name, options);
     svg.appendChild(cell);
   });
@@ -111,7 +142,8 @@ export function histogramSmallMultiples(layers: readonly ProbeLayer[], options: 
 export function histogramRidgeline(layers: readonly ProbeLayer[], options: HistogramOptions, doc: Document): SVGSVGElement {
   const width = options.cellWidth ? options.cellWidth * 3 : 640;
   const rowH = options.cellHeight ? options.cellHeight / 3 : 30;
-  const labelW = 220;
+  // The labels take up to 220 px, and never more than 40% of a narrow chart.
+  const labelW = Math.min(220, Math.floor(width * 0.4));
   const overlap = 1.6;
   const top = 8 + rowH * (overlap - 1);
   const height = top + layers.length * rowH + 24;
@@ -120,19 +152,22 @@ export function histogramRidgeline(layers: readonly ProbeLayer[], options: Histo
   const svg = s(doc, 'svg', { class: 'chart probe-histograms ridgeline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Activation histograms per layer (ridgeline)' });
   layers.forEach((layer, i) => {
     const base = top + (i + 1) * rowH;
-    const { edges, counts } = layer.histogram;
-    const max = Math.max(1, ...counts);
+    const { edges } = layer.histogram;
+    const counts = seriesOf(layer, options);
     const amp = rowH * overlap;
+    const height = countScale(Math.max(...counts), amp, options);
     let d = `M${x(edges[0] ?? lo)},${base}`;
     counts.forEach((c, j) => {
-      const y = base - (c / max) * amp;
+      const y = base - height(c);
       d += `L${x(edges[j]!)},${y}L${x(edges[j + 1]!)},${y}`;
     });
     d += `L${x(edges[edges.length - 1] ?? hi)},${base}Z`;
     const row = s(doc, 'g', { class: 'ridge-row' });
     row.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
     row.appendChild(s(doc, 'path', { class: 'ridge-area', d }));
-    row.appendChild(s(doc, 'text', { class: 'ridge-label', x: labelW - 8, y: base - 3, 'text-anchor': 'end' }, label(layer)));
+    const zeros = zeroNote(layer, options);
+    const room = labelW - 12 - (zeros ? (zeros.length + 3) * CHAR_PX : 0);
+    row.appendChild(s(doc, 'text', { class: 'ridge-label', x: labelW - 8, y: base - 3, 'text-anchor': 'end' }, zeros ? `${label(layer, room)} · ${zeros}` : label(layer, room)));
     clickable(row, layer.name, options);
     svg.appendChild(row);
   });

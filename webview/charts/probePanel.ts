@@ -1,6 +1,6 @@
 import type { ProbeLayer, ProbeReport } from '../../src/core/reports';
 import { isActivationOp } from '../../src/core/ir/opCatalogue';
-import { clear, h } from '../dom';
+import { checked, clear, controlValue, h, layoutWidth, onWidthChange } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 import { depthChart } from './probeDepth';
 import { histogramRidgeline, histogramSmallMultiples } from './probeHistograms';
@@ -24,6 +24,10 @@ export interface ProbePanelOptions {
   /** Called with a node name when a histogram, a depth point or a diagnostic is clicked. */
   onSelectLayer?: (name: string) => void;
   width?: number;
+  /** A logarithmic count axis for the histograms. */
+  logCounts?: boolean;
+  /** Histograms without exact zeros (their fraction is written on each chart). */
+  excludeZeros?: boolean;
 }
 
 /** Element-wise nonlinearities, mirrored from the core's diagnostics so that the webview needs no core import. */
@@ -82,7 +86,16 @@ export function renderProbePanel(report: ProbeReport, options: ProbePanelOptions
 
   parts.push(h(doc, 'section', { class: 'probe-section' }, depthChart(layers, { width, ...(select ? { onSelect: select } : {}) }, doc)));
 
-  const histOptions = { sharedX: options.sharedX ?? true, columns: Math.max(1, Math.floor(width / 200)), ...(select ? { onSelect: select } : {}) };
+  // Cells of about 200 px that fill the width: the grid gains or loses columns as the panel is resized.
+  const columns = Math.max(1, Math.floor(width / 200));
+  const histOptions = {
+    sharedX: options.sharedX ?? true,
+    columns,
+    cellWidth: Math.floor(width / columns),
+    logCounts: options.logCounts ?? false,
+    excludeZeros: options.excludeZeros ?? false,
+    ...(select ? { onSelect: select } : {}),
+  };
   const hist = (options.layout ?? 'grid') === 'ridgeline' ? histogramRidgeline(layers, { ...histOptions, cellWidth: width / 3 }, doc) : histogramSmallMultiples(layers, histOptions, doc);
   parts.push(h(doc, 'section', { class: 'probe-section' }, h(doc, 'h3', {}, 'Histograms by layer'), hist));
 
@@ -105,25 +118,40 @@ export const createProbePanel: PanelFactory<ProbeReport> = (host: PanelHost): Re
   } else {
     controls.appendChild(h(doc, 'p', { class: 'panel-restricted' }, 'Probes run the model, so they are off in Restricted Mode. Trust this workspace to enable them.'));
   }
-  const layoutSelect = h(doc, 'select', { class: 'probe-layout', 'aria-label': 'Histogram layout' }, h(doc, 'option', { value: 'grid' }, 'Small multiples'), h(doc, 'option', { value: 'ridgeline' }, 'Ridgeline'));
-  const filterSelect = h(doc, 'select', { class: 'probe-filter', 'aria-label': 'Layers shown' }, h(doc, 'option', { value: 'activations' }, 'Activation outputs'), h(doc, 'option', { value: 'all' }, 'Every value'));
+  const layoutSelect = h(doc, 'vscode-single-select', { class: 'probe-layout', 'aria-label': 'Histogram layout' }, h(doc, 'vscode-option', { value: 'grid' }, 'Small multiples'), h(doc, 'vscode-option', { value: 'ridgeline' }, 'Ridgeline'));
+  const filterSelect = h(doc, 'vscode-single-select', { class: 'probe-filter', 'aria-label': 'Layers shown' }, h(doc, 'vscode-option', { value: 'activations' }, 'Activation outputs'), h(doc, 'vscode-option', { value: 'all' }, 'Every value'));
+  const logToggle = h(doc, 'vscode-checkbox', { class: 'probe-log-counts', title: 'Bar heights on a logarithmic count axis' }, 'Log counts');
+  const zerosToggle = h(doc, 'vscode-checkbox', { class: 'probe-exclude-zeros', title: 'Leave exact zeros out of the histograms and show their fraction instead' }, 'Exclude exact zeros');
+  let logCounts = false;
+  let excludeZeros = false;
   layoutSelect.addEventListener('change', () => {
-    layout = layoutSelect.value === 'ridgeline' ? 'ridgeline' : 'grid';
+    layout = controlValue(layoutSelect) === 'ridgeline' ? 'ridgeline' : 'grid';
     render();
   });
   filterSelect.addEventListener('change', () => {
-    filter = filterSelect.value === 'all' ? 'all' : 'activations';
+    filter = controlValue(filterSelect) === 'all' ? 'all' : 'activations';
     render();
   });
-  controls.append(layoutSelect, filterSelect);
+  logToggle.addEventListener('change', () => {
+    logCounts = checked(logToggle);
+    render();
+  });
+  zerosToggle.addEventListener('change', () => {
+    excludeZeros = checked(zerosToggle);
+    render();
+  });
+  controls.append(layoutSelect, filterSelect, logToggle, zerosToggle);
 
   function render(): void {
     if (!report) return;
     clear(body);
     const f = filter ?? defaultFilter(report);
-    filterSelect.value = f;
-    body.appendChild(renderProbePanel(report, { layout, filter: f, onSelectLayer: (name) => host.revealLayer(name) }, doc));
+    (filterSelect as HTMLElement & { value?: string }).value = f;
+    const width = layoutWidth(body, 800);
+    body.appendChild(renderProbePanel(report, { layout, filter: f, logCounts, excludeZeros, width, onSelectLayer: (name) => host.revealLayer(name) }, doc));
   }
+  // The charts are laid out again for a new width: their text keeps its size and the grid its cell width.
+  onWidthChange(body, () => render());
 
   const element = h(doc, 'section', { class: 'result-panel probe-result', 'aria-label': 'Activation probe' }, controls, body);
   return {

@@ -128,6 +128,13 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
   }
   const counts = new Array<number>(bins).fill(0);
   for (let f = 0; f < fineBins; f++) counts[(f / perBin) | 0] += fine[f]!;
+  // The same histogram without the exact zeros, for ReLU outputs whose spike at zero hides everything else (the panel's
+  // "exclude exact zeros" view). Zero falls in the fine bin that the binning loops give it, hence in this bin.
+  let countsExcludingZeros: number[] | undefined;
+  if (zeros > 0) {
+    countsExcludingZeros = counts.slice();
+    countsExcludingZeros[(Math.min(((0 - lo) * fineScale) | 0, fineBins - 1) / perBin) | 0] -= zeros;
+  }
 
   // Float64Arrays, not arrays: an array holding only zeros (ReLU percentiles) and one holding fractions have different
   // element kinds, and alternating between them made the optimised code of this function bail out on every call.
@@ -146,7 +153,7 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
       p50: percentiles[1]!,
       p99: percentiles[2]!,
     },
-    histogram: { edges, counts },
+    histogram: { edges, counts, ...(countsExcludingZeros ? { countsExcludingZeros } : {}) },
     nonFinite,
   };
 }

@@ -107,6 +107,8 @@ describe('layerscope grad', function () {
     ['cross-entropy without a target', ['tiny.onnx', '--input', 'image.npy', '--loss', 'cross-entropy'], /needs --target/],
     ['mse with a class target', ['tiny.onnx', '--input', 'image.npy', '--loss', 'mse', '--target', '1'], /mse needs --target FILE\.npy/],
     ['an unknown option', ['tiny.onnx', '--loss', 'sum', '--frobnicate'], /unknown option/],
+    ['the predicted class with a sum loss', ['tiny.onnx', '--input', 'image.npy', '--loss', 'sum', '--target', 'predicted'], /--target predicted goes with --loss cross-entropy/],
+    ['a target that is neither', ['tiny.onnx', '--loss', 'cross-entropy', '--target', 'argmax'], /'predicted'/],
     ['a missing model file', ['nope.onnx', '--loss', 'sum'], /nope\.onnx/],
     ['an op without a gradient rule', ['atan.onnx', '--loss', 'sum'], /the_atan.*Atan/],
     ['a negative --check', ['tiny.onnx', '--loss', 'sum', '--check', '-1'], /--check/],
@@ -128,5 +130,6 @@ describe('layerscope grad', function () {
     assert.deepEqual(p.options.target, { kind: 'class', index: 3 });
     assert.equal(p.options.provider, 'cpu');
     assert.equal(p.options.learningRate, 0.01);
+    assert.deepEqual(parseGradArgs(['m.onnx', '--loss', 'cross-entropy', '--target', 'predicted'], '/w').options.target, { kind: 'predicted' });
   });
 });

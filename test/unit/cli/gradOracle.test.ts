@@ -10,7 +10,7 @@ import { findTorchPython } from '../runtime/oracle';
 /**
  * Acceptance against PyTorch autograd: for each architecture the oracle script builds and exports (the lecture
  * models, LeNet-5, a BatchNorm ConvNet, tanh and ReLU MLPs, a transformer encoder layer at opsets 13 and 17, and an
- * embedding model, and torchvision's MobileNetV2 and ShuffleNetV2), `layerscope grad --json` must give PyTorch's loss, input-gradient norm and every parameter's
+ * embedding model, torchvision's MobileNetV2 and ShuffleNetV2, and LeNet-5 and the encoder with `--target predicted`), `layerscope grad --json` must give PyTorch's loss, input-gradient norm and every parameter's
  * gradient norm to 1e-3 relative, with the initializers named as PyTorch names the parameters.
  */
 
@@ -21,6 +21,7 @@ interface OracleModel {
   ids?: string;
   loss: 'cross-entropy' | 'mse' | 'sum';
   target: string | number;
+  predictedClasses?: number[];
   lossValue: number;
   inputGradNorm: number;
   params: Record<string, number>;
@@ -56,7 +57,7 @@ describe('layerscope grad against PyTorch autograd', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const names = ['deeper_bn_convnet', 'baseline_linear', 'lenet5', 'bn_convnet', 'tanh_mlp', 'relu_mlp', 'transformer_encoder_13', 'transformer_encoder_17', 'embed_net', 'mobilenet_v2', 'shufflenet_v2'];
+  const names = ['deeper_bn_convnet', 'baseline_linear', 'lenet5', 'bn_convnet', 'tanh_mlp', 'relu_mlp', 'transformer_encoder_13', 'transformer_encoder_17', 'embed_net', 'mobilenet_v2', 'shufflenet_v2', 'lenet5_predicted', 'transformer_encoder_predicted'];
   for (const name of names) {
     it(name, async function () {
       const m = models.find((x) => x.name === name);
@@ -70,6 +71,7 @@ describe('layerscope grad against PyTorch autograd', function () {
       assert.equal(code, 0, err);
       const report = JSON.parse(out) as GradReport;
       relClose(report.loss, m.lossValue, 'loss');
+      if (m.predictedClasses) assert.deepEqual(report.predictedClasses, m.predictedClasses, 'the predicted classes are PyTorch argmax');
       relClose(report.input.l2, m.inputGradNorm, 'input gradient norm');
       const byName = new Map(report.params.map((p) => [p.name, p]));
       for (const [param, norm] of Object.entries(m.params)) {

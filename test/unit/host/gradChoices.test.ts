@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { gradChoiceKey, gradChoiceToOptions, gradGoals, outputClassCount, parseStoredGradChoice, validGradChoice, validateTargetIndex, type GradChoice } from '../../../src/host/gradChoices';
+import { describeGradChoice, gradChoiceKey, gradChoiceToOptions, gradGoals, outputClassCount, parseStoredGradChoice, validGradChoice, validateTargetIndex, type GradChoice } from '../../../src/host/gradChoices';
 import { DEFAULT_PROBE_SETTINGS } from '../../../src/host/probeChoices';
 
 /** The remembered gradient-probe choice: round trip, validation of stored data, and mapping to runner options. */
@@ -41,9 +41,21 @@ describe('host: gradient probe choices', () => {
     assert.match(gradGoals(null)[0]!.description ?? '', /not declared/);
     // Every goal leads to a choice the runner accepts.
     for (const g of goals) {
-      const target = g.target === 'npy' ? { kind: 'npy' as const, path: '/t.npy' } : { kind: 'class' as const, index: 3 };
+      const target = g.target === 'npy' ? { kind: 'npy' as const, path: '/t.npy' } : g.target === 'predicted' ? { kind: 'predicted' as const } : { kind: 'class' as const, index: 3 };
       assert.ok(validGradChoice({ input: { kind: 'image', path: '/x.png' }, loss: g.loss, target, check: 0 }), g.label);
     }
+  });
+
+  it('offers the predicted class right after class K, for cross-entropy only, and remembers it', () => {
+    const goals = gradGoals(10);
+    assert.deepEqual(goals.slice(0, 2).map((g) => g.target), ['class', 'predicted']);
+    assert.equal(goals[1]!.loss, 'cross-entropy');
+    const predicted: GradChoice = { input: { kind: 'random', shapes: {} } as GradChoice['input'], loss: 'cross-entropy', target: { kind: 'predicted' }, check: 'fast' };
+    const stored = { ...predicted, input: choice.input };
+    assert.deepEqual(parseStoredGradChoice(JSON.parse(JSON.stringify(stored))), stored);
+    assert.match(describeGradChoice(stored), /cross-entropy → the predicted class/);
+    assert.equal(gradChoiceToOptions(stored, DEFAULT_PROBE_SETTINGS).target?.kind, 'predicted');
+    for (const loss of ['sum', 'mean', 'mse'] as const) assert.equal(validGradChoice({ ...stored, loss }), false, loss);
   });
 
   it('reads the class count from the output shape and checks typed indices against it', () => {

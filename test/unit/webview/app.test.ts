@@ -136,6 +136,22 @@ describe('webview/app', () => {
     assert.equal(root.querySelector('.status')!.textContent, '');
   });
 
+  it('offers Cancel beside a running probe and asks the host to cancel that probe', () => {
+    const { app, root, posted } = start();
+    app.handle({ type: 'busy', message: 'Loading model…' });
+    assert.equal(root.querySelector('.status-cancel'), null, 'no Cancel where nothing can be cancelled');
+    for (const probe of ['gradient', 'activation'] as const) {
+      app.handle({ type: 'busy', message: 'Probe running…', cancel: probe });
+      const button = root.querySelector('.status-cancel') as HTMLElement;
+      assert.ok(button, `a Cancel button for the ${probe} probe`);
+      button.click();
+      assert.deepEqual(posted[posted.length - 1], { type: 'cancelProbe', probe });
+      assert.ok(button.hasAttribute('disabled'), 'Cancel is disabled once pressed');
+    }
+    app.handle({ type: 'busy', message: null });
+    assert.equal(root.querySelector('.status-cancel'), null, 'the button goes with the line');
+  });
+
   it('mounts a panel module when the bundle has one and forwards its results', async () => {
     const updates: ProbeReport[] = [];
     let host: PanelHost | null = null;

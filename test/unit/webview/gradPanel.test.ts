@@ -115,6 +115,13 @@ describe('webview/charts/gradPanel', () => {
     assert.equal(el.querySelectorAll('.grad-activations tbody tr').length, 1);
   });
 
+  it('names the predicted classes a --target predicted probe used', () => {
+    const { document } = makeDocument();
+    assert.doesNotMatch(renderGradPanel(report, {}, document).querySelector('.grad-header')!.textContent!, /predicted/);
+    const el = renderGradPanel({ ...report, predictedClasses: [3, 7] }, {}, document);
+    assert.match(el.querySelector('.grad-header')!.textContent!, /target: the predicted class \(3, 7\)/);
+  });
+
   it('is the factory the shell mounts: run button posts runGradProbe, update renders, restricted mode explains', () => {
     const { document } = makeDocument();
     assert.equal(pickFactory('grad', gradPanelModule), createGradPanel);

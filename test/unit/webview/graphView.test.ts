@@ -20,6 +20,35 @@ describe('webview/graphView', () => {
     assert.ok(labels.includes('[1, 16, 32, 32]'));
   });
 
+  it('never draws two edge labels over each other where a node fans out', () => {
+    const { document } = makeDocument();
+    const base = deeperBnConvNet();
+    // A Split whose four outputs feed four convolutions side by side: four different shapes leave one node.
+    const split = { ...base.layers[0]!, name: '/split/Split', op: 'Split', inputs: ['input'], outputs: [0, 1, 2, 3].map((k) => ({ name: `part${k}`, shape: [1, 64, 224, 224 + k], dtype: 'float32' as const })), params: 0, macs: 0 };
+    const convs = [0, 1, 2, 3].map((k) => ({ ...base.layers[0]!, name: `/branch${k}/Conv`, inputs: [`part${k}`], outputs: [{ name: `out${k}`, shape: [1, 64, 112, 112 + k], dtype: 'float32' as const }] }));
+    const summary = { ...base, layers: [split, ...convs] };
+    const view = new GraphView(document, new GraphModel(summary), { collapseThreshold: 500 });
+    document.body.appendChild(view.element);
+    view.fit();
+    const boxes = [...view.svg.querySelectorAll('.gv-edge-label')].map((t) => {
+      const x = Number(t.getAttribute('x'));
+      const y = Number(t.getAttribute('y'));
+      return { x0: x, x1: x + (t.textContent ?? '').length * 5.6, y0: y - 11, y1: y, text: t.textContent };
+    });
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]!;
+        const b = boxes[j]!;
+        assert.ok(!(a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1), `"${a.text}" and "${b.text}" overlap`);
+      }
+    }
+    // A label that had no room is not lost: it is the edge's tooltip.
+    const tooltips = [...view.svg.querySelectorAll('g.gv-edge > title')].map((t) => t.textContent);
+    const branch = [...boxes.map((b) => b.text), ...tooltips].filter((t) => /^\[1, 64, 224, 22[4-7]\]$/.test(t ?? ''));
+    assert.equal(new Set(branch).size, 4, `each of the four tensors is labelled or has a tooltip: ${branch.join(' ')}`);
+    assert.ok(boxes.length >= 2, 'at least two labels found room');
+  });
+
   it('opens a 20,000-layer graph collapsed and expands a scope on click', () => {
     const { document } = makeDocument();
     const summary = blockChain(20000);

@@ -99,7 +99,8 @@ describe('webview/charts/probePanel', () => {
     assert.match(panel.element.textContent!, /No probe has run yet/);
     panel.update(report);
     assert.equal(panel.element.querySelectorAll('g.hist-cell').length, 3);
-    const filter = panel.element.querySelector('select.probe-filter') as HTMLSelectElement;
+    assert.equal(panel.element.querySelectorAll('select').length, 0, 'no plain <select>: the dropdowns are vscode-single-select');
+    const filter = panel.element.querySelector('vscode-single-select.probe-filter') as HTMLElement & { value?: string };
     filter.value = 'all';
     filter.dispatchEvent(new (document.defaultView!.Event)('change'));
     assert.equal(panel.element.querySelectorAll('g.hist-cell').length, 5);
@@ -108,5 +109,89 @@ describe('webview/charts/probePanel', () => {
     const restricted = createProbePanel({ document, summary: null, trusted: false, post: () => undefined, revealLayer: () => undefined });
     assert.equal(restricted.element.querySelector('.probe-run'), null);
     assert.match(restricted.element.textContent!, /Restricted Mode/);
+  });
+
+  describe('log counts and exact zeros', () => {
+    // A ReLU output: 900 exact zeros in the first bin, which also holds 20 small positive values.
+    const relu: ProbeLayer = {
+      ...layer('/relu/Relu', 'Relu', 0.3, 0.4, [920, 40, 30, 10], 0, 2),
+      stats: { count: 1000, mean: 0.3, std: 0.4, min: 0, max: 2, fracZero: 0.9, fracSaturated: 0, p01: 0, p50: 0, p99: 1.8 },
+      histogram: { edges: [0, 0.5, 1, 1.5, 2], counts: [920, 40, 30, 10], countsExcludingZeros: [20, 40, 30, 10] },
+    };
+    const heights = (svg: SVGSVGElement): number[] => [...svg.querySelectorAll('rect.hist-bar')].map((r) => Number(r.getAttribute('height')));
+    const plotH = 96 - 30 - 16; // the cell height less the title and stat rows and the axis row
+
+    it('draws the counts without exact zeros when asked, and writes the zero fraction on the chart', () => {
+      const { document } = makeDocument();
+      const plain = histogramSmallMultiples([relu], { columns: 1 }, document);
+      assert.deepEqual(heights(plain).map((x) => +x.toFixed(3)), [920, 40, 30, 10].map((c) => +((c / 920) * plotH).toFixed(3)));
+      assert.equal(plain.querySelector('.hist-zeros'), null);
+      const excluded = histogramSmallMultiples([relu], { columns: 1, excludeZeros: true }, document);
+      assert.deepEqual(heights(excluded).map((x) => +x.toFixed(3)), [20, 40, 30, 10].map((c) => +((c / 40) * plotH).toFixed(3)));
+      assert.equal(excluded.querySelector('.hist-zeros')!.textContent, 'zeros 90.0%');
+      // A layer without exact zeros has no such series: it is drawn as it is, with no note.
+      const dense = histogramSmallMultiples([report.layers[0]!], { columns: 1, excludeZeros: true }, document);
+      assert.equal(dense.querySelector('.hist-zeros'), null);
+      const ridge = histogramRidgeline([relu], { excludeZeros: true }, document);
+      assert.match(ridge.querySelector('.ridge-label')!.textContent!, /zeros 90\.0%/);
+    });
+
+    it('puts bar heights on a symmetric-log count axis', () => {
+      const { document } = makeDocument();
+      const logged = heights(histogramSmallMultiples([relu], { columns: 1, logCounts: true }, document));
+      // d3's symlog with constant 1: log1p(c) / log1p(max) of the plot height.
+      const expected = [920, 40, 30, 10].map((c) => (Math.log1p(c) / Math.log1p(920)) * plotH);
+      logged.forEach((hgt, i) => assert.ok(Math.abs(hgt - expected[i]!) < 1e-9, `bar ${i}: ${hgt} vs ${expected[i]}`));
+      assert.ok(logged[3]! > 0.3 * logged[0]!, 'a small bin stays visible beside the zero spike');
+    });
+
+    it('lets the panel switch both on, and redraws', () => {
+      const { document } = makeDocument();
+      const panel = createProbePanel({ document, summary: null, trusted: true, post: () => undefined, revealLayer: () => undefined });
+      panel.update({ ...report, layers: [relu], diagnostics: [] });
+      const toggle = (cls: string) => {
+        const box = panel.element.querySelector(`vscode-checkbox.${cls}`) as HTMLElement & { checked?: boolean };
+        box.checked = true;
+        box.dispatchEvent(new (document.defaultView!.Event)('change'));
+      };
+      const before = heights(panel.element.querySelector('svg.small-multiples') as SVGSVGElement);
+      toggle('probe-exclude-zeros');
+      assert.match(panel.element.querySelector('.hist-zeros')!.textContent!, /zeros 90\.0%/);
+      toggle('probe-log-counts');
+      const after = heights(panel.element.querySelector('svg.small-multiples') as SVGSVGElement);
+      assert.notDeepEqual(after, before);
+      assert.ok(Math.abs(after[1]! - plotH) < 1e-9, 'without zeros, the 40-count bin is the peak');
+    });
+  });
+
+  describe('narrow panels', () => {
+    const long = (i: number): ProbeLayer => layer(`/encoder/layers.${i}/self_attention/out_proj/MatMul`, 'MatMul', 0, 1, [1, 2, 3, 2, 1]);
+    const texts = (svg: SVGSVGElement, cls: string) => [...svg.querySelectorAll(`text.${cls}`)].map((t) => t.textContent ?? '');
+
+    it('fits each title to its cell and keeps every text of a cell on its own row', () => {
+      const { document } = makeDocument();
+      for (const cw of [140, 200, 320]) {
+        const svg = histogramSmallMultiples([long(0), long(1)], { columns: 2, cellWidth: cw }, document);
+        for (const title of texts(svg, 'hist-title')) assert.ok(title.length * 6.2 <= cw - 12 + 1e-9, `"${title}" fits ${cw - 12} px`);
+        assert.ok(texts(svg, 'hist-title').every((t) => t.endsWith('(MatMul)') && t.startsWith('…')), 'the op stays, the front of the path goes');
+        const cell = svg.querySelector('g.hist-cell')!;
+        const rows = [...cell.querySelectorAll('text')].map((t) => `${t.getAttribute('y')}:${t.getAttribute('text-anchor') ?? 'start'}`);
+        assert.equal(new Set(rows).size, rows.length, `no two texts share a row and an anchor: ${rows.join(' ')}`);
+      }
+    });
+
+    it('lays the grid out for the panel width: fewer columns, same text size, no scaling', () => {
+      const { document } = makeDocument();
+      const layers = Array.from({ length: 6 }, (_, i) => ({ ...long(i), op: 'Relu' }));
+      const narrow = renderProbePanel({ ...report, layers }, { width: 420, filter: 'all' }, document).querySelector('svg.small-multiples')!;
+      const wide = renderProbePanel({ ...report, layers }, { width: 1200, filter: 'all' }, document).querySelector('svg.small-multiples')!;
+      assert.equal(Number(narrow.getAttribute('width')), 420);
+      assert.equal(Number(wide.getAttribute('width')), 1200);
+      assert.equal(narrow.querySelectorAll('g.hist-cell').length, 6);
+      // 2 columns at 420 px, 6 at 1200 px: the narrow grid is three rows high instead of being shrunk.
+      assert.equal(Number(narrow.getAttribute('height')), 3 * Number(wide.getAttribute('height')));
+      const ridge = histogramRidgeline(layers, { cellWidth: 100 }, document);
+      for (const t of texts(ridge, 'ridge-label')) assert.ok(t.length * 6.2 <= 120 - 12 + 1e-9, `ridgeline label "${t}" fits its 40%`);
+    });
   });
 });

@@ -109,8 +109,28 @@ describe('core/stats', () => {
         // Edge rounding may move an element across a bin boundary; nothing more.
         const moved = histogram.counts.reduce((a, c, i) => a + Math.abs(c - brute[i]!), 0);
         assert.ok(moved <= 4, `histogram differs by ${moved} elements`);
+        // Without the exact zeros: the brute-force histogram of the nonzero elements on the same edges.
+        const zeros = ref.filter((v) => v === 0).length;
+        if (zeros === 0) assert.equal(histogram.countsExcludingZeros, undefined);
+        else {
+          const withoutZeros = histogram.countsExcludingZeros!;
+          assert.equal(withoutZeros.reduce((a, b) => a + b, 0), n - zeros);
+          const bruteNonzero = bruteHistogramOn(ref.filter((v) => v !== 0), histogram.edges);
+          const movedNonzero = withoutZeros.reduce((a, c, i) => a + Math.abs(c - bruteNonzero[i]!), 0);
+          assert.ok(movedNonzero <= 4, `the histogram without zeros differs by ${movedNonzero} elements`);
+          assert.ok(withoutZeros.every((c) => c >= 0));
+        }
       });
     }
+
+    it('leaves exact zeros out of an interior bin without touching the others', () => {
+      const data = Float32Array.from([-2, -1, 0, 0, 0, 0.25, 1, 2]);
+      const { histogram } = computeTensorStats(data, { bins: 4 });
+      assert.deepEqual(histogram.edges, [-2, -1, 0, 1, 2]);
+      assert.deepEqual(histogram.counts, [1, 1, 4, 2]);
+      assert.deepEqual(histogram.countsExcludingZeros, [1, 1, 1, 2]);
+      assert.deepEqual(computeTensorStats(Float32Array.from([0, 0]), { bins: 2 }).histogram.countsExcludingZeros, [0, 0]);
+    });
 
     it('counts saturation by the activation rule and honours the bin count', () => {
       const xs = new Float32Array([-1, -0.995, -0.5, 0, 0.2, 0.991, 0.999, 1]);
@@ -134,3 +154,14 @@ describe('core/stats', () => {
     });
   });
 });
+
+/** Counts on given edges: [e_i, e_{i+1}) with the last bin closed, as NumPy bins. */
+function bruteHistogramOn(values: number[], edges: number[]): number[] {
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  for (const v of values) {
+    let i = edges.findIndex((e, k) => k > 0 && v < e) - 1;
+    if (i < 0) i = edges.length - 2;
+    if (v >= edges[0]! && v <= edges[edges.length - 1]!) counts[Math.max(0, i)]++;
+  }
+  return counts;
+}
