@@ -1,5 +1,5 @@
 import type * as Ort from 'onnxruntime-node';
-import { centralDifference, checkDirection, checkVerdict, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise } from '../core/autodiff/gradCheck';
+import { centralDifference, checkDirection, checkVerdict, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
 import type { GradJob, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
@@ -9,8 +9,9 @@ import { providerAttempts } from './providers';
 /**
  * The gradient worker: a child process that owns onnxruntime-node for one gradient probe. It runs the backward graph
  * once, summarises every gradient it fetched, then runs the forward-and-loss graph for the numerical check on the
- * same execution provider: twice per parameter tensor for the default directional check, twice per sampled
- * coordinate for `--check N`. A native crash or an out-of-memory kill ends this process, not the editor or the CLI
+ * same execution provider: for the default check, twice along one joint direction over all parameter tensors, and
+ * only where that does not pass twice more per tensor to find the broken one; twice per sampled coordinate for
+ * `--check N`. A native crash or an out-of-memory kill ends this process, not the editor or the CLI
  * that forked it. Sessions, tensors and errors go through ortSession.ts, as in the activation probe's worker.
  */
 
@@ -63,6 +64,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
 
   const t3 = performance.now();
   let kinks: number | undefined;
+  let joint: GradJobResult['joint'];
   const checked = job.params.filter((p) => p.values && (p.direction || p.sample.length > 0));
   if (job.lossPath && checked.length > 0) {
     const { session: check } = await createSession({
@@ -81,7 +83,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     for (const p of job.params) {
       if (p.values && check.inputNames.includes(p.name)) base[p.name] = new (ort().Tensor)(p.values instanceof Float64Array ? 'float64' : 'float32', p.values, p.dims);
     }
-    const total = checked.reduce((s, p) => s + (p.direction ? 1 : p.sample.length), 0);
+    let total = checked.reduce((s, p) => s + (p.direction ? 1 : p.sample.length), 0);
     let done = 0;
     // The directional check compares one-sided differences around the unperturbed loss, from this same session.
     let baseLoss = NaN;
@@ -91,10 +93,69 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       baseLoss = scalarValue(o[lossName] as Ort.Tensor);
       if (job.checkKinksOutput) kinks = scalarValue(o[job.checkKinksOutput] as Ort.Tensor);
     }
+    // Each tensor's direction, drawn once: the joint check and the per-tensor one use the same.
+    const directions = new Map<number, Float64Array>();
+    const directionOf = (k: number): Float64Array => {
+      let v = directions.get(k);
+      if (!v) directions.set(k, (v = checkDirection(gradients.get(job.params[k]!.name)!, job.seed + k)));
+      return v;
+    };
+    const passedJointly = new Set<number>();
+    const jointly = job.joint ? job.params.flatMap((p, k) => (p.direction && p.values ? [k] : [])) : [];
+    if (jointly.length > 0) {
+      total = total - jointly.length + 1;
+      joint = await jointCheck(jointly);
+      done++;
+      progress(done, total, joint.passed ? `joint check over ${jointly.length} tensors passed` : `joint check over ${jointly.length} tensors did not pass: checking each tensor`);
+      if (joint.passed) for (const k of jointly) passedJointly.add(k);
+      else total += jointly.length;
+    }
+    async function jointCheck(ks: number[]): Promise<NonNullable<GradJobResult['joint']>> {
+      const slopes = ks.map((k) => dot(gradients.get(job.params[k]!.name)!, directionOf(k)));
+      const coefficients = jointCoefficients(ks.map((k) => job.params[k]!.directionStep!), slopes);
+      const analytic = slopes.reduce((a, g, i) => a + g * coefficients[i]!, 0);
+      const shifted = ks.map((k) => job.params[k]!.values!.slice());
+      const lossAlong = async (eps: number): Promise<number> => {
+        const fed: Record<string, Ort.Tensor> = { ...base };
+        ks.forEach((k, i) => {
+          const p = job.params[k]!;
+          const values = p.values!;
+          const v = directionOf(k);
+          const out = shifted[i]!;
+          const c = eps * coefficients[i]!;
+          for (let j = 0; j < v.length; j++) out[j] = values[j]! + c * v[j]!;
+          fed[p.name] = new (ort().Tensor)(values instanceof Float64Array ? 'float64' : 'float32', out, p.dims);
+        });
+        const o = await runSession(check, fed, 'the loss graph of the numerical check', [lossName]);
+        return scalarValue(o[lossName] as Ort.Tensor);
+      };
+      const slopesAt = async (eps: number): Promise<[number, number]> => {
+        const plus = await lossAlong(eps);
+        const minus = await lossAlong(-eps);
+        return [(baseLoss - minus) / eps, (plus - baseLoss) / eps];
+      };
+      const errorAt = (eps: number, s: [number, number]) =>
+        jointError(analytic, s[0], s[1], finiteDifferenceNoise(baseLoss, job.floatType, eps, DIRECTION_NOISE_ULPS), job.floatType);
+      // The same one retry as the per-tensor check: smaller where kinks were crossed, larger where rounding dominated.
+      let eps = jointStep(baseLoss, analytic);
+      let oneSided = await slopesAt(eps);
+      const first = errorAt(eps, oneSided);
+      if (checkVerdict(first.relError, job.floatType, 'joint') !== 'fine') {
+        const eps2 = first.kink ? eps / DIRECTION_STEP_RETRY : eps * DIRECTION_STEP_RETRY;
+        const second = await slopesAt(eps2);
+        if (errorAt(eps2, second).relError < first.relError) {
+          eps = eps2;
+          oneSided = second;
+        }
+      }
+      const noiseFloor = finiteDifferenceNoise(baseLoss, job.floatType, eps, DIRECTION_NOISE_ULPS);
+      const passed = checkVerdict(jointError(analytic, oneSided[0], oneSided[1], noiseFloor, job.floatType).relError, job.floatType, 'joint') === 'fine';
+      return { analytic, oneSided, step: eps, noiseFloor, tensors: ks.length, passed };
+    }
     for (let k = 0; k < job.params.length; k++) {
       const p = job.params[k]!;
       const values = p.values;
-      if (!values || !(p.direction || p.sample.length > 0)) continue;
+      if (!values || !(p.direction || p.sample.length > 0) || passedJointly.has(k)) continue;
       const type = values instanceof Float64Array ? 'float64' : 'float32';
       const lossWith = async (perturbed: Float32Array | Float64Array): Promise<number> => {
         const o = await runSession(check, { ...base, [p.name]: new (ort().Tensor)(type, perturbed, p.dims) }, 'the loss graph of the numerical check', [lossName]);
@@ -102,7 +163,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       };
       if (p.direction) {
         const gradient = gradients.get(p.name)!;
-        const v = checkDirection(gradient, job.seed + k);
+        const v = directionOf(k);
         const shifted = values.slice();
         const slopesAt = async (h: number): Promise<[number, number]> => {
           for (let i = 0; i < v.length; i++) shifted[i] = values[i]! + h * v[i]!;
@@ -158,6 +219,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     params,
     activations,
     ...(kinks !== undefined ? { kinks } : {}),
+    ...(joint ? { joint } : {}),
     timing: { sessionMs: t1 - t0, runMs: t2 - t1, checkMs: t4 - t3 },
   };
 }
