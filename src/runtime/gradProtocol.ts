@@ -89,7 +89,8 @@ export interface GradJobResult {
   joint?: { analytic: number; oneSided: [number, number]; step: number; noiseFloor: number; tensors: number; passed: boolean };
   /** Units exactly on a ReLU/Clip kink at the checked point (directional check only). */
   kinks?: number;
-  timing: { sessionMs: number; runMs: number; checkMs: number };
+  /** The check's time includes its own session's creation (`checkSessionMs`) and its `checkRuns` forward runs. */
+  timing: { sessionMs: number; runMs: number; checkMs: number; checkSessionMs: number; checkRuns: number };
 }
 
 /** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */

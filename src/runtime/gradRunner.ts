@@ -302,6 +302,8 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         sessionMs: result.timing.sessionMs,
         runMs: result.timing.runMs,
         checkMs: result.timing.checkMs,
+        checkSessionMs: result.timing.checkSessionMs,
+        checkRuns: result.timing.checkRuns,
       },
     };
     return assembleGradReport(run, options);

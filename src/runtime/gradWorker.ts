@@ -1,5 +1,5 @@
 import type * as Ort from 'onnxruntime-node';
-import { centralDifference, checkDirection, checkVerdict, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
+import { centralDifference, checkDirection, checkVerdict, fillJointDirection, jointNoiseFloor, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
 import type { GradJob, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
@@ -51,11 +51,13 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     const sal = saliencyMap(data, dims);
     input = { name: job.input.name, dims, l2: l2Norm(data), ...(sal ? { saliency: sal } : {}) };
   }
-  // The directional check needs each gradient again after the session is gone, so those are kept.
+  // The directional check needs each gradient again after the session is gone, so those are kept. onnxruntime-node
+  // hands outputs over in JavaScript buffers, which dispose() and release() do not free: a reference keeps them, and
+  // saves a copy of every gradient.
   const gradients = new Map<string, Float32Array | Float64Array>();
   const params: GradJobResult['params'] = job.params.map((p) => {
     const data = floatValues(outputs[p.output] as Ort.Tensor, p.output);
-    if (p.direction) gradients.set(p.name, data.slice());
+    if (p.direction) gradients.set(p.name, data);
     return { name: p.name, summary: summarizeGradient(data, job.bins), analytic: p.sample.map((i) => data[i]!), numeric: [], lossAtCheck: loss };
   });
   const activations = job.activations.map((a) => ({ name: a.name, l2: l2Norm(floatValues(outputs[a.output] as Ort.Tensor, a.output)) }));
@@ -65,6 +67,8 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
   const t3 = performance.now();
   let kinks: number | undefined;
   let joint: GradJobResult['joint'];
+  let runs = 0;
+  let checkSessionMs = 0;
   const checked = job.params.filter((p) => p.values && (p.direction || p.sample.length > 0));
   if (job.lossPath && checked.length > 0) {
     const { session: check } = await createSession({
@@ -72,10 +76,11 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       attempts: [provider],
       deviceId: job.deviceId,
       // Many runs of one session: onnxruntime's full optimisation, slower to set up, pays for itself here.
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: (process.env.GF_LEVEL as 'all') ?? 'all',
       failures,
       what: 'the loss graph of the numerical check',
     });
+    checkSessionMs = performance.now() - t3;
     const lossName = job.checkLossOutput ?? job.lossOutput;
     // Exposed parameters are inputs of the check model; every run feeds all of them, one perturbed.
     const base: Record<string, Ort.Tensor> = {};
@@ -85,14 +90,24 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     }
     let total = checked.reduce((s, p) => s + (p.direction ? 1 : p.sample.length), 0);
     let done = 0;
-    // The directional check compares one-sided differences around the unperturbed loss, from this same session.
-    let baseLoss = NaN;
-    if (checked.some((p) => p.direction)) {
+    const checkRun = (fed: Record<string, Ort.Tensor>, fetch: string[]) => {
+      runs++;
+      return runSession(check, fed, 'the loss graph of the numerical check', fetch);
+    };
+    // The per-tensor directional check compares one-sided differences around the unperturbed loss, from this same
+    // session, and counts the units on a kink there: one more run, made only when that check runs. The joint check
+    // judges the central difference, which needs no baseline; its one-sided slopes, which only choose the retry's
+    // step, are taken around the backward graph's loss.
+    let baseLoss = loss;
+    let baseRun = false;
+    const runBase = async (): Promise<void> => {
+      if (baseRun) return;
+      baseRun = true;
       const fetch = job.checkKinksOutput ? [lossName, job.checkKinksOutput] : [lossName];
-      const o = await runSession(check, base, 'the loss graph of the numerical check', fetch);
+      const o = await checkRun(base, fetch);
       baseLoss = scalarValue(o[lossName] as Ort.Tensor);
       if (job.checkKinksOutput) kinks = scalarValue(o[job.checkKinksOutput] as Ort.Tensor);
-    }
+    };
     // Each tensor's direction, drawn once: the joint check and the per-tensor one use the same.
     const directions = new Map<number, Float64Array>();
     const directionOf = (k: number): Float64Array => {
@@ -111,35 +126,44 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       else total += jointly.length;
     }
     async function jointCheck(ks: number[]): Promise<NonNullable<GradJobResult['joint']>> {
-      const slopes = ks.map((k) => dot(gradients.get(job.params[k]!.name)!, directionOf(k)));
-      const coefficients = jointCoefficients(ks.map((k) => job.params[k]!.directionStep!), slopes);
-      const analytic = slopes.reduce((a, g, i) => a + g * coefficients[i]!, 0);
-      const shifted = ks.map((k) => job.params[k]!.values!.slice());
-      const lossAlong = async (eps: number): Promise<number> => {
+      const norms = ks.map((k) => params[k]!.summary.l2);
+      const coefficients = jointCoefficients(ks.map((k) => job.params[k]!.directionStep!), norms);
+      // Written whole by every pass, so allocated, not copied.
+      const blank = (k: number): Float32Array | Float64Array => {
+        const v = job.params[k]!.values!;
+        return v instanceof Float64Array ? new Float64Array(v.length) : new Float32Array(v.length);
+      };
+      const plus = ks.map(blank);
+      const minus = ks.map(blank);
+      const feed = (copies: (Float32Array | Float64Array)[]): Record<string, Ort.Tensor> => {
         const fed: Record<string, Ort.Tensor> = { ...base };
         ks.forEach((k, i) => {
           const p = job.params[k]!;
-          const values = p.values!;
-          const v = directionOf(k);
-          const out = shifted[i]!;
-          const c = eps * coefficients[i]!;
-          for (let j = 0; j < v.length; j++) out[j] = values[j]! + c * v[j]!;
-          fed[p.name] = new (ort().Tensor)(values instanceof Float64Array ? 'float64' : 'float32', out, p.dims);
+          fed[p.name] = new (ort().Tensor)(p.values instanceof Float64Array ? 'float64' : 'float32', copies[i]!, p.dims);
         });
-        const o = await runSession(check, fed, 'the loss graph of the numerical check', [lossName]);
-        return scalarValue(o[lossName] as Ort.Tensor);
+        return fed;
       };
+      const lossOf = async (copies: (Float32Array | Float64Array)[]): Promise<number> => scalarValue((await checkRun(feed(copies), [lossName]))[lossName] as Ort.Tensor);
+      // Both perturbed copies and the analytic derivative come from one pass over the weights per step.
+      let analytic = NaN;
       const slopesAt = async (eps: number): Promise<[number, number]> => {
-        const plus = await lossAlong(eps);
-        const minus = await lossAlong(-eps);
-        return [(baseLoss - minus) / eps, (plus - baseLoss) / eps];
+        let sum = 0;
+        ks.forEach((k, i) => {
+          const p = job.params[k]!;
+          sum += coefficients[i]! * fillJointDirection(plus[i]!, minus[i]!, p.values!, gradients.get(p.name)!, norms[i]!, job.seed + k, eps * coefficients[i]!);
+        });
+        analytic = sum;
+        const up = await lossOf(plus);
+        const down = await lossOf(minus);
+        return [(baseLoss - down) / eps, (up - baseLoss) / eps];
       };
       const errorAt = (eps: number, s: [number, number]) =>
-        jointError(analytic, s[0], s[1], finiteDifferenceNoise(baseLoss, job.floatType, eps, DIRECTION_NOISE_ULPS), job.floatType);
-      // The same one retry as the per-tensor check: smaller where kinks were crossed, larger where rounding dominated.
-      let eps = jointStep(baseLoss, analytic);
+        jointError(analytic, s[0], s[1], jointNoiseFloor(baseLoss, job.floatType, eps), job.floatType);
+      // The step needs the analytic derivative's size: the gradient parts' sum estimates it before the first pass.
+      let eps = jointStep(baseLoss, norms.reduce((a, g, i) => a + g * coefficients[i]!, 0));
       let oneSided = await slopesAt(eps);
       const first = errorAt(eps, oneSided);
+      // The same one retry as the per-tensor check: smaller where kinks were crossed, larger where rounding dominated.
       if (checkVerdict(first.relError, job.floatType, 'joint') !== 'fine') {
         const eps2 = first.kink ? eps / DIRECTION_STEP_RETRY : eps * DIRECTION_STEP_RETRY;
         const second = await slopesAt(eps2);
@@ -148,7 +172,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
           oneSided = second;
         }
       }
-      const noiseFloor = finiteDifferenceNoise(baseLoss, job.floatType, eps, DIRECTION_NOISE_ULPS);
+      const noiseFloor = jointNoiseFloor(baseLoss, job.floatType, eps);
       const passed = checkVerdict(jointError(analytic, oneSided[0], oneSided[1], noiseFloor, job.floatType).relError, job.floatType, 'joint') === 'fine';
       return { analytic, oneSided, step: eps, noiseFloor, tensors: ks.length, passed };
     }
@@ -158,10 +182,11 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       if (!values || !(p.direction || p.sample.length > 0) || passedJointly.has(k)) continue;
       const type = values instanceof Float64Array ? 'float64' : 'float32';
       const lossWith = async (perturbed: Float32Array | Float64Array): Promise<number> => {
-        const o = await runSession(check, { ...base, [p.name]: new (ort().Tensor)(type, perturbed, p.dims) }, 'the loss graph of the numerical check', [lossName]);
+        const o = await checkRun({ ...base, [p.name]: new (ort().Tensor)(type, perturbed, p.dims) }, [lossName]);
         return scalarValue(o[lossName] as Ort.Tensor);
       };
       if (p.direction) {
+        await runBase();
         const gradient = gradients.get(p.name)!;
         const v = directionOf(k);
         const shifted = values.slice();
@@ -220,7 +245,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     activations,
     ...(kinks !== undefined ? { kinks } : {}),
     ...(joint ? { joint } : {}),
-    timing: { sessionMs: t1 - t0, runMs: t2 - t1, checkMs: t4 - t3 },
+    timing: { sessionMs: t1 - t0, runMs: t2 - t1, checkMs: t4 - t3, checkSessionMs, checkRuns: runs },
   };
 }
 

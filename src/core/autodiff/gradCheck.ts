@@ -143,24 +143,76 @@ export const DIRECTION_NOISE_ULPS = 32;
  * moves by a small fraction of its typical size and ReLU kinks are rarely crossed.
  */
 export function checkDirection(gradient: ArrayLike<number>, seed: number): Float64Array {
+  const basis = directionBasis(gradient, seed);
+  const v = new Float64Array(gradient.length);
+  addAlongDirection(v, v, gradient, seed, basis, 1);
+  return v;
+}
+
+/**
+ * The direction of `checkDirection` without storing it (a ResNet's 11 million weights would take 90 MB and a pass
+ * each time): its scales, its norm, and the slope g . v along it, from one pass over the gradient.
+ */
+export interface DirectionBasis {
+  gScale: number;
+  rScale: number;
+  norm: number;
+  /** g . v for the gradient the direction was built from. */
+  slope: number;
+}
+
+/**
+ * The seeded random signs of a direction: bit (i mod 32) of the xorshift32 state drawn for element i's block of 32.
+ * The loops below draw them inline, because a call per element made the joint check's passes over ResNet-18's 11
+ * million weights cost more than its forward runs.
+ */
+function signState(seed: number): number {
+  return (seed * 2654435761) >>> 0 || 1;
+}
+
+function nextState(s: number): number {
+  s ^= s << 13;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  return s;
+}
+
+export function directionBasis(gradient: ArrayLike<number>, seed: number): DirectionBasis {
   const n = gradient.length;
-  const v = new Float64Array(n);
+  let state = signState(seed);
   let g2 = 0;
-  for (let i = 0; i < n; i++) g2 += gradient[i]! * gradient[i]!;
+  let gs = 0;
+  for (let i = 0; i < n; i++) {
+    if ((i & 31) === 0) state = nextState(state);
+    const g = gradient[i]!;
+    g2 += g * g;
+    gs += (state >>> (i & 31)) & 1 ? g : -g;
+  }
   const gScale = g2 > 0 && Number.isFinite(g2) ? 1 / Math.sqrt(g2) : 0;
   const rScale = 1 / Math.sqrt(Math.max(n, 1));
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    v[i] = gradient[i]! * gScale + (s & 1 ? rScale : -rScale);
+  // |gScale g + rScale s|^2, and g . (gScale g + rScale s), with s the signs.
+  const norm2 = gScale * gScale * g2 + rScale * rScale * n + 2 * gScale * rScale * gs;
+  const norm = norm2 > 0 ? Math.sqrt(norm2) : 0;
+  const slope = norm > 0 ? (gScale * g2 + rScale * gs) / norm : 0;
+  return { gScale, rScale, norm, slope };
+}
+
+/** out = values + step * v, v the direction `basis` describes (out may be values itself). */
+export function addAlongDirection(
+  out: Float64Array | Float32Array,
+  values: ArrayLike<number>,
+  gradient: ArrayLike<number>,
+  seed: number,
+  basis: DirectionBasis,
+  step: number,
+): void {
+  let state = signState(seed);
+  const a = basis.norm > 0 ? (step * basis.gScale) / basis.norm : 0;
+  const b = basis.norm > 0 ? (step * basis.rScale) / basis.norm : 0;
+  for (let i = 0; i < out.length; i++) {
+    if ((i & 31) === 0) state = nextState(state);
+    out[i] = values[i]! + a * gradient[i]! + ((state >>> (i & 31)) & 1 ? b : -b);
   }
-  let v2 = 0;
-  for (let i = 0; i < n; i++) v2 += v[i]! * v[i]!;
-  const norm = Math.sqrt(v2);
-  if (norm > 0) for (let i = 0; i < n; i++) v[i] = v[i]! / norm;
-  return v;
 }
 
 /**
@@ -221,13 +273,13 @@ export function directionalError(analytic: number, minus: number, plus: number, 
 }
 
 /**
- * The joint check's per-tensor coefficients. Tensor t moves by `coefficient[t]` along its unit direction u_t, so the
- * joint derivative is the sum over tensors of coefficient[t] * (g_t . u_t). Left at each tensor's own step
- * (`directionStep`), a tensor with a large gradient would dominate that sum and hide an error in a small one (one
- * bias among ResNet's convolutions). So each tensor's share is brought to the median share: large shares are scaled
- * down, small ones up, but no tensor moves more than JOINT_MAX_STRETCH times its own step (beyond that a tensor with
- * an almost-zero gradient would be pushed out of the region where the loss is linear). `slopes[t]` is g_t . u_t from
- * the backward graph under test.
+ * The joint check's per-tensor coefficients. Tensor t moves by `coefficient[t]` along its part d_t of the joint
+ * direction (`fillJointDirection`), so the joint derivative is the sum over tensors of coefficient[t] * (g_t . d_t).
+ * Left at each tensor's own step (`directionStep`), a tensor with a large gradient would dominate that sum and hide
+ * an error in a small one (one bias among ResNet's convolutions). So each tensor's share is brought to the median
+ * share: large shares are scaled down, small ones up, but no tensor moves more than JOINT_MAX_STRETCH times its own
+ * step (beyond that a tensor with an almost-zero gradient would be pushed out of the region where the loss is
+ * linear). `slopes[t]` estimates g_t . d_t from the backward graph under test; its gradient part |g_t| is enough.
  */
 export function jointCoefficients(steps: readonly number[], slopes: readonly number[]): number[] {
   const shares = steps.map((h, t) => Math.abs(h * slopes[t]!)).filter((x) => x > 0 && Number.isFinite(x)).sort((a, b) => a - b);
@@ -238,6 +290,47 @@ export function jointCoefficients(steps: readonly number[], slopes: readonly num
     if (!(share > 0) || !Number.isFinite(share)) return h * JOINT_MAX_STRETCH;
     return h * Math.min(JOINT_MAX_STRETCH, target / share);
   });
+}
+
+/**
+ * One tensor's part of the joint direction, written straight into the two perturbed copies the check feeds:
+ * d = g/|g| + s/sqrt(n), with s the seeded random signs of `checkDirection` (the same idea, left unnormalised, |d|
+ * about sqrt(2)), and plus = values + step * d, minus = values - step * d. Returns g . d, the analytic slope along it,
+ * from the same pass: ResNet-18 has 11 million weights, and every pass over them costs about as much as a forward run.
+ */
+export function fillJointDirection(
+  plus: Float32Array | Float64Array,
+  minus: Float32Array | Float64Array,
+  values: ArrayLike<number>,
+  gradient: ArrayLike<number>,
+  gradientL2: number,
+  seed: number,
+  step: number,
+): number {
+  const n = values.length;
+  const gScale = gradientL2 > 0 && Number.isFinite(gradientL2) ? 1 / gradientL2 : 0;
+  const rScale = 1 / Math.sqrt(Math.max(n, 1));
+  const a = step * gScale;
+  const b = step * rScale;
+  let state = signState(seed);
+  let g2 = 0;
+  let gs = 0;
+  for (let i = 0; i < n; i++) {
+    if ((i & 31) === 0) state = nextState(state);
+    const g = gradient[i]!;
+    const w = values[i]!;
+    g2 += g * g;
+    if ((state >>> (i & 31)) & 1) {
+      gs += g;
+      plus[i] = w + a * g + b;
+      minus[i] = w - a * g - b;
+    } else {
+      gs -= g;
+      plus[i] = w + a * g - b;
+      minus[i] = w - a * g + b;
+    }
+  }
+  return gScale * g2 + rScale * gs;
 }
 
 /**
@@ -257,6 +350,16 @@ export const JOINT_LOSS_CHANGE = 1e-3;
 
 /** How far beyond its own step (`directionStep`) the joint check may move a tensor whose gradient is small. */
 export const JOINT_MAX_STRETCH = 10;
+
+/**
+ * The joint check's rounding floor: a central difference in float32 is uncertain by a few ulps of the loss over 2h,
+ * and the joint bar is tight, so the floor is that noise over the bar. A loss that does not depend on the weights at
+ * all (the mean of a softmax) then passes instead of sending every tensor to its own check for a one-ulp difference,
+ * while a real joint derivative, aimed at moving the loss by JOINT_LOSS_CHANGE of itself, stays 20 times above it.
+ */
+export function jointNoiseFloor(loss: number, dtype: DataType, step: number): number {
+  return finiteDifferenceNoise(loss, dtype, step, 4) / checkThresholds(dtype, 'joint').fine;
+}
 
 /**
  * The joint check's error: the analytic joint derivative against the central difference, the mean of the one-sided

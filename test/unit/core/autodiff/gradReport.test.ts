@@ -10,7 +10,7 @@ import {
   type GradRun,
   type ParamRun,
 } from '../../../../src/core/autodiff';
-import { JOINT_MAX_STRETCH, jointCoefficients, jointError, jointStep } from '../../../../src/core/autodiff/gradCheck';
+import { addAlongDirection, checkDirection, directionBasis, dot, JOINT_MAX_STRETCH, jointCoefficients, jointError, jointStep } from '../../../../src/core/autodiff/gradCheck';
 
 function param(name: string, dims: number[], values: number[], weightL2 = 1, check?: ParamRun['check']): ParamRun {
   return { name, dims, summary: summarizeGradient(Float64Array.from(values), 8), weightL2, ...(check ? { check } : {}) };
@@ -106,6 +106,20 @@ describe('autodiff: gradient report', () => {
     const kinked = jointError(1, 0.9, 1.1, 0, 'float32');
     assert.equal(kinked.kink, true);
     assert.ok(jointError(1.02, 1, 1, 0, 'float32').relError > 0.019);
+  });
+
+  it('the joint check regenerates the stored direction exactly: unit length, the same slope, the same step', () => {
+    const g = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.37) * (i % 7));
+    const v = checkDirection(g, 5);
+    const basis = directionBasis(g, 5);
+    assert.ok(Math.abs(dot(v, v) - 1) < 1e-12);
+    assert.ok(Math.abs(basis.slope - dot(g, v)) < 1e-12 * Math.abs(basis.slope));
+    assert.ok(basis.slope > 0, 'along the gradient');
+    const w = Float64Array.from(g, (x) => x * 3 + 1);
+    const out = new Float64Array(g.length);
+    addAlongDirection(out, w, g, 5, basis, 0.25);
+    assert.ok(out.every((x, i) => Math.abs(x - (w[i]! + 0.25 * v[i]!)) < 1e-12));
+    assert.notDeepEqual(checkDirection(g, 6), v, 'another seed, another direction');
   });
 
   it('a passed joint check judges every tensor, and says so; a failed one leaves the per-tensor verdicts', () => {
