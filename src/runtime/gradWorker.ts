@@ -1,6 +1,8 @@
 import type * as Ort from 'onnxruntime-node';
-import { centralDifference, checkDirection, checkVerdict, fillJointDirection, jointNoiseFloor, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
+import { centralDifference, checkDirection, checkVerdict, fillDirection, jointNoiseFloor, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
+import type { CheckMethod, DirectionalError } from '../core/autodiff/gradCheck';
+import type { DataType } from '../core/ir/types';
 import type { GradJob, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
 import { createSession, feedsFor, floatValues, ort, runSession, scalarValue, toOrtTensor, WorkerUserError } from './ortSession';
@@ -14,6 +16,26 @@ import { providerAttempts } from './providers';
  * `--check N`. A native crash or an out-of-memory kill ends this process, not the editor or the CLI
  * that forked it. Sessions, tensors and errors go through ortSession.ts, as in the activation probe's worker.
  */
+
+/**
+ * One step usually settles a directional check. Where it does not, a second step is tried, ten times smaller where
+ * the first crossed ReLU kinks (its one-sided slopes part) and ten times larger otherwise (rounding dominated a small
+ * loss change), and the better of the two is kept: two more runs, only where needed. Returns the step and its slopes.
+ */
+async function settleStep(
+  step: number,
+  slopesAt: (step: number) => Promise<[number, number]>,
+  errorAt: (step: number, slopes: [number, number]) => DirectionalError,
+  method: CheckMethod,
+  floatType: DataType,
+): Promise<[number, [number, number]]> {
+  const slopes = await slopesAt(step);
+  const first = errorAt(step, slopes);
+  if (checkVerdict(first.relError, floatType, method) === 'fine') return [step, slopes];
+  const retry = first.kink ? step / DIRECTION_STEP_RETRY : step * DIRECTION_STEP_RETRY;
+  const again = await slopesAt(retry);
+  return errorAt(retry, again).relError < first.relError ? [retry, again] : [step, slopes];
+}
 
 async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobResult> {
   const feeds: Record<string, Ort.Tensor> = {};
@@ -150,7 +172,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
         let sum = 0;
         ks.forEach((k, i) => {
           const p = job.params[k]!;
-          sum += coefficients[i]! * fillJointDirection(plus[i]!, minus[i]!, p.values!, gradients.get(p.name)!, norms[i]!, job.seed + k, eps * coefficients[i]!);
+          sum += coefficients[i]! * fillDirection(plus[i]!, minus[i]!, p.values!, gradients.get(p.name)!, norms[i]!, job.seed + k, eps * coefficients[i]!);
         });
         analytic = sum;
         const up = await lossOf(plus);
@@ -160,18 +182,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       const errorAt = (eps: number, s: [number, number]) =>
         jointError(analytic, s[0], s[1], jointNoiseFloor(baseLoss, job.floatType, eps), job.floatType);
       // The step needs the analytic derivative's size: the gradient parts' sum estimates it before the first pass.
-      let eps = jointStep(baseLoss, norms.reduce((a, g, i) => a + g * coefficients[i]!, 0));
-      let oneSided = await slopesAt(eps);
-      const first = errorAt(eps, oneSided);
-      // The same one retry as the per-tensor check: smaller where kinks were crossed, larger where rounding dominated.
-      if (checkVerdict(first.relError, job.floatType, 'joint') !== 'fine') {
-        const eps2 = first.kink ? eps / DIRECTION_STEP_RETRY : eps * DIRECTION_STEP_RETRY;
-        const second = await slopesAt(eps2);
-        if (errorAt(eps2, second).relError < first.relError) {
-          eps = eps2;
-          oneSided = second;
-        }
-      }
+      const [eps, oneSided] = await settleStep(jointStep(baseLoss, norms.reduce((a, g, i) => a + g * coefficients[i]!, 0)), slopesAt, errorAt, 'joint', job.floatType);
       const noiseFloor = jointNoiseFloor(baseLoss, job.floatType, eps);
       const passed = checkVerdict(jointError(analytic, oneSided[0], oneSided[1], noiseFloor, job.floatType).relError, job.floatType, 'joint') === 'fine';
       return { analytic, oneSided, step: eps, noiseFloor, tensors: ks.length, passed };
@@ -198,22 +209,9 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
           return [(baseLoss - minus) / h, (plus - baseLoss) / h];
         };
         const analytic = dot(gradient, v);
-        // One step usually settles it. Where it does not, a second step is tried, ten times smaller where the first
-        // crossed ReLU kinks (its one-sided slopes part) and ten times larger otherwise (rounding dominated a small
-        // loss change), and the better of the two is kept: two more runs, only for the tensors that need them.
         const errorAt = (step: number, s: [number, number]) =>
           directionalError(analytic, s[0], s[1], finiteDifferenceNoise(baseLoss, job.floatType, step, DIRECTION_NOISE_ULPS), job.floatType);
-        let h = p.directionStep!;
-        let slopes = await slopesAt(h);
-        const first = errorAt(h, slopes);
-        if (checkVerdict(first.relError, job.floatType, 'direction') !== 'fine') {
-          const h2 = first.kink ? h / DIRECTION_STEP_RETRY : h * DIRECTION_STEP_RETRY;
-          const slopes2 = await slopesAt(h2);
-          if (errorAt(h2, slopes2).relError < first.relError) {
-            h = h2;
-            slopes = slopes2;
-          }
-        }
+        const [h, slopes] = await settleStep(p.directionStep!, slopesAt, errorAt, 'direction', job.floatType);
         params[k]!.analytic = [analytic];
         params[k]!.numeric = [(slopes[0] + slopes[1]) / 2];
         params[k]!.oneSided = slopes;

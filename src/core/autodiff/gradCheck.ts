@@ -133,8 +133,9 @@ export function finiteDifferenceNoise(loss: number, dtype: DataType, step = fini
 export const DIRECTION_NOISE_ULPS = 32;
 
 /**
- * The fast check (the default; PyTorch's `gradcheck(fast_mode=True)` idea): per parameter tensor, one directional
- * derivative instead of many coordinates, two forward runs whatever the tensor's size. The direction is the unit
+ * The fast check's second stage, run where the joint direction did not pass (PyTorch's `gradcheck(fast_mode=True)`
+ * idea): per parameter tensor, one directional derivative instead of many coordinates, two forward runs whatever the
+ * tensor's size. The direction is the unit
  * vector along the backward graph's own gradient plus a seeded random sign vector of the same length, normalised:
  * along the gradient the derivative is as large as it can be, far above float32 rounding even for tensors of millions
  * of elements (a purely random direction would see |g|/sqrt(n) and drown in noise), and the random half catches a
@@ -143,27 +144,17 @@ export const DIRECTION_NOISE_ULPS = 32;
  * moves by a small fraction of its typical size and ReLU kinks are rarely crossed.
  */
 export function checkDirection(gradient: ArrayLike<number>, seed: number): Float64Array {
-  const basis = directionBasis(gradient, seed);
-  const v = new Float64Array(gradient.length);
-  addAlongDirection(v, v, gradient, seed, basis, 1);
+  const n = gradient.length;
+  const v = new Float64Array(n);
+  fillDirection(v, new Float64Array(n), new Float64Array(n), gradient, Math.sqrt(dot(gradient, gradient)), seed, 1);
+  const norm = Math.sqrt(dot(v, v));
+  if (norm > 0) for (let i = 0; i < n; i++) v[i] = v[i]! / norm;
   return v;
 }
 
 /**
- * The direction of `checkDirection` without storing it (a ResNet's 11 million weights would take 90 MB and a pass
- * each time): its scales, its norm, and the slope g . v along it, from one pass over the gradient.
- */
-export interface DirectionBasis {
-  gScale: number;
-  rScale: number;
-  norm: number;
-  /** g . v for the gradient the direction was built from. */
-  slope: number;
-}
-
-/**
  * The seeded random signs of a direction: bit (i mod 32) of the xorshift32 state drawn for element i's block of 32.
- * The loops below draw them inline, because a call per element made the joint check's passes over ResNet-18's 11
+ * `fillDirection` draws them inline, because a call per element made the joint check's passes over ResNet-18's 11
  * million weights cost more than its forward runs.
  */
 function signState(seed: number): number {
@@ -175,44 +166,6 @@ function nextState(s: number): number {
   s ^= s >>> 17;
   s ^= s << 5;
   return s;
-}
-
-export function directionBasis(gradient: ArrayLike<number>, seed: number): DirectionBasis {
-  const n = gradient.length;
-  let state = signState(seed);
-  let g2 = 0;
-  let gs = 0;
-  for (let i = 0; i < n; i++) {
-    if ((i & 31) === 0) state = nextState(state);
-    const g = gradient[i]!;
-    g2 += g * g;
-    gs += (state >>> (i & 31)) & 1 ? g : -g;
-  }
-  const gScale = g2 > 0 && Number.isFinite(g2) ? 1 / Math.sqrt(g2) : 0;
-  const rScale = 1 / Math.sqrt(Math.max(n, 1));
-  // |gScale g + rScale s|^2, and g . (gScale g + rScale s), with s the signs.
-  const norm2 = gScale * gScale * g2 + rScale * rScale * n + 2 * gScale * rScale * gs;
-  const norm = norm2 > 0 ? Math.sqrt(norm2) : 0;
-  const slope = norm > 0 ? (gScale * g2 + rScale * gs) / norm : 0;
-  return { gScale, rScale, norm, slope };
-}
-
-/** out = values + step * v, v the direction `basis` describes (out may be values itself). */
-export function addAlongDirection(
-  out: Float64Array | Float32Array,
-  values: ArrayLike<number>,
-  gradient: ArrayLike<number>,
-  seed: number,
-  basis: DirectionBasis,
-  step: number,
-): void {
-  let state = signState(seed);
-  const a = basis.norm > 0 ? (step * basis.gScale) / basis.norm : 0;
-  const b = basis.norm > 0 ? (step * basis.rScale) / basis.norm : 0;
-  for (let i = 0; i < out.length; i++) {
-    if ((i & 31) === 0) state = nextState(state);
-    out[i] = values[i]! + a * gradient[i]! + ((state >>> (i & 31)) & 1 ? b : -b);
-  }
 }
 
 /**
@@ -274,7 +227,7 @@ export function directionalError(analytic: number, minus: number, plus: number, 
 
 /**
  * The joint check's per-tensor coefficients. Tensor t moves by `coefficient[t]` along its part d_t of the joint
- * direction (`fillJointDirection`), so the joint derivative is the sum over tensors of coefficient[t] * (g_t . d_t).
+ * direction (`fillDirection`), so the joint derivative is the sum over tensors of coefficient[t] * (g_t . d_t).
  * Left at each tensor's own step (`directionStep`), a tensor with a large gradient would dominate that sum and hide
  * an error in a small one (one bias among ResNet's convolutions). So each tensor's share is brought to the median
  * share: large shares are scaled down, small ones up, but no tensor moves more than JOINT_MAX_STRETCH times its own
@@ -294,11 +247,12 @@ export function jointCoefficients(steps: readonly number[], slopes: readonly num
 
 /**
  * One tensor's part of the joint direction, written straight into the two perturbed copies the check feeds:
- * d = g/|g| + s/sqrt(n), with s the seeded random signs of `checkDirection` (the same idea, left unnormalised, |d|
- * about sqrt(2)), and plus = values + step * d, minus = values - step * d. Returns g . d, the analytic slope along it,
- * from the same pass: ResNet-18 has 11 million weights, and every pass over them costs about as much as a forward run.
+ * d = g/|g| + s/sqrt(n), with s the seeded random signs (`checkDirection` is d normalised; the joint check leaves it
+ * at |d| about sqrt(2)), and plus = values + step * d, minus = values - step * d. Returns g . d, the analytic slope
+ * along it, from the same pass: ResNet-18 has 11 million weights, and every pass over them costs about as much as a
+ * forward run.
  */
-export function fillJointDirection(
+export function fillDirection(
   plus: Float32Array | Float64Array,
   minus: Float32Array | Float64Array,
   values: ArrayLike<number>,

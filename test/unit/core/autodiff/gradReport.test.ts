@@ -10,7 +10,7 @@ import {
   type GradRun,
   type ParamRun,
 } from '../../../../src/core/autodiff';
-import { addAlongDirection, checkDirection, directionBasis, dot, JOINT_MAX_STRETCH, jointCoefficients, jointError, jointStep } from '../../../../src/core/autodiff/gradCheck';
+import { checkDirection, dot, fillDirection, JOINT_MAX_STRETCH, jointCoefficients, jointError, jointStep } from '../../../../src/core/autodiff/gradCheck';
 
 function param(name: string, dims: number[], values: number[], weightL2 = 1, check?: ParamRun['check']): ParamRun {
   return { name, dims, summary: summarizeGradient(Float64Array.from(values), 8), weightL2, ...(check ? { check } : {}) };
@@ -108,17 +108,21 @@ describe('autodiff: gradient report', () => {
     assert.ok(jointError(1.02, 1, 1, 0, 'float32').relError > 0.019);
   });
 
-  it('the joint check regenerates the stored direction exactly: unit length, the same slope, the same step', () => {
+  it('one direction for both stages: the joint check writes it unnormalised, with its slope, in one pass', () => {
     const g = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.37) * (i % 7));
     const v = checkDirection(g, 5);
-    const basis = directionBasis(g, 5);
     assert.ok(Math.abs(dot(v, v) - 1) < 1e-12);
-    assert.ok(Math.abs(basis.slope - dot(g, v)) < 1e-12 * Math.abs(basis.slope));
-    assert.ok(basis.slope > 0, 'along the gradient');
+    assert.ok(dot(g, v) > 0, 'along the gradient');
     const w = Float64Array.from(g, (x) => x * 3 + 1);
-    const out = new Float64Array(g.length);
-    addAlongDirection(out, w, g, 5, basis, 0.25);
-    assert.ok(out.every((x, i) => Math.abs(x - (w[i]! + 0.25 * v[i]!)) < 1e-12));
+    const plus = new Float64Array(g.length);
+    const minus = new Float64Array(g.length);
+    const slope = fillDirection(plus, minus, w, g, Math.sqrt(dot(g, g)), 5, 0.25);
+    const d = plus.map((x, i) => (x - w[i]!) / 0.25);
+    const norm = Math.sqrt(dot(d, d));
+    assert.ok(Math.abs(norm - Math.SQRT2) < 0.1, String(norm));
+    assert.ok(d.every((x, i) => Math.abs(x / norm - v[i]!) < 1e-9), 'the same direction as the per-tensor stage');
+    assert.ok(minus.every((x, i) => Math.abs(x - (w[i]! - 0.25 * d[i]!)) < 1e-12));
+    assert.ok(Math.abs(slope - dot(g, d)) < 1e-9 * Math.abs(slope));
     assert.notDeepEqual(checkDirection(g, 6), v, 'another seed, another direction');
   });
 
