@@ -119,7 +119,7 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
     num(p.maxAbs),
     num(p.weightL2),
     p.weightL2 > 0 ? num(p.l2 / p.weightL2) : '-',
-    p.check ? num(p.check.maxRelError) : '-',
+    p.check ? (p.check.method === 'joint' ? 'joint' : num(p.check.maxRelError)) : '-',
   ]);
   const header = ['parameter', 'shape', '|g|', 'mean', 'std', 'max|g|', '|w|', '|g|/|w|', 'check'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -134,16 +134,26 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
   if (report.check) {
     const t = report.check.thresholds ?? checkThresholds(floatType);
     const verdict = report.check.verdict ?? checkVerdict(report.check.maxRelError, floatType);
-    const what =
-      report.check.method === 'direction'
-        ? `one random direction per tensor (${report.check.sampled} tensors)`
-        : `${report.check.sampled} coordinates`;
+    const joint = report.check.joint;
     const cost = report.timing && typeof report.timing.checkMs === 'number' ? `, took ${ms(report.timing.checkMs)} of ${ms(report.timing.totalMs)}` : '';
+    const precision = floatType === 'float64' ? '' : ' in float32';
     lines.push('');
-    lines.push(
-      `numerical check: ${what}, worst relative error ${num(report.check.maxRelError)} (${report.check.worst}): ${verdict}` +
-        ` (fine below ${t.fine}, wrong above ${t.wrong}${floatType === 'float64' ? '' : ' in float32'}${cost})`,
-    );
+    if (report.check.method === 'joint' && joint) {
+      lines.push(
+        `numerical check: one joint random direction over all ${joint.tensors} tensors, relative error ${num(joint.relError)}: passed, so every tensor passed` +
+          ` (joint check; below ${joint.threshold}${precision}, else each tensor is checked on its own${cost})`,
+      );
+    } else {
+      if (joint) lines.push(`numerical check: the joint direction over all ${joint.tensors} tensors did not pass (relative error ${num(joint.relError)} > ${joint.threshold}); each tensor was checked on its own:`);
+      const what =
+        report.check.method === 'direction'
+          ? `one random direction per tensor (${report.check.sampled} tensors)`
+          : `${report.check.sampled} coordinates`;
+      lines.push(
+        `numerical check: ${what}, worst relative error ${num(report.check.maxRelError)} (${report.check.worst}): ${verdict}` +
+          ` (fine below ${t.fine}, wrong above ${t.wrong}${precision}${cost})`,
+      );
+    }
   }
   if (report.diagnostics && report.diagnostics.length > 0) {
     lines.push('');

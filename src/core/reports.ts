@@ -72,13 +72,15 @@ export interface GradParam {
   /** Where the gradient norm falls against the others (core/autodiff/gradReport.ts's gradientBands). */
   band?: 'vanishing' | 'exploding' | 'dead' | 'ok';
   /**
-   * Per-tensor numerical check: `method` 'direction' (the default fast check, one directional derivative, `sampled`
-   * 1) or 'coordinates' (`--check N`, `sampled` coordinates); `verdict` read off core/autodiff/gradCheck.ts's thresholds.
+   * Per-tensor numerical check: `method` 'joint' (the default fast check's joint direction over all tensors passed;
+   * `maxRelError` is that joint derivative's error, the same for every tensor), 'direction' (the joint check did not
+   * pass, so this tensor was checked along its own direction, `sampled` 1) or 'coordinates' (`--check N`, `sampled`
+   * coordinates); `verdict` read off core/autodiff/gradCheck.ts's thresholds.
    */
   check?: {
     sampled: number;
     maxRelError: number;
-    method?: 'direction' | 'coordinates';
+    method?: 'joint' | 'direction' | 'coordinates';
     verdict?: 'fine' | 'uncomfortable' | 'wrong' | 'kink';
     /** The loss had a kink along the direction; the gradient was compared with the one-sided slopes around it. */
     kink?: boolean;
@@ -104,12 +106,17 @@ export interface GradReport {
     sampled: number;
     maxRelError: number;
     worst?: string;
-    method?: 'direction' | 'coordinates';
+    method?: 'joint' | 'direction' | 'coordinates';
     verdict?: 'fine' | 'uncomfortable' | 'wrong' | 'kink';
     thresholds?: { fine: number; wrong: number };
     /** Tensors the check could not judge, and the units exactly on a ReLU/Clip kink that made it so. */
     notJudged?: number;
     kinks?: number;
+    /**
+     * The default check's first step: one joint direction over `tensors` tensors, its relative error, and whether it
+     * passed (below `threshold`); where it did not, the per-tensor verdicts above come from each tensor's own check.
+     */
+    joint?: { relError: number; tensors: number; passed: boolean; threshold: number };
   };
   diagnostics?: ProbeDiagnostic[];
   /** The limits the bands and update-ratio flags used, so that views draw them without a rule of their own. */

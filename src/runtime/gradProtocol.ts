@@ -48,6 +48,11 @@ export interface GradJob {
   step: number;
   /** The model's float type, which sets the check's rounding noise and thresholds. */
   floatType: DataType;
+  /**
+   * The fast check starts with one joint direction over every `direction` parameter, and checks them one by one only
+   * where that does not pass (core/autodiff/gradCheck.ts's jointCoefficients).
+   */
+  joint?: boolean;
   /** Seed of the fast check's random directions, so that runs repeat. */
   seed: number;
   bins: number;
@@ -83,9 +88,16 @@ export interface GradJobResult {
     lossAtCheck: number;
   }[];
   activations: { name: string; l2: number }[];
+  /**
+   * The joint check: the analytic joint derivative, the one-sided slopes of the loss along the joint direction, the
+   * step along it with the rounding noise of its finite difference, how many tensors it covered, and whether it passed
+   * (then no per-tensor check ran).
+   */
+  joint?: { analytic: number; oneSided: [number, number]; step: number; noiseFloor: number; tensors: number; passed: boolean };
   /** Units exactly on a ReLU/Clip kink at the checked point (directional check only). */
   kinks?: number;
-  timing: { sessionMs: number; runMs: number; checkMs: number };
+  /** The check's time includes its own session's creation (`checkSessionMs`) and its `checkRuns` forward runs. */
+  timing: { sessionMs: number; runMs: number; checkMs: number; checkSessionMs: number; checkRuns: number };
 }
 
 /** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */

@@ -133,30 +133,38 @@ export function checkSection(report: GradReport, doc: Document): HTMLElement {
   const check = report.check;
   if (!check) return h(doc, 'p', { class: 'grad-check none' }, 'The numerical check did not run (--check 0).');
   const verdict = check.verdict ?? 'uncomfortable';
-  const what = check.method === 'direction' ? `One random direction per tensor (${check.sampled} tensors)` : `Central differences on ${check.sampled} coordinates`;
   const cost = typeof report.timing?.checkMs === 'number' ? ` The check took ${num(report.timing.checkMs)} ms.` : '';
-  const summary = h(
-    doc,
-    'p',
-    { class: `grad-check-summary check-${verdict}`, 'data-verdict': verdict },
-    `${what}: worst relative error ${num(check.maxRelError)}` +
-      (check.worst ? ` (${check.worst})` : '') +
-      ` — ${verdict}.` +
-      (check.thresholds ? ` Fine below ${check.thresholds.fine}, probably wrong above ${check.thresholds.wrong}.` : '') +
-      (check.notJudged ? ` ${check.notJudged} tensor(s) not judged: units sit exactly on a ReLU kink for this input.` : '') +
-      cost,
-  );
+  const joint = check.joint;
+  const text =
+    check.method === 'joint' && joint
+      ? `One joint random direction over all ${joint.tensors} tensors: relative error ${num(joint.relError)} — passed (below ${joint.threshold}), so every tensor passed with it; no tensor was checked on its own.`
+      : (joint ? `The joint direction over all ${joint.tensors} tensors did not pass (relative error ${num(joint.relError)}, above ${joint.threshold}), so each tensor was checked on its own. ` : '') +
+        `${check.method === 'direction' ? `One random direction per tensor (${check.sampled} tensors)` : `Central differences on ${check.sampled} coordinates`}: worst relative error ${num(check.maxRelError)}` +
+        (check.worst ? ` (${check.worst})` : '') +
+        ` — ${verdict}.` +
+        (check.thresholds ? ` Fine below ${check.thresholds.fine}, probably wrong above ${check.thresholds.wrong}.` : '') +
+        (check.notJudged ? ` ${check.notJudged} tensor(s) not judged: units sit exactly on a ReLU kink for this input.` : '');
+  const summary = h(doc, 'p', { class: `grad-check-summary check-${verdict}`, 'data-verdict': verdict, 'data-method': check.method ?? '' }, text + cost);
   const rows = report.params
     .filter((p) => p.check)
     .map((p) => {
       const c = p.check!.verdict ?? '';
-      return h(doc, 'tr', { class: `check-${c}`, 'data-param': p.name }, h(doc, 'td', {}, p.name), h(doc, 'td', {}, String(p.check!.sampled)), h(doc, 'td', {}, num(p.check!.maxRelError)), h(doc, 'td', {}, c));
+      const jointly = p.check!.method === 'joint';
+      return h(
+        doc,
+        'tr',
+        { class: `check-${c}`, 'data-param': p.name, 'data-method': p.check!.method ?? '' },
+        h(doc, 'td', {}, p.name),
+        h(doc, 'td', {}, jointly ? 'joint' : String(p.check!.sampled)),
+        h(doc, 'td', {}, jointly ? '—' : num(p.check!.maxRelError)),
+        h(doc, 'td', {}, jointly ? `${c} (joint check)` : c),
+      );
     });
   const table = h(
     doc,
     'table',
     { class: 'grad-check-table' },
-    h(doc, 'thead', {}, h(doc, 'tr', {}, h(doc, 'th', {}, 'Parameter'), h(doc, 'th', {}, 'sampled'), h(doc, 'th', {}, 'relative error'), h(doc, 'th', {}, 'verdict'))),
+    h(doc, 'thead', {}, h(doc, 'tr', {}, h(doc, 'th', {}, 'Parameter'), h(doc, 'th', {}, 'sampled'), h(doc, 'th', {}, 'relative error (own)'), h(doc, 'th', {}, 'verdict'))),
     h(doc, 'tbody', {}, ...rows),
   );
   return h(doc, 'div', { class: 'grad-check' }, summary, table);

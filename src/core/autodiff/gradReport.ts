@@ -1,6 +1,6 @@
 import type { DataType } from '../ir/types';
 import type { GradParam, GradReport, ProbeDiagnostic } from '../reports';
-import { checkThresholds, checkVerdict, directionalError, relativeError, type CheckVerdict } from './gradCheck';
+import { checkThresholds, checkVerdict, directionalError, jointError, relativeError, type CheckMethod, type CheckVerdict } from './gradCheck';
 import type { GradSummary, SaliencyMap } from './gradStats';
 
 /**
@@ -14,12 +14,15 @@ export interface ParamRun {
   dims: number[];
   summary: GradSummary;
   weightL2: number;
-  /** Backward-graph and finite-difference gradients at the sampled coordinates. */
+  /**
+   * Backward-graph and finite-difference gradients at the sampled coordinates, or along the tensor's direction; with
+   * method 'joint' (and empty arrays) the tensor was judged by the run's joint check (`GradRun.joint`).
+   */
   check?: {
     analytic: number[];
     numeric: number[];
     noiseFloor: number;
-    method?: 'direction' | 'coordinates';
+    method?: CheckMethod;
     /** The directional check's one-sided slopes (see `directionalError`). */
     oneSided?: [number, number];
   };
@@ -34,6 +37,8 @@ export interface GradRun {
   activations: { name: string; l2: number }[];
   /** Units exactly on a ReLU/Clip kink at this point, counted by the directional check's loss graph. */
   kinks?: number;
+  /** The default check's joint direction over all tensors (see gradCheck.ts's jointCoefficients). */
+  joint?: { analytic: number; oneSided: [number, number]; noiseFloor: number; tensors: number };
   timing?: { totalMs: number; [phase: string]: number };
 }
 
@@ -89,6 +94,8 @@ export function updateRatio(l2: number, weightL2: number, learningRate: number):
 
 export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions = {}): GradReport {
   const learningRate = options.learningRate ?? DEFAULTS.learningRate;
+  const joint = run.joint ? jointError(run.joint.analytic, run.joint.oneSided[0], run.joint.oneSided[1], run.joint.noiseFloor, run.floatType) : undefined;
+  const jointPassed = joint !== undefined && checkVerdict(joint.relError, run.floatType, 'joint') === 'fine';
   const params: GradParam[] = run.params.map((p) => {
     const entry: GradParam = {
       name: p.name,
@@ -102,7 +109,10 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
     };
     const ratio = updateRatio(p.summary.l2, p.weightL2, learningRate);
     if (ratio !== undefined) entry.updateRatio = ratio;
-    if (p.check && p.check.analytic.length > 0) {
+    if (p.check?.method === 'joint' && joint) {
+      // Judged with every other tensor by the joint check: its error is the joint one, not this tensor's own.
+      entry.check = { sampled: 1, maxRelError: joint.relError, method: 'joint', verdict: jointPassed ? 'fine' : 'wrong' };
+    } else if (p.check && p.check.analytic.length > 0) {
       const directional = p.check.oneSided && p.check.analytic.length === 1
         ? directionalError(p.check.analytic[0]!, p.check.oneSided[0], p.check.oneSided[1], p.check.noiseFloor, run.floatType)
         : undefined;
@@ -132,7 +142,17 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
   params.forEach((p, i) => (p.band = bands.bands[i]));
   report.bands = { low: bands.low, high: bands.high, decades: bands.decades, learningRate, updateRatio: { ...UPDATE_RATIO_LIMITS } };
   const checked = params.filter((p) => p.check);
-  if (checked.length > 0) {
+  const jointSummary = run.joint && joint ? { relError: joint.relError, tensors: run.joint.tensors, passed: jointPassed, threshold: checkThresholds(run.floatType, 'joint').fine } : undefined;
+  if (jointPassed && checked.every((p) => p.check!.method === 'joint')) {
+    report.check = {
+      sampled: checked.length,
+      maxRelError: joint.relError,
+      method: 'joint',
+      verdict: 'fine',
+      thresholds: checkThresholds(run.floatType, 'joint'),
+      joint: jointSummary!,
+    };
+  } else if (checked.length > 0) {
     // The worst tensor the check could judge; tensors at a kink are counted apart.
     const judged = checked.filter((p) => p.check!.verdict !== 'kink');
     let worst = judged[0] ?? checked[0]!;
@@ -147,6 +167,7 @@ export function assembleGradReport(run: GradRun, options: GradDiagnosticOptions 
       verdict: judged.length > 0 ? checkVerdict(worst.check!.maxRelError, run.floatType, method) : 'kink',
       thresholds: checkThresholds(run.floatType, method),
       ...(atKinks > 0 ? { notJudged: atKinks, kinks: run.kinks } : {}),
+      ...(jointSummary ? { joint: jointSummary } : {}),
     };
   }
   report.diagnostics = diagnoseGradients(run, report, options);

@@ -16,8 +16,8 @@ import { runGradInProcess } from '../cli/helpers';
 /**
  * The gradient runtime (runtime/gradRunner.ts, gradWorker.ts on ortSession.ts): float16 gradients read as numbers,
  * not bit patterns (numpy as the oracle); class indices outside the output refused as PyTorch refuses them, from the
- * CLI and from the runner the editor calls; and the default directional check failing on a planted wrong rule while
- * passing the same model's correct gradient.
+ * CLI and from the runner the editor calls; and the default check (one joint direction, then each tensor where that
+ * does not pass) failing on planted wrong rules, naming the broken tensors, while passing the correct gradient.
  */
 describe('runtime: gradient probe', function () {
   this.timeout(180000);
@@ -106,54 +106,74 @@ describe('runtime: gradient probe', function () {
     assert.match(file.err, /class index 10 is out of range/);
   });
 
-  it('the default check is one direction per tensor, shows its cost, and passes a correct gradient', async () => {
+  it('the default check is one joint direction over all tensors, shows its cost, and passes a correct gradient', async () => {
     const { code, out, err } = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2', '--json']);
     assert.equal(code, 0, err);
     const report = JSON.parse(out) as GradReport;
-    assert.equal(report.check?.method, 'direction');
+    assert.equal(report.check?.method, 'joint');
     assert.equal(report.check?.sampled, report.params.length);
     assert.equal(report.check?.verdict, 'fine', JSON.stringify(report.check));
-    assert.ok(report.params.every((p) => p.check?.verdict === 'fine'), JSON.stringify(report.params.map((p) => p.check)));
+    assert.deepEqual({ ...report.check?.joint, relError: 0 }, { relError: 0, tensors: 4, passed: true, threshold: 5e-3 });
+    assert.ok(report.check!.joint!.relError < 5e-3);
+    // Every tensor says that the joint check judged it, and carries the joint error, not one of its own.
+    assert.ok(report.params.every((p) => p.check?.verdict === 'fine' && p.check.method === 'joint' && p.check.maxRelError === report.check!.joint!.relError), JSON.stringify(report.params.map((p) => p.check)));
     assert.ok(typeof report.timing?.checkMs === 'number' && report.timing.checkMs > 0);
     const text = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2']);
-    assert.match(text.out, /numerical check: one random direction per tensor \(4 tensors\), worst relative error .*: fine .*took \d+ ms of/);
+    assert.match(text.out, /numerical check: one joint random direction over all 4 tensors, relative error .*: passed, so every tensor passed \(joint check; .*took \d+ ms of/);
     const coords = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2', '--check', '3', '--json']);
     const byCoords = JSON.parse(coords.out) as GradReport;
     assert.equal(byCoords.check?.method, 'coordinates');
     assert.equal(byCoords.check?.sampled, 12);
   });
 
-  it('the default check fails a planted wrong gradient rule', async () => {
+  it('the default check fails a planted wrong gradient rule and names the broken tensors', async () => {
     const rules = gradRules as Record<string, RuleEntry>;
     const relu = rules.Relu!;
     const conv = rules.Conv!;
     const model = readOnnxFile(join(dir, 'convnet.onnx'));
     const options = { loss: 'cross-entropy' as const, target: { kind: 'class' as const, index: 2 }, random: 'normal' as const, seed: 3 };
+    /** A Conv rule whose gradient for input `index` (1: weight, 2: bias) comes out twice too large. */
+    const doubled = (index: number): RuleEntry => ({
+      ...conv,
+      rule: (ctx) => conv.rule(ctx).map((g, i) => (i === index && g ? ctx.e.op('Mul', [g, ctx.e.constF(2)]) : g)),
+    });
+    const localised = (r: GradReport): void => {
+      assert.equal(r.check?.joint?.passed, false, JSON.stringify(r.check));
+      assert.equal(r.check?.method, 'direction');
+      assert.ok(r.params.every((p) => p.check?.method === 'direction'));
+    };
     try {
       // ReLU passing the gradient everywhere, as if it were the identity.
       rules.Relu = { ...relu, rule: (ctx) => [ctx.gy[0]!] };
       const wrongRelu = await runGradProbe(model, options);
+      localised(wrongRelu);
       assert.equal(wrongRelu.check?.verdict, 'wrong', JSON.stringify(wrongRelu.params.map((p) => [p.name, p.check])));
       assert.ok(wrongRelu.diagnostics?.some((d) => d.kind === 'gradient-check' && /failed/.test(d.message)));
-      // A Conv rule whose weight gradient comes out twice too large.
+      // The ReLUs sit after the convolutions: the tensors upstream of them are wrong, the classifier is not.
+      assert.equal(wrongRelu.params.find((p) => p.name === 'fc.weight')?.check?.verdict, 'fine');
       rules.Relu = relu;
-      rules.Conv = {
-        ...conv,
-        rule: (ctx) => {
-          const grads = conv.rule(ctx);
-          return grads.map((g, i) => (i === 1 && g ? ctx.e.op('Mul', [g, ctx.e.constF(2)]) : g));
-        },
-      };
+      rules.Conv = doubled(1);
       const wrongConv = await runGradProbe(model, options);
-      const verdicts = new Map(wrongConv.params.map((p) => [p.name, p.check?.verdict]));
-      assert.equal(verdicts.get('conv1.weight'), 'wrong');
-      assert.equal(verdicts.get('conv2.weight'), 'wrong');
-      assert.equal(verdicts.get('fc.weight'), 'fine');
+      localised(wrongConv);
+      assert.deepEqual(Object.fromEntries(wrongConv.params.map((p) => [p.name, p.check?.verdict])), {
+        'conv1.weight': 'wrong',
+        'conv1.bias': 'fine',
+        'conv2.weight': 'wrong',
+        'fc.weight': 'fine',
+      });
+      // The smallest tensor (four biases, 4 of 199 parameters): the joint direction weighs every tensor alike, so
+      // a wrong gradient there is not hidden behind the large ones.
+      rules.Conv = doubled(2);
+      const wrongBias = await runGradProbe(model, options);
+      localised(wrongBias);
+      assert.deepEqual(wrongBias.params.filter((p) => p.check?.verdict !== 'fine').map((p) => [p.name, p.check?.verdict]), [['conv1.bias', 'wrong']]);
+      assert.ok(wrongBias.diagnostics?.some((d) => d.kind === 'gradient-check' && d.node === 'conv1.bias' && /failed/.test(d.message)));
     } finally {
       rules.Relu = relu;
       rules.Conv = conv;
     }
     const correct = await runGradProbe(model, options);
     assert.equal(correct.check?.verdict, 'fine');
+    assert.equal(correct.check?.method, 'joint');
   });
 });

@@ -93,6 +93,23 @@ describe('webview/charts/gradPanel', () => {
     assert.match(summary.textContent ?? '', /One random direction per tensor \(5 tensors\).*Fine below 0\.03, probably wrong above 0\.3\..*took 42 ms/);
   });
 
+  it('says which method judged each tensor: the joint check, or the tensor\'s own check after the joint one failed', () => {
+    const { document } = makeDocument();
+    const joint = { relError: 2e-4, tensors: 3, passed: true, threshold: 5e-3 };
+    const passed: GradReport = {
+      ...report,
+      params: report.params.map((p) => ({ ...p, check: { sampled: 1, maxRelError: 2e-4, method: 'joint' as const, verdict: 'fine' as const } })),
+      check: { sampled: 3, maxRelError: 2e-4, method: 'joint', verdict: 'fine', thresholds: { fine: 5e-3, wrong: 5e-3 }, joint },
+    };
+    const el = checkSection(passed, document);
+    assert.equal(el.querySelector('.grad-check-summary')!.getAttribute('data-method'), 'joint');
+    assert.match(el.querySelector('.grad-check-summary')!.textContent ?? '', /One joint random direction over all 3 tensors: relative error 2\.0e-4 — passed \(below 0\.005\), so every tensor passed with it/);
+    assert.deepEqual([...el.querySelectorAll('.grad-check-table tbody tr td:last-child')].map((c) => c.textContent), report.params.map(() => 'fine (joint check)'));
+    const failed = checkSection({ ...report, check: { ...report.check!, method: 'direction', joint: { ...joint, relError: 0.04, passed: false } } }, document);
+    assert.match(failed.querySelector('.grad-check-summary')!.textContent ?? '', /joint direction over all 3 tensors did not pass .* each tensor was checked on its own\. Central|joint direction over all 3 tensors did not pass .* each tensor was checked on its own\. One random direction/);
+    assert.ok(![...failed.querySelectorAll('.grad-check-table tbody tr td:last-child')].some((c) => /joint/.test(c.textContent ?? '')));
+  });
+
   it('saliency cells are max-pooled and scaled by the peak', () => {
     const { document } = makeDocument();
     const svg = saliencyOverlay(report.input.saliency!, { size: 40, maxCells: 2, imageHref: 'data:image/png;base64,AAAA' }, document);

@@ -10,6 +10,7 @@ import {
   type GradRun,
   type ParamRun,
 } from '../../../../src/core/autodiff';
+import { checkDirection, dot, fillDirection, JOINT_MAX_STRETCH, jointCoefficients, jointError, jointStep } from '../../../../src/core/autodiff/gradCheck';
 
 function param(name: string, dims: number[], values: number[], weightL2 = 1, check?: ParamRun['check']): ParamRun {
   return { name, dims, summary: summarizeGradient(Float64Array.from(values), 8), weightL2, ...(check ? { check } : {}) };
@@ -86,6 +87,71 @@ describe('autodiff: gradient report', () => {
     assert.equal(r.check?.worst, 'b1');
     assert.ok(Math.abs(r.check!.maxRelError - 0.1 / 0.6) < 1e-12);
     assert.ok(r.diagnostics!.some((d) => d.kind === 'gradient-check' && d.node === 'b1'));
+  });
+
+  it('the joint direction weighs every tensor alike, within a stretch, and its step aims at a small loss change', () => {
+    // Shares h * (g . u): 1, 100, 0.5, 1e-4 (too small to stretch up to the median), 0 (a dead tensor).
+    const steps = [1, 2, 0.5, 1, 3];
+    const slopes = [1, 50, 1, 1e-4, 0];
+    const c = jointCoefficients(steps, slopes);
+    const shares = c.map((x, t) => x * slopes[t]!);
+    assert.ok(Math.abs(shares[0]! - 1) < 1e-12 && Math.abs(shares[1]! - 1) < 1e-12 && Math.abs(shares[2]! - 1) < 1e-12, String(shares));
+    assert.equal(c[3], steps[3]! * JOINT_MAX_STRETCH);
+    assert.equal(c[4], steps[4]! * JOINT_MAX_STRETCH);
+    assert.equal(jointStep(2, 4), 5e-4);
+    assert.equal(jointStep(2, 0), 1);
+    assert.equal(jointStep(2, 1e-9), 1);
+    // The joint error is the central difference's; crossed kinks excuse nothing and ask for a smaller retry.
+    assert.ok(Math.abs(jointError(1, 0.99, 1.01, 0, 'float32').relError) < 1e-12);
+    const kinked = jointError(1, 0.9, 1.1, 0, 'float32');
+    assert.equal(kinked.kink, true);
+    assert.ok(jointError(1.02, 1, 1, 0, 'float32').relError > 0.019);
+  });
+
+  it('one direction for both stages: the joint check writes it unnormalised, with its slope, in one pass', () => {
+    const g = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.37) * (i % 7));
+    const v = checkDirection(g, 5);
+    assert.ok(Math.abs(dot(v, v) - 1) < 1e-12);
+    assert.ok(dot(g, v) > 0, 'along the gradient');
+    const w = Float64Array.from(g, (x) => x * 3 + 1);
+    const plus = new Float64Array(g.length);
+    const minus = new Float64Array(g.length);
+    const slope = fillDirection(plus, minus, w, g, Math.sqrt(dot(g, g)), 5, 0.25);
+    const d = plus.map((x, i) => (x - w[i]!) / 0.25);
+    const norm = Math.sqrt(dot(d, d));
+    assert.ok(Math.abs(norm - Math.SQRT2) < 0.1, String(norm));
+    assert.ok(d.every((x, i) => Math.abs(x / norm - v[i]!) < 1e-9), 'the same direction as the per-tensor stage');
+    assert.ok(minus.every((x, i) => Math.abs(x - (w[i]! - 0.25 * d[i]!)) < 1e-12));
+    assert.ok(Math.abs(slope - dot(g, d)) < 1e-9 * Math.abs(slope));
+    assert.notDeepEqual(checkDirection(g, 6), v, 'another seed, another direction');
+  });
+
+  it('a passed joint check judges every tensor, and says so; a failed one leaves the per-tensor verdicts', () => {
+    const jointly = (): ParamRun['check'] => ({ analytic: [], numeric: [], noiseFloor: 0, method: 'joint' });
+    const passed = assembleGradReport({
+      ...run([param('w1', [2, 2], [0.1, 0.2, 0.3, 0.4], 2, jointly()), param('b1', [2], [0.5, 0.5], 1, jointly())], 'float32'),
+      joint: { analytic: 1, oneSided: [0.9995, 1.0005], noiseFloor: 0, tensors: 2 },
+    });
+    assert.equal(passed.check?.method, 'joint');
+    assert.equal(passed.check?.verdict, 'fine');
+    assert.equal(passed.check?.sampled, 2);
+    assert.equal(passed.check?.joint?.passed, true);
+    assert.equal(passed.check?.joint?.threshold, 5e-3);
+    assert.deepEqual(passed.params.map((p) => [p.check?.method, p.check?.verdict]), [['joint', 'fine'], ['joint', 'fine']]);
+    const failed = assembleGradReport({
+      ...run(
+        [
+          param('w1', [2, 2], [0.1, 0.2, 0.3, 0.4], 2, { analytic: [1], numeric: [1], oneSided: [1, 1], noiseFloor: 0, method: 'direction' }),
+          param('b1', [2], [0.5, 0.5], 1, { analytic: [2], numeric: [1], oneSided: [1, 1], noiseFloor: 0, method: 'direction' }),
+        ],
+        'float32',
+      ),
+      joint: { analytic: 1.5, oneSided: [1, 1], noiseFloor: 0, tensors: 2 },
+    });
+    assert.equal(failed.check?.method, 'direction');
+    assert.equal(failed.check?.joint?.passed, false);
+    assert.equal(failed.check?.worst, 'b1');
+    assert.deepEqual(failed.params.map((p) => p.check?.verdict), ['fine', 'wrong']);
   });
 
   it('diagnoses vanishing and exploding gradients from first versus last layers', () => {
