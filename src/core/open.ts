@@ -67,13 +67,7 @@ export async function openModel(file: string, options: OpenOptions = {}): Promis
     return { model: readOnnxFile(file), format: 'onnx', name: path.basename(file), inputShapeApplied: false };
   }
   if (options.exactPython) return { model: await options.exactPython(file), format: 'python', name: path.basename(file), inputShapeApplied: true };
-  return withPythonFile(file, { ...(options.inputShape ? { analyze: { defaultInputShape: options.inputShape } } : {}), ...(options.wasmDir ? { wasmDir: options.wasmDir } : {}) }, async (analysis) => {
-    const { mainModule } = await import('./python/summary');
-    const main = mainModule(analysis);
-    if (!main) throw new UserInputError(`${file}: no torch.nn.Module subclass to run`);
-    const lowered = lowerPythonModel(main, analysis, { file, ...(options.inputShape ? { inputShape: options.inputShape } : {}), ...(options.shapeHint ? { shapeHint: options.shapeHint } : {}) });
-    return { model: await lowered, format: 'python', name: nameOf(main), inputShapeApplied: true };
-  });
+  return withPythonFile(file, pythonFileOptions(options), (analysis) => openMainModule(analysis, file, options, file));
 }
 
 /** Opens a model held in memory: ONNX bytes, or (format 'python') UTF-8 source whose main nn.Module is lowered. */
@@ -83,12 +77,20 @@ export async function openModelBytes(bytes: Uint8Array, format: ModelFormat, opt
     return { model: readOnnxBytes(bytes, { label, ...(options.baseDir ? { baseDir: options.baseDir } : {}) }), format, name: label, inputShapeApplied: false };
   }
   const source = decodePythonSource(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), label);
-  return withPythonSource(source, label, { ...(options.inputShape ? { analyze: { defaultInputShape: options.inputShape } } : {}), ...(options.wasmDir ? { wasmDir: options.wasmDir } : {}) }, async (analysis) => {
-    const { mainModule } = await import('./python/summary');
-    const main = mainModule(analysis);
-    if (!main) throw new UserInputError(`${label}: no torch.nn.Module subclass to run`);
-    return { model: await lowerPythonModel(main, analysis, { ...(options.inputShape ? { inputShape: options.inputShape } : {}), ...(options.shapeHint ? { shapeHint: options.shapeHint } : {}) }), format, name: nameOf(main), inputShapeApplied: true };
-  });
+  return withPythonSource(source, label, pythonFileOptions(options), (analysis) => openMainModule(analysis, label, options));
+}
+
+function pythonFileOptions(options: OpenOptions): PythonFileOptions {
+  return { ...(options.inputShape ? { analyze: { defaultInputShape: options.inputShape } } : {}), ...(options.wasmDir ? { wasmDir: options.wasmDir } : {}) };
+}
+
+/** The file's main nn.Module (as `layerscope summary` picks it), lowered to a runnable model. */
+async function openMainModule(analysis: PythonAnalysis, label: string, options: OpenOptions, file?: string): Promise<OpenedModel> {
+  const { mainModule } = await import('./python/summary');
+  const main = mainModule(analysis);
+  if (!main) throw new UserInputError(`${label}: no torch.nn.Module subclass to run`);
+  const model = await lowerPythonModel(main, analysis, { ...(file ? { file } : {}), ...(options.inputShape ? { inputShape: options.inputShape } : {}), ...(options.shapeHint ? { shapeHint: options.shapeHint } : {}) });
+  return { model, format: 'python', name: nameOf(main), inputShapeApplied: true };
 }
 
 /** Reads a .py file within MAX_PYTHON_SOURCE_BYTES, refusing FIFOs, devices and binary files with one line. */
@@ -97,7 +99,6 @@ export function readPythonSource(file: string): string {
 }
 
 function decodePythonSource(bytes: Buffer, label: string): string {
-  if (bytes.length > MAX_PYTHON_SOURCE_BYTES) throw new UserInputError(`${label} is ${(bytes.length / 2 ** 20).toFixed(1)} MiB of Python source; Layerscope reads files up to ${MAX_PYTHON_SOURCE_BYTES / 2 ** 20} MiB`);
   const source = bytes.toString('utf8');
   if (source.includes('\u0000')) throw new UserInputError(`${label}: not a Python source file (it contains NUL bytes)`);
   return source;
@@ -117,7 +118,10 @@ export async function withPythonFile<T>(file: string, options: PythonFileOptions
 }
 
 async function withPythonSource<T>(source: string, label: string, options: PythonFileOptions, use: (analysis: PythonAnalysis, source: string) => T | Promise<T>): Promise<T> {
-  const [{ loadPythonParser }, { analyzeTree }] = await Promise.all([import('./python/parser'), import('./python/analyze')]);
+  const [{ loadPythonParser }, { analyzeTree, sourceTooLarge }] = await Promise.all([import('./python/parser'), import('./python/analyze')]);
+  // Files were capped as they were read; source handed over in memory is capped here.
+  const tooLarge = sourceTooLarge(Buffer.byteLength(source, 'utf8'), label);
+  if (tooLarge) throw new UserInputError(tooLarge);
   const parser = await loadPythonParser(options.wasmDir);
   const tree = parser.parse(source);
   if (!tree) throw new UserInputError(`${label}: the Python parser returned no tree`);
