@@ -1,13 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { UserInputError } from '../core/errors';
-import { MAX_PYTHON_SOURCE_BYTES } from '../core/limits';
-import { readRegularFile } from '../core/regularFile';
 import type { ModelSummary } from '../core/analysis/types';
 import type { Dim } from '../core/ir/types';
-import { analyzeTree } from '../core/python/analyze';
+import { withPythonFile } from '../core/open';
 import { cpuReason, exactSelection, mergeExactSummary } from '../core/python/exact';
-import { loadPythonParser } from '../core/python/parser';
 import { mainModule, summaryFromAnalysis } from '../core/python/summary';
 import { DEFAULT_MEMORY_LIMIT_MB, PythonBridge, PythonBridgeError } from '../runtime/pythonBridge';
 
@@ -29,10 +24,6 @@ export interface ExactSummaryOptions {
   signal?: AbortSignal;
 }
 
-function wasmDir(): string | undefined {
-  return fs.existsSync(path.join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined;
-}
-
 function concrete(shape: readonly Dim[] | null | undefined, what: string): number[] | null {
   if (!shape) return null;
   if (shape.some((d) => typeof d !== 'number')) throw new UserInputError(`${what} ${shape.map((d) => d ?? '?').join('x')} has symbolic dims; PyTorch needs numbers such as 1x3x224x224`);
@@ -40,13 +31,8 @@ function concrete(shape: readonly Dim[] | null | undefined, what: string): numbe
 }
 
 export async function summarizeWithPython(file: string, options: ExactSummaryOptions): Promise<ModelSummary> {
-  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
-  const parser = await loadPythonParser(wasmDir());
-  const tree = parser.parse(source);
-  if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);
-  try {
-    const given = options.inputShape ? { inputShapes: { input: options.inputShape } } : {};
-    const analysis = analyzeTree(tree, source, given);
+  const given = options.inputShape ? { inputShapes: { input: options.inputShape } } : {};
+  return withPythonFile(file, { analyze: given }, async (analysis, source) => {
     const summary = summaryFromAnalysis(analysis, { ...given, fileName: file });
     let selection;
     try {
@@ -75,7 +61,5 @@ export async function summarizeWithPython(file: string, options: ExactSummaryOpt
     } finally {
       bridge.dispose();
     }
-  } finally {
-    tree.delete();
-  }
+  });
 }

@@ -2,13 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserInputError } from '../core/errors';
-import { MAX_PYTHON_SOURCE_BYTES } from '../core/limits';
-import { readRegularFile } from '../core/regularFile';
 import type { Model } from '../core/ir/types';
-import { readOnnxBytes } from '../core/onnx/index';
-import { analyzeTree } from '../core/python/analyze';
+import { openModelBytes, withPythonFile } from '../core/open';
 import { exactSelection } from '../core/python/exact';
-import { loadPythonParser } from '../core/python/parser';
 import { PythonBridge, PythonBridgeError } from '../runtime/pythonBridge';
 
 /**
@@ -35,18 +31,13 @@ export async function loadPythonModelWithPyTorch(file: string, options: TrainedM
     if (!WEIGHT_EXTENSIONS.includes(path.extname(options.weights).toLowerCase())) throw new UserInputError(`--weights ${options.weights}: expected a ${WEIGHT_EXTENSIONS.join(', ')} file`);
     if (!fs.existsSync(options.weights)) throw new UserInputError(`--weights ${options.weights}: no such file`);
   }
-  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
-  const parser = await loadPythonParser(fs.existsSync(path.join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
-  const tree = parser.parse(source);
-  if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);
-  let selection;
-  try {
-    selection = exactSelection(analyzeTree(tree, source), source, options.className);
-  } catch (e) {
-    throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}; name what to build with --class NAME (a class, a factory function or a module-level variable)`);
-  } finally {
-    tree.delete();
-  }
+  const selection = await withPythonFile(file, {}, (analysis, source) => {
+    try {
+      return exactSelection(analysis, source, options.className);
+    } catch (e) {
+      throw new UserInputError(`${file}: ${e instanceof Error ? e.message : String(e)}; name what to build with --class NAME (a class, a factory function or a module-level variable)`);
+    }
+  });
   const declared = selection.module?.inputShape;
   const inputShape = options.inputShape ?? (declared && declared.every((d) => typeof d === 'number') ? (declared as number[]) : undefined);
   if (!inputShape) throw new UserInputError(`${file}: no input shape; pass --input-shape 1x3x32x32 or add a "# layerscope: input 1x3x32x32" comment above the class`);
@@ -56,7 +47,8 @@ export async function loadPythonModelWithPyTorch(file: string, options: TrainedM
     const output = path.join(dir, 'model.onnx');
     await bridge.exportOnnx({ file, target: selection.target, inputShape, output, ...(options.weights ? { weights: path.resolve(options.weights) } : {}) }, { timeoutMs: options.timeoutMs ?? 120_000 });
     // A fresh copy: a Buffer from readFileSync may sit at an odd offset of a shared pool.
-    return { model: readOnnxBytes(new Uint8Array(fs.readFileSync(output)), { label: `${selection.name} exported by PyTorch` }), inputShape };
+    const exported = await openModelBytes(new Uint8Array(fs.readFileSync(output)), 'onnx', { label: `${selection.name} exported by PyTorch` });
+    return { model: exported.model, inputShape };
   } catch (e) {
     if (e instanceof PythonBridgeError) throw new UserInputError(e.message);
     throw e;

@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { UserInputError } from '../core/errors';
-import { MAX_PYTHON_SOURCE_BYTES } from '../core/limits';
-import { readRegularFile } from '../core/regularFile';
-import type { Model } from '../core/ir/types';
-import { readOnnxFile } from '../core/onnx/reader';
+import { modelFormat, openModel } from '../core/open';
+import type { OpenedModel } from '../core/open';
 import type { InputSource } from '../runtime/inputs';
 import { EXECUTION_PROVIDERS, isExecutionProviderChoice } from '../runtime/providers';
 import type { ExecutionProviderChoice } from '../runtime/providers';
@@ -49,63 +46,27 @@ const MAX_BATCH = 1_000_000;
 /** Error messages go on one line of stderr. */
 export { oneLine } from '../core/safeText';
 
-type PythonModules = {
-  parser: typeof import('../core/python/parser');
-  analyze: typeof import('../core/python/analyze');
-  summary: typeof import('../core/python/summary');
-  lower: typeof import('../core/python/lower');
-};
-
-/** The PyTorch-source front end, imported when a .py model runs, so that running ONNX files never loads the parser. */
-async function pythonModules(): Promise<PythonModules> {
-  const [parser, analyze, summary, lower] = await Promise.all([
-    import('../core/python/parser'),
-    import('../core/python/analyze'),
-    import('../core/python/summary'),
-    import('../core/python/lower'),
-  ]);
-  return { parser, analyze, summary, lower };
-}
-
-export interface RunnableModel {
-  model: Model;
-  /** True when the input shape was baked into the graph (a .py model), so it must not be applied again by name. */
-  inputShapeApplied: boolean;
-}
+export type RunnableModel = Pick<OpenedModel, 'model' | 'inputShapeApplied'>;
 
 /**
- * The model a probe runs. A .py MODEL is the file's main nn.Module (as `layerscope summary` picks it) lowered to the
- * IR with PyTorch's own default initialisation, so that a probe shows what a freshly built model does. Its input
- * shape comes from `--input-shape` or the class's `# layerscope: input 1x3x32x32` comment.
+ * The model a probe runs, opened by core/open.ts: an ONNX file, or a .py MODEL's main nn.Module (as `layerscope
+ * summary` picks it) lowered to the IR with PyTorch's own default initialisation, so that a probe shows what a freshly
+ * built model does. Its input shape comes from `--input-shape` or the class's `# layerscope: input 1x3x32x32` comment.
+ * With --python or --weights the user's PyTorch builds it instead (pythonWeights.ts).
  */
-export async function loadRunnableModel(file: string, options: { shapes?: Record<string, number[]>; seed?: number; python?: string; weights?: string }): Promise<RunnableModel> {
-  if (extname(file).toLowerCase() !== '.py') {
-    if (options.weights !== undefined || options.python !== undefined) throw new UserInputError('--weights and --python apply to a .py model; an .onnx file carries its own weights');
-    return { model: readOnnxFile(file), inputShapeApplied: false };
-  }
-  if (options.weights !== undefined || options.python !== undefined) {
-    // The user's PyTorch builds the model (and loads the checkpoint) and exports it; see pythonWeights.ts.
-    const given = options.shapes?.[''] ?? options.shapes?.['input'];
-    const { model } = await loadPythonModelWithPyTorch(file, { python: options.python ?? 'python3', ...(options.weights !== undefined ? { weights: options.weights } : {}), ...(given ? { inputShape: given } : {}) });
-    return { model, inputShapeApplied: true };
-  }
-  const py = await pythonModules();
-  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
+export async function loadRunnableModel(file: string, options: { shapes?: Record<string, number[]>; python?: string; weights?: string }): Promise<RunnableModel> {
+  const exact = options.weights !== undefined || options.python !== undefined;
+  if (exact && modelFormat(file) !== 'python') throw new UserInputError('--weights and --python apply to a .py model; an .onnx file carries its own weights');
   const given = options.shapes?.[''] ?? options.shapes?.['input'];
-  const parser = await py.parser.loadPythonParser(existsSync(join(__dirname, 'tree-sitter-python.wasm')) ? __dirname : undefined);
-  const tree = parser.parse(source);
-  if (!tree) throw new UserInputError(`${file}: the Python parser returned no tree`);
-  try {
-    const analysis = py.analyze.analyzeTree(tree, source, given ? { defaultInputShape: given } : {});
-    const main = py.summary.mainModule(analysis);
-    if (!main) throw new UserInputError(`${file}: no torch.nn.Module subclass to run`);
-    const shape = given ?? main.inputShape;
-    if (!shape) throw new UserInputError(`${file}: no input shape; pass --input-shape 1x3x32x32 or add a "# layerscope: input 1x3x32x32" comment above the class`);
-    const model = py.lower.lowerModuleToModel(main, { inputShape: shape, init: 'pytorch', seed: options.seed ?? 0, interpreter: analysis.interpreter, file });
-    return { model, inputShapeApplied: true };
-  } finally {
-    tree.delete();
-  }
+  const opened = await openModel(file, {
+    ...(given ? { inputShape: given } : {}),
+    shapeHint: 'pass --input-shape 1x3x32x32 or add a "# layerscope: input 1x3x32x32" comment above the class',
+    // The user's PyTorch builds the model (and loads the checkpoint) and exports it; see pythonWeights.ts.
+    ...(exact
+      ? { exactPython: async (f: string) => (await loadPythonModelWithPyTorch(f, { python: options.python ?? 'python3', ...(options.weights !== undefined ? { weights: options.weights } : {}), ...(given ? { inputShape: given } : {}) })).model }
+      : {}),
+  });
+  return { model: opened.model, inputShapeApplied: opened.inputShapeApplied };
 }
 
 /** Options both commands take: what to feed the model, where to run it, and how to print. */

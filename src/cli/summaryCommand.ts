@@ -4,7 +4,7 @@ import { UserInputError } from '../core/errors';
 import type { Dim } from '../core/ir/types';
 import type { ModelSummary } from '../core/analysis/types';
 import { summarizeModel } from '../core/analysis/summary';
-import { readOnnxFile } from '../core/onnx/index';
+import { modelFormat, openModel } from '../core/open';
 import { lastValue, parseArgs, parseInputShape, parsePositiveInt } from './args';
 import { summarizeWithPython } from './exactSummary';
 import type { InputShapeArg } from './args';
@@ -61,7 +61,7 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
   const exactPython = lastValue(args, 'python');
   if ((args.values.has('class') || args.values.has('timeout')) && exactPython === undefined) throw new UserInputError('--class and --timeout go with --python PATH');
   if (exactPython !== undefined) {
-    if (path.extname(file).toLowerCase() !== '.py') throw new UserInputError('--python verifies PyTorch source; give a .py file');
+    if (modelFormat(file) !== 'python') throw new UserInputError('--python verifies PyTorch source; give a .py file');
     if (shapes.length > 1) throw new UserInputError('--python takes one --input-shape');
     const className = lastValue(args, 'class');
     const timeoutText = lastValue(args, 'timeout');
@@ -73,7 +73,7 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
       ...(shapes[0] ? { inputShape: shapes[0].dims } : {}),
       ...(timeoutText !== undefined ? { timeoutMs: parsePositiveInt('timeout', timeoutText) * 1000 } : {}),
     });
-  } else if (path.extname(file).toLowerCase() === '.py') {
+  } else if (modelFormat(file) === 'python') {
     // The Python front end (tree-sitter and the interpreter) loads only when a .py file is summarised.
     const python = await import('../core/python/summary');
     const inputShapes: Record<string, Dim[]> = {};
@@ -86,7 +86,7 @@ export async function runSummaryCommand(argv: string[], io: CliIo): Promise<numb
     // print it with the table, so that a broken small file leaves stdout empty and only the error line on stderr.
     const early = mode === 'table' && size !== undefined && size >= EARLY_HEADER_BYTES;
     if (early) io.stdout(formatHeader(given, size));
-    const model = readOnnxFile(file);
+    const { model } = await openModel(file);
     summary = summarizeModel(model, {
       ...(shapes.length > 0 ? { inputShapes: resolveShapeNames(shapes, model.graph.inputs.map((i) => i.name), new Set(model.graph.initializers.map((t) => t.name))) } : {}),
       ...(maxNodes !== undefined ? { maxNodes } : {}),

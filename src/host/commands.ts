@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { modelFormat } from '../core/open';
+import type { ModelFormat } from '../core/open';
 import type { ExportFormat } from '../protocol/messages';
 import type { Inspector, InspectorRegistry } from './inspectorPanels';
 import { OnnxEditorProvider } from './onnxEditorProvider';
@@ -49,9 +51,9 @@ async function openModel(): Promise<void> {
  * written.
  */
 async function openSample(ctx: CommandContext, kind?: 'onnx' | 'python'): Promise<void> {
-  const folders: { kind: 'onnx' | 'python'; uri: vscode.Uri; ext: string }[] = [
-    { kind: 'onnx', uri: vscode.Uri.joinPath(ctx.extensionUri, 'samples'), ext: '.onnx' },
-    { kind: 'python', uri: vscode.Uri.joinPath(ctx.extensionUri, 'samples', 'python'), ext: '.py' },
+  const folders: { kind: ModelFormat; uri: vscode.Uri }[] = [
+    { kind: 'onnx', uri: vscode.Uri.joinPath(ctx.extensionUri, 'samples') },
+    { kind: 'python', uri: vscode.Uri.joinPath(ctx.extensionUri, 'samples', 'python') },
   ];
   const items: (vscode.QuickPickItem & { uri: vscode.Uri; sampleKind: 'onnx' | 'python' })[] = [];
   for (const folder of folders) {
@@ -63,7 +65,7 @@ async function openSample(ctx: CommandContext, kind?: 'onnx' | 'python'): Promis
       // A build without samples offers none of that kind.
     }
     for (const [name, type] of entries) {
-      if (type === vscode.FileType.File && name.endsWith(folder.ext)) {
+      if (type === vscode.FileType.File && modelFormat(name) === folder.kind) {
         items.push({ label: name, description: folder.kind === 'onnx' ? 'ONNX model' : 'PyTorch source', uri: vscode.Uri.joinPath(folder.uri, name), sampleKind: folder.kind });
       }
     }
@@ -110,11 +112,11 @@ async function showSummary(ctx: CommandContext, arg?: unknown): Promise<void> {
 
 function activeOnnxUri(ctx: CommandContext): vscode.Uri | undefined {
   const active = ctx.registry.activeInspector;
-  if (active && active.uri.path.toLowerCase().endsWith('.onnx')) return active.uri;
+  if (active && modelFormat(active.uri.path) === 'onnx') return active.uri;
   const editorUri = vscode.window.activeTextEditor?.document.uri;
-  if (editorUri && editorUri.path.toLowerCase().endsWith('.onnx')) return editorUri;
+  if (editorUri && modelFormat(editorUri.path) === 'onnx') return editorUri;
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (tab instanceof vscode.TabInputCustom && tab.uri.path.toLowerCase().endsWith('.onnx')) return tab.uri;
+  if (tab instanceof vscode.TabInputCustom && modelFormat(tab.uri.path) === 'onnx') return tab.uri;
   return undefined;
 }
 

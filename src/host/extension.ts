@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Model } from '../core/ir/types';
-import { readOnnxFile } from '../core/onnx/reader';
+import { modelFormat, openModel } from '../core/open';
+import type { ModelFormat } from '../core/open';
 import type { WebviewToHost } from '../protocol/messages';
 import { registerInspectorCommands } from './commands';
 import { registerGradCommands } from './gradCommands';
@@ -23,21 +24,26 @@ export function activate(context: vscode.ExtensionContext): HostServices {
   const registry = new InspectorRegistry(context.extensionUri, log, (inspector, message) => handleWebviewMessage(inspector, message), context.workspaceState);
   context.subscriptions.push(registry);
 
-  const loaders = new Map<string, (uri: vscode.Uri) => Promise<Model>>();
-  loaders.set('.onnx', async (uri) => readOnnxFile(uri.fsPath));
+  // core/open.ts decides what a file is; ONNX files are opened there, and a feature registers how it opens the
+  // formats whose live state belongs to the editor (Python source, read from the document with its unsaved edits).
+  const loaders = new Map<ModelFormat, (uri: vscode.Uri) => Promise<Model>>();
+  loaders.set('onnx', async (uri) => (await openModel(uri.fsPath)).model);
 
   const services: HostServices = {
     log,
     async loadModel(uri) {
-      const ext = /\.[^./]+$/.exec(uri.path)?.[0]?.toLowerCase() ?? '';
-      const loader = loaders.get(ext);
-      if (!loader) throw new Error(`Layerscope cannot read ${ext || 'extension-less'} files; open an .onnx file or a Python model`);
+      const format = modelFormat(uri.path);
+      const loader = format && loaders.get(format);
+      if (!loader) {
+        const ext = /\.[^./]+$/.exec(uri.path)?.[0]?.toLowerCase();
+        throw new Error(`Layerscope cannot read ${ext ?? 'extension-less'} files; open an .onnx file or a Python model`);
+      }
       return loader(uri);
     },
     activeModelUri: () => registry.activeInspector?.uri,
     async postToPanel(uri, message) {
       let inspector = registry.get(uri);
-      if (!inspector && uri.path.toLowerCase().endsWith('.onnx')) {
+      if (!inspector && modelFormat(uri.path) === 'onnx') {
         await vscode.commands.executeCommand('vscode.openWith', uri, OnnxEditorProvider.viewType);
         inspector = registry.get(uri);
       }
@@ -56,11 +62,11 @@ export function activate(context: vscode.ExtensionContext): HostServices {
       });
       registry.attach(uri, panel, title, () => model);
     },
-    registerModelLoader(extension, loader) {
-      loaders.set(extension.toLowerCase(), loader);
+    registerModelLoader(format, loader) {
+      loaders.set(format, loader);
     },
     async openModelFile(uri) {
-      if (uri.path.toLowerCase().endsWith('.onnx')) {
+      if (modelFormat(uri.path) === 'onnx') {
         await vscode.commands.executeCommand('vscode.openWith', uri, OnnxEditorProvider.viewType);
         return;
       }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { isUserInputError } from '../core/errors';
 import type { Dim, Model } from '../core/ir/types';
 import { summarizeModel } from '../core/analysis/summary';
+import { modelFormat } from '../core/open';
 import type { GradReport } from '../core/reports';
 import { modelInputs } from '../runtime/inputs';
 import { ProbeCancelledError } from '../runtime/runtimeClient';
@@ -37,7 +38,7 @@ function targetUri(arg: unknown, deps: HostServices): vscode.Uri | undefined {
   const active = deps.activeModelUri();
   if (active) return active;
   const editor = vscode.window.activeTextEditor?.document.uri;
-  return editor && /\.(onnx|py)$/i.test(editor.fsPath) ? editor : undefined;
+  return editor && modelFormat(editor.fsPath) !== undefined ? editor : undefined;
 }
 
 async function askInput(model: Model): Promise<ProbeInputChoice | undefined> {

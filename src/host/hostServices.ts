@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { Model } from '../core/ir/types';
+import type { ModelFormat } from '../core/open';
 import type { HostToWebview } from '../protocol/messages';
 
 /**
@@ -10,7 +11,7 @@ import type { HostToWebview } from '../protocol/messages';
 export interface HostServices {
   /** The "Layerscope" LogOutputChannel. */
   log: vscode.LogOutputChannel;
-  /** Reads the model behind a URI: ONNX files directly, other files through a loader registered for their extension. */
+  /** Reads the model behind a URI: core/open.ts names its format, and the loader registered for that format reads it. */
   loadModel(uri: vscode.Uri): Promise<Model>;
   /** The model of the inspector the user last focused, for commands run from the palette. */
   activeModelUri(): vscode.Uri | undefined;
@@ -21,8 +22,8 @@ export interface HostServices {
    * panel, so that running the command again reveals the same panel.
    */
   openModel(uri: vscode.Uri, model: Model, title: string): Promise<void>;
-  /** Teaches `loadModel` a file extension (with the dot, lower case), for example '.py'. */
-  registerModelLoader(extension: string, loader: (uri: vscode.Uri) => Promise<Model>): void;
+  /** Teaches `loadModel` a model format of core/open.ts, for example 'python'. */
+  registerModelLoader(format: ModelFormat, loader: (uri: vscode.Uri) => Promise<Model>): void;
   /** Opens (or reveals) the inspector on a model file: the custom editor for .onnx, a registered loader otherwise. */
   openModelFile(uri: vscode.Uri): Promise<void>;
   /** The execution provider and GPU index that probes should use, read from the settings each time. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { readOnnxFile } from '../core/onnx/reader';
+import { openModel } from '../core/open';
 import type { InspectorRegistry } from './inspectorPanels';
 
 /**
@@ -27,11 +27,11 @@ export class OnnxEditorProvider implements vscode.CustomReadonlyEditorProvider {
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const title = document.uri.path.split('/').pop() ?? 'model.onnx';
-    this.registry.attach(document.uri, panel, title, () => {
+    this.registry.attach(document.uri, panel, title, async () => {
       if (document.uri.scheme !== 'file') {
         throw new Error(`Layerscope reads models from the file system; ${document.uri.scheme}: URIs are not supported`);
       }
-      return readOnnxFile(document.uri.fsPath);
+      return (await openModel(document.uri.fsPath)).model;
     });
   }
 }

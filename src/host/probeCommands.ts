@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { isUserInputError } from '../core/errors';
 import type { Model } from '../core/ir/types';
-import { readOnnxFile } from '../core/onnx/reader';
+import { modelFormat, openModel } from '../core/open';
 import type { ProbeReport } from '../core/reports';
 import type { HostToWebview } from '../protocol/messages';
 import { modelInputs } from '../runtime/inputs';
@@ -61,15 +61,15 @@ function targetUri(arg: unknown, deps: ProbeHostDeps): vscode.Uri | undefined {
   const active = deps.activeModelUri?.();
   if (active) return active;
   const editor = vscode.window.activeTextEditor?.document.uri;
-  return editor && /\.(onnx|py)$/i.test(editor.fsPath) ? editor : undefined;
+  return editor && modelFormat(editor.fsPath) !== undefined ? editor : undefined;
 }
 
 async function loadModel(uri: vscode.Uri, deps: ProbeHostDeps): Promise<Model> {
   if (deps.loadModel) return deps.loadModel(uri);
-  if (!uri.fsPath.toLowerCase().endsWith('.onnx')) {
+  if (modelFormat(uri.fsPath) !== 'onnx') {
     throw new Error(`${uri.fsPath}: only ONNX models can be probed from here; export the module with torch.onnx.export`);
   }
-  return readOnnxFile(uri.fsPath);
+  return (await openModel(uri.fsPath)).model;
 }
 
 interface ChoiceItem extends vscode.QuickPickItem {

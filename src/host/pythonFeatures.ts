@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Model } from '../core/ir/types';
-import { lowerModuleToModel } from '../core/python/lower';
 import { sitePackagesOf } from '../core/python/imports';
-import { loadPythonParser } from '../core/python/parser';
+import { loadPythonFrontEnd, lowerPythonModel } from '../core/open';
 import type { HostServices } from './hostServices';
 import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, mainModuleOf, moduleAt } from './pythonDocuments';
 import type { DocumentAnalysis, PythonDocumentOptions } from './pythonDocuments';
@@ -30,7 +29,7 @@ const PROBE_CLASS_COMMAND = 'layerscope.probePythonClass';
 
 export async function registerPythonFeatures(context: vscode.ExtensionContext, deps: HostServices): Promise<void> {
   const wasmDir = path.join(context.extensionPath, 'dist');
-  const parser = await loadPythonParser(wasmDir);
+  const parser = await loadPythonFrontEnd(wasmDir);
   const cache = new PythonDocumentCache(parser, readOptions());
   const diagnostics = vscode.languages.createDiagnosticCollection('layerscope');
   const lensChanged = new vscode.EventEmitter<void>();
@@ -148,9 +147,9 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
 
   // Python files open in the inspector through the same loader path as ONNX files.
   // An inspector opened on one class keys its panel as file.py#ClassName, so probes run from it load that class.
-  deps.registerModelLoader('.py', async (uri) => {
+  deps.registerModelLoader('python', async (uri) => {
     const doc = await vscode.workspace.openTextDocument(uri.with({ fragment: '' }));
-    return modelFor(doc, undefined, analyze, deps, uri.fragment || undefined).model;
+    return (await modelFor(doc, undefined, analyze, deps, uri.fragment || undefined)).model;
   });
 
   context.subscriptions.push(
@@ -163,7 +162,7 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
       }
       const line = lineArg ?? (editor && editor.document === doc ? editor.selection.active.line : 0);
       try {
-        const { model, name } = modelFor(doc, line, analyze, deps);
+        const { model, name } = await modelFor(doc, line, analyze, deps);
         await deps.openModel(doc.uri.with({ fragment: name }), model, `${name} (${path.basename(doc.uri.fsPath)})`);
         // Beside keeps the width VS Code last gave that group, often a narrow strip; the inspector needs about half.
         // Only here: in the CodeLens probe flow the re-layout took focus from the probe's quick pick.
@@ -176,7 +175,7 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
     vscode.commands.registerCommand(PROBE_CLASS_COMMAND, async (uri: vscode.Uri, line: number, probeCommand: string) => {
       try {
         const doc = await vscode.workspace.openTextDocument(uri);
-        const { model, name } = modelFor(doc, line, analyze, deps);
+        const { model, name } = await modelFor(doc, line, analyze, deps);
         const target = doc.uri.with({ fragment: name });
         await deps.openModel(target, model, `${name} (${path.basename(doc.uri.fsPath)})`);
         await vscode.commands.executeCommand(probeCommand, target);
@@ -256,24 +255,23 @@ function publishDiagnostics(collection: vscode.DiagnosticCollection, doc: vscode
   );
 }
 
-/** Lowers the model under the cursor (or the file's main model) to the IR for the inspector. */
-function modelFor(
+/** Lowers the model under the cursor (or the file's main model) to the IR for the inspector, through core/open.ts. */
+async function modelFor(
   doc: vscode.TextDocument,
   line: number | undefined,
   analyze: (doc: vscode.TextDocument) => DocumentAnalysis | undefined,
   deps: HostServices,
   className?: string,
-): { model: Model; name: string } {
+): Promise<{ model: Model; name: string }> {
   const result = analyze(doc);
   if (!result) throw new Error(`${path.basename(doc.uri.fsPath)} could not be analysed; see the Layerscope output`);
   const named = className ? result.analysis.modules.find((m) => m.name === className) : undefined;
   const target = named ?? (line === undefined ? mainModuleOf(result.analysis) : moduleAt(result.analysis, line));
   if (!target) throw new Error(`${path.basename(doc.uri.fsPath)} defines no torch.nn.Module subclass`);
-  if (!target.params) throw new Error(`${target.name}: its parameters are not known statically${target.reason ? ` (${target.reason})` : ''}`);
-  if (!target.inputShape) {
-    throw new Error(`${target.name}: add a "# layerscope: input 1x3x32x32" comment above the class, or set layerscope.defaultInputShape, so that its shapes are known`);
-  }
-  deps.log.info(`lowering ${target.name} from ${doc.uri.fsPath} with input ${target.inputShape.join('x')}`);
-  const model = lowerModuleToModel({ instance: target.instance, interpreter: result.analysis.interpreter }, { inputShape: target.inputShape, init: 'pytorch', seed: 0, file: doc.uri.fsPath });
+  deps.log.info(`lowering ${target.name} from ${doc.uri.fsPath} with input ${target.inputShape?.join('x') ?? '(none)'}`);
+  const model = await lowerPythonModel(target, result.analysis, {
+    file: doc.uri.fsPath,
+    shapeHint: 'add a "# layerscope: input 1x3x32x32" comment above the class, or set layerscope.defaultInputShape, so that its shapes are known',
+  });
   return { model, name: target.name };
 }

@@ -1,4 +1,5 @@
 import { getInt, getString } from '../ir/attributes';
+import { countsMacs } from '../ir/opCatalogue';
 import type { Dim, Graph, Node, TensorType } from '../ir/types';
 import type { AnalysisWarning, PerNode } from './types';
 
@@ -19,21 +20,13 @@ export interface MacAnalysis {
 
 type Shapes = ReadonlyMap<string, TensorType>;
 
-/** Ops whose MACs this module computes; every other op counts zero without a warning. */
-export const MAC_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', 'GRU', 'RNN',
-  // Quantised models do the same multiply-accumulates in integers.
-  'ConvInteger', 'QLinearConv', 'MatMulInteger', 'QLinearMatMul',
-  'Einsum',
-]);
-
 export function countMacs(graph: Graph, shapes: Shapes): MacAnalysis {
   const perNode: PerNode<number> = new Map();
   const warnings: AnalysisWarning[] = [];
   let total = 0;
   const unknown: Node[] = [];
   for (const node of graph.nodes) {
-    if (node.domain !== '' || !MAC_OPS.has(node.opType)) {
+    if (node.domain !== '' || !countsMacs(node.opType)) {
       perNode.set(node, 0);
       continue;
     }

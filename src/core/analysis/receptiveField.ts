@@ -1,4 +1,5 @@
 import { getInt, getInts, getString } from '../ir/attributes';
+import { spatialRole } from '../ir/opCatalogue';
 import type { Dim, Graph, Node, TensorType } from '../ir/types';
 import type { AnalysisWarning, ConstValue, PerNode, ReceptiveField } from './types';
 
@@ -73,31 +74,6 @@ export interface ReceptiveFieldInputs {
   types: ReadonlyMap<string, TensorType>;
   constants: ReadonlyMap<string, ConstValue>;
 }
-
-const WINDOW_OPS = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool', 'ConvInteger', 'QLinearConv']);
-const GLOBAL_OPS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
-/** Outputs that describe a tensor rather than hold its positions. */
-const METADATA_OPS = new Set(['Shape', 'Size', 'ConstantOfShape', 'Constant', 'Range', 'EyeLike', 'RandomNormalLike', 'RandomUniformLike']);
-const REDUCE_OPS = new Set([
-  'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum',
-  'ReduceLogSumExp', 'ReduceSumSquare',
-]);
-const AXIS_MIXING_OPS = new Set(['Softmax', 'LogSoftmax', 'Hardmax', 'ArgMax', 'ArgMin', 'TopK', 'CumSum']);
-const SEQUENCE_OPS = new Set(['LSTM', 'GRU', 'RNN', 'Attention', 'MultiHeadAttention']);
-/**
- * Ops whose every output position depends only on the same position of its inputs (after broadcasting), plus
- * normalisations and casts, which pass fields through unchanged.
- */
-const PASS_THROUGH_OPS = new Set([
-  'Abs', 'Acos', 'Acosh', 'Add', 'And', 'Asin', 'Asinh', 'Atan', 'Atanh', 'BatchNormalization', 'BitShift', 'Cast',
-  'CastLike', 'Ceil', 'Celu', 'Clip', 'Cos', 'Cosh', 'DequantizeLinear', 'Div', 'Dropout', 'Elu', 'Equal', 'Erf',
-  'Exp', 'Floor', 'Gelu', 'GreaterOrEqual', 'Greater', 'GroupNormalization', 'HardSigmoid', 'HardSwish', 'Identity',
-  'InstanceNormalization', 'IsInf', 'IsNaN', 'LayerNormalization', 'LeakyRelu', 'LessOrEqual', 'Less', 'Log', 'LRN',
-  'Max', 'Mean', 'MeanVarianceNormalization', 'Min', 'Mish', 'Mod', 'Mul', 'Neg', 'Not', 'Or', 'Pow', 'PRelu',
-  'QuantizeLinear', 'Reciprocal', 'Relu', 'Round', 'Selu', 'Shrink', 'Sigmoid', 'Sign', 'Sin', 'Sinh', 'Softplus',
-  'Softsign', 'Sqrt', 'Sub', 'Sum', 'Tan', 'Tanh', 'ThresholdedRelu', 'Where', 'Xor', 'Expand', 'Tile',
-  'RMSNormalization', 'SkipLayerNormalization', 'SimplifiedLayerNormalization', 'FastGelu', 'BiasGelu', 'QuickGelu',
-]);
 
 export function computeReceptiveFields(graph: Graph, inputs: ReceptiveFieldInputs, order: readonly Node[] = graph.nodes): ReceptiveFieldAnalysis {
   return new ReceptiveFieldWalker(graph, inputs).run(order);
@@ -176,18 +152,18 @@ class ReceptiveFieldWalker {
   private visit(node: Node): (State | undefined)[] {
     if (node.domain !== '' && node.domain !== 'ai.onnx' && node.domain !== 'com.microsoft') return [this.generic(node)];
     const op = node.opType;
-    if (METADATA_OPS.has(op)) return [undefined];
+    const role = spatialRole(op);
+    if (role === 'metadata') return [undefined];
     const dataStates = node.inputs.map((n) => this.state(n));
     // Elementwise ops decide for themselves: a global per-channel gate does not make a local field global.
-    const merges = PASS_THROUGH_OPS.has(op) || op === 'Concat';
+    const merges = role === 'pass-through' || op === 'Concat';
     if (!merges && dataStates.some((s) => s?.kind === 'global')) return [{ kind: 'global' }];
     if (dataStates.every((s) => s === undefined)) return [undefined];
 
-    if (WINDOW_OPS.has(op)) return [this.window(node)];
-    if (GLOBAL_OPS.has(op)) return [{ kind: 'global' }];
-    if (SEQUENCE_OPS.has(op)) return [{ kind: 'global' }];
-    if (REDUCE_OPS.has(op)) return [this.reduce(node)];
-    if (AXIS_MIXING_OPS.has(op)) return [this.axisMixing(node)];
+    if (role === 'window') return [this.window(node)];
+    if (role === 'global' || role === 'sequence') return [{ kind: 'global' }];
+    if (role === 'reduce') return [this.reduce(node)];
+    if (role === 'axis-mixing') return [this.axisMixing(node)];
     switch (op) {
       case 'Gemm':
         return [this.gemm(node)];
@@ -223,7 +199,7 @@ class ReceptiveFieldWalker {
       case 'SpaceToDepth':
         return [this.mixedLike(this.state(node.inputs[0]))];
       default:
-        if (PASS_THROUGH_OPS.has(op)) return [this.merge(node, node.inputs)];
+        if (role === 'pass-through') return [this.merge(node, node.inputs)];
         return [this.generic(node)];
     }
   }

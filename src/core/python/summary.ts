@@ -5,8 +5,7 @@ import { evaluateImportedModule } from './interpreter';
 import { summarizeModel } from '../analysis/summary';
 import type { ModelSummary, SourceModuleSummary } from '../analysis/types';
 import { UserInputError } from '../errors';
-import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
-import { readRegularFile } from '../regularFile';
+import { readPythonSource } from '../open';
 import type { Dim, Model } from '../ir/types';
 import { analyzeTree, sourceTooLarge } from './analyze';
 import { formatCount } from '../format';
@@ -76,9 +75,7 @@ export async function summarizePythonSource(source: string, options: PythonSumma
 
 /** Reads, parses and summarises a .py file; an unreadable path is a UserInputError (exit code 2). */
 export async function summarizePythonFile(file: string, options: PythonSummaryOptions = {}): Promise<ModelSummary> {
-  const source = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
-  if (source.includes('\u0000')) throw new UserInputError(`${file}: not a Python source file (it contains NUL bytes)`);
-  return summarizePythonSource(source, { ...options, fileName: options.fileName ?? file });
+  return summarizePythonSource(readPythonSource(file), { ...options, fileName: options.fileName ?? file });
 }
 
 /** The contract's `modules` array: one entry per Module class, lines 1-based. */

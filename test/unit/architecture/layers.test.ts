@@ -99,3 +99,54 @@ describe('architecture: the webview draws what core decided', () => {
     assert.ok(CORE_KNOWLEDGE[4]!.copy.test('/^(Relu|LeakyRelu|PRelu)$/'));
   });
 });
+
+/**
+ * One way to open a model (core/open.ts): the readers and the source lowering are called from there (and from inside
+ * their own front ends), never from the CLI, the host or the runtime, which used to repeat the `.onnx`/`.py` decision
+ * and lowered source with three different initialisations. `owners` are the files allowed to call each function.
+ */
+const OPENERS: { name: string; owners: (file: string) => boolean }[] = [
+  { name: 'readOnnxFile', owners: (f) => f === 'src/core/open.ts' || f.startsWith('src/core/onnx/') },
+  { name: 'readOnnxBytes', owners: (f) => f === 'src/core/open.ts' || f.startsWith('src/core/onnx/') },
+  { name: 'lowerModuleToModel', owners: (f) => f === 'src/core/open.ts' || f.startsWith('src/core/python/') },
+  { name: 'loadPythonParser', owners: (f) => f === 'src/core/open.ts' || f.startsWith('src/core/python/') },
+];
+
+/** A test of a file's name against the model extensions: what modelFormat() alone decides. */
+const EXTENSION_TEST = /(endsWith|extname)\(.*['"]\.(onnx|py)['"]|\/\\\.\(?(onnx|py)\b[^/]*\/i?\.test\(/;
+
+function callers(name: string, text: string): boolean {
+  return new RegExp(`\\b${name}\\s*\\(`).test(text) || new RegExp(`\\{[^}]*\\b${name}\\b[^}]*\\}\\s*from`).test(text);
+}
+
+describe('architecture: every front end opens models through core/open.ts', () => {
+  it('no file outside core/open.ts (and the readers themselves) reads ONNX or lowers Python source', () => {
+    const found: string[] = [];
+    for (const file of sources(join(REPO, 'src'))) {
+      const rel = relative(REPO, file).split('\\').join('/');
+      const text = readFileSync(file, 'utf8');
+      for (const o of OPENERS) if (!o.owners(rel) && callers(o.name, text)) found.push(`${rel} uses ${o.name}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('no file outside core/open.ts decides .onnx or .py by the file name', () => {
+    const found: string[] = [];
+    for (const file of sources(join(REPO, 'src'))) {
+      const rel = relative(REPO, file).split('\\').join('/');
+      if (rel === 'src/core/open.ts') continue;
+      for (const line of readFileSync(file, 'utf8').split('\n')) if (EXTENSION_TEST.test(line)) found.push(`${rel}: ${line.trim()}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('the patterns match the copies they guard against', () => {
+    assert.ok(callers('readOnnxFile', "    return { model: readOnnxFile(file), inputShapeApplied: false };"));
+    assert.ok(callers('lowerModuleToModel', "import { lowerModuleToModel } from '../core/python/lower';"));
+    assert.ok(!callers('readOnnxFile', "import { readOnnxFileOptions } from './x';"));
+    assert.ok(EXTENSION_TEST.test("  if (extname(file).toLowerCase() !== '.py') {"));
+    assert.ok(EXTENSION_TEST.test("if (!inspector && uri.path.toLowerCase().endsWith('.onnx')) {"));
+    assert.ok(EXTENSION_TEST.test('  return editor && /\\.(onnx|py)$/i.test(editor.fsPath) ? editor : undefined;'));
+    assert.ok(!EXTENSION_TEST.test("      const out = doc.uri.fsPath.replace(/\\.py$/i, '') + `.${target.name}.onnx`;"));
+  });
+});
