@@ -1286,7 +1286,11 @@ export class Interpreter {
       case 'class': {
         if (!fn.isModule) {
           // A plain class (a config record, a helper): an object whose attributes its constructor sets.
-          if (splatUnknown || unreadBase(fn)) return unknown(`${fn.name}(…) is not a module`, false);
+          // A class whose base Layerscope cannot read may be a module (`class MLPBlock(MLP)` with MLP from an import
+          // not followed): its instance is unknown and may be a module, so an owner that keeps it is incomplete.
+          const unread = unreadBase(fn);
+          if (unread) return unknown(`${fn.name}(…) (its base ${unread} is not read)`, true);
+          if (splatUnknown) return unknown(`${fn.name}(…) is not a module`, false);
           return this.instantiate(fn, positional, keywords, rangeOf(node), true);
         }
         if (splatUnknown) {
