@@ -57,22 +57,31 @@ interface Phases {
   hi: number[];
 }
 
-type AxisInfo = AxisField | 'mixed' | null;
+export type AxisInfo = AxisField | 'mixed' | null;
 
-type State =
+/** What a value's positions are: fields per axis, every position (`global`), or positions on axes not yet known. */
+export type FieldState =
   | { kind: 'axes'; axes: AxisInfo[] }
   | { kind: 'global' }
   /** Carries positions along some axes that are not yet known (a rank-3 graph input). */
   | { kind: 'origin' };
+type State = FieldState;
 
 export interface ReceptiveFieldAnalysis {
   perNode: PerNode<ReceptiveField | null>;
   warnings: AnalysisWarning[];
+  /** Every value's state, by name: what a graph built from one part of a larger model hands to the next part. */
+  states: ReadonlyMap<string, FieldState>;
 }
 
 export interface ReceptiveFieldInputs {
   types: ReadonlyMap<string, TensorType>;
   constants: ReadonlyMap<string, ConstValue>;
+  /**
+   * States of graph inputs that are not the model's own inputs: a graph of one layer call (core/python/layerFragment)
+   * starts from the fields its input already has, instead of from unit fields.
+   */
+  seeds?: ReadonlyMap<string, FieldState>;
 }
 
 export function computeReceptiveFields(graph: Graph, inputs: ReceptiveFieldInputs, order: readonly Node[] = graph.nodes): ReceptiveFieldAnalysis {
@@ -93,6 +102,11 @@ class ReceptiveFieldWalker {
     const initializers = new Set(this.graph.initializers.map((t) => t.name));
     for (const input of this.graph.inputs) {
       if (initializers.has(input.name)) continue;
+      const seed = this.info.seeds?.get(input.name);
+      if (seed) {
+        this.states.set(input.name, seed);
+        continue;
+      }
       const declared = input.type && input.type.kind === 'tensor' ? input.type.tensor : undefined;
       const type = this.info.types.get(input.name) ?? declared;
       const rank = type?.shape ? type.shape.length : undefined;
@@ -119,7 +133,7 @@ class ReceptiveFieldWalker {
       });
       this.perNode.set(node, this.report(out[0], node.outputs[0]));
     }
-    return { perNode: this.perNode, warnings: this.warnings };
+    return { perNode: this.perNode, warnings: this.warnings, states: this.states };
   }
 
   /** What the contract reports for a node: a field when the output is [N, C, spatial...] with known fields. */
@@ -137,8 +151,7 @@ class ReceptiveFieldWalker {
     const fields = spatial as AxisField[];
     const sizes = fields.map((f) => (f.phases ? phaseSizes(f.phases) : [round(f.size)]));
     return {
-      size: fields.map((f) => round(f.size)),
-      stride: fields.map((f) => round(f.stride)),
+      ...reportedFields(fields),
       start: fields.map((f) => round(f.start)),
       global: false,
       ...(sizes.some((list) => list.length > 1) ? { sizes } : {}),
@@ -234,27 +247,7 @@ class ReceptiveFieldWalker {
     const dilations = getInts(node, 'dilations') ?? new Array<number>(k).fill(1);
     const pads = this.beginPads(node, kernel, strides, dilations);
     const transposed = node.opType === 'ConvTranspose';
-    const fields = (spatial as AxisField[]).map((f, i) => {
-      const kEff = (dilations[i] ?? 1) * (kernel[i] - 1) + 1;
-      const st = strides[i] ?? 1;
-      const p = pads[i];
-      // Downstream of a strided ConvTranspose the field depends on the unit's phase: follow each phase exactly.
-      if (f.phases || (transposed && st > 1)) return phasedWindow(f, kernel[i], dilations[i] ?? 1, st, p, transposed);
-      if (transposed) {
-        // Output unit 0 gathers about ceil(k_eff / s) input units centred (p − (k_eff − 1) / 2) / s units from input
-        // unit 0. Exact for stride 1; for larger strides it is the average over the stride's phases.
-        return {
-          size: f.size + (Math.ceil(kEff / st) - 1) * f.stride,
-          start: f.start + ((p - (kEff - 1) / 2) / st) * f.stride,
-          stride: f.stride / st,
-        };
-      }
-      return {
-        size: f.size + (kEff - 1) * f.stride,
-        start: f.start + ((kEff - 1) / 2 - p) * f.stride,
-        stride: f.stride * st,
-      };
-    });
+    const fields = (spatial as AxisField[]).map((f, i) => windowField(f, kernel[i], dilations[i] ?? 1, strides[i] ?? 1, pads[i], transposed));
     return { kind: 'axes', axes: [s.axes[0], isConv ? null : s.axes[1], ...fields] };
   }
 
@@ -548,7 +541,7 @@ class ReceptiveFieldWalker {
           if (!near(a.stride, current.stride) || !near(a.start, current.start)) {
             conflicts.push(`axis ${axis}: stride ${round(current.stride)} vs ${round(a.stride)}, centre ${round(current.start)} vs ${round(a.start)}`);
           }
-          if (a.size > current.size) out[axis] = a;
+          out[axis] = largerField(current, a);
         }
       });
     }
@@ -664,7 +657,32 @@ function phasedWindow(f: AxisField, k: number, d: number, s: number, p: number, 
   return regular ? { size, start, stride } : { size, start, stride, phases: { period: outPeriod, shift: outShift, lo, hi } };
 }
 
-function unitField(): AxisField {
+/**
+ * One axis's field after a window op (Conv, ConvTranspose, pooling) with kernel k, dilation d, stride s and leading
+ * padding p, applied to the field `f` of its input.
+ */
+export function windowField(f: AxisField, k: number, d: number, s: number, p: number, transposed: boolean): AxisField {
+  const kEff = d * (k - 1) + 1;
+  // Downstream of a strided ConvTranspose the field depends on the unit's phase: follow each phase exactly.
+  if (f.phases || (transposed && s > 1)) return phasedWindow(f, k, d, s, p, transposed);
+  if (transposed) {
+    // Stride 1: output unit 0 gathers k_eff input units centred p − (k_eff − 1) / 2 units from input unit 0.
+    return { size: f.size + (kEff - 1) * f.stride, start: f.start + (p - (kEff - 1) / 2) * f.stride, stride: f.stride };
+  }
+  return { size: f.size + (kEff - 1) * f.stride, start: f.start + ((kEff - 1) / 2 - p) * f.stride, stride: f.stride * s };
+}
+
+/** Two paths combined position by position keep the larger field (the first on a tie). */
+export function largerField(a: AxisField, b: AxisField): AxisField {
+  return b.size > a.size ? b : a;
+}
+
+/** The size and stride the contract reports for fields (rounded as `report` rounds them). */
+export function reportedFields(fields: readonly AxisField[]): { size: number[]; stride: number[] } {
+  return { size: fields.map((f) => round(f.size)), stride: fields.map((f) => round(f.stride)) };
+}
+
+export function unitField(): AxisField {
   return { size: 1, stride: 1, start: 0 };
 }
 

@@ -1,7 +1,7 @@
 import { UserInputError, isUserInputError } from '../errors';
 import type { Dim } from '../ir/types';
-import { applyTorchLayer, broadcastTensorShapes, flattenShape, positionsAfterMerge } from './layerShapes';
-import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
+import { applyTorchLayer, broadcastTensorShapes, flattenShape, mergeTensorRf, positionsAfterMerge } from './layerShapes';
+import type { LayerApplication, ShapedTensor } from './layerShapes';
 import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLayer, layerParams } from './layers';
 import { where } from './lowerContext';
 import { copyLayer } from './rebase';
@@ -1217,8 +1217,10 @@ export class Interpreter {
         const param = this.paramOf(obj, name);
         if (param) return param;
         // The lowering builds the model in eval mode (BatchNorm reads its running statistics, Dropout passes through),
-        // so forward code that asks sees the same: `F.dropout(x, training=self.training)` passes through too.
-        if (name === 'training' && this.emitter) return { kind: 'bool', value: false };
+        // so forward code that asks sees the same: `F.dropout(x, training=self.training)` passes through too. The
+        // lens's shapes are the lowered model's, so its forward passes are in eval mode as well (stochastic depth
+        // returns its input; an auxiliary head under `if self.training` is not run).
+        if (name === 'training' && (this.emitter || this.shapingDepth > 0)) return { kind: 'bool', value: false };
         return unknown(`${obj.type}.${name} is not known statically`, true);
       }
       case 'class': {
@@ -1286,7 +1288,11 @@ export class Interpreter {
       case 'class': {
         if (!fn.isModule) {
           // A plain class (a config record, a helper): an object whose attributes its constructor sets.
-          if (splatUnknown || unreadBase(fn)) return unknown(`${fn.name}(…) is not a module`, false);
+          // A class whose base Layerscope cannot read may be a module (`class MLPBlock(MLP)` with MLP from an import
+          // not followed): its instance is unknown and may be a module, so an owner that keeps it is incomplete.
+          const unread = unreadBase(fn);
+          if (unread) return unknown(`${fn.name}(…) (its base ${unread} is not read)`, true);
+          if (splatUnknown) return unknown(`${fn.name}(…) is not a module`, false);
           return this.instantiate(fn, positional, keywords, rangeOf(node), true);
         }
         if (splatUnknown) {
@@ -2134,13 +2140,13 @@ export class Interpreter {
       }
       shape = b2;
     } else shape = (ta ?? tb)!.shape;
-    const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
     const other = ta && tb ? null : ta ? b : a;
+    // An operand the interpreter could not evaluate may be a tensor, whose shape would broadcast with this one's.
+    if (other?.kind === 'unknown') return { kind: 'tensor', shape: null, unknownBecause: `${this.lineOf(node)}: ${other.reason}` } as ShapedTensor;
+    const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
     const dtype = ta && tb ? (ta.dtype === tb.dtype ? ta.dtype : undefined) : (ta ?? tb)!.dtype;
     if (dtype && (ta && tb ? true : other?.kind === 'num' && (/^(float|bfloat)/.test(dtype) || (other.isInt && op !== '/')))) out.dtype = dtype;
-    const rfa = (ta as ShapedTensor | null)?.rf;
-    const rfb = (tb as ShapedTensor | null)?.rf;
-    const rf = mergeRf(rfa, rfb);
+    const rf = mergeTensorRf([ta, tb].filter((t): t is ShapedTensor => t !== null), shape);
     if (rf) out.rf = rf;
     if (this.emitter) {
       const name = this.emitter.op(`binary${op}`, [ta, tb].filter((t): t is TensorValue => t !== null) as ShapedTensor[], out, [a, b], new Map(), rangeOf(node));
@@ -2192,7 +2198,7 @@ export class Interpreter {
           shape = ts[0].shape!.map((_, k) => (k === d ? (ts.every((t) => typeof t.shape![k] === 'number') ? ts.reduce((acc, t) => acc + (t.shape![k] as number), 0) : null) : ts[0].shape![k]));
         }
       }
-      const rf = ts.reduce<RfState | undefined>((acc, t) => mergeRf(acc, (t as ShapedTensor).rf), undefined);
+      const rf = mergeTensorRf(ts as ShapedTensor[], shape);
       return this.emitOp(fname, ts, { kind: 'tensor', shape, ...(rf ? { rf } : {}) }, [num(typeof dimV.value === 'number' ? dimV.value : 0, true)], keywords, node);
     }
     if (!x || x.kind !== 'tensor') return unknown(`${path}(…)`, true);
@@ -2573,15 +2579,6 @@ function pySlice<T>(items: T[], start: number | null, stop: number | null, step:
 function opaqueInput(layer: LayerValue, input: TensorValue): TensorValue {
   if (!layer.incomplete) return input;
   return { kind: 'tensor', shape: null, unknownBecause: `the ${layer.type} on line ${layer.range.line + 1} has items Layerscope cannot read (${layer.incomplete})` } as ShapedTensor;
-}
-
-function mergeRf(a: RfState | undefined, b: RfState | undefined): RfState | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  if ('global' in a) return a;
-  if ('global' in b) return b;
-  if (a.size.length !== b.size.length) return a;
-  return { size: a.size.map((s, k) => Math.max(s, b.size[k])), stride: a.stride.map((s, k) => Math.max(s, b.stride[k])) };
 }
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);

@@ -1,6 +1,10 @@
+import { computeReceptiveFields } from '../analysis/receptiveField';
+import type { AxisField, FieldState, ReceptiveFieldInputs } from '../analysis/receptiveField';
+import { inferShapes } from '../analysis/shapes/index';
 import { summarizeModel } from '../analysis/summary';
-import type { Dim } from '../ir/types';
-import { applyTorchLayer } from './layerShapes';
+import { indexGraph } from '../ir/graphIndex';
+import type { Dim, Graph, Node } from '../ir/types';
+import { applyTorchLayer, fieldsRf } from './layerShapes';
 import type { LayerApplication, RfState, ShapedTensor } from './layerShapes';
 import { lowerLayerCall } from './lower';
 import type { LayerValue, SourceRange, Value } from './values';
@@ -17,8 +21,16 @@ import type { LayerValue, SourceRange, Value } from './values';
 interface CoreNumbers {
   shape: Dim[] | null;
   macs: number;
-  /** The fragment's own receptive field, relative to its input. */
-  rf: { size: number[]; stride: number[] } | 'global' | null;
+  /** The fragment's graph, whose receptive-field rules run again from each call's input fields. */
+  fragment: Fragment;
+}
+
+interface Fragment {
+  graph: Graph;
+  order: readonly Node[];
+  facts: ReceptiveFieldInputs;
+  input: string;
+  output: string;
 }
 
 /**
@@ -38,12 +50,17 @@ export function applyLayerRules(layer: LayerValue, input: ShapedTensor, call: Re
   if (!core) return app;
   // The numbers are the core's; layerShapes.ts keeps only the explanations (formulas, mismatch messages).
   const shape = core.shape ?? app.output.shape;
-  // A one-layer graph cannot know that its input's features are merged positions (a Linear after a Flatten sees the
-  // whole image), so where it finds no field the rule that knows the tensor's history decides.
-  const rf = core.shape && core.rf ? compose(input, core.rf) : app.output.shape ? app.output.rf : undefined;
+  // The fragment's receptive-field rules run from the fields the input already has (phases after a strided
+  // ConvTranspose included), so the field is the one the whole model's lowered graph reports. Where they find no
+  // field the rule that knows the tensor's history decides.
+  const after = core.shape ? fieldsAfter(core.fragment, input) : undefined;
+  const rf = after?.rf ?? (app.output.shape && !after?.positionsMixed ? app.output.rf : undefined);
   const output: ShapedTensor = { ...app.output, shape: shape ? [...shape] : null };
   if (rf) output.rf = rf;
-  else {
+  else if (after?.positionsMixed) {
+    delete output.rf;
+    output.positionsMixed = true;
+  } else {
     delete output.rf;
     // The layer keeps no spatial field although its input had positions (a pixel shuffle mixes them), so a later
     // window must not start a field afresh from it.
@@ -97,13 +114,17 @@ function coreNumbers(layer: LayerValue, inputShape: number[], call: ReadonlyMap<
   if (key !== null && memo.has(key)) return memo.get(key)!;
   let result: CoreNumbers | null = null;
   try {
-    const summary = summarizeModel(lowerLayerCall(layer, { args: call, range }, inputShape));
-    const last = summary.layers[summary.layers.length - 1];
-    const field = last?.receptiveField ?? null;
+    const model = lowerLayerCall(layer, { args: call, range }, inputShape);
+    const summary = summarizeModel(model);
+    const shapes = inferShapes(model);
+    const index = indexGraph(model.graph);
+    const graphInput = model.graph.inputs.find((v) => !index.initializerNames.has(v.name));
+    const graphOutput = model.graph.outputs[0];
+    if (!graphInput || !graphOutput) throw new Error('a fragment without an input or an output');
     result = {
       shape: summary.outputs[0]?.shape ?? null,
       macs: summary.layers.reduce((s, l) => s + l.macs, 0),
-      rf: !field ? null : field.global ? 'global' : { size: [...field.size], stride: [...field.stride] },
+      fragment: { graph: model.graph, order: index.order, facts: { types: shapes.types, constants: shapes.constants }, input: graphInput.name, output: graphOutput.name },
     };
   } catch {
     // A call the lowering refuses has no core numbers; the lens then shows `?` as before.
@@ -115,14 +136,42 @@ function coreNumbers(layer: LayerValue, inputShape: number[], call: ReadonlyMap<
   return result;
 }
 
-/** The field so far after a fragment whose own field (relative to its input) is `own`, by the Araujo recurrence. */
-function compose(input: ShapedTensor, own: CoreNumbers['rf']): RfState | undefined {
-  const before = input.rf;
-  if (before && 'global' in before) return before;
-  if (input.positionsMixed) return own === 'global' ? { global: true } : undefined;
-  if (own === 'global') return { global: true };
-  if (!own) return undefined;
-  if (!before) return { size: [...own.size], stride: [...own.stride] };
-  if (before.size.length !== own.size.length) return undefined;
-  return { size: before.size.map((r, i) => r + (own.size[i] - 1) * before.stride[i]), stride: before.stride.map((j, i) => j * own.stride[i]) };
+/**
+ * The fields after the fragment, by the core's rules run from the input's own fields: `rf` where the output is
+ * [N, C, spatial…] with a field on every spatial axis (what the core reports for a node) or global; `positionsMixed`
+ * where its positions were merged; neither where the fragment keeps no positions the core can follow.
+ */
+function fieldsAfter(fragment: Fragment, input: ShapedTensor): { rf?: RfState; positionsMixed?: boolean } | undefined {
+  const seed = seedOf(input);
+  const facts: ReceptiveFieldInputs = seed ? { ...fragment.facts, seeds: new Map([[fragment.input, seed]]) } : fragment.facts;
+  let state: FieldState | undefined;
+  try {
+    state = computeReceptiveFields(fragment.graph, facts, fragment.order).states.get(fragment.output);
+  } catch {
+    return undefined;
+  }
+  if (!state || state.kind === 'origin') return undefined;
+  if (state.kind === 'global') return { rf: { global: true } };
+  const axes = state.axes;
+  if (axes.length >= 3 && axes.length <= 5 && axes[0] === null && axes[1] === null && axes.slice(2).every((a) => a !== null && a !== 'mixed')) {
+    return { rf: fieldsRf(axes.slice(2) as AxisField[]) };
+  }
+  if (axes.some((a) => a === 'mixed')) return { positionsMixed: true };
+  return undefined;
+}
+
+/** The core's state for a tensor the lens has followed: its fields on the trailing axes, or merged positions. */
+function seedOf(input: ShapedTensor): FieldState | undefined {
+  const rank = input.shape?.length ?? 0;
+  if (input.rf && 'global' in input.rf) return { kind: 'global' };
+  if (input.rf) {
+    if (input.rf.fields.length > rank) return undefined;
+    return { kind: 'axes', axes: [...new Array<null>(rank - input.rf.fields.length).fill(null), ...input.rf.fields] };
+  }
+  // Merged positions lie after the batch axis, and after the channel axis when there is one.
+  if (input.positionsMixed && rank >= 2) {
+    const lead = rank === 2 ? 1 : 2;
+    return { kind: 'axes', axes: [...new Array<null>(lead).fill(null), ...new Array<'mixed'>(rank - lead).fill('mixed')] };
+  }
+  return undefined;
 }

@@ -1,3 +1,5 @@
+import { largerField, reportedFields, unitField, windowField } from '../analysis/receptiveField';
+import type { AxisField } from '../analysis/receptiveField';
 import { broadcastShapes } from '../analysis/shapes/dims';
 import { ShapeMismatch } from '../analysis/shapes/mismatch';
 import type { Dim } from '../ir/types';
@@ -10,8 +12,53 @@ import type { LayerValue, TensorValue, Value } from './values';
  * that says what was expected and what arrived.
  */
 
-/** Receptive field of one output unit so far, per spatial axis; `global` once every input position mixes. */
-export type RfState = { size: number[]; stride: number[] } | { global: true };
+/**
+ * Receptive field of the output units so far, per trailing spatial axis, as the core's receptive-field rules track it
+ * (src/core/analysis/receptiveField.ts: centre and per-phase extents included); `size` and `stride` are what the
+ * contract reports for those fields. `global` once every input position mixes.
+ */
+export type RfState = { size: number[]; stride: number[]; fields: AxisField[] } | { global: true };
+
+/** The state of the given fields; the only way the lens builds one, so that size and stride are the core's. */
+export function fieldsRf(fields: AxisField[]): RfState {
+  return { ...reportedFields(fields), fields };
+}
+
+/**
+ * The field of tensors combined position by position (add, mul, cat) into `output`, by the core's merge rule: per
+ * axis the larger field; global when an input is, except a global per-channel gate (squeeze-and-excitation's
+ * [N, C, 1, 1] scale) beside an input that still has positions, which leaves that input's field in place.
+ */
+export function mergeTensorRf(inputs: readonly ShapedTensor[], output: readonly Dim[] | null): RfState | undefined {
+  const isGlobal = (t: ShapedTensor): boolean => t.rf !== undefined && 'global' in t.rf;
+  const hasLocal = inputs.some((t) => !isGlobal(t) && carriesPositions(t, t.shape?.length ?? 0));
+  let rf: RfState | undefined;
+  for (const t of inputs) {
+    if (isGlobal(t)) {
+      if (hasLocal && isChannelGate(t.shape, output)) continue;
+      return t.rf;
+    }
+    rf = mergeRf(rf, t.rf);
+  }
+  return rf;
+}
+
+function mergeRf(a: RfState | undefined, b: RfState | undefined): RfState | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  if ('global' in a) return a;
+  if ('global' in b) return b;
+  if (a.fields.length !== b.fields.length) return a;
+  return fieldsRf(a.fields.map((f, k) => largerField(f, b.fields[k])));
+}
+
+/** Whether `gate` broadcasts over every spatial axis (2..) of `output`: its dims there are 1 or absent. */
+function isChannelGate(gate: readonly Dim[] | null, output: readonly Dim[] | null): boolean {
+  if (!gate || !output || output.length < 3 || gate.length > output.length) return false;
+  const offset = output.length - gate.length;
+  for (let axis = 2; axis < output.length; axis++) if ((axis - offset >= 0 ? gate[axis - offset] : 1) !== 1) return false;
+  return true;
+}
 
 export interface ShapedTensor extends TensorValue {
   rf?: RfState;
@@ -177,7 +224,7 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: Re
     const out = [...shape.slice(0, rank - n - 1), cout, ...spatialOut];
     const outN = numelKnown(out);
     const macs = outN !== null && cin !== null && cout !== null ? (transposed ? (numelKnown(shape) ?? 0) * (cout / g) * k.reduce((a, b) => a * b, 1) : outN * (cin / g) * k.reduce((a, b) => a * b, 1)) : null;
-    const rf = input.positionsMixed ? undefined : grow(input.rf, n, k, s, d, transposed);
+    const rf = input.positionsMixed ? undefined : grow(input.rf, n, k, s, d, p, transposed);
     return { output: { kind: 'tensor', shape: out, ...(rf ? { rf } : {}) }, macs, sizeFormula: formulas.join('; ') };
   }
   const pool = /^(MaxPool|AvgPool)([123])d$/.exec(type);
@@ -202,7 +249,7 @@ export function applyTorchLayer(layer: LayerValue, input: ShapedTensor, call: Re
       formulas.push(`${ceil ? '⌈' : '⌊'}(${w} − ${fEff} + 2·${p[i]})/${s[i]}${ceil ? '⌉' : '⌋'} + 1 = ${o}`);
       return o;
     });
-    const rf = input.positionsMixed ? undefined : grow(input.rf, n, k, s, d);
+    const rf = input.positionsMixed ? undefined : grow(input.rf, n, k, s, d, p);
     return { output: { kind: 'tensor', shape: [...shape.slice(0, rank - n), ...spatialOut], ...(rf ? { rf } : {}) }, macs: 0, sizeFormula: formulas.join('; ') };
   }
   const adaptive = /^Adaptive(Avg|Max)Pool([123])d$/.exec(type);
@@ -370,24 +417,14 @@ export function transposedOutputPadding(shape: readonly Dim[], outputSize: Value
 }
 
 /**
- * The field after a window (Araujo et al., as src/core/analysis/receptiveField.ts applies it): r ← r + (k_eff − 1) j
- * and j ← j s; a transposed conv gathers about ⌈k_eff / s⌉ input units, so r ← r + (⌈k_eff / s⌉ − 1) j and j ← j / s.
+ * The field after a window, by the core's rule (src/core/analysis/receptiveField.ts), for a call whose one-layer
+ * graph has no core numbers (an input dim not known): the field does not depend on the input's size.
  */
-function grow(rf: RfState | undefined, n: number, k: number[], s: number[], d: number[], transposed = false): RfState | undefined {
-  const base: RfState = rf ?? { size: Array(n).fill(1), stride: Array(n).fill(1) };
-  if ('global' in base) return base;
-  if (base.size.length !== n) return undefined;
-  const kEff = k.map((kk, i) => d[i] * (kk - 1) + 1);
-  if (transposed) {
-    return {
-      size: base.size.map((r, i) => r + (Math.ceil(kEff[i] / s[i]) - 1) * base.stride[i]),
-      stride: base.stride.map((j, i) => j / s[i]),
-    };
-  }
-  return {
-    size: base.size.map((r, i) => r + (kEff[i] - 1) * base.stride[i]),
-    stride: base.stride.map((j, i) => j * s[i]),
-  };
+function grow(rf: RfState | undefined, n: number, k: number[], s: number[], d: number[], p: number[], transposed = false): RfState | undefined {
+  if (rf && 'global' in rf) return rf;
+  const fields = rf ? rf.fields : Array.from({ length: n }, unitField);
+  if (fields.length !== n) return undefined;
+  return fieldsRf(fields.map((f, i) => windowField(f, k[i], d[i], s[i], p[i], transposed)));
 }
 
 /** torch.flatten(x, start, end): the merged dim is known only when every merged dim is. */

@@ -73,7 +73,7 @@ class M(nn.Module):
     assert.equal(m.params, null);
     const head = a.interpreter.traces.get(findLayer(m.instance, 'head'));
     assert.equal(head?.output ?? null, null, 'the head comes after an unread item: its shape is unknown');
-    assert.match(head?.unknownBecause ?? '', /the Sequential on line 8 has items Layerscope cannot read \(Sequential item 1 is somewhere\.Mystery/);
+    assert.match(head?.unknownBecause ?? '', /the Sequential on line 8 has items Layerscope cannot read \(line 8: Sequential item 1 is somewhere\.Mystery\(…\) is not known statically\)/);
     assert.equal(m.outputShape, null);
     // The false mismatch "Conv2d expects 16 input channels; the previous layer gives 8" must not appear.
     assert.deepEqual(a.diagnostics.filter((d) => /expects/.test(d.message)).map((d) => d.message), []);
