@@ -1,6 +1,6 @@
 import type { LayerSummary } from '../src/core/analysis/types';
 import { barChart } from './charts/barChart';
-import { clear, controlValue, h } from './dom';
+import { clear, controlValue, h, layoutWidth, onWidthChange } from './dom';
 import { formatCompact } from './format';
 import { breakdown } from '../src/core/analysis/scopes';
 import type { BreakdownMetric } from '../src/core/analysis/scopes';
@@ -34,6 +34,8 @@ export class BreakdownView {
       this.charts,
     );
     this.render();
+    // Laid out again for a new width, so that labels keep their size instead of shrinking with the chart.
+    onWidthChange(this.charts, () => this.render());
   }
 
   set(groupBy: 'scope' | 'op', depth: number): void {
@@ -43,6 +45,9 @@ export class BreakdownView {
   }
 
   private render(): void {
+    // Two charts side by side when there is room for both at a readable width, else one under the other.
+    const available = layoutWidth(this.charts, 1296);
+    const width = available >= 900 ? Math.floor((available - 16) / 2) : Math.max(320, available);
     clear(this.charts);
     const metrics: [BreakdownMetric, string][] = [
       ['params', 'Parameters'],
@@ -51,7 +56,7 @@ export class BreakdownView {
     for (const [metric, title] of metrics) {
       const items = breakdown(this.layers, this.groupBy, metric, this.depth).filter((item) => item.value > 0);
       const by = this.groupBy === 'op' ? 'op type' : `scope (depth ${this.depth})`;
-      this.charts.appendChild(barChart(items, { title: `${title} by ${by}`, format: formatCompact }, this.doc));
+      this.charts.appendChild(barChart(items, { title: `${title} by ${by}`, format: formatCompact, width }, this.doc));
     }
   }
 }

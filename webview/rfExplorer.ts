@@ -1,7 +1,7 @@
 import type { ModelSummary } from '../src/core/analysis/types';
 import { rfDepthChart } from './charts/rfDepth';
 import { rfGrid } from './charts/rfGrid';
-import { clear, controlValue, h } from './dom';
+import { clear, controlValue, h, layoutWidth, onWidthChange } from './dom';
 import { formatShape } from './format';
 import { clampUnit, depthSeries, spatialDims, unitNearest, unitSpan } from './receptiveField';
 import type { SpatialField } from './receptiveField';
@@ -53,6 +53,8 @@ export class RfExplorer {
     this.unitX.addEventListener('change', onUnit);
     this.gridBox = h(doc, 'div', { class: 'rf-grid-box' });
     this.depthBox = h(doc, 'div', { class: 'rf-depth-box' });
+    // The depth chart is drawn for its box's width, and again when that changes, never scaled like an image.
+    onWidthChange(this.depthBox, () => this.drawDepth());
     this.caption = h(doc, 'p', { class: 'rf-caption', 'aria-live': 'polite' });
     this.gridBox.addEventListener('click', (e) => this.onGridClick(e));
     this.element = h(
@@ -203,7 +205,7 @@ export class RfExplorer {
 
   private drawDepth(): void {
     clear(this.depthBox);
-    this.depthBox.appendChild(rfDepthChart(depthSeries(this.summary.layers), { highlight: this.layerIndex }, this.doc));
+    this.depthBox.appendChild(rfDepthChart(depthSeries(this.summary.layers), { highlight: this.layerIndex, width: Math.min(layoutWidth(this.depthBox, 520), 720) }, this.doc));
   }
 
   private onGridClick(e: MouseEvent): void {
