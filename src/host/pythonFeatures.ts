@@ -9,6 +9,7 @@ import { PythonDocumentCache, defaultShapeSetting, hoverMarkdown, lensAt, mainMo
 import type { DocumentAnalysis, PythonDocumentOptions } from './pythonDocuments';
 import { exportWithPyTorch } from './pythonExport';
 import { pythonInterpreter } from './pythonInterpreter';
+import { canRunPythonCommand } from './trustedPythonCommand';
 import { VERIFY_COMMAND, registerPythonVerify } from './pythonVerify';
 import { lensKey } from './pythonVerifyCache';
 
@@ -185,14 +186,7 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
     }),
     vscode.commands.registerCommand('layerscope.exportWithPyTorch', async () => {
       const doc = vscode.window.activeTextEditor?.document;
-      if (!doc || doc.languageId !== 'python') {
-        void vscode.window.showInformationMessage('Layerscope: open the Python file that defines the model, then run Export with PyTorch.');
-        return;
-      }
-      if (!deps.isTrusted()) {
-        void vscode.window.showWarningMessage('Layerscope: Export with PyTorch runs your code, so it is available only in a trusted workspace.');
-        return;
-      }
+      if (!canRunPythonCommand(doc, 'Export with PyTorch', deps.isTrusted())) return;
       const result = analyze(doc);
       const line = vscode.window.activeTextEditor?.selection.active.line ?? 0;
       const target = result ? moduleAt(result.analysis, line) : undefined;

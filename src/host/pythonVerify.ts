@@ -8,6 +8,7 @@ import type { HostServices } from './hostServices';
 import type { DocumentAnalysis } from './pythonDocuments';
 import { moduleAt } from './pythonDocuments';
 import { pythonInterpreter } from './pythonInterpreter';
+import { canRunPythonCommand } from './trustedPythonCommand';
 import { ExactResultCache, VerifiedDocuments, lensKey } from './pythonVerifyCache';
 
 /**
@@ -128,14 +129,7 @@ export function registerPythonVerify(
     vscode.commands.registerCommand(VERIFY_COMMAND, async (uriArg?: vscode.Uri, lineArg?: number) => {
       const editor = vscode.window.activeTextEditor;
       const doc = uriArg ? await vscode.workspace.openTextDocument(uriArg) : editor?.document;
-      if (!doc || doc.languageId !== 'python') {
-        void vscode.window.showInformationMessage('Layerscope: open a Python file that defines an nn.Module, then run Verify with Python.');
-        return;
-      }
-      if (!deps.isTrusted()) {
-        void vscode.window.showWarningMessage('Layerscope: Verify with Python runs your code, so it is available only in a trusted workspace.');
-        return;
-      }
+      if (!canRunPythonCommand(doc, 'Verify with Python', deps.isTrusted(), 'an nn.Module')) return;
       if (verifyMode(doc.uri) === 'off') {
         void vscode.window.showInformationMessage('Layerscope: Verify with Python is off (layerscope.python.verify).');
         return;
