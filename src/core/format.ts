@@ -19,14 +19,21 @@ export function formatShape(shape: readonly Dim[] | null | undefined): string {
 /** Bytes in decimal units (kB, MB, GB: 10^3 steps, as torchinfo's "MB" and file managers count), two decimals; `?` when unknown. */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return '?';
-  const units: [number, string][] = [
-    [1e12, 'TB'],
-    [1e9, 'GB'],
-    [1e6, 'MB'],
-    [1e3, 'kB'],
-  ];
-  for (const [scale, unit] of units) if (Math.abs(bytes) >= scale) return `${(bytes / scale).toFixed(2)} ${unit}`;
-  return `${Math.round(bytes)} B`;
+  return withPrefix(bytes, 'B') ?? `${Math.round(bytes)} B`;
+}
+
+/** Decimal unit prefixes, largest first: bytes and counts scale by the same steps. */
+const PREFIXES: readonly [number, string][] = [
+  [1e12, 'T'],
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+];
+
+/** `n` with the largest prefix it reaches and two decimals (`1.81 G`, `12.29 kB`), or undefined below 1,000. */
+function withPrefix(n: number, unit: string): string | undefined {
+  for (const [scale, prefix] of PREFIXES) if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${prefix}${unit}`;
+  return undefined;
 }
 
 /**
@@ -43,12 +50,5 @@ export function formatCount(n: number | null): string {
 /** A count with a unit prefix, such as 1.81 G, as torchinfo prints totals; `?` when unknown. */
 export function formatScaled(n: number | null): string {
   if (n === null) return '?';
-  const units: [number, string][] = [
-    [1e12, 'T'],
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
-  for (const [scale, unit] of units) if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
-  return String(n);
+  return withPrefix(n, '') ?? String(n);
 }
