@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { Value } from './values';
+import { MAX_PYTHON_SOURCE_BYTES } from '../limits';
+import { readRegularFile } from '../regularFile';
 
 /**
  * Following imports to other Python files, statically: a module is found the way Python's import system finds it
@@ -110,9 +112,11 @@ export class ImportResolver implements Importer {
     this.modules.set(file, entry);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      entry.skipped = `${file} cannot be read`;
+      // The same guarded read as every other input: a path swapped for a FIFO between the stat above and the read
+      // must not block the analysis.
+      text = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
+    } catch (e) {
+      entry.skipped = e instanceof Error ? e.message : `${file} cannot be read`;
       return entry.skipped;
     }
     if (!file.endsWith('__init__.py') && !/\btorch\b|^\s*from\s+\./m.test(text)) {
