@@ -52,3 +52,15 @@ export function formatScaled(n: number | null): string {
   if (n === null) return '?';
   return withPrefix(n, '') ?? String(n);
 }
+
+/**
+ * Bytes in binary units (KiB, MiB, GiB), one decimal: the sizes of limits and budgets, which are set in MiB
+ * (`--memory-budget`, `layerscope.probe.inputMemoryBudgetMB`) and name file caps as powers of two.
+ */
+export function formatBinaryBytes(n: number): string {
+  const MIB = 1024 * 1024;
+  if (n >= 1024 * MIB) return `${(n / (1024 * MIB)).toFixed(1)} GiB`;
+  if (n >= MIB) return `${(n / MIB).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}

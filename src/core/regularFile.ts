@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { UserInputError } from './errors';
+import { formatBinaryBytes as formatBytes } from './format';
 
 /**
  * The one way Layerscope reads a whole input file (Python source, .npy, PNG or JPEG): only a regular file, and at most
@@ -8,13 +9,6 @@ import { UserInputError } from './errors';
  */
 
 const MIB = 1024 * 1024;
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * MIB) return `${(n / (1024 * MIB)).toFixed(1)} GiB`;
-  if (n >= MIB) return `${(n / MIB).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} bytes`;
-}
 
 function describe(stat: fs.Stats): string {
   if (stat.isDirectory()) return 'a directory';

@@ -1,6 +1,6 @@
 import { freemem } from 'node:os';
 import { UserInputError } from '../core/errors';
-import { formatBytes } from '../core/regularFile';
+import { formatBinaryBytes as formatBytes } from '../core/format';
 
 /**
  * The memory budget for a probe's or gradient probe's inputs, checked before anything is allocated: a shape such as
