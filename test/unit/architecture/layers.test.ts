@@ -150,3 +150,43 @@ describe('architecture: every front end opens models through core/open.ts', () =
     assert.ok(!EXTENSION_TEST.test("      const out = doc.uri.fsPath.replace(/\\.py$/i, '') + `.${target.name}.onnx`;"));
   });
 });
+
+/**
+ * The static interpreter is two layers (issue 12, item 5): generic Python evaluation in core/python/pythonExecution.ts
+ * and torch semantics in core/python/interpreter.ts, whose Interpreter extends it. The generic layer must not grow
+ * torch knowledge back: it imports none of the torch rule modules, and no torch name appears in its code.
+ */
+const TORCH_RULE_MODULES = ['interpreter', 'layers', 'layerShapes', 'layerFragment', 'params', 'lowerContext', 'lower'];
+const TORCH_IN_CODE = /['"`]torch\.|\bnn\.[A-Z]|\bF\.[a-z]|'(Sequential|ModuleList|ModuleDict|Parameter)'|emitOp|tensorFunction|applyLayerRules/;
+
+function codeOnly(text: string): string {
+  // Comments may explain what the torch layer adds; only code counts.
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+}
+
+describe('architecture: generic Python evaluation knows no torch', () => {
+  const file = join(REPO, 'src/core/python/pythonExecution.ts');
+
+  it('pythonExecution.ts imports none of the torch rule modules', () => {
+    const bad = imports(file).filter((spec) => TORCH_RULE_MODULES.includes(spec.replace(/^\.\//, '')));
+    assert.deepEqual(bad, []);
+  });
+
+  it('pythonExecution.ts names no torch path, layer type or tensor operation in its code', () => {
+    const bad = codeOnly(readFileSync(file, 'utf8'))
+      .split('\n')
+      .filter((line) => TORCH_IN_CODE.test(line));
+    assert.deepEqual(bad, []);
+  });
+
+  it('the pattern matches the torch knowledge that used to live there', () => {
+    assert.ok(TORCH_IN_CODE.test("const MODULE_BASES = new Set(['torch.nn.Module', 'torch.nn.Sequential']);"));
+    assert.ok(TORCH_IN_CODE.test("        return op === '+' ? v : this.emitOp(op === '-' ? 'neg' : 'not', [v], sameShape(v), [], new Map(), node);"));
+    assert.ok(TORCH_IN_CODE.test("if (v.type === 'ModuleDict') return keys;"));
+    assert.ok(!TORCH_IN_CODE.test(codeOnly('// The torch layer adds nn.Module semantics.')));
+  });
+
+  it('interpreter.ts builds on it', () => {
+    assert.match(readFileSync(join(REPO, 'src/core/python/interpreter.ts'), 'utf8'), /export class Interpreter extends PythonExecution\b/);
+  });
+});
