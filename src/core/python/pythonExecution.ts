@@ -1480,8 +1480,7 @@ export abstract class PythonExecution {
    * A call of a name that is not the user's own (`math.ceil`, `functools.partial`, a builtin): the standard library
    * the interpreter knows, by its full dotted path. A library's Execution adds its own names first.
    */
-  protected callExternal(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode, splatUnknown?: string): Value {
-    void node;
+  protected callExternal(path: string, positional: Value[], keywords: Map<string, Value>, _node: SyntaxNode, splatUnknown?: string): Value {
     if (path === 'collections.OrderedDict' || path === 'builtins.dict') {
       const src = positional[0];
       const entries: Array<[Value, Value]> = [];
@@ -1533,70 +1532,42 @@ export abstract class PythonExecution {
   }
 
   /** What `from M import *` binds for a module that is not a file Layerscope reads (a library's own names). */
-  protected wildcardNames(moduleName: string, level: number): Array<[string, Value]> | undefined {
-    void moduleName;
-    void level;
+  protected wildcardNames(_moduleName: string, _level: number): Array<[string, Value]> | undefined {
     return undefined;
   }
 
   /** Iterating a value that is not a list, tuple, dict or string; null when it cannot be followed. */
-  protected iterateObject(v: Value): Value[] | null {
-    void v;
+  protected iterateObject(_v: Value): Value[] | null {
     return null;
   }
 
   /** `obj[key] = value` on a value that is not a dict. */
-  protected setItem(container: Value, key: Value, value: Value): void {
-    void container;
-    void key;
-    void value;
-  }
+  protected setItem(_container: Value, _key: Value, _value: Value): void {}
 
   /** `a op= b` done in place on an object (a ModuleList extended by `+=`); false when the library has no such rule. */
-  protected extendInPlace(op: string, a: Value, b: Value, node: SyntaxNode): boolean {
-    void op;
-    void a;
-    void b;
-    void node;
+  protected extendInPlace(_op: string, _a: Value, _b: Value, _node: SyntaxNode): boolean {
     return false;
   }
 
   /** Operators on a library's values (tensors); undefined where the library has no rule for the operands. */
-  protected unaryObject(op: string, v: Value, node: SyntaxNode): Value | undefined {
-    void op;
-    void v;
-    void node;
+  protected unaryObject(_op: string, _v: Value, _node: SyntaxNode): Value | undefined {
     return undefined;
   }
 
-  protected binaryObject(op: string, a: Value, b: Value, node: SyntaxNode): Value | undefined {
-    void op;
-    void a;
-    void b;
-    void node;
+  protected binaryObject(_op: string, _a: Value, _b: Value, _node: SyntaxNode): Value | undefined {
     return undefined;
   }
 
-  protected compareObject(op: string, a: Value, b: Value, node: SyntaxNode): Value | undefined {
-    void op;
-    void a;
-    void b;
-    void node;
+  protected compareObject(_op: string, _a: Value, _b: Value, _node: SyntaxNode): Value | undefined {
     return undefined;
   }
 
   /** `v[start:stop:step]` and `v[key]` on values that are not lists, tuples or dicts. */
-  protected sliceObject(v: Value, parts: Array<number | null>, node: SyntaxNode): Value | undefined {
-    void v;
-    void parts;
-    void node;
+  protected sliceObject(_v: Value, _parts: Array<number | null>, _node: SyntaxNode): Value | undefined {
     return undefined;
   }
 
-  protected indexObject(v: Value, idx: Value, node: SyntaxNode): Value | undefined {
-    void v;
-    void idx;
-    void node;
+  protected indexObject(_v: Value, _idx: Value, _node: SyntaxNode): Value | undefined {
     return undefined;
   }
 }
