@@ -1157,6 +1157,7 @@ export class Interpreter {
     const v = this.evaluate(node.childForFieldName('value')!, frame);
     const idxNode = node.childForFieldName('subscript');
     if (!idxNode) return unknown('subscript');
+    if (v.kind === 'tensor' && this.buildingTensors) return this.tensorIndex(v, node.childrenForFieldName('subscript').filter((c): c is SyntaxNode => c !== null && c.type !== 'comment'), frame);
     if (idxNode.type === 'slice') {
       const parts = [0, 1, 2].map(() => null as number | null);
       let k = 0;
@@ -1195,6 +1196,82 @@ export class Interpreter {
     }
     if (v.kind === 'tensor') return { kind: 'tensor', shape: null };
     return unknown(`${node.text.slice(0, 40)} is not known statically`, true);
+  }
+
+  /**
+   * Whether tensor code runs outside a forward pass and outside the lowering: in `__init__` and the helpers it calls,
+   * where tensors are built only to be kept (buffers such as Swin's relative position index). There the interpreter
+   * follows the shapes and element types of indexing, meshgrid and elementwise math exactly, without graph ops.
+   */
+  private get buildingTensors(): boolean {
+    return !this.emitter && this.forwardDepth === 0;
+  }
+
+  /** The bounds of a slice node (`a:b:c`), each null when left out; a string says why they are not known. */
+  private sliceBounds(slice: SyntaxNode, frame: Frame): Array<number | null> | string {
+    const parts: Array<number | null> = [null, null, null];
+    let k = 0;
+    for (const ch of slice.children) {
+      if (!ch) continue;
+      if (ch.type === ':') k++;
+      else {
+        const e = this.evaluate(ch, frame);
+        if ((e.kind !== 'num' || !e.isInt) && e.kind !== 'none') return `the slice bound ${ch.text} is not known statically`;
+        parts[k] = e.kind === 'num' ? e.value : null;
+      }
+    }
+    return parts;
+  }
+
+  /**
+   * `t[:, :, None]`, `t[..., 0]`, `t[1:3]`: the shape and element type of basic indexing, as PyTorch computes them
+   * (a slice keeps a dim, with Python's slice length; an int drops it; None inserts a 1; `...` stands for the dims
+   * not named). Indexing with a tensor or a value not known statically gives a tensor of unknown shape.
+   */
+  private tensorIndex(x: TensorValue, items: SyntaxNode[], frame: Frame): Value {
+    const opaque: TensorValue = { kind: 'tensor', shape: null };
+    const shape = x.shape;
+    if (!shape) return opaque;
+    type Ix = { kind: 'slice'; bounds: Array<number | null> } | { kind: 'int'; value: number } | { kind: 'none' } | { kind: 'ellipsis' };
+    const ix: Ix[] = [];
+    for (const it of items) {
+      if (it.type === 'slice') {
+        const b = this.sliceBounds(it, frame);
+        if (typeof b === 'string') return opaque;
+        ix.push({ kind: 'slice', bounds: b });
+      } else if (it.type === 'ellipsis') ix.push({ kind: 'ellipsis' });
+      else {
+        const e = this.evaluate(it, frame);
+        if (e.kind === 'none') ix.push({ kind: 'none' });
+        else if (e.kind === 'num' && e.isInt) ix.push({ kind: 'int', value: e.value });
+        else return opaque;
+      }
+    }
+    const named = ix.filter((i) => i.kind === 'slice' || i.kind === 'int').length;
+    const ellipses = ix.filter((i) => i.kind === 'ellipsis').length;
+    if (ellipses > 1 || named > shape.length) return opaque;
+    const out: Dim[] = [];
+    let d = 0;
+    for (const i of ix) {
+      if (i.kind === 'none') out.push(1);
+      else if (i.kind === 'ellipsis') {
+        const n = shape.length - named;
+        out.push(...shape.slice(d, d + n));
+        d += n;
+      } else if (i.kind === 'int') {
+        const size = shape[d++];
+        if (typeof size !== 'number' || i.value >= size || i.value < -size) return opaque;
+      } else {
+        const size = shape[d++];
+        const [a, b, st] = i.bounds;
+        if (st !== null && st <= 0) return opaque;
+        if (a === null && b === null && (st === null || st === 1)) out.push(size);
+        else if (typeof size !== 'number') out.push(null);
+        else out.push(pySliceLength(size, a, b, st ?? 1));
+      }
+    }
+    out.push(...shape.slice(d));
+    return { kind: 'tensor', shape: out, ...(x.dtype ? { dtype: x.dtype } : {}) };
   }
 
   private attribute(obj: Value, name: string, frame: Frame): Value {
@@ -2170,7 +2247,7 @@ export class Interpreter {
   private emitOp(name: string, inputs: TensorValue[], out: ShapedTensor, args: Value[], keywords: Map<string, Value>, node: SyntaxNode): ShapedTensor {
     if (!out.dtype) {
       // Element types follow the input, except for comparisons (bool) and casts (their target).
-      const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
+      const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0]?.kind === 'none' ? inputs[0]?.dtype : args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
       if (dtype) out = { ...out, dtype };
     }
     if (this.emitter) {
@@ -2184,6 +2261,10 @@ export class Interpreter {
   private tensorFunction(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const fname = path.split('.').pop()!;
     const x = positional[0];
+    if (this.buildingTensors) {
+      const built = this.buildTensor(fname, positional, keywords);
+      if (built) return built;
+    }
     if (fname === 'cat' || fname === 'concat' || fname === 'stack') {
       const list = positional[0];
       const dimV = positional[1] ?? keywords.get('dim') ?? num(0, true);
@@ -2244,6 +2325,34 @@ export class Interpreter {
     return { kind: 'tensor', shape: null };
   }
 
+  /**
+   * Tensor functions followed only while building tensors outside forward (see buildingTensors): their shape and
+   * element type, as PyTorch 1.13 defines them; undefined for the functions the general rules handle.
+   */
+  private buildTensor(fname: string, positional: Value[], keywords: Map<string, Value>): Value | undefined {
+    if (fname === 'meshgrid') {
+      const ts = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
+      const indexing = keywords.get('indexing');
+      // 1.13 warns without `indexing` and then uses 'ij'.
+      const mode = indexing === undefined ? 'ij' : indexing.kind === 'str' ? indexing.value : null;
+      const sizes = ts.map((t) => (t.kind === 'tensor' && t.shape && t.shape.length <= 1 ? (t.shape.length === 0 ? 1 : t.shape[0]) : undefined));
+      if ((mode !== 'ij' && mode !== 'xy') || ts.length === 0 || sizes.some((n) => n === undefined)) return unknown('torch.meshgrid(…) of tensors not known statically');
+      const dims = sizes as Dim[];
+      if (mode === 'xy' && dims.length >= 2) [dims[0], dims[1]] = [dims[1], dims[0]];
+      const dtype = (ts[0] as TensorValue).dtype;
+      const same = ts.every((t) => (t as TensorValue).dtype === dtype);
+      return { kind: 'seq', items: ts.map(() => ({ kind: 'tensor', shape: [...dims], ...(dtype && same ? { dtype } : {}) }) as Value), tuple: true };
+    }
+    const x = positional[0];
+    if (x?.kind !== 'tensor') return undefined;
+    if (fname === 'sign' || fname === 'log2' || fname === 'abs' || fname === 'log' || fname === 'exp' || fname === 'sqrt') {
+      // sign and abs keep the element type; the others turn integers into float32 (the default dtype).
+      const dtype = fname === 'sign' || fname === 'abs' ? x.dtype : x.dtype && /^(float|bfloat|complex)/.test(x.dtype) ? x.dtype : x.dtype ? 'float32' : undefined;
+      return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(dtype ? { dtype } : {}) };
+    }
+    return undefined;
+  }
+
   private tensorMethod(name: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const shape = x.shape;
     if (name === 'size') {
@@ -2286,8 +2395,8 @@ export class Interpreter {
     if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
     // In-place fills and initialisers (`torch.empty(…).normal_(std=0.02)`) return the tensor itself.
     if (/^(normal|uniform|zero|fill|trunc_normal|copy|clamp|mul|add|div|sub)_$/.test(name)) return x;
-    if (name in CAST_METHODS) return this.emitOp('cast', [x], sameShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
-    if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], sameShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
+    if (name in CAST_METHODS) return this.emitOp('cast', [x], castShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
+    if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], castShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
     if (name === 'triu' || name === 'tril' || name === 'logical_not') return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     if (name in COMPARISON_METHODS) return positional[0] ? this.tensorCompare(COMPARISON_METHODS[name], x, positional[0], node) : unknown(`${name}(…) without an operand`);
     if (name === 'masked_fill') {
@@ -2312,6 +2421,10 @@ export class Interpreter {
       }
       if (perm) return this.emitOp('transpose', [x], { kind: 'tensor', shape: perm.map((k) => shape[k]) }, perm.map((k) => num(k, true)), new Map(), node);
     }
+    if (this.buildingTensors) {
+      const built = this.buildTensor(name, [x, ...positional], keywords);
+      if (built) return built;
+    }
     if ((name === 'mean' || name === 'sum' || name === 'amax') && shape) {
       const dimV = positional[0] ?? keywords.get('dim');
       const keep = keywords.get('keepdim');
@@ -2319,7 +2432,9 @@ export class Interpreter {
       if (!dimV) return { kind: 'tensor', shape: [] };
       const dims = (dimV.kind === 'seq' ? dimV.items : [dimV]).map((d) => (d.kind === 'num' ? (d.value + shape.length) % shape.length : -1));
       if (dims.includes(-1)) return { kind: 'tensor', shape: null };
-      return { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), rf: { global: true } } as ShapedTensor;
+      // sum of bools and integers is int64; mean and amax keep the element type (mean of integers is an error).
+      const dtype = name === 'sum' && x.dtype && !/^(float|bfloat|complex)/.test(x.dtype) ? 'int64' : name === 'mean' && x.dtype && !/^(float|bfloat|complex)/.test(x.dtype) ? undefined : x.dtype;
+      return { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), rf: { global: true }, ...(dtype ? { dtype } : {}) } as ShapedTensor;
     }
     return { kind: 'tensor', shape: null };
   }
@@ -2576,6 +2691,14 @@ function pySlice<T>(items: T[], start: number | null, stop: number | null, step:
  * known ones is unknown too, so every shape from here on is unknown (with the reason) rather than computed as if the
  * unread items were absent.
  */
+/** How many items `range(size)[a:b:step]` has, with Python's clamping of the bounds (a positive step). */
+function pySliceLength(size: number, a: number | null, b: number | null, step: number): number {
+  const clamp = (v: number | null, dflt: number): number => (v === null ? dflt : v < 0 ? Math.max(0, size + v) : Math.min(v, size));
+  const start = clamp(a, 0);
+  const stop = clamp(b, size);
+  return stop > start ? Math.ceil((stop - start) / step) : 0;
+}
+
 function opaqueInput(layer: LayerValue, input: TensorValue): TensorValue {
   if (!layer.incomplete) return input;
   return { kind: 'tensor', shape: null, unknownBecause: `the ${layer.type} on line ${layer.range.line + 1} has items Layerscope cannot read (${layer.incomplete})` } as ShapedTensor;
@@ -2590,6 +2713,12 @@ const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'to
 function sameShape(x: TensorValue): ShapedTensor {
   const rf = (x as ShapedTensor).rf;
   return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...((x as ShapedTensor).positionsMixed ? { positionsMixed: true } : {}), ...(x.dtype ? { dtype: x.dtype } : {}) };
+}
+
+/** The result of a cast: `x`'s shape, and the element type the cast target gives (emitOp fills it in), not `x`'s. */
+function castShape(x: TensorValue): ShapedTensor {
+  const { dtype: _from, ...rest } = sameShape(x);
+  return rest;
 }
 
 /**
