@@ -14,7 +14,7 @@ import { RunAbandoned, rangeOf } from './trace';
 import type { Diagnostic, ForwardEmitter, LayerTrace, ScopeObserver } from './trace';
 import { ownParamSizes } from './params';
 import type { ClassValue, FuncValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
-import { num, unknown } from './values';
+import { isInt, num, unknown } from './values';
 
 /**
  * A small static interpreter for the subset of Python that model definitions use: constants, arithmetic, tuples,
@@ -160,6 +160,8 @@ export class Interpreter {
   private depth = 0;
   /** Above 0 while a forward pass runs: what it cannot follow leaves the module's counts alone. */
   private forwardDepth = 0;
+  /** The items of arrays whose every element is known (np.linspace), by identity, for `.tolist()`. */
+  private readonly arrayItems = new WeakMap<TensorValue, Value[]>();
   /** Above 0 while shapes are propagated for the analysis; forward calls in the file's own code are not traced. */
   private shapingDepth = 0;
   private readonly moduleFrame: Frame;
@@ -1445,7 +1447,8 @@ export class Interpreter {
       if (type === 'TransformerEncoderLayer' || type === 'TransformerDecoderLayer') layer.args.set('_composite', { kind: 'bool', value: true });
       return layer;
     }
-    if (path === 'collections.OrderedDict' || path === 'builtins.dict') {
+    // typing.OrderedDict called builds a collections.OrderedDict (torchvision's maxvit.py imports it from typing).
+    if (path === 'collections.OrderedDict' || path === 'typing.OrderedDict' || path === 'builtins.dict') {
       const src = positional[0];
       const entries: Array<[Value, Value]> = [];
       if (src && src.kind === 'seq') {
@@ -1521,6 +1524,7 @@ export class Interpreter {
           return num(Math.abs(a), false);
       }
     }
+    if (path === 'numpy.linspace') return this.linspace(positional, keywords);
     if (path === 'typing.cast' && positional.length === 2) return positional[1];
     if (path === 'copy.copy' || path === 'copy.deepcopy') {
       const v = positional[0];
@@ -1539,6 +1543,26 @@ export class Interpreter {
       return { kind: 'partial', fn: positional[0], positional: positional.slice(1), keywords: new Map(keywords) };
     }
     return unknown(`${path}(…) is not known statically`, true);
+  }
+
+  /**
+   * `np.linspace(start, stop, num)` as numpy computes it (float64: `arange(num) * step + start`, with the last item
+   * set to `stop`), as a 1-D array whose items `.tolist()` reads back (MaxViT's stochastic-depth probabilities).
+   */
+  private linspace(positional: Value[], keywords: Map<string, Value>): Value {
+    const arg = (k: number, name: string): Value | undefined => positional[k] ?? keywords.get(name);
+    const [start, stop, count] = [arg(0, 'start'), arg(1, 'stop'), arg(2, 'num') ?? num(50, true)];
+    const extra = [...keywords.keys()].some((k) => !['start', 'stop', 'num'].includes(k)) || positional.length > 3;
+    if (extra || start?.kind !== 'num' || stop?.kind !== 'num' || !isInt(count) || count.value < 0 || count.value > MAX_LOOP) return unknown('np.linspace(…) of values not known statically');
+    const n = count.value;
+    const div = n - 1;
+    const delta = stop.value - start.value;
+    const step = div > 0 ? delta / div : NaN;
+    const items = Array.from({ length: n }, (_, k) => (div > 0 ? (step === 0 ? (k / div) * delta : k * step) : k * delta) + start.value);
+    if (n > 1) items[n - 1] = stop.value;
+    const out: TensorValue = { kind: 'tensor', shape: [n], dtype: 'float64' };
+    this.arrayItems.set(out, items.map((v) => num(v, false)));
+    return out;
   }
 
   private container(type: string, positional: Value[], keywords: Map<string, Value>, range: SourceRange, splatUnknown?: string): LayerValue {
@@ -2283,6 +2307,8 @@ export class Interpreter {
       return this.emitOp(fname, ts, { kind: 'tensor', shape, ...(rf ? { rf } : {}) }, [num(typeof dimV.value === 'number' ? dimV.value : 0, true)], keywords, node);
     }
     if (!x || x.kind !== 'tensor') return unknown(`${path}(…)`, true);
+    // torch.transpose(x, 1, 2) and the like are the tensor methods of the same names.
+    if (/^(transpose|swapaxes|swapdims|permute|reshape|unsqueeze|chunk)$/.test(fname)) return this.tensorMethod(fname, x, positional.slice(1), keywords, node);
     if (fname === 'triu' || fname === 'tril') {
       return this.emitOp(fname, [x], sameShape(x), [positional[1] ?? keywords.get('diagonal') ?? num(0, true)], keywords, node);
     }
@@ -2353,8 +2379,32 @@ export class Interpreter {
     return undefined;
   }
 
+  /**
+   * `x.chunk(chunks, dim)`: PyTorch's split size is ceil(size / chunks), so there may be fewer chunks than asked and
+   * the last one smaller; each chunk is a slice of `x` along `dim`. Unknown unless that dim's size is known, since the
+   * number of chunks depends on it.
+   */
+  private chunk(x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const chunks = positional[0] ?? keywords.get('chunks');
+    const dimV = positional[1] ?? keywords.get('dim') ?? num(0, true);
+    const shape = x.shape;
+    if (!shape || !isInt(chunks) || chunks.value <= 0 || !isInt(dimV) || dimV.value >= shape.length || dimV.value < -shape.length) return unknown(`${this.lineOf(node)}: chunk(…) of a tensor whose shape is not known statically`);
+    const dim = dimV.value < 0 ? shape.length + dimV.value : dimV.value;
+    const size = shape[dim];
+    if (typeof size !== 'number' || size === 0) return unknown(`${this.lineOf(node)}: chunk(…) along a dim whose size is not known statically`);
+    const step = Math.ceil(size / chunks.value);
+    const parts: Value[] = [];
+    for (let start = 0; start < size; start += step) {
+      const end = Math.min(size, start + step);
+      const out: ShapedTensor = { kind: 'tensor', shape: shape.map((d, k) => (k === dim ? end - start : d)), ...(x.dtype ? { dtype: x.dtype } : {}) };
+      parts.push(this.emitOp('slice', [x], out, [num(dim, true), num(start, true), num(end, true)], new Map(), node));
+    }
+    return { kind: 'seq', items: parts, tuple: true };
+  }
+
   private tensorMethod(name: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const shape = x.shape;
+    if (name === 'tolist' && this.arrayItems.has(x)) return { kind: 'seq', items: [...this.arrayItems.get(x)!], tuple: false };
     if (name === 'size') {
       if (positional.length === 0) return shape ? { kind: 'seq', items: shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('size');
       const d = positional[0];
@@ -2410,6 +2460,8 @@ export class Interpreter {
       const d = positional[0].value < 0 ? shape.length + 1 + positional[0].value : positional[0].value;
       return this.emitOp('unsqueeze', [x], { kind: 'tensor', shape: [...shape.slice(0, d), 1, ...shape.slice(d)] }, [num(d, true)], new Map(), node);
     }
+    if (name === 'chunk') return this.chunk(x, positional, keywords, node);
+    if (name === 'swapaxes' || name === 'swapdims') name = 'transpose';
     if ((name === 'transpose' || name === 'permute') && shape) {
       const given = name === 'permute' ? (positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional) : null;
       let perm: number[] | null = null;
