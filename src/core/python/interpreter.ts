@@ -15,6 +15,8 @@ import type { Diagnostic, ForwardEmitter, LayerTrace, ScopeObserver } from './tr
 import { ownParamSizes } from './params';
 import type { ClassValue, FuncValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
 import { isInt, num, unknown } from './values';
+import type { Bound } from './tensorValues';
+import { binaryBound, isFloatType, isPoint, monotoneBound, point, toInteger } from './tensorValues';
 
 /**
  * A small static interpreter for the subset of Python that model definitions use: constants, arithmetic, tuples,
@@ -160,8 +162,11 @@ export class Interpreter {
   private depth = 0;
   /** Above 0 while a forward pass runs: what it cannot follow leaves the module's counts alone. */
   private forwardDepth = 0;
-  /** The items of arrays whose every element is known (np.linspace), by identity, for `.tolist()`. */
-  private readonly arrayItems = new WeakMap<TensorValue, Value[]>();
+  /**
+   * The element values of 1-D tensors and arrays built outside forward whose every element is known (np.linspace,
+   * RegNet's width arithmetic), by identity, for `.tolist()`; see tensorValues.ts.
+   */
+  private readonly elements = new WeakMap<TensorValue, Bound[]>();
   /** Above 0 while shapes are propagated for the analysis; forward calls in the file's own code are not traced. */
   private shapingDepth = 0;
   private readonly moduleFrame: Frame;
@@ -1352,6 +1357,21 @@ export class Interpreter {
         else splatUnknown = `**${a.namedChild(0)!.text} is not known statically`;
       } else positional.push(this.evaluate(a, frame));
     }
+    // len(set(items)): how many distinct items (RegNet counts its stages so). A set's iteration order is not followed,
+    // so a set is otherwise unknown.
+    if (fnNode.type === 'identifier' && fnNode.text === 'len' && !frame.locals.has('len') && positional.length === 1 && positional[0].kind === 'unknown' && positional[0].reason === SET_REASON) {
+      const inner = argsNode?.namedChildren.find((c) => c !== null && c.type !== 'comment');
+      const items = inner?.type === 'call' ? this.iterate(this.evaluate(inner.childForFieldName('arguments')?.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? inner, frame)) : null;
+      if (items) {
+        const distinct: Value[] = [];
+        for (const it of items) {
+          const same = distinct.map((d) => compareValues('==', d, it));
+          if (same.some((x) => x === null) || (it.kind !== 'num' && it.kind !== 'str' && it.kind !== 'bool')) return unknown(`${this.lineOf(node)}: len(set(…)) of values not known statically`);
+          if (!same.includes(true)) distinct.push(it);
+        }
+        return num(distinct.length, true);
+      }
+    }
     // super() and super(Cls, self) resolve against the class whose method is running, as Python's zero-argument form does.
     if (fnNode.type === 'identifier' && fnNode.text === 'super' && frame.self && frame.cls && !frame.locals.has('super')) {
       return { kind: 'super', self: frame.self, cls: frame.cls };
@@ -1482,7 +1502,11 @@ export class Interpreter {
       const items = flat(data!);
       const dtypeV = keywords.get('dtype');
       const dtype = dtypeV ? dtypeName(dtypeV) : items.every((v) => v.kind === 'bool') ? 'bool' : items.every((v) => v.kind === 'bool' || (v.kind === 'num' && v.isInt)) ? 'int64' : 'float32';
-      return this.emitOp('tensor', [], { kind: 'tensor', shape, ...(dtype ? { dtype } : {}) }, [data!], keywords, node);
+      const made = this.emitOp('tensor', [], { kind: 'tensor', shape, ...(dtype ? { dtype } : {}) }, [data!], keywords, node);
+      if (this.buildingTensors && shape.length === 1 && (dtype === 'int64' || dtype === 'float32') && items.every((v) => v.kind === 'num' && (v.isInt || dtype === 'float32'))) {
+        this.elements.set(made, items.map((v) => point(dtype === 'float32' ? Math.fround((v as { value: number }).value) : (v as { value: number }).value)));
+      }
+      return made;
     }
     if (path === 'torch.arange' && !this.emitter) {
       // Only its shape and element type are read (buffers, sizes); the lowering does not build it.
@@ -1491,7 +1515,10 @@ export class Interpreter {
       const n = Math.max(0, Math.ceil((b.value - a.value) / st.value));
       const dtypeV = keywords.get('dtype');
       const dtype = dtypeV ? dtypeName(dtypeV) : a.isInt && b.isInt && st.isInt ? 'int64' : 'float32';
-      return { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
+      const out: TensorValue = { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
+      // Integer ranges keep their values (RegNet computes its widths from one).
+      if (dtype === 'int64' && a.isInt && st.isInt && n <= MAX_LOOP) this.elements.set(out, Array.from({ length: n }, (_, k) => point(a.value + k * st.value)));
+      return out;
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
     if (path.startsWith('math.') && /^math\.(ceil|floor|sqrt|log|log2|exp|pow|fabs|gcd|isqrt)$/.test(path)) {
@@ -1561,7 +1588,7 @@ export class Interpreter {
     const items = Array.from({ length: n }, (_, k) => (div > 0 ? (step === 0 ? (k / div) * delta : k * step) : k * delta) + start.value);
     if (n > 1) items[n - 1] = stop.value;
     const out: TensorValue = { kind: 'tensor', shape: [n], dtype: 'float64' };
-    this.arrayItems.set(out, items.map((v) => num(v, false)));
+    this.elements.set(out, items.map(point));
     return out;
   }
 
@@ -1721,6 +1748,8 @@ export class Interpreter {
         return unknown('super');
       case 'print':
         return { kind: 'none' };
+      case 'set':
+        return unknown(SET_REASON, true);
       default:
         return unknown(`${name}(…)`, true);
     }
@@ -2247,6 +2276,17 @@ export class Interpreter {
     const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
     const dtype = ta && tb ? (ta.dtype === tb.dtype ? ta.dtype : undefined) : (ta ?? tb)!.dtype;
     if (dtype && (ta && tb ? true : other?.kind === 'num' && (/^(float|bfloat)/.test(dtype) || (other.isInt && op !== '/')))) out.dtype = dtype;
+    else if (this.buildingTensors && dtype && /^(int|uint|bool)/.test(dtype) && other?.kind === 'num' && (!other.isInt || op === '/')) {
+      // An integer tensor with a Python float, or divided (true division), is float32, PyTorch's default float type.
+      out.dtype = 'float32';
+    }
+    if (this.buildingTensors && out.dtype && shape?.length === 1 && typeof shape[0] === 'number') {
+      const [ea, eb] = [this.operandElements(a, shape[0]), this.operandElements(b, shape[0])];
+      if (ea && eb) {
+        const els = ea.map((x, k) => binaryBound(op, x, eb[k], out.dtype!));
+        if (els.every((e): e is Bound => e !== null)) this.elements.set(out, els);
+      }
+    }
     const rf = mergeTensorRf([ta, tb].filter((t): t is ShapedTensor => t !== null), shape);
     if (rf) out.rf = rf;
     if (this.emitter) {
@@ -2254,6 +2294,16 @@ export class Interpreter {
       if (name) out.irName = name;
     }
     return out;
+  }
+
+  /** The elements of an operand of a 1-D op of length n: a tensor's known values (broadcast from one), or a scalar. */
+  private operandElements(v: Value, n: number): Bound[] | null {
+    if (v.kind === 'num') return Array.from({ length: n }, () => point(v.value));
+    if (v.kind === 'bool') return Array.from({ length: n }, () => point(v.value ? 1 : 0));
+    if (v.kind !== 'tensor') return null;
+    const els = this.elements.get(v);
+    if (!els) return null;
+    return els.length === n ? els : els.length === 1 ? Array.from({ length: n }, () => els[0]) : null;
   }
 
   /** `a == b`, `a < b` and the like with a tensor on either side: a bool tensor of the broadcast shape. */
@@ -2286,7 +2336,7 @@ export class Interpreter {
     const fname = path.split('.').pop()!;
     const x = positional[0];
     if (this.buildingTensors) {
-      const built = this.buildTensor(fname, positional, keywords);
+      const built = this.buildTensor(fname, positional, keywords, node);
       if (built) return built;
     }
     if (fname === 'cat' || fname === 'concat' || fname === 'stack') {
@@ -2355,7 +2405,7 @@ export class Interpreter {
    * Tensor functions followed only while building tensors outside forward (see buildingTensors): their shape and
    * element type, as PyTorch 1.13 defines them; undefined for the functions the general rules handle.
    */
-  private buildTensor(fname: string, positional: Value[], keywords: Map<string, Value>): Value | undefined {
+  private buildTensor(fname: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value | undefined {
     if (fname === 'meshgrid') {
       const ts = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
       const indexing = keywords.get('indexing');
@@ -2369,12 +2419,35 @@ export class Interpreter {
       const same = ts.every((t) => (t as TensorValue).dtype === dtype);
       return { kind: 'seq', items: ts.map(() => ({ kind: 'tensor', shape: [...dims], ...(dtype && same ? { dtype } : {}) }) as Value), tuple: true };
     }
+    if (fname === 'pow' && positional[0]?.kind === 'num' && positional[1]?.kind === 'tensor' && positional[1].dtype === 'float32' && keywords.size === 0) {
+      // torch.pow(base, t) with a Python number as the base (RegNet's w_m ** capacity), in float32.
+      const [base, t] = [positional[0].value, positional[1]];
+      const out: TensorValue = { kind: 'tensor', shape: t.shape ? [...t.shape] : null, dtype: 'float32' };
+      const c = Math.fround(base);
+      this.setElements(out, c > 0 ? this.elements.get(t)?.map((b) => monotoneBound((v) => c ** v, b)) : undefined);
+      return out;
+    }
     const x = positional[0];
     if (x?.kind !== 'tensor') return undefined;
+    if ((fname === 'divide' || fname === 'div') && positional[1] && keywords.size === 0) return this.tensorBinary('/', x, positional[1], node);
     if (fname === 'sign' || fname === 'log2' || fname === 'abs' || fname === 'log' || fname === 'exp' || fname === 'sqrt') {
       // sign and abs keep the element type; the others turn integers into float32 (the default dtype).
       const dtype = fname === 'sign' || fname === 'abs' ? x.dtype : x.dtype && /^(float|bfloat|complex)/.test(x.dtype) ? x.dtype : x.dtype ? 'float32' : undefined;
-      return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(dtype ? { dtype } : {}) };
+      const out: TensorValue = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(dtype ? { dtype } : {}) };
+      if (fname === 'log' && dtype === 'float32') this.setElements(out, this.elements.get(x)?.map((b) => (b.lo > 0 ? monotoneBound(Math.log, b) : null)));
+      return out;
+    }
+    if (fname === 'round' && positional.length === 1 && keywords.size === 0 && x.dtype) {
+      // Half to even, as torch.round does; integer tensors are unchanged.
+      const out: TensorValue = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, dtype: x.dtype };
+      this.setElements(out, this.elements.get(x)?.map((b) => (isFloatType(x.dtype!) ? toInteger(b, 'round') : b)));
+      return out;
+    }
+    if (fname === 'diff' && positional.length === 1 && keywords.size === 0 && x.shape?.length === 1 && typeof x.shape[0] === 'number' && x.shape[0] > 0 && x.dtype === 'int64') {
+      const out: TensorValue = { kind: 'tensor', shape: [x.shape[0] - 1], dtype: 'int64' };
+      const els = this.elements.get(x);
+      this.setElements(out, els?.slice(1).map((b, k) => binaryBound('-', b, els[k], 'int64')));
+      return out;
     }
     return undefined;
   }
@@ -2402,9 +2475,18 @@ export class Interpreter {
     return { kind: 'seq', items: parts, tuple: true };
   }
 
+  /** Records a tensor's element values when every one is known. */
+  private setElements(t: TensorValue, els: Array<Bound | null> | undefined): void {
+    if (els && els.every((e): e is Bound => e !== null)) this.elements.set(t, els);
+  }
+
   private tensorMethod(name: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const shape = x.shape;
-    if (name === 'tolist' && this.arrayItems.has(x)) return { kind: 'seq', items: [...this.arrayItems.get(x)!], tuple: false };
+    if (name === 'tolist') {
+      const els = this.elements.get(x);
+      if (els && els.every(isPoint)) return { kind: 'seq', items: els.map((b) => num(b.lo, x.dtype !== undefined && !isFloatType(x.dtype))), tuple: false };
+      return unknown(`${this.lineOf(node)}: the values of this tensor are not known statically`);
+    }
     if (name === 'size') {
       if (positional.length === 0) return shape ? { kind: 'seq', items: shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('size');
       const d = positional[0];
@@ -2445,7 +2527,16 @@ export class Interpreter {
     if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
     // In-place fills and initialisers (`torch.empty(…).normal_(std=0.02)`) return the tensor itself.
     if (/^(normal|uniform|zero|fill|trunc_normal|copy|clamp|mul|add|div|sub)_$/.test(name)) return x;
-    if (name in CAST_METHODS) return this.emitOp('cast', [x], castShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
+    if (name in CAST_METHODS) {
+      const cast = this.emitOp('cast', [x], castShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
+      const els = this.buildingTensors ? this.elements.get(x) : undefined;
+      // A cast to an integer type truncates; to float32 it rounds, which keeps each interval's ends in order.
+      const to = cast.dtype;
+      if (els && (to === 'float32' || to === 'int64' || to === 'int32')) {
+        this.setElements(cast, els.map((b) => (to === 'float32' ? { lo: Math.fround(b.lo), hi: Math.fround(b.hi) } : Math.abs(b.lo) < 2 ** 31 && Math.abs(b.hi) < 2 ** 31 ? toInteger(b, 'trunc') : null)));
+      }
+      return cast;
+    }
     if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], castShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
     if (name === 'triu' || name === 'tril' || name === 'logical_not') return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     if (name in COMPARISON_METHODS) return positional[0] ? this.tensorCompare(COMPARISON_METHODS[name], x, positional[0], node) : unknown(`${name}(…) without an operand`);
@@ -2474,7 +2565,7 @@ export class Interpreter {
       if (perm) return this.emitOp('transpose', [x], { kind: 'tensor', shape: perm.map((k) => shape[k]) }, perm.map((k) => num(k, true)), new Map(), node);
     }
     if (this.buildingTensors) {
-      const built = this.buildTensor(name, [x, ...positional], keywords);
+      const built = this.buildTensor(name, [x, ...positional], keywords, node);
       if (built) return built;
     }
     if ((name === 'mean' || name === 'sum' || name === 'amax') && shape) {
@@ -2661,7 +2752,9 @@ export function evaluateImportedModule(tree: { rootNode: unknown }, file: string
 class Budget extends Error {}
 class Unresolvable extends Error {}
 
-const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'setattr', 'delattr', 'super', 'print', 'dict', 'str', 'bool', 'object']);
+/** Why `set(…)` is unknown: its iteration order is Python's hash order; `len(set(…))` is read from the items instead. */
+const SET_REASON = 'a set (its order is not followed)';
+const BUILTINS = new Set(['set', 'range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'setattr', 'delattr', 'super', 'print', 'dict', 'str', 'bool', 'object']);
 
 /** Spellings of the same torch path: `nn.X` through an alias is already expanded; this folds submodule paths. */
 function normalize(path: string): string {
@@ -2759,7 +2852,7 @@ function opaqueInput(layer: LayerValue, input: TensorValue): TensorValue {
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 const COMPARISON_METHODS: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
 /** Tensor methods that convert to one dtype, by the torch dtype they convert to. */
-const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'torch.bool', long: 'torch.int64' };
+const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'torch.bool', long: 'torch.int64', int: 'torch.int32' };
 
 /** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
 function sameShape(x: TensorValue): ShapedTensor {
