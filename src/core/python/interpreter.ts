@@ -1166,17 +1166,8 @@ export class Interpreter {
     if (!idxNode) return unknown('subscript');
     if (v.kind === 'tensor' && this.buildingTensors) return this.tensorIndex(v, node.childrenForFieldName('subscript').filter((c): c is SyntaxNode => c !== null && c.type !== 'comment'), frame);
     if (idxNode.type === 'slice') {
-      const parts = [0, 1, 2].map(() => null as number | null);
-      let k = 0;
-      for (const ch of idxNode.children) {
-        if (!ch) continue;
-        if (ch.type === ':') k++;
-        else {
-          const e = this.evaluate(ch, frame);
-          if (e.kind !== 'num' && e.kind !== 'none') return unknown('slice bounds');
-          parts[k] = e.kind === 'num' ? e.value : null;
-        }
-      }
+      const parts = this.sliceBounds(idxNode, frame);
+      if (typeof parts === 'string') return unknown(parts);
       if (v.kind === 'seq') return { kind: 'seq', items: pySlice(v.items, parts[0], parts[1], parts[2]), tuple: v.tuple };
       if (v.kind === 'layer' && v.category === 'container') {
         const kids = pySlice(v.children, parts[0], parts[1], parts[2]);
