@@ -8,13 +8,15 @@ import { copyLayer } from './rebase';
 import type { SyntaxNode } from './syntax';
 import { applyLayerRules } from './layerFragment';
 import type { Importer } from './imports';
-import { PythonExecution, MAX_DEPTH, dataclassFields, describeShort, pySlice, truthy } from './pythonExecution';
+import { PythonExecution, MAX_DEPTH, MAX_LOOP, dataclassFields, describeShort, pySlice, truthy } from './pythonExecution';
 import type { Frame } from './pythonExecution';
 import { rangeOf } from './trace';
 import type { ForwardEmitter, LayerTrace } from './trace';
 import { ownParamSizes } from './params';
 import type { ClassValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
-import { num, unknown } from './values';
+import { isInt, num, unknown } from './values';
+import type { Bound } from './tensorValues';
+import { binaryBound, isFloatType, isPoint, monotoneBound, point, toInteger } from './tensorValues';
 
 /**
  * Torch semantics on top of the generic Python evaluation of pythonExecution.ts (as Netron's `pytorch.Execution`
@@ -91,10 +93,79 @@ export class Interpreter extends PythonExecution {
   private emitting?: ForwardEmitter;
   /** Above 0 while a forward pass runs: what it cannot follow leaves the module's counts alone. */
   private forwardDepth = 0;
+  /**
+   * The element values of 1-D tensors and arrays built outside forward whose every element is known (np.linspace,
+   * RegNet's width arithmetic), by identity, for `.tolist()`; see tensorValues.ts.
+   */
+  private readonly elements = new WeakMap<TensorValue, Bound[]>();
   /** Above 0 while shapes are propagated for the analysis; forward calls in the file's own code are not traced. */
   private shapingDepth = 0;
 
   // ---- the hooks of PythonExecution ---------------------------------------------------------------------------
+
+  protected override subscriptObject(v: Value, items: SyntaxNode[], frame: Frame): Value | undefined {
+    return v.kind === 'tensor' && this.buildingTensors ? this.tensorIndex(v, items, frame) : undefined;
+  }
+
+  /**
+   * Whether tensor code runs outside a forward pass and outside the lowering: in `__init__` and the helpers it calls,
+   * where tensors are built only to be kept (buffers such as Swin's relative position index). There the interpreter
+   * follows the shapes and element types of indexing, meshgrid and elementwise math exactly, without graph ops.
+   */
+  private get buildingTensors(): boolean {
+    return !this.emitter && this.forwardDepth === 0;
+  }
+
+  /**
+   * `t[:, :, None]`, `t[..., 0]`, `t[1:3]`: the shape and element type of basic indexing, as PyTorch computes them
+   * (a slice keeps a dim, with Python's slice length; an int drops it; None inserts a 1; `...` stands for the dims
+   * not named). Indexing with a tensor or a value not known statically gives a tensor of unknown shape.
+   */
+  private tensorIndex(x: TensorValue, items: SyntaxNode[], frame: Frame): Value {
+    const opaque: TensorValue = { kind: 'tensor', shape: null };
+    const shape = x.shape;
+    if (!shape) return opaque;
+    type Ix = { kind: 'slice'; bounds: Array<number | null> } | { kind: 'int'; value: number } | { kind: 'none' } | { kind: 'ellipsis' };
+    const ix: Ix[] = [];
+    for (const it of items) {
+      if (it.type === 'slice') {
+        const b = this.sliceBounds(it, frame);
+        if (typeof b === 'string') return opaque;
+        ix.push({ kind: 'slice', bounds: b });
+      } else if (it.type === 'ellipsis') ix.push({ kind: 'ellipsis' });
+      else {
+        const e = this.evaluate(it, frame);
+        if (e.kind === 'none') ix.push({ kind: 'none' });
+        else if (e.kind === 'num' && e.isInt) ix.push({ kind: 'int', value: e.value });
+        else return opaque;
+      }
+    }
+    const named = ix.filter((i) => i.kind === 'slice' || i.kind === 'int').length;
+    const ellipses = ix.filter((i) => i.kind === 'ellipsis').length;
+    if (ellipses > 1 || named > shape.length) return opaque;
+    const out: Dim[] = [];
+    let d = 0;
+    for (const i of ix) {
+      if (i.kind === 'none') out.push(1);
+      else if (i.kind === 'ellipsis') {
+        const n = shape.length - named;
+        out.push(...shape.slice(d, d + n));
+        d += n;
+      } else if (i.kind === 'int') {
+        const size = shape[d++];
+        if (typeof size !== 'number' || i.value >= size || i.value < -size) return opaque;
+      } else {
+        const size = shape[d++];
+        const [a, b, st] = i.bounds;
+        if (st !== null && st <= 0) return opaque;
+        if (a === null && b === null && (st === null || st === 1)) out.push(size);
+        else if (typeof size !== 'number') out.push(null);
+        else out.push(pySliceLength(size, a, b, st ?? 1));
+      }
+    }
+    out.push(...shape.slice(d));
+    return { kind: 'tensor', shape: out, ...(x.dtype ? { dtype: x.dtype } : {}) };
+  }
 
   protected override get inForward(): boolean {
     return this.forwardDepth > 0;
@@ -426,7 +497,11 @@ export class Interpreter extends PythonExecution {
       const items = flat(data!);
       const dtypeV = keywords.get('dtype');
       const dtype = dtypeV ? dtypeName(dtypeV) : items.every((v) => v.kind === 'bool') ? 'bool' : items.every((v) => v.kind === 'bool' || (v.kind === 'num' && v.isInt)) ? 'int64' : 'float32';
-      return this.emitOp('tensor', [], { kind: 'tensor', shape, ...(dtype ? { dtype } : {}) }, [data!], keywords, node);
+      const made = this.emitOp('tensor', [], { kind: 'tensor', shape, ...(dtype ? { dtype } : {}) }, [data!], keywords, node);
+      if (this.buildingTensors && shape.length === 1 && (dtype === 'int64' || dtype === 'float32') && items.every((v) => v.kind === 'num' && (v.isInt || dtype === 'float32'))) {
+        this.elements.set(made, items.map((v) => point(dtype === 'float32' ? Math.fround((v as { value: number }).value) : (v as { value: number }).value)));
+      }
+      return made;
     }
     if (path === 'torch.arange' && !this.emitter) {
       // Only its shape and element type are read (buffers, sizes); the lowering does not build it.
@@ -435,9 +510,13 @@ export class Interpreter extends PythonExecution {
       const n = Math.max(0, Math.ceil((b.value - a.value) / st.value));
       const dtypeV = keywords.get('dtype');
       const dtype = dtypeV ? dtypeName(dtypeV) : a.isInt && b.isInt && st.isInt ? 'int64' : 'float32';
-      return { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
+      const out: TensorValue = { kind: 'tensor', shape: [n], ...(dtype ? { dtype } : {}) };
+      // Integer ranges keep their values (RegNet computes its widths from one).
+      if (dtype === 'int64' && a.isInt && st.isInt && n <= MAX_LOOP) this.elements.set(out, Array.from({ length: n }, (_, k) => point(a.value + k * st.value)));
+      return out;
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) return this.tensorFunction(path, positional, keywords, node);
+    if (path === 'numpy.linspace') return this.linspace(positional, keywords);
     if (path === 'copy.copy' || path === 'copy.deepcopy') {
       const v = positional[0];
       if (!v) return unknown(`${path}()`);
@@ -451,6 +530,26 @@ export class Interpreter extends PythonExecution {
       return v;
     }
     return super.callExternal(path, positional, keywords, node, splatUnknown);
+  }
+
+  /**
+   * `np.linspace(start, stop, num)` as numpy computes it (float64: `arange(num) * step + start`, with the last item
+   * set to `stop`), as a 1-D array whose items `.tolist()` reads back (MaxViT's stochastic-depth probabilities).
+   */
+  private linspace(positional: Value[], keywords: Map<string, Value>): Value {
+    const arg = (k: number, name: string): Value | undefined => positional[k] ?? keywords.get(name);
+    const [start, stop, count] = [arg(0, 'start'), arg(1, 'stop'), arg(2, 'num') ?? num(50, true)];
+    const extra = [...keywords.keys()].some((k) => !['start', 'stop', 'num'].includes(k)) || positional.length > 3;
+    if (extra || start?.kind !== 'num' || stop?.kind !== 'num' || !isInt(count) || count.value < 0 || count.value > MAX_LOOP) return unknown('np.linspace(…) of values not known statically');
+    const n = count.value;
+    const div = n - 1;
+    const delta = stop.value - start.value;
+    const step = div > 0 ? delta / div : NaN;
+    const items = Array.from({ length: n }, (_, k) => (div > 0 ? (step === 0 ? (k / div) * delta : k * step) : k * delta) + start.value);
+    if (n > 1) items[n - 1] = stop.value;
+    const out: TensorValue = { kind: 'tensor', shape: [n], dtype: 'float64' };
+    this.elements.set(out, items.map(point));
+    return out;
   }
 
   private container(type: string, positional: Value[], keywords: Map<string, Value>, range: SourceRange, splatUnknown?: string): LayerValue {
@@ -881,6 +980,17 @@ export class Interpreter extends PythonExecution {
     const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
     const dtype = ta && tb ? (ta.dtype === tb.dtype ? ta.dtype : undefined) : (ta ?? tb)!.dtype;
     if (dtype && (ta && tb ? true : other?.kind === 'num' && (/^(float|bfloat)/.test(dtype) || (other.isInt && op !== '/')))) out.dtype = dtype;
+    else if (this.buildingTensors && dtype && /^(int|uint|bool)/.test(dtype) && other?.kind === 'num' && (!other.isInt || op === '/')) {
+      // An integer tensor with a Python float, or divided (true division), is float32, PyTorch's default float type.
+      out.dtype = 'float32';
+    }
+    if (this.buildingTensors && out.dtype && shape?.length === 1 && typeof shape[0] === 'number') {
+      const [ea, eb] = [this.operandElements(a, shape[0]), this.operandElements(b, shape[0])];
+      if (ea && eb) {
+        const els = ea.map((x, k) => binaryBound(op, x, eb[k], out.dtype!));
+        if (els.every((e): e is Bound => e !== null)) this.elements.set(out, els);
+      }
+    }
     const rf = mergeTensorRf([ta, tb].filter((t): t is ShapedTensor => t !== null), shape);
     if (rf) out.rf = rf;
     if (this.emitter) {
@@ -888,6 +998,16 @@ export class Interpreter extends PythonExecution {
       if (name) out.irName = name;
     }
     return out;
+  }
+
+  /** The elements of an operand of a 1-D op of length n: a tensor's known values (broadcast from one), or a scalar. */
+  private operandElements(v: Value, n: number): Bound[] | null {
+    if (v.kind === 'num') return Array.from({ length: n }, () => point(v.value));
+    if (v.kind === 'bool') return Array.from({ length: n }, () => point(v.value ? 1 : 0));
+    if (v.kind !== 'tensor') return null;
+    const els = this.elements.get(v);
+    if (!els) return null;
+    return els.length === n ? els : els.length === 1 ? Array.from({ length: n }, () => els[0]) : null;
   }
 
   /** `a == b`, `a < b` and the like with a tensor on either side: a bool tensor of the broadcast shape. */
@@ -905,7 +1025,7 @@ export class Interpreter extends PythonExecution {
   private emitOp(name: string, inputs: TensorValue[], out: ShapedTensor, args: Value[], keywords: Map<string, Value>, node: SyntaxNode): ShapedTensor {
     if (!out.dtype) {
       // Element types follow the input, except for comparisons (bool) and casts (their target).
-      const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
+      const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0]?.kind === 'none' ? inputs[0]?.dtype : args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
       if (dtype) out = { ...out, dtype };
     }
     if (this.emitter) {
@@ -919,6 +1039,10 @@ export class Interpreter extends PythonExecution {
   private tensorFunction(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const fname = path.split('.').pop()!;
     const x = positional[0];
+    if (this.buildingTensors) {
+      const built = this.buildTensor(fname, positional, keywords, node);
+      if (built) return built;
+    }
     if (fname === 'cat' || fname === 'concat' || fname === 'stack') {
       const list = positional[0];
       const dimV = positional[1] ?? keywords.get('dim') ?? num(0, true);
@@ -937,6 +1061,8 @@ export class Interpreter extends PythonExecution {
       return this.emitOp(fname, ts, { kind: 'tensor', shape, ...(rf ? { rf } : {}) }, [num(typeof dimV.value === 'number' ? dimV.value : 0, true)], keywords, node);
     }
     if (!x || x.kind !== 'tensor') return unknown(`${path}(…)`, true);
+    // torch.transpose(x, 1, 2) and the like are the tensor methods of the same names.
+    if (/^(transpose|swapaxes|swapdims|permute|reshape|unsqueeze|chunk)$/.test(fname)) return this.tensorMethod(fname, x, positional.slice(1), keywords, node);
     if (fname === 'triu' || fname === 'tril') {
       return this.emitOp(fname, [x], sameShape(x), [positional[1] ?? keywords.get('diagonal') ?? num(0, true)], keywords, node);
     }
@@ -979,8 +1105,92 @@ export class Interpreter extends PythonExecution {
     return { kind: 'tensor', shape: null };
   }
 
+  /**
+   * Tensor functions followed only while building tensors outside forward (see buildingTensors): their shape and
+   * element type, as PyTorch 1.13 defines them; undefined for the functions the general rules handle.
+   */
+  private buildTensor(fname: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value | undefined {
+    if (fname === 'meshgrid') {
+      const ts = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
+      const indexing = keywords.get('indexing');
+      // 1.13 warns without `indexing` and then uses 'ij'.
+      const mode = indexing === undefined ? 'ij' : indexing.kind === 'str' ? indexing.value : null;
+      const sizes = ts.map((t) => (t.kind === 'tensor' && t.shape && t.shape.length <= 1 ? (t.shape.length === 0 ? 1 : t.shape[0]) : undefined));
+      if ((mode !== 'ij' && mode !== 'xy') || ts.length === 0 || sizes.some((n) => n === undefined)) return unknown('torch.meshgrid(…) of tensors not known statically');
+      const dims = sizes as Dim[];
+      if (mode === 'xy' && dims.length >= 2) [dims[0], dims[1]] = [dims[1], dims[0]];
+      const dtype = (ts[0] as TensorValue).dtype;
+      const same = ts.every((t) => (t as TensorValue).dtype === dtype);
+      return { kind: 'seq', items: ts.map(() => ({ kind: 'tensor', shape: [...dims], ...(dtype && same ? { dtype } : {}) }) as Value), tuple: true };
+    }
+    if (fname === 'pow' && positional[0]?.kind === 'num' && positional[1]?.kind === 'tensor' && positional[1].dtype === 'float32' && keywords.size === 0) {
+      // torch.pow(base, t) with a Python number as the base (RegNet's w_m ** capacity), in float32.
+      const [base, t] = [positional[0].value, positional[1]];
+      const out: TensorValue = { kind: 'tensor', shape: t.shape ? [...t.shape] : null, dtype: 'float32' };
+      const c = Math.fround(base);
+      this.setElements(out, c > 0 ? this.elements.get(t)?.map((b) => monotoneBound((v) => c ** v, b)) : undefined);
+      return out;
+    }
+    const x = positional[0];
+    if (x?.kind !== 'tensor') return undefined;
+    if ((fname === 'divide' || fname === 'div') && positional[1] && keywords.size === 0) return this.tensorBinary('/', x, positional[1], node);
+    if (fname === 'sign' || fname === 'log2' || fname === 'abs' || fname === 'log' || fname === 'exp' || fname === 'sqrt') {
+      // sign and abs keep the element type; the others turn integers into float32 (the default dtype).
+      const dtype = fname === 'sign' || fname === 'abs' ? x.dtype : x.dtype && /^(float|bfloat|complex)/.test(x.dtype) ? x.dtype : x.dtype ? 'float32' : undefined;
+      const out: TensorValue = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(dtype ? { dtype } : {}) };
+      if (fname === 'log' && dtype === 'float32') this.setElements(out, this.elements.get(x)?.map((b) => (b.lo > 0 ? monotoneBound(Math.log, b) : null)));
+      return out;
+    }
+    if (fname === 'round' && positional.length === 1 && keywords.size === 0 && x.dtype) {
+      // Half to even, as torch.round does; integer tensors are unchanged.
+      const out: TensorValue = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, dtype: x.dtype };
+      this.setElements(out, this.elements.get(x)?.map((b) => (isFloatType(x.dtype!) ? toInteger(b, 'round') : b)));
+      return out;
+    }
+    if (fname === 'diff' && positional.length === 1 && keywords.size === 0 && x.shape?.length === 1 && typeof x.shape[0] === 'number' && x.shape[0] > 0 && x.dtype === 'int64') {
+      const out: TensorValue = { kind: 'tensor', shape: [x.shape[0] - 1], dtype: 'int64' };
+      const els = this.elements.get(x);
+      this.setElements(out, els?.slice(1).map((b, k) => binaryBound('-', b, els[k], 'int64')));
+      return out;
+    }
+    return undefined;
+  }
+
+  /**
+   * `x.chunk(chunks, dim)`: PyTorch's split size is ceil(size / chunks), so there may be fewer chunks than asked and
+   * the last one smaller; each chunk is a slice of `x` along `dim`. Unknown unless that dim's size is known, since the
+   * number of chunks depends on it.
+   */
+  private chunk(x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const chunks = positional[0] ?? keywords.get('chunks');
+    const dimV = positional[1] ?? keywords.get('dim') ?? num(0, true);
+    const shape = x.shape;
+    if (!shape || !isInt(chunks) || chunks.value <= 0 || !isInt(dimV) || dimV.value >= shape.length || dimV.value < -shape.length) return unknown(`${this.lineOf(node)}: chunk(…) of a tensor whose shape is not known statically`);
+    const dim = dimV.value < 0 ? shape.length + dimV.value : dimV.value;
+    const size = shape[dim];
+    if (typeof size !== 'number' || size === 0) return unknown(`${this.lineOf(node)}: chunk(…) along a dim whose size is not known statically`);
+    const step = Math.ceil(size / chunks.value);
+    const parts: Value[] = [];
+    for (let start = 0; start < size; start += step) {
+      const end = Math.min(size, start + step);
+      const out: ShapedTensor = { kind: 'tensor', shape: shape.map((d, k) => (k === dim ? end - start : d)), ...(x.dtype ? { dtype: x.dtype } : {}) };
+      parts.push(this.emitOp('slice', [x], out, [num(dim, true), num(start, true), num(end, true)], new Map(), node));
+    }
+    return { kind: 'seq', items: parts, tuple: true };
+  }
+
+  /** Records a tensor's element values when every one is known. */
+  private setElements(t: TensorValue, els: Array<Bound | null> | undefined): void {
+    if (els && els.every((e): e is Bound => e !== null)) this.elements.set(t, els);
+  }
+
   private tensorMethod(name: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const shape = x.shape;
+    if (name === 'tolist') {
+      const els = this.elements.get(x);
+      if (els && els.every(isPoint)) return { kind: 'seq', items: els.map((b) => num(b.lo, x.dtype !== undefined && !isFloatType(x.dtype))), tuple: false };
+      return unknown(`${this.lineOf(node)}: the values of this tensor are not known statically`);
+    }
     if (name === 'size') {
       if (positional.length === 0) return shape ? { kind: 'seq', items: shape.map((d) => (typeof d === 'number' ? num(d, true) : unknown('a dim'))), tuple: true } : unknown('size');
       const d = positional[0];
@@ -1021,8 +1231,17 @@ export class Interpreter extends PythonExecution {
     if (['contiguous', 'cuda', 'cpu', 'detach', 'clone', 'requires_grad_'].includes(name)) return x;
     // In-place fills and initialisers (`torch.empty(…).normal_(std=0.02)`) return the tensor itself.
     if (/^(normal|uniform|zero|fill|trunc_normal|copy|clamp|mul|add|div|sub)_$/.test(name)) return x;
-    if (name in CAST_METHODS) return this.emitOp('cast', [x], sameShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
-    if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], sameShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
+    if (name in CAST_METHODS) {
+      const cast = this.emitOp('cast', [x], castShape(x), [{ kind: 'torchRef', path: CAST_METHODS[name] }], keywords, node);
+      const els = this.buildingTensors ? this.elements.get(x) : undefined;
+      // A cast to an integer type truncates; to float32 it rounds, which keeps each interval's ends in order.
+      const to = cast.dtype;
+      if (els && (to === 'float32' || to === 'int64' || to === 'int32')) {
+        this.setElements(cast, els.map((b) => (to === 'float32' ? { lo: Math.fround(b.lo), hi: Math.fround(b.hi) } : Math.abs(b.lo) < 2 ** 31 && Math.abs(b.hi) < 2 ** 31 ? toInteger(b, 'trunc') : null)));
+      }
+      return cast;
+    }
+    if (name === 'to' || name === 'type' || name === 'type_as') return this.emitOp('cast', [x], castShape(x), [castTarget(name, positional, keywords, node)], new Map(), node);
     if (name === 'triu' || name === 'tril' || name === 'logical_not') return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     if (name in COMPARISON_METHODS) return positional[0] ? this.tensorCompare(COMPARISON_METHODS[name], x, positional[0], node) : unknown(`${name}(…) without an operand`);
     if (name === 'masked_fill') {
@@ -1036,6 +1255,8 @@ export class Interpreter extends PythonExecution {
       const d = positional[0].value < 0 ? shape.length + 1 + positional[0].value : positional[0].value;
       return this.emitOp('unsqueeze', [x], { kind: 'tensor', shape: [...shape.slice(0, d), 1, ...shape.slice(d)] }, [num(d, true)], new Map(), node);
     }
+    if (name === 'chunk') return this.chunk(x, positional, keywords, node);
+    if (name === 'swapaxes' || name === 'swapdims') name = 'transpose';
     if ((name === 'transpose' || name === 'permute') && shape) {
       const given = name === 'permute' ? (positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional) : null;
       let perm: number[] | null = null;
@@ -1047,6 +1268,10 @@ export class Interpreter extends PythonExecution {
       }
       if (perm) return this.emitOp('transpose', [x], { kind: 'tensor', shape: perm.map((k) => shape[k]) }, perm.map((k) => num(k, true)), new Map(), node);
     }
+    if (this.buildingTensors) {
+      const built = this.buildTensor(name, [x, ...positional], keywords, node);
+      if (built) return built;
+    }
     if ((name === 'mean' || name === 'sum' || name === 'amax') && shape) {
       const dimV = positional[0] ?? keywords.get('dim');
       const keep = keywords.get('keepdim');
@@ -1054,7 +1279,9 @@ export class Interpreter extends PythonExecution {
       if (!dimV) return { kind: 'tensor', shape: [] };
       const dims = (dimV.kind === 'seq' ? dimV.items : [dimV]).map((d) => (d.kind === 'num' ? (d.value + shape.length) % shape.length : -1));
       if (dims.includes(-1)) return { kind: 'tensor', shape: null };
-      return { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), rf: { global: true } } as ShapedTensor;
+      // sum of bools and integers is int64; mean and amax keep the element type (mean of integers is an error).
+      const dtype = name === 'sum' && x.dtype && !/^(float|bfloat|complex)/.test(x.dtype) ? 'int64' : name === 'mean' && x.dtype && !/^(float|bfloat|complex)/.test(x.dtype) ? undefined : x.dtype;
+      return { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), rf: { global: true }, ...(dtype ? { dtype } : {}) } as ShapedTensor;
     }
     return { kind: 'tensor', shape: null };
   }
@@ -1185,6 +1412,14 @@ export function evaluateImportedModule(tree: { rootNode: unknown }, file: string
   interp.execModule(tree.rootNode as SyntaxNode);
 }
 
+/** How many items `range(size)[a:b:step]` has, with Python's clamping of the bounds (a positive step). */
+function pySliceLength(size: number, a: number | null, b: number | null, step: number): number {
+  const clamp = (v: number | null, dflt: number): number => (v === null ? dflt : v < 0 ? Math.max(0, size + v) : Math.min(v, size));
+  const start = clamp(a, 0);
+  const stop = clamp(b, size);
+  return stop > start ? Math.ceil((stop - start) / step) : 0;
+}
+
 /**
  * What a Sequential passes to its first item. When some of its items could not be read, where they sit among the
  * known ones is unknown too, so every shape from here on is unknown (with the reason) rather than computed as if the
@@ -1198,12 +1433,18 @@ function opaqueInput(layer: LayerValue, input: TensorValue): TensorValue {
 const COMPARISON_METHODS: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
 
 /** Tensor methods that convert to one dtype, by the torch dtype they convert to. */
-const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'torch.bool', long: 'torch.int64' };
+const CAST_METHODS: Record<string, string> = { float: 'torch.float32', bool: 'torch.bool', long: 'torch.int64', int: 'torch.int32' };
 
 /** A tensor with the same shape (and receptive field and flatten factors) as `x`, as elementwise ops give. */
 function sameShape(x: TensorValue): ShapedTensor {
   const rf = (x as ShapedTensor).rf;
   return { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(rf ? { rf } : {}), ...(x.factors ? { factors: x.factors } : {}), ...((x as ShapedTensor).positionsMixed ? { positionsMixed: true } : {}), ...(x.dtype ? { dtype: x.dtype } : {}) };
+}
+
+/** The result of a cast: `x`'s shape, and the element type the cast target gives (emitOp fills it in), not `x`'s. */
+function castShape(x: TensorValue): ShapedTensor {
+  const { dtype: _from, ...rest } = sameShape(x);
+  return rest;
 }
 
 /**

@@ -494,6 +494,11 @@ class Lowerer implements ForwardEmitter, LoweringContext {
     }
     if (name === 'unsqueeze') return node('Unsqueeze', [x, this.constant([intOf(args[0], 0)], 'int64')]);
     if (name === 'transpose') return node('Transpose', [x], { perm: args.map((v) => intOf(v, 0)) });
+    if (name === 'slice') {
+      // One chunk of x.chunk(…): args are the axis, the start and the end.
+      const [axis, start, end] = args.map((v) => intOf(v, 0));
+      return node('Slice', [x, this.constant([start], 'int64'), this.constant([end], 'int64'), this.constant([axis], 'int64')]);
+    }
     if (name in FUNCTIONAL) return this.functional(name, x, inputs[0].shape, bindFunctional(name, args, keywords, at), at, range);
     if (name === 'flatten' || name === 'reshape') return this.reshapeTo(x, output.shape, null, range);
     if (name === 'cat' || name === 'concat') return node('Concat', xs as string[], { axis: intOf(args[0], 0) });

@@ -45,7 +45,7 @@ const MAX_FILE_STEPS = 5_000_000;
 
 export const MAX_DEPTH = 40;
 
-const MAX_LOOP = 10_000;
+export const MAX_LOOP = 10_000;
 
 /** The longest list or string the interpreter builds; past it the value is unknown (`[0] * 10**12` must not allocate). */
 const MAX_ITEMS = 100_000;
@@ -137,7 +137,9 @@ class Budget extends Error {}
 
 class Unresolvable extends Error {}
 
-const BUILTINS = new Set(['range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'setattr', 'delattr', 'super', 'print', 'dict', 'str', 'bool', 'object']);
+/** Why `set(…)` is unknown: its iteration order is Python's hash order; `len(set(…))` is read from the items instead. */
+const SET_REASON = 'a set (its order is not followed)';
+const BUILTINS = new Set(['set', 'range', 'len', 'int', 'float', 'abs', 'round', 'min', 'max', 'sum', 'list', 'tuple', 'enumerate', 'zip', 'reversed', 'isinstance', 'hasattr', 'getattr', 'setattr', 'delattr', 'super', 'print', 'dict', 'str', 'bool', 'object']);
 
 function compareValues(op: string, a: Value, b: Value): boolean | null {
   if (op === 'is' || op === 'is not') {
@@ -1119,18 +1121,11 @@ export abstract class PythonExecution {
     const v = this.evaluate(node.childForFieldName('value')!, frame);
     const idxNode = node.childForFieldName('subscript');
     if (!idxNode) return unknown('subscript');
+    const special = this.subscriptObject(v, node.childrenForFieldName('subscript').filter((c): c is SyntaxNode => c !== null && c.type !== 'comment'), frame);
+    if (special) return special;
     if (idxNode.type === 'slice') {
-      const parts = [0, 1, 2].map(() => null as number | null);
-      let k = 0;
-      for (const ch of idxNode.children) {
-        if (!ch) continue;
-        if (ch.type === ':') k++;
-        else {
-          const e = this.evaluate(ch, frame);
-          if (e.kind !== 'num' && e.kind !== 'none') return unknown('slice bounds');
-          parts[k] = e.kind === 'num' ? e.value : null;
-        }
-      }
+      const parts = this.sliceBounds(idxNode, frame);
+      if (typeof parts === 'string') return unknown(parts);
       if (v.kind === 'seq') return { kind: 'seq', items: pySlice(v.items, parts[0], parts[1], parts[2]), tuple: v.tuple };
       return this.sliceObject(v, parts, node) ?? unknown('slice of an unknown value', true);
     }
@@ -1180,6 +1175,22 @@ export abstract class PythonExecution {
     }
   }
 
+  /** The bounds of a slice node (`a:b:c`), each null when left out; a string says why they are not known. */
+  protected sliceBounds(slice: SyntaxNode, frame: Frame): Array<number | null> | string {
+    const parts: Array<number | null> = [null, null, null];
+    let k = 0;
+    for (const ch of slice.children) {
+      if (!ch) continue;
+      if (ch.type === ':') k++;
+      else {
+        const e = this.evaluate(ch, frame);
+        if ((e.kind !== 'num' || !e.isInt) && e.kind !== 'none') return `the slice bound ${ch.text} is not known statically`;
+        parts[k] = e.kind === 'num' ? e.value : null;
+      }
+    }
+    return parts;
+  }
+
   /** An attribute of an instance: its own (set by its constructor), then its class's, a method bound to it. */
   protected instanceAttribute(obj: LayerValue, name: string): Value | undefined {
     if (obj.attrs?.has(name)) return obj.attrs.get(name)!;
@@ -1210,6 +1221,21 @@ export abstract class PythonExecution {
         if (v.kind === 'dict') for (const [k, val] of v.entries) if (k.kind === 'str') keywords.set(k.value, val);
         else splatUnknown = `**${a.namedChild(0)!.text} is not known statically`;
       } else positional.push(this.evaluate(a, frame));
+    }
+    // len(set(items)): how many distinct items (RegNet counts its stages so). A set's iteration order is not followed,
+    // so a set is otherwise unknown.
+    if (fnNode.type === 'identifier' && fnNode.text === 'len' && !frame.locals.has('len') && positional.length === 1 && positional[0].kind === 'unknown' && positional[0].reason === SET_REASON) {
+      const inner = argsNode?.namedChildren.find((c) => c !== null && c.type !== 'comment');
+      const items = inner?.type === 'call' ? this.iterate(this.evaluate(inner.childForFieldName('arguments')?.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? inner, frame)) : null;
+      if (items) {
+        const distinct: Value[] = [];
+        for (const it of items) {
+          const same = distinct.map((d) => compareValues('==', d, it));
+          if (same.some((x) => x === null) || (it.kind !== 'num' && it.kind !== 'str' && it.kind !== 'bool')) return unknown(`${this.lineOf(node)}: len(set(…)) of values not known statically`);
+          if (!same.includes(true)) distinct.push(it);
+        }
+        return num(distinct.length, true);
+      }
     }
     // super() and super(Cls, self) resolve against the class whose method is running, as Python's zero-argument form does.
     if (fnNode.type === 'identifier' && fnNode.text === 'super' && frame.self && frame.cls && !frame.locals.has('super')) {
@@ -1340,6 +1366,8 @@ export abstract class PythonExecution {
         return unknown('super');
       case 'print':
         return { kind: 'none' };
+      case 'set':
+        return unknown(SET_REASON, true);
       default:
         return unknown(`${name}(…)`, true);
     }
@@ -1481,7 +1509,8 @@ export abstract class PythonExecution {
    * the interpreter knows, by its full dotted path. A library's Execution adds its own names first.
    */
   protected callExternal(path: string, positional: Value[], keywords: Map<string, Value>, _node: SyntaxNode, splatUnknown?: string): Value {
-    if (path === 'collections.OrderedDict' || path === 'builtins.dict') {
+    // typing.OrderedDict called builds a collections.OrderedDict (torchvision's maxvit.py imports it from typing).
+    if (path === 'collections.OrderedDict' || path === 'typing.OrderedDict' || path === 'builtins.dict') {
       const src = positional[0];
       const entries: Array<[Value, Value]> = [];
       if (src && src.kind === 'seq') {
@@ -1559,6 +1588,11 @@ export abstract class PythonExecution {
   }
 
   protected compareObject(_op: string, _a: Value, _b: Value, _node: SyntaxNode): Value | undefined {
+    return undefined;
+  }
+
+  /** `v[…]` read from the index expressions themselves (a tensor's basic indexing); undefined to index as usual. */
+  protected subscriptObject(_v: Value, _items: SyntaxNode[], _frame: Frame): Value | undefined {
     return undefined;
   }
 

@@ -81,9 +81,10 @@ describe('python imports: torchvision building blocks resolve from source', func
       exact++;
     }
     for (const n of ['resnet50', 'vit_b_16', 'efficientnet_b0', 'convnext_tiny']) assert.ok(a.instances.find((i) => i.variable === `m_${n}`)?.params, `${n} should be exact`);
-    // All but RegNet, Swin and MaxViT (tensor arithmetic and NumPy in their constructors) at the time of writing;
-    // over all 80 classification factories, 58 are exact and the other 22 are ?.
-    assert.ok(exact >= 21, `only ${exact} of ${names.length} factories exact`);
+    // All of them, RegNet, Swin and MaxViT included (tensor arithmetic and NumPy in their constructors), at the time of
+    // writing; over all 80 classification factories, 79 are exact and regnet_x_1_6gf is ? (a width of 22.5 that
+    // float32 pow could round either way).
+    assert.ok(exact >= 24, `only ${exact} of ${names.length} factories exact`);
   });
 
   it('a user file importing resnet50 gets its total through the CLI with --import-root', async () => {

@@ -690,6 +690,29 @@ class Norms(nn.Module):
 model = Norms()
 `,
   },
+  {
+    name: 'chunk (an uneven split: 7 channels in 3 chunks of 3, 3, 1), torch.transpose and swapaxes, as ShuffleNet shuffles channels',
+    variable: 'model',
+    shape: [2, 7, 4, 4],
+    source: `import torch
+import torch.nn as nn
+def channel_shuffle(x, groups):
+    batchsize, num_channels, height, width = x.size()
+    x = x.view(batchsize, groups, num_channels // groups, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(batchsize, -1, height, width)
+class Shuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 5, 1)
+    def forward(self, x):
+        a, b, c = x.chunk(3, dim=1)
+        y = torch.cat((self.conv(a), b, torch.swapaxes(c, 2, 3)), dim=1)
+        p, q = torch.chunk(y, 2, -1)
+        return channel_shuffle(torch.cat((q, p), dim=3), 3)
+model = Shuffle()
+`,
+  },
 ];
 
 /** Moves every initializer whose values are all the same off that value, keeping running variances positive. */
