@@ -1,6 +1,6 @@
 import { UserInputError } from '../errors';
 import type { Dim } from '../ir/types';
-import { applyTorchLayer, broadcastTensorShapes, flattenShape, mergeTensorRf, positionsAfterMerge } from './layerShapes';
+import { applyTorchLayer, broadcastTensorShapes, carriesPositions, flattenShape, mergeTensorRf, positionsAfterMerge } from './layerShapes';
 import type { LayerApplication, ShapedTensor } from './layerShapes';
 import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLayer, layerParams } from './layers';
 import { where } from './lowerContext';
@@ -103,8 +103,8 @@ export class Interpreter extends PythonExecution {
 
   // ---- the hooks of PythonExecution ---------------------------------------------------------------------------
 
-  protected override subscriptObject(v: Value, items: SyntaxNode[], frame: Frame): Value | undefined {
-    return v.kind === 'tensor' && this.buildingTensors ? this.tensorIndex(v, items, frame) : undefined;
+  protected override subscriptObject(v: Value, items: SyntaxNode[], node: SyntaxNode, frame: Frame): Value | undefined {
+    return v.kind === 'tensor' ? this.tensorIndex(v, items, node, frame) : undefined;
   }
 
   /**
@@ -121,7 +121,7 @@ export class Interpreter extends PythonExecution {
    * (a slice keeps a dim, with Python's slice length; an int drops it; None inserts a 1; `...` stands for the dims
    * not named). Indexing with a tensor or a value not known statically gives a tensor of unknown shape.
    */
-  private tensorIndex(x: TensorValue, items: SyntaxNode[], frame: Frame): Value {
+  private tensorIndex(x: TensorValue, items: SyntaxNode[], node: SyntaxNode, frame: Frame): Value {
     const opaque: TensorValue = { kind: 'tensor', shape: null };
     const shape = x.shape;
     if (!shape) return opaque;
@@ -164,7 +164,11 @@ export class Interpreter extends PythonExecution {
       }
     }
     out.push(...shape.slice(d));
-    return { kind: 'tensor', shape: out, ...(x.dtype ? { dtype: x.dtype } : {}) };
+    const result: ShapedTensor = { kind: 'tensor', shape: out, ...(x.dtype ? { dtype: x.dtype } : {}) };
+    if (this.buildingTensors) return result;
+    // In forward the index becomes graph ops (lower.ts basicIndex), read back from this encoding.
+    const encoded = ix.map((i): Value => (i.kind === 'slice' ? { kind: 'seq', items: [{ kind: 'str', value: 'slice' }, ...i.bounds.map((b): Value => (b === null ? { kind: 'none' } : num(b, true)))], tuple: true } : i.kind === 'int' ? num(i.value, true) : i.kind === 'none' ? { kind: 'none' } : { kind: 'str', value: '...' }));
+    return this.emitOp('index', [x], result, encoded, new Map(), node);
   }
 
   protected override get inForward(): boolean {
@@ -204,6 +208,18 @@ export class Interpreter extends PythonExecution {
 
   protected callInstance(obj: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     return this.callLayer(obj, positional, keywords, node);
+  }
+
+  /** An nn.Parameter read as a tensor in forward: the shape it was made with, and its graph value when lowering. */
+  private parameterTensor(p: LayerValue): TensorValue {
+    const data = p.args.get('data');
+    const shape = data?.kind === 'tensor' ? data.shape : null;
+    const out: TensorValue = { kind: 'tensor', shape: shape ? [...shape] : null, dtype: 'float32', param: { owner: p, name: '*' } };
+    if (this.emitter?.parameter && shape && shape.every((d) => typeof d === 'number')) {
+      const ir = this.emitter.parameter(p, shape as number[], data?.kind === 'tensor' ? data.fill : undefined);
+      if (ir) out.irName = ir;
+    }
+    return out;
   }
 
   protected override wildcardNames(moduleName: string, level: number): Array<[string, Value]> | undefined {
@@ -247,7 +263,6 @@ export class Interpreter extends PythonExecution {
 
   protected override sliceObject(v: Value, parts: Array<number | null>): Value | undefined {
     if (v.kind === 'layer' && v.category === 'container') return { ...v, children: pySlice(v.children, parts[0], parts[1], parts[2]) };
-    if (v.kind === 'tensor') return { kind: 'tensor', shape: null };
     return undefined;
   }
 
@@ -259,7 +274,6 @@ export class Interpreter extends PythonExecution {
       }
       if (idx.kind === 'str') return v.children.find(([n]) => n === idx.value)?.[1] ?? unknown('no such module', true);
     }
-    if (v.kind === 'tensor') return { kind: 'tensor', shape: null };
     return undefined;
   }
 
@@ -272,10 +286,13 @@ export class Interpreter extends PythonExecution {
     return super.attribute(obj, name, frame);
   }
 
-  /** A module's sub-modules come first, then what the instance and its class hold, then the torch layer's own. */
+  /**
+   * A module's sub-modules come first, then what the instance and its class hold, then the torch layer's own. Inside
+   * forward an nn.Parameter held directly (`self.cls_token`) is read as the tensor it is.
+   */
   protected override instanceAttribute(obj: LayerValue, name: string): Value | undefined {
     const child = obj.children.find(([n]) => n === name);
-    if (child) return child[1];
+    if (child) return child[1].type === 'Parameter' && this.forwardDepth > 0 ? this.parameterTensor(child[1]) : child[1];
     const own = super.instanceAttribute(obj, name);
     if (own) return own;
     if ((obj.category === 'torch' || obj.torchType) && obj.args.has(name)) return obj.args.get(name)!;
@@ -449,7 +466,8 @@ export class Interpreter extends PythonExecution {
         const grad = keywords.get('requires_grad') ?? positional[1];
         const trainable = grad === undefined || truthy(grad) !== false;
         if (p === null) this.observer?.citedLine(range.line);
-        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(), children: [], own: p === null ? null : { params: p, trainable: trainable ? p : 0, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? `${range.file ? 'a Parameter' : `line ${range.line + 1}`}: the Parameter's shape is not known statically` : undefined } as LayerValue;
+        // The tensor it wraps stays readable as `p.data`, and gives the shape forward reads it with (parameterTensor).
+        return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(t?.kind === 'tensor' ? [['data', t]] : []), children: [], own: p === null ? null : { params: p, trainable: trainable ? p : 0, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? `${range.file ? 'a Parameter' : `line ${range.line + 1}`}: the Parameter's shape is not known statically` : undefined } as LayerValue;
       }
       if (CONTAINERS.has(type)) return this.container(type, positional, keywords, range, splatUnknown);
       if (type === 'Module') return unknown('nn.Module()', false);
@@ -483,7 +501,9 @@ export class Interpreter extends PythonExecution {
       const dims = sizeArgs.length === 1 && sizeArgs[0].kind === 'seq' ? sizeArgs[0].items : sizeArgs;
       const dtypeV = keywords.get('dtype');
       const dtype = dtypeV ? dtypeName(dtypeV) : 'float32';
-      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)), ...(dtype ? { dtype } : {}) };
+      const fillV = fname === 'full' ? positional[1] ?? keywords.get('fill_value') : undefined;
+      const fill = fname === 'zeros' ? 0 : fname === 'ones' ? 1 : fname === 'randn' ? 'normal' : fname === 'rand' ? 'uniform' : fillV?.kind === 'num' ? fillV.value : undefined;
+      const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)), ...(dtype ? { dtype } : {}), ...(fill !== undefined ? { fill } : {}) };
       // Only constant fills become graph values; random and uninitialised tensors have no value the graph could hold.
       if (fname === 'zeros' || fname === 'ones') return this.emitOp(fname, [], out, [], keywords, node);
       if (fname === 'full') return this.emitOp('full', [], out, [positional[1] ?? keywords.get('fill_value') ?? unknown('fill_value')], keywords, node);
@@ -883,7 +903,12 @@ export class Interpreter extends PythonExecution {
     }
     const input = bound.args.get(forwardInputName(layer.type));
     if (!input || input.kind !== 'tensor') return { kind: 'tensor', shape: null };
-    const app = applyLayerRules(layer, input as ShapedTensor, bound.args, rangeOf(node));
+    let app = applyLayerRules(layer, input as ShapedTensor, bound.args, rangeOf(node));
+    if ((input as ShapedTensor).rfLost) {
+      // The input's positions were moved by an op without a field rule: this layer's field is not followed either.
+      const { rf: _rf, positionsMixed: _mixed, ...rest } = app.output;
+      app = { ...app, output: { ...rest, rfLost: true } };
+    }
     if (app.mismatch) {
       // PyTorch would raise here too; the lowering says why instead of failing later on the missing output.
       if (this.emitter) throw new UserInputError(`${where(layer)}: on ${this.lineOf(node)}, ${app.mismatch}`);
@@ -975,8 +1000,10 @@ export class Interpreter extends PythonExecution {
       shape = b2;
     } else shape = (ta ?? tb)!.shape;
     const other = ta && tb ? null : ta ? b : a;
-    // An operand the interpreter could not evaluate may be a tensor, whose shape would broadcast with this one's.
+    // An operand the interpreter could not evaluate may be a tensor, whose shape would broadcast with this one's; so may
+    // any other value that is not a plain number (a module, a list: PyTorch turns some into tensors, refuses others).
     if (other?.kind === 'unknown') return { kind: 'tensor', shape: null, unknownBecause: `${this.lineOf(node)}: ${other.reason}` } as ShapedTensor;
+    if (other && other.kind !== 'num' && other.kind !== 'bool') return { kind: 'tensor', shape: null, unknownBecause: `${this.lineOf(node)}: ${op} of a tensor and a ${other.kind === 'layer' ? other.type : other.kind}` } as ShapedTensor;
     const out: ShapedTensor = { kind: 'tensor', shape: shape ? [...shape] : null };
     const dtype = ta && tb ? (ta.dtype === tb.dtype ? ta.dtype : undefined) : (ta ?? tb)!.dtype;
     if (dtype && (ta && tb ? true : other?.kind === 'num' && (/^(float|bfloat)/.test(dtype) || (other.isInt && op !== '/')))) out.dtype = dtype;
@@ -993,6 +1020,10 @@ export class Interpreter extends PythonExecution {
     }
     const rf = mergeTensorRf([ta, tb].filter((t): t is ShapedTensor => t !== null), shape);
     if (rf) out.rf = rf;
+    if ((ta as ShapedTensor | null)?.rfLost || (tb as ShapedTensor | null)?.rfLost) {
+      delete out.rf;
+      out.rfLost = true;
+    }
     if (this.emitter) {
       const name = this.emitter.op(`binary${op}`, [ta, tb].filter((t): t is TensorValue => t !== null) as ShapedTensor[], out, [a, b], new Map(), rangeOf(node));
       if (name) out.irName = name;
@@ -1028,6 +1059,7 @@ export class Interpreter extends PythonExecution {
       const dtype = name.startsWith('compare') || name === 'not' ? 'bool' : name === 'cast' ? (args[0]?.kind === 'none' ? inputs[0]?.dtype : args[0] ? dtypeName(args[0]) : undefined) : name === 'tensor' ? undefined : inputs.length > 0 && inputs.every((t) => t.dtype === inputs[0].dtype) ? inputs[0].dtype : undefined;
       if (dtype) out = { ...out, dtype };
     }
+    out = fieldAfterOp(name, inputs as ShapedTensor[], out, args);
     if (this.emitter) {
       const ir = this.emitter.op(name, inputs as ShapedTensor[], out, args, keywords, rangeOf(node));
       if (ir) return { ...out, irName: ir };
@@ -1062,7 +1094,7 @@ export class Interpreter extends PythonExecution {
     }
     if (!x || x.kind !== 'tensor') return unknown(`${path}(…)`, true);
     // torch.transpose(x, 1, 2) and the like are the tensor methods of the same names.
-    if (/^(transpose|swapaxes|swapdims|permute|reshape|unsqueeze|chunk)$/.test(fname)) return this.tensorMethod(fname, x, positional.slice(1), keywords, node);
+    if (/^(transpose|swapaxes|swapdims|permute|reshape|unsqueeze|chunk|split)$/.test(fname)) return this.tensorMethod(fname, x, positional.slice(1), keywords, node);
     if (fname === 'triu' || fname === 'tril') {
       return this.emitOp(fname, [x], sameShape(x), [positional[1] ?? keywords.get('diagonal') ?? num(0, true)], keywords, node);
     }
@@ -1098,7 +1130,14 @@ export class Interpreter extends PythonExecution {
       const app = applyTorchLayer(fake, x as ShapedTensor);
       return this.emitOp(type, [x], app.output, [], bound.args, node);
     }
-    if (/^(relu|relu6|gelu|silu|sigmoid|tanh|elu|selu|leaky_relu|hardswish|hardsigmoid|mish|softplus|dropout|dropout2d|softmax|log_softmax|relu_|sigmoid_|tanh_|abs|exp|log|sqrt|neg|clamp|clip|hardtanh)$/.test(fname)) {
+    if (fname === 'pow') {
+      // torch.pow(x, e): the ** operator's shape, element type and lowering.
+      const e = positional[1] ?? keywords.get('exponent');
+      return e ? this.tensorBinary('**', x, e, node) : unknown(`${this.lineOf(node)}: torch.pow without an exponent`);
+    }
+    if (/^(zeros|ones|full|randn|rand|empty)_like$/.test(fname)) return this.like(fname, x, positional, keywords, node);
+    if ((fname === 'mean' || fname === 'sum' || fname === 'amax') && positional.length <= 3) return this.tensorMethod(fname, x, positional.slice(1), keywords, node);
+    if (/^(relu|relu6|gelu|silu|sigmoid|tanh|elu|selu|leaky_relu|hardswish|hardsigmoid|mish|softplus|dropout|dropout2d|softmax|log_softmax|relu_|sigmoid_|tanh_|abs|exp|log|sqrt|rsqrt|reciprocal|square|sin|cos|erf|neg|clamp|clip|hardtanh)$/.test(fname)) {
       const out: ShapedTensor = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...((x as ShapedTensor).rf ? { rf: (x as ShapedTensor).rf } : {}), ...(x.factors ? { factors: x.factors } : {}) };
       return this.emitOp(fname.replace(/_$/, ''), [x], out, positional.slice(1), keywords, node);
     }
@@ -1170,11 +1209,46 @@ export class Interpreter extends PythonExecution {
     const size = shape[dim];
     if (typeof size !== 'number' || size === 0) return unknown(`${this.lineOf(node)}: chunk(…) along a dim whose size is not known statically`);
     const step = Math.ceil(size / chunks.value);
+    const sizes: number[] = [];
+    for (let start = 0; start < size; start += step) sizes.push(Math.min(size, start + step) - start);
+    return this.slices(x, dim, sizes, node);
+  }
+
+  /**
+   * `x.split(n, dim)` (pieces of n, the last smaller) and `x.split([a, b], dim)` (pieces of those sizes, which must add
+   * up to the dim), as torch.split does; unknown unless that dim's size is known.
+   */
+  private split(x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const by = positional[0] ?? keywords.get('split_size_or_sections') ?? keywords.get('split_size');
+    const dimV = positional[1] ?? keywords.get('dim') ?? num(0, true);
+    const shape = x.shape;
+    if (!shape || !by || !isInt(dimV) || dimV.value >= shape.length || dimV.value < -shape.length) return unknown(`${this.lineOf(node)}: split(…) of a tensor whose shape is not known statically`);
+    const dim = dimV.value < 0 ? shape.length + dimV.value : dimV.value;
+    const size = shape[dim];
+    if (typeof size !== 'number') return unknown(`${this.lineOf(node)}: split(…) along a dim whose size is not known statically`);
+    let sizes: number[];
+    if (isInt(by) && by.value > 0) {
+      sizes = [];
+      for (let start = 0; start < size; start += by.value) sizes.push(Math.min(size, start + by.value) - start);
+      if (size === 0) sizes = [0];
+    } else if (by.kind === 'seq' && by.items.every(isInt)) {
+      sizes = by.items.map((v) => (v as { value: number }).value);
+      if (sizes.some((n) => n < 0) || sizes.reduce((a, b) => a + b, 0) !== size) {
+        this.diagnostics.push({ range: rangeOf(node), message: `split(${sizes.join(', ')}) of a dim of size ${size}: the sizes must add up to it` });
+        return unknown(`${this.lineOf(node)}: split sizes that do not add up to the dim`);
+      }
+    } else return unknown(`${this.lineOf(node)}: split(…) with sizes not known statically`);
+    return this.slices(x, dim, sizes, node);
+  }
+
+  /** Consecutive pieces of `x` along `dim` of the given sizes, each a slice of the graph (lowered as Slice). */
+  private slices(x: TensorValue, dim: number, sizes: number[], node: SyntaxNode): Value {
     const parts: Value[] = [];
-    for (let start = 0; start < size; start += step) {
-      const end = Math.min(size, start + step);
-      const out: ShapedTensor = { kind: 'tensor', shape: shape.map((d, k) => (k === dim ? end - start : d)), ...(x.dtype ? { dtype: x.dtype } : {}) };
-      parts.push(this.emitOp('slice', [x], out, [num(dim, true), num(start, true), num(end, true)], new Map(), node));
+    let start = 0;
+    for (const n of sizes) {
+      const out: ShapedTensor = { kind: 'tensor', shape: x.shape!.map((d, k) => (k === dim ? n : d)), ...(x.dtype ? { dtype: x.dtype } : {}) };
+      parts.push(this.emitOp('slice', [x], out, [num(dim, true), num(start, true), num(start + n, true)], new Map(), node));
+      start += n;
     }
     return { kind: 'seq', items: parts, tuple: true };
   }
@@ -1182,6 +1256,24 @@ export class Interpreter extends PythonExecution {
   /** Records a tensor's element values when every one is known. */
   private setElements(t: TensorValue, els: Array<Bound | null> | undefined): void {
     if (els && els.every((e): e is Bound => e !== null)) this.elements.set(t, els);
+  }
+
+  /**
+   * `torch.zeros_like(x)` and the like: x's shape and element type, or the dtype asked for. Constant fills become graph
+   * values; random and uninitialised ones have no value the graph could hold, so a lowering that reads them refuses.
+   */
+  private like(fname: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const kind = fname.slice(0, -'_like'.length);
+    const dtypeV = keywords.get('dtype');
+    const dtype = dtypeV && dtypeV.kind !== 'none' ? dtypeName(dtypeV) : x.dtype;
+    const out: ShapedTensor = { kind: 'tensor', shape: x.shape ? [...x.shape] : null, ...(dtype ? { dtype } : {}) };
+    const fill = kind === 'full' ? positional[1] ?? keywords.get('fill_value') : undefined;
+    // The lowering builds the fill in the element type asked for, which for *_like is x's unless dtype= says otherwise.
+    const typed = new Map(keywords);
+    if (!dtypeV && x.dtype) typed.set('dtype', { kind: 'torchRef', path: `torch.${x.dtype}` });
+    if (kind === 'zeros' || kind === 'ones') return this.emitOp(kind, [], out, [], typed, node);
+    if (kind === 'full') return fill ? this.emitOp('full', [], out, [fill], typed, node) : unknown(`${this.lineOf(node)}: full_like without a fill value`);
+    return out;
   }
 
   private tensorMethod(name: string, x: TensorValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
@@ -1219,7 +1311,7 @@ export class Interpreter extends PythonExecution {
       return this.emitOp('reshape', [x], res, vals.map((v) => num(v, true)), keywords, node);
     }
     if (name === 'flatten') return this.tensorFunction('torch.flatten', [x, ...positional], keywords, node);
-    if (['relu', 'sigmoid', 'tanh', 'relu_', 'sigmoid_', 'tanh_', 'softmax', 'log_softmax', 'exp', 'abs', 'neg', 'sqrt', 'clamp'].includes(name)) {
+    if (['relu', 'sigmoid', 'tanh', 'relu_', 'sigmoid_', 'tanh_', 'softmax', 'log_softmax', 'exp', 'abs', 'neg', 'sqrt', 'rsqrt', 'reciprocal', 'square', 'sin', 'cos', 'erf', 'clamp', 'pow'].includes(name)) {
       return this.tensorFunction(`torch.${name}`, [x, ...positional], keywords, node);
     }
     if (name === 'requires_grad_' && x.param) {
@@ -1256,6 +1348,28 @@ export class Interpreter extends PythonExecution {
       return this.emitOp('unsqueeze', [x], { kind: 'tensor', shape: [...shape.slice(0, d), 1, ...shape.slice(d)] }, [num(d, true)], new Map(), node);
     }
     if (name === 'chunk') return this.chunk(x, positional, keywords, node);
+    if (name === 'split') return this.split(x, positional, keywords, node);
+    if (name === 'expand' && shape) {
+      // x.expand(B, -1, -1): -1 keeps a dim; new leading dims may be added; a dim of 1 may grow, others must match.
+      const sizes = positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional;
+      if (sizes.length < shape.length || keywords.size > 0 || !sizes.every(isInt)) return { kind: 'tensor', shape: null };
+      const lead = sizes.length - shape.length;
+      const out: Dim[] = [];
+      for (let k = 0; k < sizes.length; k++) {
+        const want = (sizes[k] as { value: number }).value;
+        const have = k >= lead ? shape[k - lead] : undefined;
+        if (want === -1) {
+          if (have === undefined) return { kind: 'tensor', shape: null };
+          out.push(have);
+        } else if (have === undefined || have === 1 || have === want) out.push(want);
+        else if (have === null) out.push(want);
+        else {
+          this.diagnostics.push({ range: rangeOf(node), message: `expand(${sizes.map((v) => (v as { value: number }).value).join(', ')}) of a tensor of shape ${fmtShape(shape)}: dim ${k} is ${have}, not 1 or ${want}` });
+          return { kind: 'tensor', shape: null };
+        }
+      }
+      return this.emitOp('expand', [x], { kind: 'tensor', shape: out }, [], new Map(), node);
+    }
     if (name === 'swapaxes' || name === 'swapdims') name = 'transpose';
     if ((name === 'transpose' || name === 'permute') && shape) {
       const given = name === 'permute' ? (positional.length === 1 && positional[0].kind === 'seq' ? positional[0].items : positional) : null;
@@ -1273,18 +1387,57 @@ export class Interpreter extends PythonExecution {
       if (built) return built;
     }
     if ((name === 'mean' || name === 'sum' || name === 'amax') && shape) {
-      const dimV = positional[0] ?? keywords.get('dim');
-      const keep = keywords.get('keepdim');
-      const keepdim = keep?.kind === 'bool' && keep.value;
-      if (!dimV) return { kind: 'tensor', shape: [] };
-      const dims = (dimV.kind === 'seq' ? dimV.items : [dimV]).map((d) => (d.kind === 'num' ? (d.value + shape.length) % shape.length : -1));
-      if (dims.includes(-1)) return { kind: 'tensor', shape: null };
+      const dimV = positional[0] ?? keywords.get('dim') ?? { kind: 'none' };
+      // keepdim may be passed by position too: x.mean(-1, True).
+      const keep = positional[1] ?? keywords.get('keepdim') ?? { kind: 'bool', value: false };
+      if (keep.kind !== 'bool' || positional.length > 2 || [...keywords.keys()].some((k) => k !== 'dim' && k !== 'keepdim')) return { kind: 'tensor', shape: null };
+      const keepdim = keep.value;
+      const given = dimV.kind === 'none' ? shape.map((_, k) => num(k, true)) : dimV.kind === 'seq' ? dimV.items : [dimV];
+      if (given.some((d) => !isInt(d) || d.value >= shape.length || d.value < -shape.length)) return { kind: 'tensor', shape: null };
+      const dims = given.map((d) => ((d as { value: number }).value + shape.length) % shape.length);
       // sum of bools and integers is int64; mean and amax keep the element type (mean of integers is an error).
       const dtype = name === 'sum' && x.dtype && !/^(float|bfloat|complex)/.test(x.dtype) ? 'int64' : name === 'mean' && x.dtype && !/^(float|bfloat|complex)/.test(x.dtype) ? undefined : x.dtype;
-      return { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), rf: { global: true }, ...(dtype ? { dtype } : {}) } as ShapedTensor;
+      const out = { kind: 'tensor', shape: keepdim ? shape.map((d, k) => (dims.includes(k) ? 1 : d)) : shape.filter((_, k) => !dims.includes(k)), ...reducedField(x as ShapedTensor, dims, keepdim), ...(dtype ? { dtype } : {}) } as ShapedTensor;
+      return this.emitOp(`reduce_${name}`, [x], out, [num(keepdim ? 1 : 0, true), ...dims.map((d) => num(d, true))], new Map(), node);
     }
     return { kind: 'tensor', shape: null };
   }
+}
+
+/**
+ * The receptive field after an op, where the op's own rule set none: a slice along the batch or channel axis keeps
+ * the input's field (as the core's rule for Slice does); an op with no inputs (a constant) has none; any other op on a
+ * tensor whose units stand for positions loses it (rfLost), and so does anything computed from a tensor that lost it.
+ */
+function fieldAfterOp(name: string, inputs: ShapedTensor[], out: ShapedTensor, args: Value[]): ShapedTensor {
+  if (inputs.some((t) => t.rfLost)) {
+    const { rf: _rf, positionsMixed: _mixed, ...rest } = out;
+    return { ...rest, rfLost: true };
+  }
+  if (out.rf || out.positionsMixed || out.rfLost || inputs.length === 0) return out;
+  const x = inputs[0];
+  const rank = x.shape?.length ?? 0;
+  if (!inputs.some((t) => carriesPositions(t, t.shape?.length ?? 0))) return out;
+  const axis = args[0]?.kind === 'num' ? args[0].value : -1;
+  if (name === 'slice' && inputs.length === 1 && rank >= 3 && axis >= 0 && axis < 2) return { ...out, ...(x.rf ? { rf: x.rf } : {}), ...(x.positionsMixed ? { positionsMixed: true } : {}) };
+  return { ...out, rfLost: true };
+}
+
+/**
+ * The receptive field after a mean, sum or amax over `dims`: every position seen (global) when the reduction covers
+ * all the spatial axes, the input's own field when it covers none of them and keeps the rank, not followed otherwise.
+ */
+function reducedField(x: ShapedTensor, dims: number[], keepdim: boolean): Partial<ShapedTensor> {
+  const rank = x.shape?.length ?? 0;
+  if (x.rfLost) return { rfLost: true };
+  if (x.rf && 'global' in x.rf) return { rf: x.rf };
+  if (!carriesPositions(x, rank)) return {};
+  if (x.positionsMixed) return { rfLost: true };
+  const spatial = x.rf ? x.rf.size.length : rank - 2;
+  const axes = Array.from({ length: spatial }, (_, k) => rank - spatial + k);
+  if (axes.every((a) => dims.includes(a))) return { rf: { global: true } };
+  if (keepdim && !axes.some((a) => dims.includes(a))) return x.rf ? { rf: x.rf } : {};
+  return { rfLost: true };
 }
 
 /** Methods of modules the interpreter follows (module-tree queries, registration, and the ones returning the module). */

@@ -69,10 +69,16 @@ export interface ShapedTensor extends TensorValue {
    * contracts over the merged axis (Linear) sees every position, as the core's receptive-field rule has it.
    */
   positionsMixed?: boolean;
+  /**
+   * Set when an op without a receptive-field rule here (a permute, a slice along a spatial axis, an expand) moved
+   * the positions: the fields of later layers are not followed, so the lens shows none rather than a field that
+   * starts afresh from a tensor that already has one.
+   */
+  rfLost?: boolean;
 }
 
 /** Whether a tensor's units still stand for input positions (the core treats rank-4 and rank-5 inputs as images). */
-function carriesPositions(t: ShapedTensor, rank: number): boolean {
+export function carriesPositions(t: ShapedTensor, rank: number): boolean {
   return t.rf !== undefined || t.positionsMixed === true || rank >= 4;
 }
 

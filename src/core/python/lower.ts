@@ -15,7 +15,7 @@ import { lowerGroupNorm, lowerInstanceNorm } from './lowerNorms';
 import { lowerRecurrent } from './lowerRecurrent';
 import { lowerSpatial } from './lowerSpatial';
 import { lowerDecoderLayer, lowerEncoderLayer, lowerMultiheadAttention } from './lowerTransformer';
-import type { LayerValue, SourceRange, Value } from './values';
+import type { LayerValue, SourceRange, TensorValue, Value } from './values';
 import { num } from './values';
 import { SeededRandom } from '../stats/random';
 
@@ -121,6 +121,23 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       fill = () => this.rng.normal() * std;
     }
     return this.once(layer, key, dims, fill);
+  }
+
+  /**
+   * An nn.Parameter that forward reads as a tensor, under its state-dict name (`cls_token`, `blocks.0.gamma`), filled
+   * as the tensor it wraps was made: torch.zeros, ones and full with their value, randn from N(0, 1), rand from U(0, 1),
+   * anything else (torch.empty, whose values PyTorch leaves undefined) with zeros.
+   */
+  parameter(p: LayerValue, dims: number[], fill: TensorValue['fill']): string {
+    let m = this.cache.get(p);
+    if (!m) this.cache.set(p, (m = new Map()));
+    const existing = m.get('*');
+    if (existing) return existing;
+    const size = dims.reduce((a, b) => a * b, 1);
+    const draw = this.shapesOnly || this.init === 'zeros' || fill === undefined ? () => 0 : fill === 'normal' ? () => this.rng.normal() : fill === 'uniform' ? () => this.rng.uniform() : () => fill;
+    const out = this.initializer(p.path ?? 'parameter', dims, Float32Array.from({ length: size }, draw));
+    m.set('*', out);
+    return out;
   }
 
   named(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
@@ -494,10 +511,21 @@ class Lowerer implements ForwardEmitter, LoweringContext {
     }
     if (name === 'unsqueeze') return node('Unsqueeze', [x, this.constant([intOf(args[0], 0)], 'int64')]);
     if (name === 'transpose') return node('Transpose', [x], { perm: args.map((v) => intOf(v, 0)) });
+    if (name === 'index') return this.basicIndex(x, inputs[0].shape, args, at, range);
+    if (name === 'expand') return node('Expand', [x, this.constant(this.knownShape(output.shape, `${at} expand`), 'int64')]);
     if (name === 'slice') {
       // One chunk of x.chunk(…): args are the axis, the start and the end.
       const [axis, start, end] = args.map((v) => intOf(v, 0));
       return node('Slice', [x, this.constant([start], 'int64'), this.constant([end], 'int64'), this.constant([axis], 'int64')]);
+    }
+    if (name.startsWith('reduce_')) {
+      // x.mean/sum/amax(dims, keepdim): args are keepdim, then the dims (every dim when the call named none).
+      const [keep, ...axes] = args.map((v) => intOf(v, 0));
+      const how = name.slice('reduce_'.length);
+      if (dtype !== 'float32' && !(how === 'sum' && dtype === 'int64')) throw new UserInputError(`${at} ${how} of a ${dtype ?? 'tensor of unknown type'} cannot be converted to ONNX without PyTorch yet`);
+      // At opset 17 ReduceSum takes its axes as an input; ReduceMean and ReduceMax as an attribute.
+      if (how === 'sum') return node('ReduceSum', [x, this.constant(axes, 'int64')], { keepdims: keep });
+      return node(how === 'mean' ? 'ReduceMean' : 'ReduceMax', [x], { axes, keepdims: keep });
     }
     if (name in FUNCTIONAL) return this.functional(name, x, inputs[0].shape, bindFunctional(name, args, keywords, at), at, range);
     if (name === 'flatten' || name === 'reshape') return this.reshapeTo(x, output.shape, null, range);
@@ -508,6 +536,44 @@ class Lowerer implements ForwardEmitter, LoweringContext {
       if (o && o.every((v) => v === 1)) return node(name.includes('Avg') ? 'GlobalAveragePool' : 'GlobalMaxPool', [x]);
     }
     throw new UserInputError(`${at} ${name} cannot be converted to ONNX without PyTorch yet`);
+  }
+
+  /**
+   * Basic indexing `x[a:b, None, 2, ...]`: one Slice for the slices, a Gather per integer (highest axis first, so that
+   * the others keep their numbers), then one Unsqueeze for the Nones at their places in the result. `items` encode
+   * the index as the interpreter read it: a slice as ('slice', start, stop, step), an int, None, or '...'.
+   */
+  private basicIndex(x: string, shape: Dim[] | null, items: Value[], at: string, range: SourceRange): string {
+    if (!shape) throw new UserInputError(`${at} indexing a tensor of unknown rank cannot be converted to ONNX`);
+    const node = (op: string, ins: string[], attrs: Record<string, AttributeInput> = {}): string => this.node(op, ins, attrs, null, range);
+    const named = items.filter((v) => v.kind === 'num' || v.kind === 'seq').length;
+    const slices: Array<{ axis: number; start: number; end: number; step: number }> = [];
+    const ints: Array<{ axis: number; index: number }> = [];
+    const nones: number[] = [];
+    let axis = 0;
+    let out = 0;
+    for (const v of items) {
+      if (v.kind === 'none') nones.push(out++);
+      else if (v.kind === 'str') {
+        const n = shape.length - named;
+        axis += n;
+        out += n;
+      } else if (v.kind === 'num') ints.push({ axis: axis++, index: v.value });
+      else if (v.kind === 'seq') {
+        const [, a, b, st] = v.items.map((p) => (p.kind === 'num' ? p.value : null));
+        if (a !== null || b !== null || (st !== null && st !== 1)) slices.push({ axis, start: a ?? 0, end: b ?? Number.MAX_SAFE_INTEGER, step: st ?? 1 });
+        axis++;
+        out++;
+      }
+    }
+    let y = x;
+    if (slices.length > 0) {
+      const ins = (k: 'start' | 'end' | 'axis' | 'step'): string => this.constant(slices.map((s) => s[k]), 'int64');
+      y = node('Slice', [y, ins('start'), ins('end'), ins('axis'), ins('step')]);
+    }
+    for (const g of [...ints].sort((p, q) => q.axis - p.axis)) y = node('Gather', [y, this.constant([g.index], 'int64', [])], { axis: g.axis });
+    if (nones.length > 0) y = node('Unsqueeze', [y, this.constant(nones, 'int64')]);
+    return y === x ? node('Identity', [x]) : y;
   }
 
   /** A shape the analysis knows in full, as the dims of a constant; refuses otherwise. */
@@ -535,6 +601,18 @@ class Lowerer implements ForwardEmitter, LoweringContext {
         return node('Log', [x]);
       case 'sqrt':
         return node('Sqrt', [x]);
+      case 'rsqrt':
+        return node('Reciprocal', [node('Sqrt', [x])]);
+      case 'reciprocal':
+        return node('Reciprocal', [x]);
+      case 'square':
+        return node('Mul', [x, x]);
+      case 'sin':
+        return node('Sin', [x]);
+      case 'cos':
+        return node('Cos', [x]);
+      case 'erf':
+        return node('Erf', [x]);
       case 'selu':
         return node('Selu', [x]);
       case 'hardswish':
@@ -570,7 +648,7 @@ class Lowerer implements ForwardEmitter, LoweringContext {
 
   /** `a op b` for + − * / @ and the bool & | ^, with PyTorch's type promotion between tensors and Python numbers. */
   private binaryOp(op: string, operands: Value[], at: string, range: SourceRange): string {
-    const onnx: Record<string, string> = { '+': 'Add', '-': 'Sub', '*': 'Mul', '/': 'Div', '@': 'MatMul', '&': 'And', '|': 'Or', '^': 'Xor' };
+    const onnx: Record<string, string> = { '+': 'Add', '-': 'Sub', '*': 'Mul', '/': 'Div', '@': 'MatMul', '**': 'Pow', '&': 'And', '|': 'Or', '^': 'Xor' };
     if (!(op in onnx)) throw new UserInputError(`${at} the operator ${op} cannot be converted to ONNX without PyTorch yet`);
     const logical = op === '&' || op === '|' || op === '^';
     let type = this.promote(operands, at);
@@ -719,7 +797,7 @@ const dropoutSig: Array<[string, Value]> = [['p', num(0.5, false)], ['training',
 /** The functions of torch and torch.nn.functional the lowering converts, with their arguments after the input and PyTorch's defaults. */
 const FUNCTIONAL: Record<string, Array<[string, Value]>> = {
   relu: [['inplace', FALSE]], relu6: [['inplace', FALSE]], silu: [['inplace', FALSE]], selu: [['inplace', FALSE]], hardswish: [['inplace', FALSE]],
-  sigmoid: [], tanh: [], abs: [], exp: [], log: [], sqrt: [],
+  sigmoid: [], tanh: [], abs: [], exp: [], log: [], sqrt: [], rsqrt: [], reciprocal: [], square: [], sin: [], cos: [], erf: [],
   elu: [['alpha', num(1, false)], ['inplace', FALSE]],
   leaky_relu: [['negative_slope', num(0.01, false)], ['inplace', FALSE]],
   softplus: [['beta', num(1, true)], ['threshold', num(20, true)]],

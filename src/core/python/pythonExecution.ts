@@ -1121,7 +1121,7 @@ export abstract class PythonExecution {
     const v = this.evaluate(node.childForFieldName('value')!, frame);
     const idxNode = node.childForFieldName('subscript');
     if (!idxNode) return unknown('subscript');
-    const special = this.subscriptObject(v, node.childrenForFieldName('subscript').filter((c): c is SyntaxNode => c !== null && c.type !== 'comment'), frame);
+    const special = this.subscriptObject(v, node.childrenForFieldName('subscript').filter((c): c is SyntaxNode => c !== null && c.type !== 'comment'), node, frame);
     if (special) return special;
     if (idxNode.type === 'slice') {
       const parts = this.sliceBounds(idxNode, frame);
@@ -1592,7 +1592,7 @@ export abstract class PythonExecution {
   }
 
   /** `v[…]` read from the index expressions themselves (a tensor's basic indexing); undefined to index as usual. */
-  protected subscriptObject(_v: Value, _items: SyntaxNode[], _frame: Frame): Value | undefined {
+  protected subscriptObject(_v: Value, _items: SyntaxNode[], _node: SyntaxNode, _frame: Frame): Value | undefined {
     return undefined;
   }
 

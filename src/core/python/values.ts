@@ -96,6 +96,11 @@ export interface TensorValue {
   param?: ParamRef;
   /** The element type when it is known (`float32`, `int64`, `bool`); buffers are counted only when it is. */
   dtype?: string;
+  /**
+   * How its constructor fills it (torch.zeros: 0, torch.ones: 1, torch.full: the value, torch.randn: 'normal',
+   * torch.rand: 'uniform'), so that an nn.Parameter made from it starts as PyTorch's does when the model is lowered.
+   */
+  fill?: number | 'normal' | 'uniform';
 }
 
 export type Value =

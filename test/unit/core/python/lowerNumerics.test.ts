@@ -69,6 +69,39 @@ print(json.dumps(y.flatten().tolist()))
 /** Float inputs are linspace(-1, 1); token models give their int64 ids. */
 const CASES: Array<{ name: string; source: string; variable: string; shape: number[]; tokens?: number[] }> = [
   {
+    name: 'RMSNorm (pow, mean with keepdim by keyword and by position, rsqrt), a class token, a position table sliced in forward, basic indexing, split, reductions and *_like fills',
+    variable: 'model',
+    shape: [2, 6, 8],
+    source: `import torch
+import torch.nn as nn
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm = RMSNorm(8)
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.pos = nn.Parameter(torch.randn(1, 10, 8))
+        self.qkv = nn.Linear(8, 24)
+        self.fc = nn.Linear(8, 3)
+    def forward(self, x):
+        B, T, C = x.shape
+        x = self.norm(x) + self.pos[:, :T]
+        x = torch.cat([self.cls.expand(B, -1, -1), x], dim=1)
+        q, k, v = self.qkv(x).split(C, dim=2)
+        a, b = torch.split(v, [3, 5], dim=-1)
+        s = (q * k).sum(-1, True) / C ** 0.5 + x[..., None, 0] + a[:, :, None, 1:3].amax((2, 3))[..., None] + torch.zeros_like(a[:, :, :1])
+        h = x * torch.sigmoid(s) + torch.full_like(x, 0.5) * torch.erf(x).square() - torch.cos(x) * torch.sin(b.mean(-1, True)) + 1.0 / (2.0 + x ** 2)
+        return self.fc(h[:, 0]) + self.fc(x[-1, 2]) + self.fc(h[:, 1:].mean(1)) + self.fc(x.mean((0, 1), keepdim=False)) + torch.reciprocal(2.0 + torch.exp(-x[:, -1])).sum(-1, keepdim=True)
+model = Net()
+`,
+  },
+  {
     name: 'a conv net with BatchNorm, pooling, a residual add, view and Linear',
     variable: 'model',
     shape: [2, 3, 12, 12],
