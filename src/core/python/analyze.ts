@@ -9,6 +9,7 @@ import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
 import { formatCount } from './values';
+import { formatScaled } from '../format';
 import { totalParams, unknownReason } from './params';
 import type { SyntaxNode } from './syntax';
 import type { Importer } from './imports';
@@ -106,17 +107,6 @@ export function sourceTooLarge(bytes: number, name = 'the file'): string | undef
 
 /** Thousands separators as en-US writes them; toLocaleString is far slower, and lenses format thousands of numbers. */
 const fmt = formatCount;
-
-export function formatMacs(macs: number): string {
-  if (macs >= 1e9) return `${trim(macs / 1e9)} GMACs`;
-  if (macs >= 1e6) return `${trim(macs / 1e6)} MMACs`;
-  if (macs >= 1e3) return `${trim(macs / 1e3)} KMACs`;
-  return `${macs} MACs`;
-}
-
-function trim(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1).replace(/\.0$/, '') : x.toFixed(2).replace(/0$/, '').replace(/\.0$/, '');
-}
 
 /** Parses `1x3x32x32` (also `1×3×32×32` or `1,3,32,32`) into dims. */
 export function parseShapeText(text: string): Dim[] | null {
@@ -412,7 +402,7 @@ function moduleLenses(m: ModuleAnalysis, interp: Interpreter): LensInfo[] {
       line: m.range.line,
       range: m.range,
       kind: 'class',
-      title: `${paramsText(p)}${m.macs !== null && m.macs > 0 ? ` · ${formatMacs(m.macs)}` : ''}`,
+      title: `${paramsText(p)}${m.macs !== null && m.macs > 0 ? ` · ${formatScaled(m.macs, 'MACs')}` : ''}`,
       params: p,
       macs: m.macs,
       outputShape: m.outputShape,
@@ -446,7 +436,7 @@ function instanceLens(inst: InstanceAnalysis): LensInfo {
     line: inst.range.line,
     range: inst.range,
     kind: 'instance',
-    title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatMacs(inst.macs)}` : ''}`,
+    title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatScaled(inst.macs, 'MACs')}` : ''}`,
     params: p,
     macs: inst.macs,
     outputShape: inst.outputShape,
@@ -485,7 +475,7 @@ function lineLens(line: number, layers: LayerValue[], interp: Interpreter): Lens
   let macs: number | null = null;
   if (first.category !== 'torch' && layers.length === 1) {
     macs = treeMacsPublic(first, interp);
-    if (macs !== null && macs > 0) title += ` · ${formatMacs(macs)}`;
+    if (macs !== null && macs > 0) title += ` · ${formatScaled(macs, 'MACs')}`;
   } else if (trace) macs = trace.macs;
   const hover: string[] = [];
   for (const l of layers.slice(0, 3)) {
