@@ -3,7 +3,8 @@ import type { Dim } from '../ir/types';
 import { Interpreter } from './interpreter';
 import { RunAbandoned, rangeOf } from './trace';
 import type { Diagnostic, LayerTrace, ScopeObserver } from './trace';
-import { Rebaser } from './rebase';
+import { Rebaser, namedRows } from './rebase';
+import type { LineMap } from './rebase';
 import { snapshotStatement } from './syntax';
 import type { StatementSnapshot, SyntaxNode } from './syntax';
 import type { ClassValue, LayerValue, Value } from './values';
@@ -33,7 +34,7 @@ interface Effects {
   reads: Array<[string, Value | undefined]>;
   diagnostics: Diagnostic[];
   traces: LayerTrace[];
-  /** Lines named in message texts. */
+  /** Lines that message texts may name (narrowed to those they do name when one of them moves). */
   citedRows: number[];
 }
 
@@ -186,12 +187,15 @@ export class AnalysisCache {
     const lines = (row: number): number | undefined => (row >= 0 && row < to.length && to[row] >= 0 ? to[row] : undefined);
     const effects = <T extends Effects>(memo: T, r: Rebaser): T => ({ ...memo, diagnostics: memo.diagnostics.map((d) => r.diagnostic(d)), traces: memo.traces.map((t) => r.trace(t)) });
     for (const { record } of moves) {
+      if (![record.exec, ...record.shapes].every((m) => !m || keepsCitations(m, lines))) {
+        record.forget();
+        continue;
+      }
       // One rebaser for the statement and its shapes, so that a shape memo's instance is the copy its statement binds.
       const r = new Rebaser(lines);
       const exec = record.exec && { ...effects(record.exec, r), writes: record.exec.writes.map(([n, v]): [string, Value] => [n, r.value(v)]) };
       const shapes = record.shapes.map((s) => s && { ...effects(s, r), instance: r.layer(s.instance) });
-      const cited = [record.exec, ...record.shapes].every((m) => !m || r.keepsLines(m.citedRows));
-      if (r.failed || !cited) record.forget();
+      if (r.failed) record.forget();
       else if (r.moved) {
         // Results that did not move keep their objects, so that what is derived from them (lenses) is reused too.
         record.exec = exec;
@@ -199,12 +203,34 @@ export class AnalysisCache {
       }
     }
     for (const [cls, memo] of this.defaults) {
+      if (!keepsCitations(memo, lines)) {
+        this.defaults.delete(cls);
+        continue;
+      }
       const r = new Rebaser(lines);
       const copy = { ...effects(memo, r), result: { ...memo.result, instance: r.layer(memo.result.instance) } };
-      if (r.failed || !r.keepsLines(memo.citedRows)) this.defaults.delete(cls);
+      if (r.failed) this.defaults.delete(cls);
       else if (r.moved) this.defaults.set(cls, copy);
     }
   }
+}
+
+/**
+ * Keeps of the lines a fresh memo reported only those its texts name. The interpreter reports every line it may name
+ * in a message (a container reports its line whether or not it has a problem), and a memo that names a line must be
+ * recomputed when that line moves; narrowed once here, while the unit has just run, a memo of a class without messages
+ * can move with its lines when lines are added above it. A text naming a line is made in the run that reports it.
+ */
+function narrowCitations<T extends Effects>(memo: T): T {
+  if (memo.citedRows.length === 0) return memo;
+  const named = namedRows(memo);
+  memo.citedRows = memo.citedRows.filter((row) => named.has(row));
+  return memo;
+}
+
+/** Whether a memo's texts stay true when it moves with its lines: none of the lines they name moved. */
+function keepsCitations(memo: Effects, lines: LineMap): boolean {
+  return memo.citedRows.every((row) => lines(row) === row);
 }
 
 function keyOf(type: string, column: number, text: string): string {
@@ -279,7 +305,7 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
     }
     const moduleDone = interp.moduleDone;
     const rec = this.run(execute, record);
-    const fresh: StatementMemo = { ...rec.effects(interp), moduleDone, writes: rec.writes };
+    const fresh: StatementMemo = narrowCitations({ ...rec.effects(interp), moduleDone, writes: rec.writes });
     const changedModule = interp.moduleDone !== moduleDone;
     this.execOutcomes.set(record, { memo: fresh, keep: () => !rec.impure && !rec.exposed && !changedModule && rec.writes.every(([, v]) => storable(v)) });
   }
@@ -303,7 +329,7 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
     const rec = this.run(() => {
       output = compute();
     });
-    outcomes[index] = rec.impure ? undefined : { ...rec.effects(this.interpreter), instance, inputShape, output };
+    outcomes[index] = rec.impure ? undefined : narrowCitations({ ...rec.effects(this.interpreter), instance, inputShape, output });
     return output;
   }
 
@@ -318,7 +344,7 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
     const rec = this.run(() => {
       result = compute();
     });
-    if (!rec.impure) this.defaultOutcomes.set(cls, { ...rec.effects(this.interpreter), requested, result: result! });
+    if (!rec.impure) this.defaultOutcomes.set(cls, narrowCitations({ ...rec.effects(this.interpreter), requested, result: result! }));
     return result!;
   }
 

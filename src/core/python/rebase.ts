@@ -112,3 +112,34 @@ export class Rebaser {
 export function copyLayer(layer: LayerValue): LayerValue {
   return new Rebaser((row) => row).layer(layer);
 }
+
+/**
+ * The lines (0-based rows) that texts in `result` name as `line N`: messages, reasons, formulas and string values at
+ * any depth. The interpreter reports every line it may name in a message (`citedLine`), also where no message ends up
+ * naming it (a container's line is reported whether or not the container has a problem); which of those a cached
+ * result really names decides whether it can move with its lines. Syntax snapshots (`node`), another file's module
+ * scope (`globals`) and the values a unit read from module scope (`reads`, which belong to other statements) are not
+ * searched.
+ */
+export function namedRows(result: unknown): Set<number> {
+  const rows = new Set<number>();
+  const seen = new Set<object>();
+  const stack: unknown[] = [result];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('line ')) for (const m of v.matchAll(/\bline (\d+)\b/g)) rows.add(Number(m[1]) - 1);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof Map) {
+      for (const [k, x] of v) stack.push(k, x);
+    } else if (v instanceof Set || Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else {
+      for (const k in v) if (k !== 'node' && k !== 'globals' && k !== 'reads') stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return rows;
+}
