@@ -7,7 +7,7 @@ import { Rebaser, namedRows } from './rebase';
 import type { LineMap } from './rebase';
 import { snapshotStatement } from './syntax';
 import type { StatementSnapshot, SyntaxNode } from './syntax';
-import type { ClassValue, LayerValue, Value } from './values';
+import type { ClassValue, LayerValue, SourceRange, Value } from './values';
 
 /**
  * Lets the analysis of a file that is being typed in redo only what an edit can change. The work is split into
@@ -64,8 +64,22 @@ interface DefaultMemo extends Effects {
   result: DefaultModule;
 }
 
+/**
+ * How a derived result moves with its lines: a copy on the new lines (with the rebaser's copies of its layers), or
+ * undefined when it cannot move (a text in it names a line that moved).
+ */
+export type MoveDerived<T> = (value: T, r: Rebaser) => T | undefined;
+
+/** One derived result: the key it was computed for (positions as SourceRange objects, so they move too) and the value. */
+interface Derived {
+  key: string;
+  parts: readonly unknown[];
+  value: unknown;
+  move: MoveDerived<unknown>;
+}
+
 /** Results derived from an instance (summaries, lenses), by kind, kept apart from the memos of the units. */
-type DerivedResults = WeakMap<LayerValue, Map<string, { key: string; value: unknown }>>;
+type DerivedResults = WeakMap<LayerValue, Map<string, Derived>>;
 
 /** The units of work of one analysis, each run directly or through the cache. `S` is a top-level statement. */
 export interface AnalysisRun<S extends { readonly node: SyntaxNode }> {
@@ -76,8 +90,11 @@ export interface AnalysisRun<S extends { readonly node: SyntaxNode }> {
   shapes(stmt: S, index: number, instance: LayerValue, inputShape: Dim[] | null, compute: () => Dim[] | null): Dim[] | null;
   /** Builds and shapes a class that no instance uses. */
   defaultModule(cls: ClassValue, requested: Dim[] | null, compute: () => DefaultModule): DefaultModule;
-  /** A result derived from an instance (a summary, lenses); `key` is everything else the result shows. */
-  derive<T>(instance: LayerValue, kind: string, key: string, compute: () => T): T;
+  /**
+   * A result derived from an instance (a summary, lenses); `key` is everything else the result shows, with positions as
+   * SourceRange objects; `move` puts the result on new lines when its instance's source moved.
+   */
+  derive<T>(instance: LayerValue, kind: string, key: readonly unknown[], compute: () => T, move: MoveDerived<T>): T;
 }
 
 /** An analysis without a cache: nothing will be replayed, so every unit simply runs. */
@@ -96,7 +113,7 @@ export class DirectRun implements AnalysisRun<{ readonly node: SyntaxNode }> {
     return compute();
   }
 
-  derive<T>(_instance: LayerValue, _kind: string, _key: string, compute: () => T): T {
+  derive<T>(_instance: LayerValue, _kind: string, _key: readonly unknown[], compute: () => T): T {
     return compute();
   }
 }
@@ -198,6 +215,7 @@ export class AnalysisCache {
       if (r.failed) record.forget();
       else if (r.moved) {
         // Results that did not move keep their objects, so that what is derived from them (lenses) is reused too.
+        for (const s of record.shapes) if (s) this.moveDerived(s.instance, r);
         record.exec = exec;
         record.shapes = shapes;
       }
@@ -210,9 +228,33 @@ export class AnalysisCache {
       const r = new Rebaser(lines);
       const copy = { ...effects(memo, r), result: { ...memo.result, instance: r.layer(memo.result.instance) } };
       if (r.failed) this.defaults.delete(cls);
-      else if (r.moved) this.defaults.set(cls, copy);
+      else if (r.moved) {
+        this.defaults.set(cls, copy);
+        this.moveDerived(memo.result.instance, r);
+      }
     }
   }
+
+  /**
+   * Gives the moved copy of an instance the results derived from the original, moved too (their keys' positions and
+   * their lenses' lines), so that the lenses of a class below an added line are not built again. A result that cannot
+   * move is left out and is derived afresh.
+   */
+  private moveDerived(original: LayerValue, r: Rebaser): void {
+    const byKind = this.derived.get(original);
+    if (!byKind) return;
+    const moved = new Map<string, Derived>();
+    for (const [kind, d] of byKind) {
+      const parts = d.parts.map((p) => (isRange(p) ? r.range(p) : p));
+      const value = r.failed ? undefined : d.move(d.value, r);
+      if (value !== undefined && !r.failed) moved.set(kind, { ...d, key: JSON.stringify(parts), parts, value });
+    }
+    if (moved.size > 0) this.derived.set(r.layer(original), moved);
+  }
+}
+
+function isRange(p: unknown): p is SourceRange {
+  return typeof p === 'object' && p !== null && typeof (p as SourceRange).line === 'number' && typeof (p as SourceRange).endLine === 'number';
 }
 
 /**
@@ -352,13 +394,14 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
    * Reused while it is the same instance object and `key` is unchanged. The same object has the same layers and the
    * same traces: a replayed instance brings the traces its memo restored, and an instance that changes is a new object.
    */
-  derive<T>(instance: LayerValue, kind: string, key: string, compute: () => T): T {
+  derive<T>(instance: LayerValue, kind: string, key: readonly unknown[], compute: () => T, move: MoveDerived<T>): T {
     let byKind = this.derived.get(instance);
     if (!byKind) this.derived.set(instance, (byKind = new Map()));
+    const text = JSON.stringify(key);
     const hit = byKind.get(kind);
-    if (hit && hit.key === key) return hit.value as T;
+    if (hit && hit.key === text) return hit.value as T;
     const value = compute();
-    byKind.set(kind, { key, value });
+    byKind.set(kind, { key: text, parts: key, value, move: move as MoveDerived<unknown> });
     return value;
   }
 

@@ -10,6 +10,8 @@ import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
 import { formatCount } from './values';
 import { formatScaled } from '../format';
+import { namedRows } from './rebase';
+import type { Rebaser } from './rebase';
 import { totalParams, unknownReason } from './params';
 import type { SyntaxNode } from './syntax';
 import type { Importer } from './imports';
@@ -246,11 +248,16 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
     const inputShape = inputFor(cls, inst.layer);
     const outputShape = run.shapes(inst.stmt, inst.index, inst.layer, inputShape, () => (inputShape ? runShapes(interp, inst.layer, inputShape) : null));
     const range = rangeOf(inst.node);
-    const key = JSON.stringify([inst.variable, range, inputShape, outputShape]);
-    const derived = run.derive(inst.layer, 'instance', key, () => {
-      const summary = summarizeInstance(cls.name, inst.variable, range, inst.layer, inputShape, outputShape, interp);
-      return { summary, lenses: [instanceLens(summary)] };
-    });
+    const derived = run.derive(
+      inst.layer,
+      'instance',
+      [inst.variable, range, inputShape, outputShape],
+      () => {
+        const summary = summarizeInstance(cls.name, inst.variable, range, inst.layer, inputShape, outputShape, interp);
+        return { summary, lenses: [instanceLens(summary)] };
+      },
+      moveInstanceResult,
+    );
     instances.push(derived.summary);
     instanceLenses.push(...derived.lenses);
   }
@@ -261,11 +268,16 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
     const { instance, inputShape, output } = used
       ? { instance: used.instance, inputShape: used.inputShape, output: used.outputShape }
       : run.defaultModule(cls, requested, () => defaultModule(interp, cls, requested));
-    const key = JSON.stringify([cls.name, cls.range, inputShape, output, used?.range.line]);
-    const derived = run.derive(instance, 'module', key, () => {
-      const summary = summarizeModule(cls, instance, inputShape, output, used, interp);
-      return { summary, lenses: moduleLenses(summary, interp) };
-    });
+    const derived = run.derive(
+      instance,
+      'module',
+      [cls.name, cls.range, inputShape, output, used?.range ?? null],
+      () => {
+        const summary = summarizeModule(cls, instance, inputShape, output, used, interp);
+        return { summary, lenses: moduleLenses(summary, interp) };
+      },
+      moveModuleResult,
+    );
     modules.push(derived.summary);
     lensLists.push(derived.lenses);
   }
@@ -281,6 +293,64 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
     return true;
   });
   return { modules, instances, lenses, diagnostics, hasSyntaxErrors, interpreter: interp };
+}
+
+/** The class lens's hover line that names the instantiation whose arguments were used. */
+function countedWith(row: number): string {
+  return `Counted with the arguments of line ${row + 1}.`;
+}
+
+/**
+ * The lenses of an instance or a class whose source moved by whole lines (analysisCache.ts): the same lenses on the new
+ * lines, with the moved copies of their layers; undefined when one of their texts names a line that moved, except the
+ * texts that `rewrite` puts on the new lines.
+ */
+function moveLenses(lenses: readonly LensInfo[], r: Rebaser, rewrite: (text: string) => string = (t) => t): LensInfo[] | undefined {
+  const out: LensInfo[] = [];
+  for (const l of lenses) {
+    const line = r.line(l.line);
+    if (line === undefined || !textsStay([l.title], r)) return undefined;
+    const hover: string[] = [];
+    for (const text of l.hover) {
+      const moved = rewrite(text);
+      if (moved === text && !textsStay([text], r)) return undefined;
+      hover.push(moved);
+    }
+    out.push({ ...l, line, range: r.range(l.range), hover, ...(l.layers ? { layers: l.layers.map((x) => r.layer(x)) } : {}) });
+  }
+  return out;
+}
+
+/** Whether the lines that texts name stay where they are. */
+function textsStay(texts: ReadonlyArray<string | undefined>, r: Rebaser): boolean {
+  // Most texts name no line at all; only those that do are searched.
+  const naming = texts.filter((t) => t !== undefined && t.includes('line '));
+  if (naming.length === 0) return true;
+  for (const row of namedRows(naming)) if (r.line(row) !== row) return false;
+  return true;
+}
+
+function moveInstanceResult(result: { summary: InstanceAnalysis; lenses: LensInfo[] }, r: Rebaser): typeof result | undefined {
+  const lenses = moveLenses(result.lenses, r);
+  if (!lenses || !textsStay([result.summary.reason], r)) return undefined;
+  return { summary: { ...result.summary, range: r.range(result.summary.range), instance: r.layer(result.summary.instance) }, lenses };
+}
+
+function moveModuleResult(result: { summary: ModuleAnalysis; lenses: LensInfo[] }, r: Rebaser): typeof result | undefined {
+  const m = result.summary;
+  const from = m.instantiatedAt;
+  const to = from === undefined ? undefined : r.line(from);
+  if (from !== undefined && to === undefined) return undefined;
+  const lenses = moveLenses(result.lenses, r, from === undefined ? undefined : (t) => (t === countedWith(from) ? countedWith(to!) : t));
+  if (!lenses || !textsStay([m.reason], r)) return undefined;
+  const summary: ModuleAnalysis = {
+    ...m,
+    range: r.range(m.range),
+    instance: r.layer(m.instance),
+    leaves: m.leaves.map((leaf) => ({ ...leaf, layer: r.layer(leaf.layer), ...(leaf.trace ? { trace: r.trace(leaf.trace) } : {}) })),
+    ...(to !== undefined ? { instantiatedAt: to } : {}),
+  };
+  return { summary, lenses };
 }
 
 function summarizeInstance(className: string, variable: string, range: SourceRange, instance: LayerValue, inputShape: Dim[] | null, outputShape: Dim[] | null, interp: Interpreter): InstanceAnalysis {
@@ -395,7 +465,7 @@ function moduleLenses(m: ModuleAnalysis, interp: Interpreter): LensInfo[] {
   const p = m.params ? m.params.params : null;
   const hover = [`**${m.name}**: ${paramsText(p)}${m.params && m.params.buffers ? ` (+${fmt(m.params.buffers)} buffer values)` : ''}`];
   if (m.reason) hover.push(`Unknown because ${m.reason}.`);
-  if (m.instantiatedAt !== undefined) hover.push(`Counted with the arguments of line ${m.instantiatedAt + 1}.`);
+  if (m.instantiatedAt !== undefined) hover.push(countedWith(m.instantiatedAt));
   if (m.inputShape) hover.push(`Input ${formatShape(m.inputShape)} → output ${formatShape(m.outputShape)}`);
   const lenses: LensInfo[] = [
     {

@@ -25,6 +25,14 @@ export class Rebaser {
     return rows.every((r) => this.lines(r) === r);
   }
 
+  /** The new row of `row`, or undefined (and the rebase failed) when its text did not survive the edit. */
+  line(row: number): number | undefined {
+    const moved = this.lines(row);
+    if (moved === undefined) this.failed = true;
+    else if (moved !== row) this.moved = true;
+    return moved;
+  }
+
   private row(row: number): number {
     const moved = this.lines(row);
     if (moved === undefined) {
@@ -50,7 +58,11 @@ export class Rebaser {
   }
 
   trace(t: LayerTrace): LayerTrace {
-    return { ...t, layer: this.layer(t.layer) };
+    const seen = this.copies.get(t) as LayerTrace | undefined;
+    if (seen) return seen;
+    const copy = { ...t, layer: this.layer(t.layer) };
+    this.copies.set(t, copy);
+    return copy;
   }
 
   layer(l: LayerValue): LayerValue {
