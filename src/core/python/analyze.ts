@@ -305,17 +305,15 @@ function countedWith(row: number): string {
  * lines, with the moved copies of their layers; undefined when one of their texts names a line that moved, except the
  * texts that `rewrite` puts on the new lines.
  */
-function moveLenses(lenses: readonly LensInfo[], r: Rebaser, rewrite: (text: string) => string = (t) => t): LensInfo[] | undefined {
+function moveLenses(lenses: readonly LensInfo[], r: Rebaser, rewrite?: { from: string; to: string }): LensInfo[] | undefined {
   const out: LensInfo[] = [];
   for (const l of lenses) {
     const line = r.line(l.line);
     if (line === undefined || !textsStay([l.title], r)) return undefined;
-    const hover: string[] = [];
-    for (const text of l.hover) {
-      const moved = rewrite(text);
-      if (moved === text && !textsStay([text], r)) return undefined;
-      hover.push(moved);
-    }
+    let hover = l.hover;
+    const at = rewrite ? hover.indexOf(rewrite.from) : -1;
+    if (at >= 0) hover = hover.map((t, k) => (k === at ? rewrite!.to : t));
+    if (!textsStay(at >= 0 ? hover.filter((_, k) => k !== at) : hover, r)) return undefined;
     out.push({ ...l, line, range: r.range(l.range), hover, ...(l.layers ? { layers: l.layers.map((x) => r.layer(x)) } : {}) });
   }
   return out;
@@ -324,9 +322,8 @@ function moveLenses(lenses: readonly LensInfo[], r: Rebaser, rewrite: (text: str
 /** Whether the lines that texts name stay where they are. */
 function textsStay(texts: ReadonlyArray<string | undefined>, r: Rebaser): boolean {
   // Most texts name no line at all; only those that do are searched.
-  const naming = texts.filter((t) => t !== undefined && t.includes('line '));
-  if (naming.length === 0) return true;
-  for (const row of namedRows(naming)) if (r.line(row) !== row) return false;
+  if (!texts.some((t) => t !== undefined && t.includes('line '))) return true;
+  for (const row of namedRows(texts)) if (r.line(row) !== row) return false;
   return true;
 }
 
@@ -341,7 +338,7 @@ function moveModuleResult(result: { summary: ModuleAnalysis; lenses: LensInfo[] 
   const from = m.instantiatedAt;
   const to = from === undefined ? undefined : r.line(from);
   if (from !== undefined && to === undefined) return undefined;
-  const lenses = moveLenses(result.lenses, r, from === undefined ? undefined : (t) => (t === countedWith(from) ? countedWith(to!) : t));
+  const lenses = moveLenses(result.lenses, r, from === undefined ? undefined : { from: countedWith(from), to: countedWith(to!) });
   if (!lenses || !textsStay([m.reason], r)) return undefined;
   const summary: ModuleAnalysis = {
     ...m,
@@ -518,11 +515,9 @@ function instanceLens(inst: InstanceAnalysis): LensInfo {
 function mergeLenses(lists: LensInfo[][]): LensInfo[] {
   const lenses = lists.flat();
   lenses.sort((a, b) => a.line - b.line);
-  const seen = new Set<string>();
-  return lenses.filter((l) => {
-    const key = `${l.line}:${l.kind}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+  // Lenses of a line are next to each other after the sort, so a repeated kind is found among them.
+  return lenses.filter((l, k) => {
+    for (let j = k - 1; j >= 0 && lenses[j].line === l.line; j--) if (lenses[j].kind === l.kind) return false;
     return true;
   });
 }
