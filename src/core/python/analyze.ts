@@ -9,7 +9,7 @@ import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
 import { formatCount } from './values';
-import { formatScaled } from '../format';
+import { formatBinaryBytes, formatScaled } from '../format';
 import { namedRows } from './rebase';
 import type { Rebaser } from './rebase';
 import { totalParams, unknownReason } from './params';
@@ -104,7 +104,7 @@ export { MAX_PYTHON_SOURCE_BYTES };
 /** The one-line refusal for a source over MAX_PYTHON_SOURCE_BYTES, or undefined when it is within it. */
 export function sourceTooLarge(bytes: number, name = 'the file'): string | undefined {
   if (bytes <= MAX_PYTHON_SOURCE_BYTES) return undefined;
-  return `${name} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope analyses`;
+  return `${name} is ${formatBinaryBytes(bytes)}, more than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope analyses`;
 }
 
 /** Thousands separators as en-US writes them; toLocaleString is far slower, and lenses format thousands of numbers. */
