@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from './codeServer';
 import { openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { quickOpen } from './workbench';
+import { goToLine, lensTexts, quickOpen, waitForLens } from './workbench';
 
 /**
  * Following imports in a real VS Code: model.py builds its class from `from blocks import ConvBNAct`, a second file of
@@ -29,27 +29,6 @@ function torchCount(module: string, cls: string, blocks: string): number {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Waits until a CodeLens of the active editor shows `text`. */
-async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promise<void> {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].some((e) => (e as HTMLElement).innerText.includes(t)),
-    text,
-    { timeout: timeoutMs },
-  );
-}
-
-async function lensTexts(page: Page): Promise<string[]> {
-  return page.evaluate(() => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].map((e) => (e as HTMLElement).innerText));
-}
-
-async function goToLine(page: Page, line: number): Promise<void> {
-  await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(`:${line}`);
-  await page.keyboard.press('Enter');
 }
 
 const params = (n: number): string => `${n.toLocaleString('en-US')} params`;
