@@ -20,7 +20,7 @@ import type { ClassValue, LayerValue, SourceRange, Value } from './values';
  *
  * Statements are kept as snapshots (syntax.ts), which move with their text: when lines are inserted above a class,
  * its cached results are copied onto the new lines (rebase.ts), or recomputed if a message names a line that moved.
- * Summaries and lenses derived from a replayed instance are reused with it.
+ * Summaries and lenses derived from a replayed instance are reused with it, and moved with it when it moved.
  *
  * Anything a replayed result might share with code that runs afresh disables the replay instead: units that read a
  * mutable module-level value (a list, a dict, a module instance) are never kept, and if such a read reaches a
@@ -34,7 +34,7 @@ interface Effects {
   reads: Array<[string, Value | undefined]>;
   diagnostics: Diagnostic[];
   traces: LayerTrace[];
-  /** Lines that message texts may name (narrowed to those they do name when one of them moves). */
+  /** Lines that message texts name (of those the interpreter reported, the ones the texts really name). */
   citedRows: number[];
 }
 

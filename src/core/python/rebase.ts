@@ -20,11 +20,6 @@ export class Rebaser {
 
   constructor(private readonly lines: LineMap) {}
 
-  /** Whether lines cited in message texts stay where they were (a moved citation would need a new message). */
-  keepsLines(rows: readonly number[]): boolean {
-    return rows.every((r) => this.lines(r) === r);
-  }
-
   /** The new row of `row`, or undefined (and the rebase failed) when its text did not survive the edit. */
   line(row: number): number | undefined {
     const moved = this.lines(row);
@@ -34,13 +29,7 @@ export class Rebaser {
   }
 
   private row(row: number): number {
-    const moved = this.lines(row);
-    if (moved === undefined) {
-      this.failed = true;
-      return row;
-    }
-    if (moved !== row) this.moved = true;
-    return moved;
+    return this.line(row) ?? row;
   }
 
   range(r: SourceRange): SourceRange {
