@@ -1,7 +1,7 @@
 import type { LayerSummary } from '../src/core/analysis/types';
 import { barChart } from './charts/barChart';
 import { clear, controlValue, h, layoutWidth, onWidthChange } from './dom';
-import { formatCompact } from './format';
+import { formatScaled } from '../src/core/format';
 import { breakdown } from '../src/core/analysis/scopes';
 import type { BreakdownMetric } from '../src/core/analysis/scopes';
 
@@ -56,7 +56,7 @@ export class BreakdownView {
     for (const [metric, title] of metrics) {
       const items = breakdown(this.layers, this.groupBy, metric, this.depth).filter((item) => item.value > 0);
       const by = this.groupBy === 'op' ? 'op type' : `scope (depth ${this.depth})`;
-      this.charts.appendChild(barChart(items, { title: `${title} by ${by}`, format: formatCompact, width }, this.doc));
+      this.charts.appendChild(barChart(items, { title: `${title} by ${by}`, format: (n) => formatScaled(n), width }, this.doc));
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { ModelSummary } from '../src/core/analysis/types';
 import type { Dim } from '../src/core/ir/types';
-import { formatShape } from './format';
+import { formatShape } from '../src/core/format';
 import { opFamily } from '../src/core/ir/opCatalogue';
 import type { OpFamily } from '../src/core/ir/opCatalogue';
 import { allScopes, buildScopeTree, scopeKey, scopePath } from '../src/core/analysis/scopes';

@@ -1,6 +1,6 @@
 import type { ModelSummary, ValueSummary } from '../src/core/analysis/types';
 import { h } from './dom';
-import { formatBytes, formatCompact, formatInt, formatShape } from './format';
+import { formatBytes, formatCount, formatScaled, formatShape } from '../src/core/format';
 
 function valueList(doc: Document, title: string, values: readonly ValueSummary[]): HTMLElement {
   return h(
@@ -39,16 +39,16 @@ export function renderHeader(doc: Document, summary: ModelSummary, title: string
   if (info.producer) facts.push(`producer ${info.producer}`);
   if (summary.format === 'onnx') facts.push(`opset ${summary.opset}`);
   if (info.irVersion !== undefined) facts.push(`IR v${info.irVersion}`);
-  facts.push(`${formatInt(summary.layers.length)} layers`);
+  facts.push(`${formatCount(summary.layers.length)} layers`);
   const t = summary.totals;
   const stats = h(
     doc,
     'div',
     { class: 'hd-stats' },
-    stat(doc, 'params', formatCompact(t.params), `${formatInt(t.params)} parameters`, 'params'),
-    stat(doc, 'trainable', formatInt(t.trainableParams), undefined, 'trainableParams'),
-    stat(doc, 'non-trainable', formatInt(t.nonTrainableParams), undefined, 'nonTrainableParams'),
-    stat(doc, 'MACs', formatCompact(t.macs), `${formatInt(t.macs)} multiply-accumulates`, 'macs'),
+    stat(doc, 'params', formatScaled(t.params), `${formatCount(t.params)} parameters`, 'params'),
+    stat(doc, 'trainable', formatCount(t.trainableParams), undefined, 'trainableParams'),
+    stat(doc, 'non-trainable', formatCount(t.nonTrainableParams), undefined, 'nonTrainableParams'),
+    stat(doc, 'MACs', formatScaled(t.macs), `${formatCount(t.macs)} multiply-accumulates`, 'macs'),
     stat(doc, 'param memory', formatBytes(t.paramBytes), undefined, 'paramBytes'),
     stat(doc, 'activation memory', formatBytes(t.activationBytes), undefined, 'activationBytes'),
   );
@@ -84,7 +84,7 @@ export function renderHeader(doc: Document, summary: ModelSummary, title: string
   if (modules.length > 0) {
     const list = h(doc, 'ul', { class: 'hd-modules' });
     for (const m of modules) {
-      const params = m.params === null ? 'params unknown' : `${formatInt(m.params)} params`;
+      const params = m.params === null ? 'params unknown' : `${formatCount(m.params)} params`;
       list.appendChild(h(doc, 'li', {}, h(doc, 'code', {}, m.name), ` line ${m.line}: ${params}, ${m.layers.length} layers`));
     }
     header.appendChild(h(doc, 'vscode-collapsible', { heading: `Modules (${modules.length})`, class: 'hd-modules-box', open: true }, list));

@@ -1,6 +1,6 @@
 import type { NodeDetails, NodeDetailValue } from '../src/core/analysis/nodeDetails';
 import { clear, h } from './dom';
-import { formatInt, formatShape } from './format';
+import { formatCount, formatShape } from '../src/core/format';
 
 /**
  * The node details side panel of the graph pane (Netron's sidebar is what users know): the selected layer's op,
@@ -43,7 +43,7 @@ export class NodeDetailsPanel {
     const row = (label: string, value: string, cls = ''): HTMLElement =>
       h(doc, 'tr', { class: cls || null }, h(doc, 'th', { scope: 'row' }, label), h(doc, 'td', {}, value));
     const facts = h(doc, 'table', { class: 'nd-table nd-facts' }, row('op', details.op), row('name', details.name || '(unnamed)', 'nd-name'));
-    facts.append(row('params', formatInt(details.params), 'nd-params'), row('MACs', formatInt(details.macs), 'nd-macs'));
+    facts.append(row('params', formatCount(details.params), 'nd-params'), row('MACs', formatCount(details.macs), 'nd-macs'));
     if (details.line !== undefined) facts.appendChild(row('line', String(details.line)));
     this.body.appendChild(facts);
     if (details.attributes.length > 0) {
@@ -67,7 +67,7 @@ export class NodeDetailsPanel {
               { class: v.stored ? 'nd-value nd-weight' : 'nd-value' },
               h(doc, 'span', { class: 'nd-value-name' }, v.name),
               h(doc, 'span', { class: 'nd-value-type' }, ` ${formatShape(v.shape)} ${v.dtype ?? '?'}`),
-              v.stored ? h(doc, 'span', { class: 'nd-value-weight' }, ` weight, ${formatInt(v.stored.elements)} values${v.stored.source !== v.name ? ` (${v.stored.source})` : ''}`) : null,
+              v.stored ? h(doc, 'span', { class: 'nd-value-weight' }, ` weight, ${formatCount(v.stored.elements)} values${v.stored.source !== v.name ? ` (${v.stored.source})` : ''}`) : null,
             ),
           ),
         ),

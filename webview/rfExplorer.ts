@@ -2,7 +2,7 @@ import type { ModelSummary } from '../src/core/analysis/types';
 import { rfDepthChart } from './charts/rfDepth';
 import { rfGrid } from './charts/rfGrid';
 import { clear, controlValue, h, layoutWidth, onWidthChange } from './dom';
-import { formatShape } from './format';
+import { formatShape } from '../src/core/format';
 import { clampUnit, depthSeries, spatialDims, unitNearest, unitSpan } from './receptiveField';
 import type { SpatialField } from './receptiveField';
 

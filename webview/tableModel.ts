@@ -1,5 +1,5 @@
 import type { LayerSummary, ReceptiveField } from '../src/core/analysis/types';
-import { formatBytes, formatInt, formatShape } from './format';
+import { formatBytes, formatCount, formatShape } from '../src/core/format';
 
 /**
  * The layer table's columns as data: how each is shown and how it sorts. Sorting and filtering are pure functions
@@ -52,8 +52,8 @@ export const COLUMNS: readonly Column[] = [
   { id: 'name', title: 'Layer', numeric: false, text: (l) => l.name, key: (l) => l.name },
   { id: 'op', title: 'Op', numeric: false, text: (l) => l.op, key: (l) => l.op },
   { id: 'output', title: 'Output shape', numeric: false, text: outputShapeText, key: outputElements },
-  { id: 'params', title: 'Params', numeric: true, text: (l) => formatInt(l.params), key: (l) => l.params },
-  { id: 'macs', title: 'MACs', numeric: true, text: (l) => formatInt(l.macs), key: (l) => l.macs },
+  { id: 'params', title: 'Params', numeric: true, text: (l) => formatCount(l.params), key: (l) => l.params },
+  { id: 'macs', title: 'MACs', numeric: true, text: (l) => formatCount(l.macs), key: (l) => l.macs },
   { id: 'rf', title: 'Receptive field', numeric: false, text: (l) => formatRf(l.receptiveField), key: (l) => rfKey(l.receptiveField) },
   {
     id: 'memory',

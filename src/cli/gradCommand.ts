@@ -1,6 +1,7 @@
 import { extname, resolve } from 'node:path';
 import { checkThresholds, checkVerdict } from '../core/autodiff/gradCheck';
 import { isUserInputError, UserInputError } from '../core/errors';
+import { formatDuration, formatValue } from '../core/format';
 import type { GradReport } from '../core/reports';
 import { runGradProbe, type GradProbeOptions, type GradTarget } from '../runtime/gradRunner';
 import { EXECUTION_PROVIDERS } from '../runtime/providers';
@@ -84,15 +85,9 @@ export function parseGradArgs(argv: string[], cwd: string): ParsedGradArgs {
   };
 }
 
+/** The CLI's columns carry four significant digits, by core/format.ts's rule for measured values. */
 function num(x: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e5 ? x.toPrecision(4) : x.toExponential(2);
-}
-
-function ms(x: number): string {
-  return x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
+  return formatValue(x, 4);
 }
 
 function pad(s: string, n: number): string {
@@ -135,7 +130,7 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
     const t = report.check.thresholds ?? checkThresholds(floatType);
     const verdict = report.check.verdict ?? checkVerdict(report.check.maxRelError, floatType);
     const joint = report.check.joint;
-    const cost = report.timing && typeof report.timing.checkMs === 'number' ? `, took ${ms(report.timing.checkMs)} of ${ms(report.timing.totalMs)}` : '';
+    const cost = report.timing && typeof report.timing.checkMs === 'number' ? `, took ${formatDuration(report.timing.checkMs)} of ${formatDuration(report.timing.totalMs)}` : '';
     const precision = floatType === 'float64' ? '' : ' in float32';
     lines.push('');
     if (report.check.method === 'joint' && joint) {

@@ -1,6 +1,7 @@
 import { singleLineField } from '../core/safeText';
 import { resolve } from 'node:path';
 import { isUserInputError, UserInputError } from '../core/errors';
+import { formatDuration, formatPercent, formatValue } from '../core/format';
 import type { ProbeReport } from '../core/reports';
 import { probeModel } from '../runtime/probe';
 import type { ProbeOptions } from '../runtime/probe';
@@ -96,10 +97,9 @@ export function parseProbeArgs(argv: string[]): ParsedProbeArgs {
   return { model: positional[0]!, json: shared.json, options: { ...runOptionsOf(shared), ...options } };
 }
 
+/** The CLI's columns carry four significant digits, by core/format.ts's rule for measured values. */
 function fmt(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e5 || a < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
+  return formatValue(x, 4);
 }
 
 function pad(text: string, width: number): string {
@@ -119,8 +119,8 @@ export function formatProbeReport(report: ProbeReport): string {
       fmt(s.std),
       fmt(s.min),
       fmt(s.max),
-      `${(s.fracZero * 100).toFixed(1)}%`,
-      `${(s.fracSaturated * 100).toFixed(1)}%`,
+      formatPercent(s.fracZero),
+      formatPercent(s.fracSaturated),
       fmt(s.p50),
     ]);
   }
@@ -128,7 +128,7 @@ export function formatProbeReport(report: ProbeReport): string {
   const lines = rows.map((r) => r.map((cell, c) => pad(cell, widths[c]!)).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const out = [
-    `execution provider: ${report.executionProvider}   total ${fmt(report.timing.totalMs)} ms`,
+    `execution provider: ${report.executionProvider}   total ${formatDuration(report.timing.totalMs)}`,
     ...(report.cpuFallbackNodes && report.cpuFallbackNodes.length > 0 ? [`ran on the CPU instead: ${report.cpuFallbackNodes.join(', ')}`] : []),
     '',
     ...lines,

@@ -3,6 +3,7 @@ import type { Dim } from '../core/ir/types';
 import * as path from 'node:path';
 import { AnalysisCache } from '../core/python/analysisCache';
 import { ImportResolver } from '../core/python/imports';
+import type { Importer, OpenModuleText } from '../core/python/imports';
 import { evaluateImportedModule } from '../core/python/interpreter';
 import { MAX_PYTHON_SOURCE_BYTES, analyzeTree, parseShapeText, sourceTooLarge } from '../core/python/analyze';
 import type { LensInfo, ModuleAnalysis, PythonAnalysis } from '../core/python/analyze';
@@ -45,6 +46,8 @@ export interface PythonDocumentOptions {
    * Python environment. Imports are followed only for documents with a file path.
    */
   importRoots?: string[];
+  /** The unsaved text of a Python file open in the editor, which imports of it follow instead of the file on disk. */
+  openText?: (file: string) => OpenModuleText | undefined;
 }
 
 /** Parses the `layerscope.defaultInputShape` setting; an empty or malformed value means "none". */
@@ -68,6 +71,11 @@ export class PythonDocumentCache {
   private readonly states = new Map<string, DocumentState>();
   /** Import resolvers by their roots; each keeps the modules it read until the options change. */
   private readonly resolvers = new Map<string, ImportResolver>();
+  /**
+   * The modules each document's analyses loaded, with the resolver that read them, kept (as a union over versions,
+   * because a replayed import statement does not load again) until the document is forgotten.
+   */
+  private readonly imports = new Map<string, { resolver: ImportResolver; files: Set<string> }>();
 
   constructor(private readonly parser: Parser, private options: PythonDocumentOptions = {}) {}
 
@@ -100,7 +108,7 @@ export class PythonDocumentCache {
     this.states.set(doc.key, { parsed: { text, tree }, cache });
     // Analyses hold snapshots of the syntax, never the tree, so they stay usable (Inspect Model at Cursor lowers a
     // module later by re-running its forward code) after the tree has been replaced.
-    const importer = doc.path ? this.resolverFor([path.dirname(doc.path), ...(this.options.importRoots ?? [])]) : undefined;
+    const importer = doc.path ? this.importerFor(doc.key, [path.dirname(doc.path), ...(this.options.importRoots ?? [])]) : undefined;
     const analysis = analyzeTree(tree, text, { ...(this.options.defaultInputShape ? { defaultInputShape: this.options.defaultInputShape } : {}), cache, ...(importer && doc.path ? { importer, file: doc.path } : {}) });
     if (tooLarge) analysis.diagnostics.push({ range: { line: 0, column: 0, endLine: 0, endColumn: 0 }, message: tooLarge });
     const result: DocumentAnalysis = { version: doc.version, analysis, stale: false };
@@ -123,17 +131,46 @@ export class PythonDocumentCache {
     return { ...good, stale: true };
   }
 
-  private resolverFor(roots: string[]): ImportResolver {
-    const key = roots.join('\u0000');
-    let r = this.resolvers.get(key);
-    if (!r) {
-      r = new ImportResolver(this.parser, roots, evaluateImportedModule);
-      this.resolvers.set(key, r);
+  /**
+   * The keys of the analysed documents that import `file` (an absolute path), directly or through other modules: when
+   * it changes, their analyses are out of date although their own text is not.
+   */
+  dependants(file: string): string[] {
+    const out: string[] = [];
+    for (const [key, { resolver, files }] of this.imports) {
+      const seen = new Set<string>();
+      if ([...files].some((f) => resolver.reaches(f, file, seen))) out.push(key);
     }
-    return r;
+    return out;
+  }
+
+  /** The document's importer: the shared resolver of its roots, noting which modules the document loads. */
+  private importerFor(key: string, roots: string[]): Importer {
+    const rootsKey = roots.join('\u0000');
+    let resolver = this.resolvers.get(rootsKey);
+    if (!resolver) {
+      resolver = new ImportResolver(this.parser, roots, evaluateImportedModule);
+      this.resolvers.set(rootsKey, resolver);
+    }
+    resolver.openText = this.options.openText;
+    let record = this.imports.get(key);
+    if (!record || record.resolver !== resolver) {
+      record = { resolver, files: new Set() };
+      this.imports.set(key, record);
+    }
+    const { files } = record;
+    const r = resolver;
+    return {
+      find: (name, level, from) => r.find(name, level, from),
+      load: (file) => {
+        files.add(file);
+        return r.load(file);
+      },
+    };
   }
 
   forget(key: string): void {
+    this.imports.delete(key);
     this.current.delete(key);
     this.lastGood.delete(key);
     this.states.get(key)?.parsed.tree.delete();

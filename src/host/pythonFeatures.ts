@@ -59,10 +59,58 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
       setTimeout(() => {
         timers.delete(key);
         analyze(doc);
+        if (doc.uri.scheme === 'file') reanalyzeDependants([doc.uri.fsPath]);
         lensChanged.fire();
       }, DEBOUNCE_MS),
     );
   };
+
+  // A document's analysis is cached by its own version, and its import statements replay the modules they bound, so
+  // an edit to a module it imports (typed in the editor, saved, or changed on disk) must drop that analysis.
+  const reanalyzeDependants = (files: readonly string[]): void => {
+    const keys = new Set(files.flatMap((f) => cache.dependants(f)));
+    for (const doc of vscode.workspace.textDocuments) {
+      const key = doc.uri.toString();
+      if (doc.languageId !== 'python' || !keys.has(key) || files.includes(doc.uri.fsPath)) continue;
+      cache.forget(key);
+      analyze(doc);
+    }
+    if (keys.size > 0) lensChanged.fire();
+  };
+
+  // Files changed outside the editor (a git checkout, a formatter) are gathered and handled after a pause. A file that
+  // appears or disappears can resolve or break an import that no cache records, so it re-analyses every open file.
+  const changedOnDisk = new Set<string>();
+  let created = false;
+  let diskTimer: NodeJS.Timeout | undefined;
+  const onDisk = (uri: vscode.Uri, appeared: boolean): void => {
+    if (uri.scheme !== 'file') return;
+    changedOnDisk.add(uri.fsPath);
+    created ||= appeared;
+    if (diskTimer) clearTimeout(diskTimer);
+    diskTimer = setTimeout(() => {
+      diskTimer = undefined;
+      const files = [...changedOnDisk];
+      changedOnDisk.clear();
+      if (created) {
+        created = false;
+        for (const doc of vscode.workspace.textDocuments) {
+          if (doc.languageId !== 'python') continue;
+          cache.forget(doc.uri.toString());
+          analyze(doc);
+        }
+        lensChanged.fire();
+      } else reanalyzeDependants(files);
+    }, DEBOUNCE_MS);
+  };
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.py');
+  context.subscriptions.push(
+    watcher,
+    watcher.onDidChange((uri) => onDisk(uri, false)),
+    watcher.onDidCreate((uri) => onDisk(uri, true)),
+    watcher.onDidDelete((uri) => onDisk(uri, true)),
+    { dispose: () => diskTimer && clearTimeout(diskTimer) },
+  );
 
   // The environment is found in the background; until then imports are followed in the workspace only.
   const refreshEnvironment = async (): Promise<void> => {
@@ -83,6 +131,8 @@ export async function registerPythonFeatures(context: vscode.ExtensionContext, d
     vscode.workspace.onDidCloseTextDocument((doc) => {
       cache.forget(doc.uri.toString());
       diagnostics.delete(doc.uri);
+      // Closed with unsaved changes, the module's text is the file's again for the files that import it.
+      if (doc.languageId === 'python' && doc.uri.scheme === 'file') reanalyzeDependants([doc.uri.fsPath]);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('layerscope.pythonPath')) void refreshEnvironment();
@@ -221,7 +271,13 @@ function readOptions(): PythonDocumentOptions {
   const shape = defaultShapeSetting(vscode.workspace.getConfiguration('layerscope').get<string>('defaultInputShape', ''));
   // Imports are looked for in the workspace folders and then in the environment's site-packages, read as files.
   const importRoots = [...(vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath), ...environmentRoots];
-  return { ...(shape ? { defaultInputShape: shape } : {}), importRoots };
+  return { ...(shape ? { defaultInputShape: shape } : {}), importRoots, openText: unsavedPythonText };
+}
+
+/** The text of a Python file open in the editor with unsaved changes: imports of it follow what the user sees. */
+function unsavedPythonText(file: string): { text: string; version: number } | undefined {
+  const doc = vscode.workspace.textDocuments.find((d) => d.isDirty && d.uri.scheme === 'file' && d.uri.fsPath === file);
+  return doc ? { text: doc.getText(), version: doc.version } : undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import { moduleAt } from './pythonDocuments';
 import { pythonInterpreter } from './pythonInterpreter';
 import { canRunPythonCommand } from './trustedPythonCommand';
 import { ExactResultCache, VerifiedDocuments, lensKey } from './pythonVerifyCache';
+import { formatCount } from '../core/format';
 
 /**
  * "Layerscope: Verify with Python" (exact mode in the editor): builds the class under the cursor with the user's own
@@ -96,7 +97,7 @@ export function registerPythonVerify(
     publish(doc);
     lensChanged.fire();
     const differing = checks.filter((c) => !c.agrees).length;
-    const counted = `${exact.params.toLocaleString('en-US')} parameters`;
+    const counted = `${formatCount(exact.params)} parameters`;
     const how = exact.device === 'cpu' ? ` (built on the CPU: ${cpuReason(exact)})` : '';
     if (checks.length === 0) return `${selection.name}: PyTorch counts ${counted}${how}; no static figures of this model to compare`;
     return differing === 0

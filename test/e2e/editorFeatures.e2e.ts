@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/core/ir/builder';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { repoRoot } from './codeServer';
 import { artifacts, openEditor, screenshotTest, type EditorSession } from './editorSession';
-import { acceptInputBox, findFrameWithText, waitForWorkbench, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForQuickTitle } from './workbench';
+import { acceptInputBox, findFrameWithText, goToLine, waitForWorkbench, notifications, pickQuickItem, pickQuickItemExact, quickOpen, runCommand, waitForLens, waitForQuickTitle } from './workbench';
 
 /**
  * The editor features that start from source code or run the model, in a real VS Code: the PyTorch CodeLens and its
@@ -26,23 +26,6 @@ function slowModel(): Uint8Array {
   }
   b.output(x, 'float32', [1, 64, 384, 384]);
   return writeOnnx(b.model(13));
-}
-
-/** Waits until the active editor's CodeLens line shows `text`. */
-async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promise<void> {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].some((e) => (e as HTMLElement).innerText.includes(t)),
-    text,
-    { timeout: timeoutMs },
-  );
-}
-
-async function goToLine(page: Page, line: number): Promise<void> {
-  await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(`:${line}`);
-  await page.keyboard.press('Enter');
 }
 
 describe('Layerscope editor features in a real VS Code', function () {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from './codeServer';
 import { openEditor, screenshotTest, artifacts, type EditorSession } from './editorSession';
-import { notifications, quickOpen, runCommand } from './workbench';
+import { lensTexts, notifications, quickOpen, runCommand, waitForLens } from './workbench';
 
 /**
  * Exact mode in a real VS Code: "Verify with Python" from a class's CodeLens runs Debian's PyTorch on the file, marks
@@ -26,18 +26,6 @@ function layerscopeLog(dir: string): string {
   };
   if (existsSync(join(dir, 'logs'))) walk(join(dir, 'logs'));
   return found.join('\n');
-}
-
-async function lensTexts(page: Page): Promise<string[]> {
-  return page.evaluate(() => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].map((e) => (e as HTMLElement).innerText));
-}
-
-async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promise<void> {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].some((e) => (e as HTMLElement).innerText.includes(t)),
-    text,
-    { timeout: timeoutMs },
-  );
 }
 
 describe('Verify with Python (exact mode) in a real VS Code', function () {

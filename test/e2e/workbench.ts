@@ -132,3 +132,26 @@ export async function runRandomProbeFromTab(page: Page, frame: Frame): Promise<v
   await pickQuickItem(page, 'Random normal');
   await acceptInputBox(page, 'Batch size');
 }
+
+/** Waits until a CodeLens of the active editor shows `text`. */
+export async function waitForLens(page: Page, text: string, timeoutMs = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].some((e) => (e as HTMLElement).innerText.includes(t)),
+    text,
+    { timeout: timeoutMs },
+  );
+}
+
+/** The CodeLens texts of the lines in view. */
+export async function lensTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].map((e) => (e as HTMLElement).innerText));
+}
+
+/** Go to Line (Control+G) in the active editor. */
+export async function goToLine(page: Page, line: number): Promise<void> {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+}

@@ -1,6 +1,7 @@
 import { scaleLinear } from 'd3-scale';
 import { s } from '../dom';
 import type { BreakdownItem } from '../../src/core/analysis/scopes';
+import { formatPercent } from '../../src/core/format';
 
 export interface BarChartOptions {
   title: string;
@@ -61,7 +62,7 @@ export function barChart(items: readonly BreakdownItem[], options: BarChartOptio
           doc,
           'text',
           { class: 'bar-value', x: labelWidth + x(item.value) + 6, y: barHeight * 0.7 },
-          `${options.format(item.value)} (${(share * 100).toFixed(1)}%)`,
+          `${options.format(item.value)} (${formatPercent(share)})`,
         ),
         s(doc, 'title', {}, `${item.label}: ${options.format(item.value)}, ${item.count} layer${item.count === 1 ? '' : 's'}`),
       ),

@@ -2,6 +2,7 @@ import { scaleLinear, scaleLog } from 'd3-scale';
 import type { GradParam, GradReport, Histogram } from '../../src/core/reports';
 import { clear, controlValue, h, layoutWidth, onWidthChange, s } from '../dom';
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
+import { formatDuration, formatValue as num } from '../../src/core/format';
 
 /**
  * The gradient-flow panel: per-parameter gradient norms on a log scale in graph order with the vanishing and
@@ -20,13 +21,6 @@ export interface GradPanelOptions {
   imageHref?: string;
   onSelectParam?: (name: string) => void;
   width?: number;
-}
-
-function num(x: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
 }
 
 /** The bar's value: the gradient norm, or the update ratio lr*|g|/|w| that core computed. */
@@ -133,7 +127,7 @@ export function checkSection(report: GradReport, doc: Document): HTMLElement {
   const check = report.check;
   if (!check) return h(doc, 'p', { class: 'grad-check none' }, 'The numerical check did not run (--check 0).');
   const verdict = check.verdict ?? 'uncomfortable';
-  const cost = typeof report.timing?.checkMs === 'number' ? ` The check took ${num(report.timing.checkMs)} ms.` : '';
+  const cost = typeof report.timing?.checkMs === 'number' ? ` The check took ${formatDuration(report.timing.checkMs)}.` : '';
   const joint = check.joint;
   const text =
     check.method === 'joint' && joint
@@ -201,7 +195,7 @@ export function saliencyOverlay(
   pooled.forEach((v, k) => {
     if (v <= 0) return;
     svg.appendChild(
-      s(doc, 'rect', { class: 'saliency-cell', x: (k % cols) * cell, y: Math.floor(k / cols) * cell, width: cell, height: cell, 'fill-opacity': Number((v / peak).toFixed(3)) }),
+      s(doc, 'rect', { class: 'saliency-cell', x: (k % cols) * cell, y: Math.floor(k / cols) * cell, width: cell, height: cell, 'fill-opacity': Math.round((v / peak) * 1000) / 1000 }),
     );
   });
   return svg;
@@ -221,7 +215,7 @@ export function renderGradPanel(report: GradReport, options: GradPanelOptions, d
       report.predictedClasses
         ? ` · target: the predicted class (${report.predictedClasses.slice(0, 8).join(', ')}${report.predictedClasses.length > 8 ? ', …' : ''})`
         : '',
-      report.timing ? ` · ${report.timing.totalMs >= 1000 ? `${(report.timing.totalMs / 1000).toFixed(2)} s` : `${report.timing.totalMs.toFixed(0)} ms`}` : '',
+      report.timing ? ` · ${formatDuration(report.timing.totalMs)}` : '',
     ),
   );
   const diagnostics = report.diagnostics ?? [];

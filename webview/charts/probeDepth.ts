@@ -1,6 +1,7 @@
 import { scaleLinear } from 'd3-scale';
 import type { ProbeLayer } from '../../src/core/reports';
 import { s } from '../dom';
+import { formatValue } from '../../src/core/format';
 
 /**
  * Mean and standard deviation of each layer's activations against depth (graph order): the lectures' "layer mean"
@@ -11,12 +12,6 @@ export interface DepthChartOptions {
   onSelect?: (name: string) => void;
   width?: number;
   height?: number;
-}
-
-function short(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e4 || a < 1e-2 ? x.toExponential(1) : String(Number(x.toPrecision(3)));
 }
 
 export function depthChart(layers: readonly ProbeLayer[], options: DepthChartOptions, doc: Document): SVGSVGElement {
@@ -33,7 +28,7 @@ export function depthChart(layers: readonly ProbeLayer[], options: DepthChartOpt
   const y = scaleLinear().domain([lo, hi]).nice().range([height - margin.bottom, margin.top]);
   for (const t of y.ticks(4)) {
     svg.appendChild(s(doc, 'line', { class: 'grid-line', x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t) }));
-    svg.appendChild(s(doc, 'text', { class: 'axis-label', x: margin.left - 6, y: y(t) + 4, 'text-anchor': 'end' }, short(t)));
+    svg.appendChild(s(doc, 'text', { class: 'axis-label', x: margin.left - 6, y: y(t) + 4, 'text-anchor': 'end' }, formatValue(t)));
   }
   const series: { key: 'mean' | 'std'; cls: string }[] = [
     { key: 'mean', cls: 'series-mean' },
@@ -44,7 +39,7 @@ export function depthChart(layers: readonly ProbeLayer[], options: DepthChartOpt
     svg.appendChild(s(doc, 'path', { class: `depth-line ${cls}`, d, fill: 'none' }));
     layers.forEach((l, i) => {
       const dot = s(doc, 'circle', { class: `depth-dot ${cls}`, cx: x(i), cy: y(l.stats[key]), r: 3, 'data-layer': l.name, 'data-value': l.stats[key] });
-      dot.appendChild(s(doc, 'title', {}, `${l.name}: ${key} ${short(l.stats[key])}`));
+      dot.appendChild(s(doc, 'title', {}, `${l.name}: ${key} ${formatValue(l.stats[key])}`));
       if (options.onSelect) {
         const select = options.onSelect;
         dot.addEventListener('click', () => select(l.name));

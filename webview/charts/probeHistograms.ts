@@ -1,6 +1,7 @@
 import { scaleLinear, scaleSymlog } from 'd3-scale';
 import type { ProbeLayer } from '../../src/core/reports';
 import { s } from '../dom';
+import { formatPercent, formatValue } from '../../src/core/format';
 
 /**
  * Per-layer activation histograms, in graph order: small multiples (one small chart per layer, each on its own x
@@ -36,7 +37,7 @@ function countScale(max: number, height: number, options: HistogramOptions): (c:
 function zeroNote(layer: ProbeLayer, options: HistogramOptions): string {
   if (!options.excludeZeros || !layer.histogram.countsExcludingZeros) return '';
   // One decimal, as `layerscope probe` prints the zero fraction.
-  return `zeros ${(layer.stats.fracZero * 100).toFixed(1)}%`;
+  return `zeros ${formatPercent(layer.stats.fracZero)}`;
 }
 
 /** Average advance of an 11 px UI-font character, to fit labels into their space instead of letting them overlap. */
@@ -48,12 +49,6 @@ function label(layer: ProbeLayer, px: number): string {
   const room = Math.max(4, Math.floor(px / CHAR_PX) - suffix.length);
   const name = layer.name.length > room ? `…${layer.name.slice(-(room - 1))}` : layer.name;
   return `${name}${suffix}`;
-}
-
-function short(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e4 || a < 1e-2 ? x.toExponential(1) : String(Number(x.toPrecision(3)));
 }
 
 /** The shared x range: the union of every layer's histogram range. */
@@ -118,17 +113,17 @@ export function histogramSmallMultiples(layers: readonly ProbeLayer[], options: 
     const domain: [number, number] = shared ?? [e[0] ?? 0, e[e.length - 1] ?? 1];
     const x = scaleLinear().domain(domain).range([6, cw - 8]);
     const cell = s(doc, 'g', { class: 'hist-cell', transform: `translate(${col * cw},${row * ch})` });
-    cell.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
+    cell.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${formatValue(layer.stats.mean)}, std ${formatValue(layer.stats.std)}`));
     cell.appendChild(s(doc, 'rect', { class: 'hist-frame', x: 0.5, y: 0.5, width: cw - 3, height: ch - 3, fill: 'none' }));
     cell.appendChild(s(doc, 'text', { class: 'hist-title', x: 6, y: 13 }, label(layer, cw - 12)));
     const plot = bars(doc, layer, x, plotH, options);
     const zeros = zeroNote(layer, options);
-    cell.appendChild(s(doc, 'text', { class: 'hist-stat', x: 6, y: 26 }, `μ ${short(layer.stats.mean)} σ ${short(layer.stats.std)}`));
+    cell.appendChild(s(doc, 'text', { class: 'hist-stat', x: 6, y: 26 }, `μ ${formatValue(layer.stats.mean)} σ ${formatValue(layer.stats.std)}`));
     if (zeros) cell.appendChild(s(doc, 'text', { class: 'hist-zeros', x: cw - 8, y: 26, 'text-anchor': 'end' }, zeros));
     plot.setAttribute('transform', `translate(0,${plotTop})`);
     cell.appendChild(plot);
-    cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: 6, y: ch - 5 }, short(domain[0])));
-    cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: cw - 8, y: ch - 5, 'text-anchor': 'end' }, short(domain[1])));
+    cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: 6, y: ch - 5 }, formatValue(domain[0])));
+    cell.appendChild(s(doc, 'text', { class: 'hist-axis', x: cw - 8, y: ch - 5, 'text-anchor': 'end' }, formatValue(domain[1])));
     clickable(cell, layer.name, options);
     svg.appendChild(cell);
   });
@@ -163,7 +158,7 @@ export function histogramRidgeline(layers: readonly ProbeLayer[], options: Histo
     });
     d += `L${x(edges[edges.length - 1] ?? hi)},${base}Z`;
     const row = s(doc, 'g', { class: 'ridge-row' });
-    row.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${short(layer.stats.mean)}, std ${short(layer.stats.std)}`));
+    row.appendChild(s(doc, 'title', {}, `${layer.name} (${layer.op}): mean ${formatValue(layer.stats.mean)}, std ${formatValue(layer.stats.std)}`));
     row.appendChild(s(doc, 'path', { class: 'ridge-area', d }));
     const zeros = zeroNote(layer, options);
     const room = labelW - 12 - (zeros ? (zeros.length + 3) * CHAR_PX : 0);
@@ -172,8 +167,8 @@ export function histogramRidgeline(layers: readonly ProbeLayer[], options: Histo
     svg.appendChild(row);
   });
   const axisY = top + layers.length * rowH + 16;
-  svg.appendChild(s(doc, 'text', { class: 'hist-axis', x: labelW, y: axisY }, short(lo)));
-  svg.appendChild(s(doc, 'text', { class: 'hist-axis', x: width - 10, y: axisY, 'text-anchor': 'end' }, short(hi)));
+  svg.appendChild(s(doc, 'text', { class: 'hist-axis', x: labelW, y: axisY }, formatValue(lo)));
+  svg.appendChild(s(doc, 'text', { class: 'hist-axis', x: width - 10, y: axisY, 'text-anchor': 'end' }, formatValue(hi)));
   if (lo < 0 && hi > 0) svg.appendChild(s(doc, 'line', { class: 'ridge-zero', x1: x(0), x2: x(0), y1: 4, y2: axisY - 10 }));
   return svg;
 }

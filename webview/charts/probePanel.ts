@@ -4,6 +4,7 @@ import { checked, clear, controlValue, h, layoutWidth, onWidthChange } from '../
 import type { PanelFactory, PanelHost, ResultPanel } from '../panels';
 import { depthChart } from './probeDepth';
 import { histogramRidgeline, histogramSmallMultiples } from './probeHistograms';
+import { formatDuration } from '../../src/core/format';
 
 /**
  * The activation probe panel: a header saying which execution provider ran, the diagnostics (each links to its
@@ -40,10 +41,6 @@ export function visibleLayers(report: ProbeReport, filter: ProbeFilter): ProbeLa
   return filter === 'activations' ? report.layers.filter((l) => isActivationOp(l.op)) : [...report.layers];
 }
 
-function ms(v: number): string {
-  return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`;
-}
-
 export function renderProbePanel(report: ProbeReport, options: ProbePanelOptions, doc: Document): HTMLElement {
   const filter = options.filter ?? defaultFilter(report);
   const layers = visibleLayers(report, filter);
@@ -56,7 +53,7 @@ export function renderProbePanel(report: ProbeReport, options: ProbePanelOptions
     { class: 'probe-header' },
     `Ran on `,
     h(doc, 'strong', { class: 'probe-provider' }, report.executionProvider),
-    ` in ${ms(report.timing.totalMs)} · ${report.layers.length} values probed`,
+    ` in ${formatDuration(report.timing.totalMs)} · ${report.layers.length} values probed`,
     filter === 'activations' ? ` · showing the ${layers.length} activation outputs` : '',
   );
   const parts: HTMLElement[] = [header];

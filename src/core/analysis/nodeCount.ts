@@ -2,6 +2,7 @@ import { UserInputError } from '../errors';
 import { subgraphsOf } from '../ir/attributes';
 import type { FunctionDef, Graph, Model, Node } from '../ir/types';
 import { DEFAULT_MAX_NODES } from '../limits';
+import { formatCount } from '../format';
 
 /**
  * How many nodes a graph really has: subgraph bodies included, and every call of a model-local function counted as
@@ -52,7 +53,7 @@ export function countNodes(graph: Graph, limit = Infinity, functions: readonly F
 /** Refuses a model with more than `maxNodes` nodes by countNodes, with a message that says how to raise the limit. */
 export function checkNodeCount(model: Model, maxNodes = DEFAULT_MAX_NODES): void {
   if (countNodes(model.graph, maxNodes, model.functions) > maxNodes) {
-    const limit = maxNodes.toLocaleString('en-US');
+    const limit = formatCount(maxNodes);
     const inlined = model.functions.length > 0 ? ' with its model-local functions inlined' : '';
     throw new UserInputError(`the graph has more than ${limit} nodes${inlined} (limit ${limit}); raise it with --max-nodes N or the layerscope.maxNodes setting`);
   }

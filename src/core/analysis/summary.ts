@@ -11,6 +11,7 @@ import type { ParamAnalysis } from './params';
 import { computeReceptiveFields } from './receptiveField';
 import { dimPerUnit, dimSymbols, inferShapes } from './shapes/index';
 import type { AnalysisWarning, LayerSummary, ModelSummary, ValueSummary } from './types';
+import { formatCount } from '../format';
 
 /**
  * The whole static analysis of a model in one object: what `layerscope summary --json` prints, what the inspector
@@ -204,8 +205,8 @@ function sharedParamsNote(params: ParamAnalysis, rowSum: number): AnalysisWarnin
   return {
     code: 'shared-parameters',
     message:
-      `${params.shared.length} parameter tensor(s) are shared by several layers (largest: ${biggest.name}, ${biggest.elements.toLocaleString('en-US')} elements read by ${biggest.users} layers): ` +
-      `each layer's Params counts them, the totals count them once, so the Params column sums to ${rowSum.toLocaleString('en-US')}, ${extra.toLocaleString('en-US')} more than the total`,
+      `${params.shared.length} parameter tensor(s) are shared by several layers (largest: ${biggest.name}, ${formatCount(biggest.elements)} elements read by ${biggest.users} layers): ` +
+      `each layer's Params counts them, the totals count them once, so the Params column sums to ${formatCount(rowSum)}, ${formatCount(extra)} more than the total`,
   };
 }
 

@@ -3,10 +3,11 @@ import type { Dim } from '../ir/types';
 import { Interpreter } from './interpreter';
 import { RunAbandoned, rangeOf } from './trace';
 import type { Diagnostic, LayerTrace, ScopeObserver } from './trace';
-import { Rebaser } from './rebase';
+import { Rebaser, namedRows } from './rebase';
+import type { LineMap } from './rebase';
 import { snapshotStatement } from './syntax';
 import type { StatementSnapshot, SyntaxNode } from './syntax';
-import type { ClassValue, LayerValue, Value } from './values';
+import type { ClassValue, LayerValue, SourceRange, Value } from './values';
 
 /**
  * Lets the analysis of a file that is being typed in redo only what an edit can change. The work is split into
@@ -19,7 +20,7 @@ import type { ClassValue, LayerValue, Value } from './values';
  *
  * Statements are kept as snapshots (syntax.ts), which move with their text: when lines are inserted above a class,
  * its cached results are copied onto the new lines (rebase.ts), or recomputed if a message names a line that moved.
- * Summaries and lenses derived from a replayed instance are reused with it.
+ * Summaries and lenses derived from a replayed instance are reused with it, and moved with it when it moved.
  *
  * Anything a replayed result might share with code that runs afresh disables the replay instead: units that read a
  * mutable module-level value (a list, a dict, a module instance) are never kept, and if such a read reaches a
@@ -33,7 +34,7 @@ interface Effects {
   reads: Array<[string, Value | undefined]>;
   diagnostics: Diagnostic[];
   traces: LayerTrace[];
-  /** Lines named in message texts. */
+  /** Lines that message texts name (of those the interpreter reported, the ones the texts really name). */
   citedRows: number[];
 }
 
@@ -63,8 +64,22 @@ interface DefaultMemo extends Effects {
   result: DefaultModule;
 }
 
+/**
+ * How a derived result moves with its lines: a copy on the new lines (with the rebaser's copies of its layers), or
+ * undefined when it cannot move (a text in it names a line that moved).
+ */
+export type MoveDerived<T> = (value: T, r: Rebaser) => T | undefined;
+
+/** One derived result: the key it was computed for (positions as SourceRange objects, so they move too) and the value. */
+interface Derived {
+  key: string;
+  parts: readonly unknown[];
+  value: unknown;
+  move: MoveDerived<unknown>;
+}
+
 /** Results derived from an instance (summaries, lenses), by kind, kept apart from the memos of the units. */
-type DerivedResults = WeakMap<LayerValue, Map<string, { key: string; value: unknown }>>;
+type DerivedResults = WeakMap<LayerValue, Map<string, Derived>>;
 
 /** The units of work of one analysis, each run directly or through the cache. `S` is a top-level statement. */
 export interface AnalysisRun<S extends { readonly node: SyntaxNode }> {
@@ -75,8 +90,11 @@ export interface AnalysisRun<S extends { readonly node: SyntaxNode }> {
   shapes(stmt: S, index: number, instance: LayerValue, inputShape: Dim[] | null, compute: () => Dim[] | null): Dim[] | null;
   /** Builds and shapes a class that no instance uses. */
   defaultModule(cls: ClassValue, requested: Dim[] | null, compute: () => DefaultModule): DefaultModule;
-  /** A result derived from an instance (a summary, lenses); `key` is everything else the result shows. */
-  derive<T>(instance: LayerValue, kind: string, key: string, compute: () => T): T;
+  /**
+   * A result derived from an instance (a summary, lenses); `key` is everything else the result shows, with positions as
+   * SourceRange objects; `move` puts the result on new lines when its instance's source moved.
+   */
+  derive<T>(instance: LayerValue, kind: string, key: readonly unknown[], compute: () => T, move: MoveDerived<T>): T;
 }
 
 /** An analysis without a cache: nothing will be replayed, so every unit simply runs. */
@@ -95,7 +113,7 @@ export class DirectRun implements AnalysisRun<{ readonly node: SyntaxNode }> {
     return compute();
   }
 
-  derive<T>(_instance: LayerValue, _kind: string, _key: string, compute: () => T): T {
+  derive<T>(_instance: LayerValue, _kind: string, _key: readonly unknown[], compute: () => T): T {
     return compute();
   }
 }
@@ -186,25 +204,75 @@ export class AnalysisCache {
     const lines = (row: number): number | undefined => (row >= 0 && row < to.length && to[row] >= 0 ? to[row] : undefined);
     const effects = <T extends Effects>(memo: T, r: Rebaser): T => ({ ...memo, diagnostics: memo.diagnostics.map((d) => r.diagnostic(d)), traces: memo.traces.map((t) => r.trace(t)) });
     for (const { record } of moves) {
+      if (![record.exec, ...record.shapes].every((m) => !m || keepsCitations(m, lines))) {
+        record.forget();
+        continue;
+      }
       // One rebaser for the statement and its shapes, so that a shape memo's instance is the copy its statement binds.
       const r = new Rebaser(lines);
       const exec = record.exec && { ...effects(record.exec, r), writes: record.exec.writes.map(([n, v]): [string, Value] => [n, r.value(v)]) };
       const shapes = record.shapes.map((s) => s && { ...effects(s, r), instance: r.layer(s.instance) });
-      const cited = [record.exec, ...record.shapes].every((m) => !m || r.keepsLines(m.citedRows));
-      if (r.failed || !cited) record.forget();
+      if (r.failed) record.forget();
       else if (r.moved) {
         // Results that did not move keep their objects, so that what is derived from them (lenses) is reused too.
+        for (const s of record.shapes) if (s) this.moveDerived(s.instance, r);
         record.exec = exec;
         record.shapes = shapes;
       }
     }
     for (const [cls, memo] of this.defaults) {
+      if (!keepsCitations(memo, lines)) {
+        this.defaults.delete(cls);
+        continue;
+      }
       const r = new Rebaser(lines);
       const copy = { ...effects(memo, r), result: { ...memo.result, instance: r.layer(memo.result.instance) } };
-      if (r.failed || !r.keepsLines(memo.citedRows)) this.defaults.delete(cls);
-      else if (r.moved) this.defaults.set(cls, copy);
+      if (r.failed) this.defaults.delete(cls);
+      else if (r.moved) {
+        this.defaults.set(cls, copy);
+        this.moveDerived(memo.result.instance, r);
+      }
     }
   }
+
+  /**
+   * Gives the moved copy of an instance the results derived from the original, moved too (their keys' positions and
+   * their lenses' lines), so that the lenses of a class below an added line are not built again. A result that cannot
+   * move is left out and is derived afresh.
+   */
+  private moveDerived(original: LayerValue, r: Rebaser): void {
+    const byKind = this.derived.get(original);
+    if (!byKind) return;
+    const moved = new Map<string, Derived>();
+    for (const [kind, d] of byKind) {
+      const parts = d.parts.map((p) => (isRange(p) ? r.range(p) : p));
+      const value = r.failed ? undefined : d.move(d.value, r);
+      if (value !== undefined && !r.failed) moved.set(kind, { ...d, key: JSON.stringify(parts), parts, value });
+    }
+    if (moved.size > 0) this.derived.set(r.layer(original), moved);
+  }
+}
+
+function isRange(p: unknown): p is SourceRange {
+  return typeof p === 'object' && p !== null && typeof (p as SourceRange).line === 'number' && typeof (p as SourceRange).endLine === 'number';
+}
+
+/**
+ * Keeps of the lines a fresh memo reported only those its texts name. The interpreter reports every line it may name
+ * in a message (a container reports its line whether or not it has a problem), and a memo that names a line must be
+ * recomputed when that line moves; narrowed once here, while the unit has just run, a memo of a class without messages
+ * can move with its lines when lines are added above it. A text naming a line is made in the run that reports it.
+ */
+function narrowCitations<T extends Effects>(memo: T): T {
+  if (memo.citedRows.length === 0) return memo;
+  const named = namedRows(memo);
+  memo.citedRows = memo.citedRows.filter((row) => named.has(row));
+  return memo;
+}
+
+/** Whether a memo's texts stay true when it moves with its lines: none of the lines they name moved. */
+function keepsCitations(memo: Effects, lines: LineMap): boolean {
+  return memo.citedRows.every((row) => lines(row) === row);
 }
 
 function keyOf(type: string, column: number, text: string): string {
@@ -279,7 +347,7 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
     }
     const moduleDone = interp.moduleDone;
     const rec = this.run(execute, record);
-    const fresh: StatementMemo = { ...rec.effects(interp), moduleDone, writes: rec.writes };
+    const fresh: StatementMemo = narrowCitations({ ...rec.effects(interp), moduleDone, writes: rec.writes });
     const changedModule = interp.moduleDone !== moduleDone;
     this.execOutcomes.set(record, { memo: fresh, keep: () => !rec.impure && !rec.exposed && !changedModule && rec.writes.every(([, v]) => storable(v)) });
   }
@@ -303,7 +371,7 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
     const rec = this.run(() => {
       output = compute();
     });
-    outcomes[index] = rec.impure ? undefined : { ...rec.effects(this.interpreter), instance, inputShape, output };
+    outcomes[index] = rec.impure ? undefined : narrowCitations({ ...rec.effects(this.interpreter), instance, inputShape, output });
     return output;
   }
 
@@ -318,7 +386,7 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
     const rec = this.run(() => {
       result = compute();
     });
-    if (!rec.impure) this.defaultOutcomes.set(cls, { ...rec.effects(this.interpreter), requested, result: result! });
+    if (!rec.impure) this.defaultOutcomes.set(cls, narrowCitations({ ...rec.effects(this.interpreter), requested, result: result! }));
     return result!;
   }
 
@@ -326,13 +394,14 @@ export class CacheRun implements AnalysisRun<StatementRecord>, ScopeObserver {
    * Reused while it is the same instance object and `key` is unchanged. The same object has the same layers and the
    * same traces: a replayed instance brings the traces its memo restored, and an instance that changes is a new object.
    */
-  derive<T>(instance: LayerValue, kind: string, key: string, compute: () => T): T {
+  derive<T>(instance: LayerValue, kind: string, key: readonly unknown[], compute: () => T, move: MoveDerived<T>): T {
     let byKind = this.derived.get(instance);
     if (!byKind) this.derived.set(instance, (byKind = new Map()));
+    const text = JSON.stringify(key);
     const hit = byKind.get(kind);
-    if (hit && hit.key === key) return hit.value as T;
+    if (hit && hit.key === text) return hit.value as T;
     const value = compute();
-    byKind.set(kind, { key, value });
+    byKind.set(kind, { key: text, parts: key, value, move: move as MoveDerived<unknown> });
     return value;
   }
 

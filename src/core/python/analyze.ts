@@ -9,6 +9,9 @@ import { formatShape } from './layerShapes';
 import type { RfState } from './layerShapes';
 import type { ClassValue, LayerValue, ParamCount, SourceRange, Value } from './values';
 import { formatCount } from './values';
+import { formatBinaryBytes, formatScaled } from '../format';
+import { namedRows } from './rebase';
+import type { Rebaser } from './rebase';
 import { totalParams, unknownReason } from './params';
 import type { SyntaxNode } from './syntax';
 import type { Importer } from './imports';
@@ -101,22 +104,11 @@ export { MAX_PYTHON_SOURCE_BYTES };
 /** The one-line refusal for a source over MAX_PYTHON_SOURCE_BYTES, or undefined when it is within it. */
 export function sourceTooLarge(bytes: number, name = 'the file'): string | undefined {
   if (bytes <= MAX_PYTHON_SOURCE_BYTES) return undefined;
-  return `${name} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope analyses`;
+  return `${name} is ${formatBinaryBytes(bytes)}, more than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope analyses`;
 }
 
 /** Thousands separators as en-US writes them; toLocaleString is far slower, and lenses format thousands of numbers. */
 const fmt = formatCount;
-
-export function formatMacs(macs: number): string {
-  if (macs >= 1e9) return `${trim(macs / 1e9)} GMACs`;
-  if (macs >= 1e6) return `${trim(macs / 1e6)} MMACs`;
-  if (macs >= 1e3) return `${trim(macs / 1e3)} KMACs`;
-  return `${macs} MACs`;
-}
-
-function trim(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1).replace(/\.0$/, '') : x.toFixed(2).replace(/0$/, '').replace(/\.0$/, '');
-}
 
 /** Parses `1x3x32x32` (also `1×3×32×32` or `1,3,32,32`) into dims. */
 export function parseShapeText(text: string): Dim[] | null {
@@ -256,11 +248,16 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
     const inputShape = inputFor(cls, inst.layer);
     const outputShape = run.shapes(inst.stmt, inst.index, inst.layer, inputShape, () => (inputShape ? runShapes(interp, inst.layer, inputShape) : null));
     const range = rangeOf(inst.node);
-    const key = JSON.stringify([inst.variable, range, inputShape, outputShape]);
-    const derived = run.derive(inst.layer, 'instance', key, () => {
-      const summary = summarizeInstance(cls.name, inst.variable, range, inst.layer, inputShape, outputShape, interp);
-      return { summary, lenses: [instanceLens(summary)] };
-    });
+    const derived = run.derive(
+      inst.layer,
+      'instance',
+      [inst.variable, range, inputShape, outputShape],
+      () => {
+        const summary = summarizeInstance(cls.name, inst.variable, range, inst.layer, inputShape, outputShape, interp);
+        return { summary, lenses: [instanceLens(summary)] };
+      },
+      moveInstanceResult,
+    );
     instances.push(derived.summary);
     instanceLenses.push(...derived.lenses);
   }
@@ -271,11 +268,16 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
     const { instance, inputShape, output } = used
       ? { instance: used.instance, inputShape: used.inputShape, output: used.outputShape }
       : run.defaultModule(cls, requested, () => defaultModule(interp, cls, requested));
-    const key = JSON.stringify([cls.name, cls.range, inputShape, output, used?.range.line]);
-    const derived = run.derive(instance, 'module', key, () => {
-      const summary = summarizeModule(cls, instance, inputShape, output, used, interp);
-      return { summary, lenses: moduleLenses(summary, interp) };
-    });
+    const derived = run.derive(
+      instance,
+      'module',
+      [cls.name, cls.range, inputShape, output, used?.range ?? null],
+      () => {
+        const summary = summarizeModule(cls, instance, inputShape, output, used, interp);
+        return { summary, lenses: moduleLenses(summary, interp) };
+      },
+      moveModuleResult,
+    );
     modules.push(derived.summary);
     lensLists.push(derived.lenses);
   }
@@ -291,6 +293,61 @@ function analyzeStatements<S extends { readonly node: SyntaxNode }>(run: Analysi
     return true;
   });
   return { modules, instances, lenses, diagnostics, hasSyntaxErrors, interpreter: interp };
+}
+
+/** The class lens's hover line that names the instantiation whose arguments were used. */
+function countedWith(row: number): string {
+  return `Counted with the arguments of line ${row + 1}.`;
+}
+
+/**
+ * The lenses of an instance or a class whose source moved by whole lines (analysisCache.ts): the same lenses on the new
+ * lines, with the moved copies of their layers; undefined when one of their texts names a line that moved, except the
+ * texts that `rewrite` puts on the new lines.
+ */
+function moveLenses(lenses: readonly LensInfo[], r: Rebaser, rewrite?: { from: string; to: string }): LensInfo[] | undefined {
+  const out: LensInfo[] = [];
+  for (const l of lenses) {
+    const line = r.line(l.line);
+    if (line === undefined || !textsStay([l.title], r)) return undefined;
+    let hover = l.hover;
+    const at = rewrite ? hover.indexOf(rewrite.from) : -1;
+    if (at >= 0) hover = hover.map((t, k) => (k === at ? rewrite!.to : t));
+    if (!textsStay(at >= 0 ? hover.filter((_, k) => k !== at) : hover, r)) return undefined;
+    out.push({ ...l, line, range: r.range(l.range), hover, ...(l.layers ? { layers: l.layers.map((x) => r.layer(x)) } : {}) });
+  }
+  return out;
+}
+
+/** Whether the lines that texts name stay where they are. */
+function textsStay(texts: ReadonlyArray<string | undefined>, r: Rebaser): boolean {
+  // Most texts name no line at all; only those that do are searched.
+  if (!texts.some((t) => t !== undefined && t.includes('line '))) return true;
+  for (const row of namedRows(texts)) if (r.line(row) !== row) return false;
+  return true;
+}
+
+function moveInstanceResult(result: { summary: InstanceAnalysis; lenses: LensInfo[] }, r: Rebaser): typeof result | undefined {
+  const lenses = moveLenses(result.lenses, r);
+  if (!lenses || !textsStay([result.summary.reason], r)) return undefined;
+  return { summary: { ...result.summary, range: r.range(result.summary.range), instance: r.layer(result.summary.instance) }, lenses };
+}
+
+function moveModuleResult(result: { summary: ModuleAnalysis; lenses: LensInfo[] }, r: Rebaser): typeof result | undefined {
+  const m = result.summary;
+  const from = m.instantiatedAt;
+  const to = from === undefined ? undefined : r.line(from);
+  if (from !== undefined && to === undefined) return undefined;
+  const lenses = moveLenses(result.lenses, r, from === undefined ? undefined : { from: countedWith(from), to: countedWith(to!) });
+  if (!lenses || !textsStay([m.reason], r)) return undefined;
+  const summary: ModuleAnalysis = {
+    ...m,
+    range: r.range(m.range),
+    instance: r.layer(m.instance),
+    leaves: m.leaves.map((leaf) => ({ ...leaf, layer: r.layer(leaf.layer), ...(leaf.trace ? { trace: r.trace(leaf.trace) } : {}) })),
+    ...(to !== undefined ? { instantiatedAt: to } : {}),
+  };
+  return { summary, lenses };
 }
 
 function summarizeInstance(className: string, variable: string, range: SourceRange, instance: LayerValue, inputShape: Dim[] | null, outputShape: Dim[] | null, interp: Interpreter): InstanceAnalysis {
@@ -405,14 +462,14 @@ function moduleLenses(m: ModuleAnalysis, interp: Interpreter): LensInfo[] {
   const p = m.params ? m.params.params : null;
   const hover = [`**${m.name}**: ${paramsText(p)}${m.params && m.params.buffers ? ` (+${fmt(m.params.buffers)} buffer values)` : ''}`];
   if (m.reason) hover.push(`Unknown because ${m.reason}.`);
-  if (m.instantiatedAt !== undefined) hover.push(`Counted with the arguments of line ${m.instantiatedAt + 1}.`);
+  if (m.instantiatedAt !== undefined) hover.push(countedWith(m.instantiatedAt));
   if (m.inputShape) hover.push(`Input ${formatShape(m.inputShape)} → output ${formatShape(m.outputShape)}`);
   const lenses: LensInfo[] = [
     {
       line: m.range.line,
       range: m.range,
       kind: 'class',
-      title: `${paramsText(p)}${m.macs !== null && m.macs > 0 ? ` · ${formatMacs(m.macs)}` : ''}`,
+      title: `${paramsText(p)}${m.macs !== null && m.macs > 0 ? ` · ${formatScaled(m.macs, 'MACs')}` : ''}`,
       params: p,
       macs: m.macs,
       outputShape: m.outputShape,
@@ -446,7 +503,7 @@ function instanceLens(inst: InstanceAnalysis): LensInfo {
     line: inst.range.line,
     range: inst.range,
     kind: 'instance',
-    title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatMacs(inst.macs)}` : ''}`,
+    title: `${paramsText(p)}${inst.macs !== null && inst.macs > 0 ? ` · ${formatScaled(inst.macs, 'MACs')}` : ''}`,
     params: p,
     macs: inst.macs,
     outputShape: inst.outputShape,
@@ -458,11 +515,9 @@ function instanceLens(inst: InstanceAnalysis): LensInfo {
 function mergeLenses(lists: LensInfo[][]): LensInfo[] {
   const lenses = lists.flat();
   lenses.sort((a, b) => a.line - b.line);
-  const seen = new Set<string>();
-  return lenses.filter((l) => {
-    const key = `${l.line}:${l.kind}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+  // Lenses of a line are next to each other after the sort, so a repeated kind is found among them.
+  return lenses.filter((l, k) => {
+    for (let j = k - 1; j >= 0 && lenses[j].line === l.line; j--) if (lenses[j].kind === l.kind) return false;
     return true;
   });
 }
@@ -485,7 +540,7 @@ function lineLens(line: number, layers: LayerValue[], interp: Interpreter): Lens
   let macs: number | null = null;
   if (first.category !== 'torch' && layers.length === 1) {
     macs = treeMacsPublic(first, interp);
-    if (macs !== null && macs > 0) title += ` · ${formatMacs(macs)}`;
+    if (macs !== null && macs > 0) title += ` · ${formatScaled(macs, 'MACs')}`;
   } else if (trace) macs = trace.macs;
   const hover: string[] = [];
   for (const l of layers.slice(0, 3)) {

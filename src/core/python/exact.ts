@@ -1,7 +1,8 @@
 import type { ModelSummary, SourceLayerSummary, SourceModuleSummary } from '../analysis/types';
 import type { Dim } from '../ir/types';
 import type { InstanceAnalysis, LensInfo, ModuleAnalysis, PythonAnalysis } from './analyze';
-import { formatMacs, paramsText } from './analyze';
+import { paramsText } from './analyze';
+import { formatScaled } from '../format';
 import { formatShape } from './layerShapes';
 import { mainModule } from './summary';
 import type { LayerValue } from './values';
@@ -190,7 +191,7 @@ function check(lens: LensInfo, exactParams: number, exactShape: number[] | null,
   // none). Then a `?` shape that PyTorch knows is a difference too.
   const shapeAgrees = !ran || (lens.outputShape === null ? exactShape === null : sameShape(lens.outputShape, exactShape));
   const agrees = paramsAgree && shapeAgrees;
-  const macs = agrees && lens.macs !== null && lens.macs > 0 ? ` · ${formatMacs(lens.macs)}` : '';
+  const macs = agrees && lens.macs !== null && lens.macs > 0 ? ` · ${formatScaled(lens.macs, 'MACs')}` : '';
   const shown = lens.kind === 'layer' || lens.kind === 'container' ? shapeText(exactShape) : '';
   const title = `✓ ${paramsText(exactParams)}${shown}${macs}`;
   if (agrees) return { line: lens.line, kind: lens.kind, staticParams: lens.params, exactParams, staticShape: lens.outputShape, exactShape, agrees, title };

@@ -41,9 +41,29 @@ export type ModuleEvaluator = (tree: Tree, file: string, importer: Importer, glo
 /** The file each imported module's tree was read from, so that positions in it are not taken for the user's file. */
 export const importedTrees = new WeakMap<object, string>();
 
+/**
+ * The text of a module that an editor holds with unsaved changes, in place of the file's: imports follow what the user
+ * sees. `version` changes with every edit.
+ */
+export interface OpenModuleText {
+  text: string;
+  version: number;
+}
+
+/** A module that another loaded, as it was then: the cache entry it got, or that the file was missing. */
+interface Dependency {
+  file: string;
+  entry: CachedModule | undefined;
+  missing: boolean;
+}
+
 interface CachedModule {
+  /** Which text was read: the file's size and modification time, or the open document's version. */
+  stamp: string;
+  /** Bytes counted against the limits for this module. */
   size: number;
-  mtimeMs: number;
+  /** The modules this one loaded while it was evaluated: it is stale when any of them changed since. */
+  deps: Dependency[];
   tree: Tree | null;
   globals?: Map<string, Value>;
   /** Why the module is not followed, when it is not. */
@@ -88,36 +108,61 @@ export class ImportResolver implements Importer {
     return undefined;
   }
 
+  /**
+   * Where open documents' unsaved texts come from (the editor); a file that it answers for is read from there instead
+   * of from the disk.
+   */
+  openText: ((file: string) => OpenModuleText | undefined) | undefined;
+  /** The dependency lists of the modules being evaluated, innermost last. */
+  private readonly loading: Dependency[][] = [];
+
   load(file: string): Map<string, Value> | string {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      return `${file} cannot be read`;
-    }
-    if (!stat.isFile()) return `${file} is not a regular file`;
+    const result = this.loadModule(file);
+    this.loading[this.loading.length - 1]?.push({ file, entry: this.modules.get(file), missing: typeof result === 'string' && !this.modules.has(file) && 'error' in this.stampOf(file) });
+    return result;
+  }
+
+  private loadModule(file: string): Map<string, Value> | string {
+    const current = this.stampOf(file);
+    if ('error' in current) return current.error;
     const cached = this.modules.get(file);
-    if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
+    if (cached && this.fresh(file, new Set())) {
       if (cached.skipped) return cached.skipped;
       // A module being evaluated (an import cycle) gives the names bound so far, as Python's partial module does.
       return cached.globals ?? new Map();
     }
-    if (this.files >= this.limits.files || this.bytes + stat.size > this.limits.bytes) {
+    const open = this.openText?.(file);
+    const size = current.size;
+    // A module read again (it changed) gives back what its earlier text counted against the limits.
+    if (cached) {
+      this.files--;
+      this.bytes -= cached.size;
+    }
+    if (this.files >= this.limits.files || this.bytes + size > this.limits.bytes) {
+      if (cached) this.forgetModule(file);
       return `the limit of ${this.limits.files} imported files or ${this.limits.bytes / 1024 / 1024} MiB was reached before ${path.basename(file)}`;
     }
     this.files++;
-    this.bytes += stat.size;
-    const entry: CachedModule = { size: stat.size, mtimeMs: stat.mtimeMs, tree: null };
+    this.bytes += size;
+    const entry: CachedModule = { stamp: current.stamp, size, deps: [], tree: null };
     cached?.tree?.delete();
     this.modules.set(file, entry);
     let text: string;
-    try {
-      // The same guarded read as every other input: a path swapped for a FIFO between the stat above and the read
-      // must not block the analysis.
-      text = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
-    } catch (e) {
-      entry.skipped = e instanceof Error ? e.message : `${file} cannot be read`;
-      return entry.skipped;
+    if (open) {
+      if (size > MAX_PYTHON_SOURCE_BYTES) {
+        entry.skipped = `${path.basename(file)} is larger than the ${MAX_PYTHON_SOURCE_BYTES / 1024 / 1024} MiB of Python source Layerscope reads`;
+        return entry.skipped;
+      }
+      text = open.text;
+    } else {
+      try {
+        // The same guarded read as every other input: a path swapped for a FIFO between the stat above and the read
+        // must not block the analysis.
+        text = readRegularFile(file, MAX_PYTHON_SOURCE_BYTES).toString('utf8');
+      } catch (e) {
+        entry.skipped = e instanceof Error ? e.message : `${file} cannot be read`;
+        return entry.skipped;
+      }
     }
     if (!file.endsWith('__init__.py') && !/\btorch\b|^\s*from\s+\./m.test(text)) {
       entry.skipped = `${path.basename(file)} does not use torch`;
@@ -131,8 +176,57 @@ export class ImportResolver implements Importer {
     entry.tree = tree;
     importedTrees.set(tree, file);
     entry.globals = new Map();
-    this.evaluate(tree, file, this, entry.globals);
+    this.loading.push(entry.deps);
+    try {
+      this.evaluate(tree, file, this, entry.globals);
+    } finally {
+      this.loading.pop();
+    }
     return entry.globals;
+  }
+
+  /**
+   * Whether a module, or any module it imported, directly or through others, is `changed` (an absolute path): the
+   * editor re-analyses the documents that import a file when it changes.
+   */
+  reaches(file: string, changed: string, seen = new Set<string>()): boolean {
+    if (file === changed) return true;
+    if (seen.has(file)) return false;
+    seen.add(file);
+    return (this.modules.get(file)?.deps ?? []).some((d) => this.reaches(d.file, changed, seen));
+  }
+
+  /** Which text the file has now (`disk:size:mtime`, or `open:version` in the editor) and its size, or why it cannot be read. */
+  private stampOf(file: string): { stamp: string; size: number } | { error: string } {
+    const open = this.openText?.(file);
+    if (open) return { stamp: `open:${open.version}`, size: Buffer.byteLength(open.text, 'utf8') };
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return { error: `${file} cannot be read` };
+    }
+    if (!stat.isFile()) return { error: `${file} is not a regular file` };
+    return { stamp: `disk:${stat.size}:${stat.mtimeMs}`, size: stat.size };
+  }
+
+  /**
+   * A cached module is fresh when its text is the one read and every module it imported is still the one it got (and
+   * fresh, and a missing one still missing): a module whose import changed must run again, or it would keep the old
+   * classes. A module in an import cycle counts as fresh while it is being checked.
+   */
+  private fresh(file: string, seen: Set<string>): boolean {
+    if (seen.has(file)) return true;
+    seen.add(file);
+    const cached = this.modules.get(file);
+    const now = this.stampOf(file);
+    if (!cached || 'error' in now || cached.stamp !== now.stamp) return false;
+    return cached.deps.every((d) => (d.entry ? this.modules.get(d.file) === d.entry && this.fresh(d.file, seen) : !d.missing || 'error' in this.stampOf(d.file)));
+  }
+
+  private forgetModule(file: string): void {
+    this.modules.get(file)?.tree?.delete();
+    this.modules.delete(file);
   }
 
   /** Releases the parsed trees. */

@@ -20,19 +20,16 @@ export class Rebaser {
 
   constructor(private readonly lines: LineMap) {}
 
-  /** Whether lines cited in message texts stay where they were (a moved citation would need a new message). */
-  keepsLines(rows: readonly number[]): boolean {
-    return rows.every((r) => this.lines(r) === r);
+  /** The new row of `row`, or undefined (and the rebase failed) when its text did not survive the edit. */
+  line(row: number): number | undefined {
+    const moved = this.lines(row);
+    if (moved === undefined) this.failed = true;
+    else if (moved !== row) this.moved = true;
+    return moved;
   }
 
   private row(row: number): number {
-    const moved = this.lines(row);
-    if (moved === undefined) {
-      this.failed = true;
-      return row;
-    }
-    if (moved !== row) this.moved = true;
-    return moved;
+    return this.line(row) ?? row;
   }
 
   range(r: SourceRange): SourceRange {
@@ -50,7 +47,11 @@ export class Rebaser {
   }
 
   trace(t: LayerTrace): LayerTrace {
-    return { ...t, layer: this.layer(t.layer) };
+    const seen = this.copies.get(t) as LayerTrace | undefined;
+    if (seen) return seen;
+    const copy = { ...t, layer: this.layer(t.layer) };
+    this.copies.set(t, copy);
+    return copy;
   }
 
   layer(l: LayerValue): LayerValue {
@@ -111,4 +112,35 @@ export class Rebaser {
 /** A copy of a layer tree on the same lines, for code that may change it while the original must stay as it is. */
 export function copyLayer(layer: LayerValue): LayerValue {
   return new Rebaser((row) => row).layer(layer);
+}
+
+/**
+ * The lines (0-based rows) that texts in `result` name as `line N`: messages, reasons, formulas and string values at
+ * any depth. The interpreter reports every line it may name in a message (`citedLine`), also where no message ends up
+ * naming it (a container's line is reported whether or not the container has a problem); which of those a cached
+ * result really names decides whether it can move with its lines. Syntax snapshots (`node`), another file's module
+ * scope (`globals`) and the values a unit read from module scope (`reads`, which belong to other statements) are not
+ * searched.
+ */
+export function namedRows(result: unknown): Set<number> {
+  const rows = new Set<number>();
+  const seen = new Set<object>();
+  const stack: unknown[] = [result];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('line ')) for (const m of v.matchAll(/\bline (\d+)\b/g)) rows.add(Number(m[1]) - 1);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof Map) {
+      for (const [k, x] of v) stack.push(k, x);
+    } else if (v instanceof Set || Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else {
+      for (const k in v) if (k !== 'node' && k !== 'globals' && k !== 'reads') stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return rows;
 }

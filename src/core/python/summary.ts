@@ -136,7 +136,7 @@ export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSum
   }
   const limit = options.maxLowerParams ?? 20_000_000;
   if (main.params.params + main.params.buffers > limit) {
-    warnings.push(`${nameOf(main)}: ${main.params.params.toLocaleString('en-US')} parameters is more than the ${limit.toLocaleString('en-US')} converted to a graph, so the totals come from the source alone`);
+    warnings.push(`${nameOf(main)}: ${formatCount(main.params.params)} parameters is more than the ${formatCount(limit)} converted to a graph, so the totals come from the source alone`);
     return sourceOnly(modules, warnings, main);
   }
   try {
@@ -147,7 +147,7 @@ export function summaryFromAnalysis(analysis: PythonAnalysis, options: PythonSum
     const p = main.params;
     const totals = summary.totals;
     if (totals.params !== p.params + p.buffers || totals.trainableParams !== p.trainable) {
-      warnings.push(`${nameOf(main)}: the converted graph holds ${formatCount(totals.params)} parameter values; the totals are the source's ${(p.params + p.buffers).toLocaleString('en-US')}, counted as PyTorch counts them`);
+      warnings.push(`${nameOf(main)}: the converted graph holds ${formatCount(totals.params)} parameter values; the totals are the source's ${formatCount(p.params + p.buffers)}, counted as PyTorch counts them`);
       const params = p.params + p.buffers;
       summary.totals = { ...totals, params, trainableParams: p.trainable, nonTrainableParams: params - p.trainable, paramBytes: params * 4 };
     }

@@ -79,6 +79,9 @@ const CORE_KNOWLEDGE: { owner: string; copy: RegExp }[] = [
   { owner: 'core/autodiff/gradReport.ts updateRatio', copy: /\.l2\s*\/\s*\w+\.weightL2|learningRate\s*\*/ },
   { owner: 'core/autodiff/gradReport.ts gradientBands', copy: /10\s*\*\*\s*\w*decades/i },
   { owner: 'core/ir/opCatalogue.ts (op categories, activation ops)', copy: /['"(|]LeakyRelu['"|)]/ },
+  // How numbers read (short forms, digit grouping, significant digits, percentages, durations) is core/format.ts's:
+  // the webview once printed 11.7 M where the CLI printed 11.69 M for the same count.
+  { owner: 'core/format.ts (number formatting)', copy: /\.(toFixed|toPrecision|toExponential|toLocaleString)\s*\(|\bIntl\.NumberFormat\b|\(\?=\(\\d\{3\}\)|\[\s*1e(3|6|9|12)\s*,\s*['"][kKMGTB]/ },
 ];
 
 describe('architecture: the webview draws what core decided', () => {
@@ -97,6 +100,13 @@ describe('architecture: the webview draws what core decided', () => {
     assert.ok(CORE_KNOWLEDGE[3]!.copy.test('v < mid / 10 ** decades'));
     assert.ok(CORE_KNOWLEDGE[4]!.copy.test("const ACTIVATION_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu']);"));
     assert.ok(CORE_KNOWLEDGE[4]!.copy.test('/^(Relu|LeakyRelu|PRelu)$/'));
+    const format = CORE_KNOWLEDGE[5]!.copy;
+    assert.ok(format.test("if (abs >= scale) return `${trim((n / scale).toPrecision(3))} ${unit}`;"));
+    assert.ok(format.test('`${(share * 100).toFixed(1)}%`'));
+    assert.ok(format.test("return sign + digits.replace(/\\B(?=(\\d{3})+(?!\\d))/g, ',');"));
+    assert.ok(format.test("  [1e9, 'G'],"));
+    assert.ok(format.test('n.toLocaleString()'));
+    assert.ok(!format.test("import { formatScaled } from '../src/core/format';"));
   });
 });
 

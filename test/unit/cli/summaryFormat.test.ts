@@ -41,7 +41,7 @@ describe('cli/summaryFormat', () => {
     assert.match(text, /a\|b \(Conv\)\s+\[N, 4, 8, 8\]\s+1,234,567\s+2,500,000,000\s+3x3 \/1x1 @0,0/);
     assert.match(text, /Total params: 1,234,567/);
     assert.match(text, /Non-trainable params: 567/);
-    assert.match(text, /Total MACs: 2,500,000,000 \(2.50 G\)/);
+    assert.match(text, /Total MACs: 2,500,000,000 \(2.5 G\)/);
     assert.match(text, /  - something odd/);
   });
 

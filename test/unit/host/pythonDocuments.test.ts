@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { loadPythonParser } from '../../../src/core/python/parser';
 import { summarizeModel } from '../../../src/core/analysis/summary';
 import { lowerModuleToModel } from '../../../src/core/python/lower';
@@ -116,5 +118,94 @@ describe('host: Python document analysis', () => {
     assert.equal(defaultShapeSetting(''), undefined);
     assert.equal(defaultShapeSetting('  '), undefined);
     assert.equal(defaultShapeSetting('1x-3'), undefined);
+  });
+});
+
+/**
+ * A document's lenses follow the workspace modules it imports: when `blocks.py` changes (on disk, or unsaved in the
+ * editor), the documents that import it, directly or through another module, are found and re-analysed. PyTorch,
+ * building the same classes from the same folder, is the oracle.
+ */
+describe('host: Python documents that import other workspace files', function () {
+  this.timeout(120_000);
+  const FIXTURE = path.join(__dirname, '../../fixtures/python/workspaceImports');
+  let dir: string;
+  let blocks: string;
+  let model: string;
+  let wrapper: string;
+
+  /** PyTorch's count for `cls` in `module`, built with its defaults from the folder `dir`; undefined without torch. */
+  function torchCount(module: string, cls: string): number | undefined {
+    try {
+      const out = execFileSync('/usr/bin/python3', ['-B', path.join(FIXTURE, 'countParams.py'), dir, module, cls], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+      return Number(out.trim());
+    } catch {
+      if (process.env.CI) throw new Error('/usr/bin/python3 with torch is required in CI');
+      return undefined;
+    }
+  }
+
+  function setText(file: string, text: string, mtimeS: number): void {
+    fs.writeFileSync(file, text);
+    // An explicit modification time, so that a rewrite within the file system's time granularity still counts.
+    fs.utimesSync(file, mtimeS, mtimeS);
+  }
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerscope-ws-imports-'));
+    for (const f of ['blocks.py', 'model.py']) fs.copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
+    blocks = path.join(dir, 'blocks.py');
+    model = path.join(dir, 'model.py');
+    wrapper = path.join(dir, 'wrapper.py');
+    fs.writeFileSync(wrapper, 'from model import TinyNet\n\nnet = TinyNet(num_classes=4)\n');
+    fs.utimesSync(blocks, 1_000_000, 1_000_000);
+  });
+
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const open = (file: string, version = 1): PythonDocumentLike => ({ key: `file://${file}`, version, path: file, getText: () => fs.readFileSync(file, 'utf8') });
+  const classLens = (cache: PythonDocumentCache, file: string) => cache.analyze(open(file)).analysis.lenses.find((l) => l.kind === 'class');
+  const instanceLens = (cache: PythonDocumentCache, file: string) => cache.analyze(open(file)).analysis.lenses.find((l) => l.kind === 'instance');
+
+  it('counts a class built from an imported block as PyTorch does, and follows a change of the block on disk', async function () {
+    const before = torchCount('model', 'TinyNet');
+    if (before === undefined) {
+      console.warn('      skipped: /usr/bin/python3 with torch is not installed');
+      this.skip();
+    }
+    // By hand: stem 3·16·9 + 2·16 = 464, body 16·32·9 + 2·32 = 4,672, head 32·10 + 10 = 330.
+    assert.equal(before, 5466);
+    const cache = new PythonDocumentCache(await loadPythonParser(), { importRoots: [dir] });
+    assert.equal(classLens(cache, model)?.params, before);
+    // TinyNet(num_classes=4): the head has 32·4 + 4 = 132 parameters instead of 330.
+    assert.equal(instanceLens(cache, wrapper)?.params, before - 330 + 132);
+    assert.deepEqual(cache.dependants(blocks).sort(), [`file://${model}`, `file://${wrapper}`].sort());
+    assert.deepEqual(cache.dependants(wrapper), []);
+
+    setText(blocks, fs.readFileSync(blocks, 'utf8').replace('k=3', 'k=5'), 2_000_000);
+    const after = torchCount('model', 'TinyNet')!;
+    assert.equal(after, 14426);
+    // The document's own version did not change: its cached analysis stands until the host drops it.
+    assert.equal(classLens(cache, model)?.params, before);
+    for (const key of cache.dependants(blocks)) cache.forget(key);
+    assert.equal(classLens(cache, model)?.params, after);
+    // wrapper.py reaches blocks.py only through model.py, whose cached module must not keep the old ConvBNAct.
+    assert.equal(instanceLens(cache, wrapper)?.params, after - 330 + 132);
+  });
+
+  it('follows the unsaved text of an imported module that the editor holds', async function () {
+    const edited = fs.readFileSync(blocks, 'utf8').replace('bias=False', 'bias=True');
+    let version = 0;
+    const cache = new PythonDocumentCache(await loadPythonParser(), { importRoots: [dir], openText: (f) => (f === blocks && version > 0 ? { text: edited, version } : undefined) });
+    const before = classLens(cache, model)?.params;
+    assert.equal(before, 5466);
+    version = 2;
+    for (const key of cache.dependants(blocks)) cache.forget(key);
+    // Two convolutions gain a bias each: 16 + 32 values.
+    assert.equal(classLens(cache, model)?.params, before + 48);
+    // Closed without saving: the file's text again.
+    version = 0;
+    for (const key of cache.dependants(blocks)) cache.forget(key);
+    assert.equal(classLens(cache, model)?.params, before);
   });
 });

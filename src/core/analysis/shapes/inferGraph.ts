@@ -8,6 +8,7 @@ import { numericValues, toConstValue, valueFromTensor, type PartialValue } from 
 import type { ShapeRule, ShapeRuleContext } from './ruleContext';
 import { shapeRules, microsoftShapeRules, trainingShapeRules } from './registry';
 import { orderNodes } from './nodeOrder';
+import { formatCount } from '../../format';
 
 /**
  * The driver of shape inference: walks a graph in topological order, runs each node's rule, reconciles the result
@@ -155,7 +156,7 @@ class Inferencer {
   private charge(count: number): void {
     this.visited += count;
     if (this.visited > this.maxNodes) {
-      const limit = this.maxNodes.toLocaleString('en-US');
+      const limit = formatCount(this.maxNodes);
       throw new InferenceBudgetError(
         `shape inference would inline more than ${limit} nodes of model-local functions (limit ${limit}); raise it with --max-nodes N or the layerscope.maxNodes setting`,
       );

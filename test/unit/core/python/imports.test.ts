@@ -117,3 +117,25 @@ describe('python imports: torchvision building blocks resolve from source', func
     assert.ok(!a.instances.some((i) => i.params !== null && i.params.params !== torch!.resnet18[0]));
   });
 });
+
+describe('python imports: modules that change', () => {
+  it('a module read again after it changed gives back its share of the file limit', async () => {
+    const parser = await loadPythonParser();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerscope-reread-'));
+    try {
+      const file = path.join(dir, 'blocks.py');
+      const importer = new ImportResolver(parser, [dir], evaluateImportedModule, { files: 2, bytes: 1 << 20 });
+      for (let k = 1; k <= 5; k++) {
+        fs.writeFileSync(file, `import torch.nn as nn\nWIDTH = ${k}\n`);
+        fs.utimesSync(file, k * 1000, k * 1000);
+        const globals = importer.load(file);
+        assert.ok(typeof globals !== 'string', `read ${k}: ${String(globals)}`);
+        assert.equal(importer.load(file), globals, 'an unchanged module is not read again');
+        assert.equal((globals.get('WIDTH') as { value?: unknown } | undefined)?.value, k);
+      }
+      importer.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
