@@ -1407,7 +1407,8 @@ export class Interpreter extends PythonExecution {
 /**
  * The receptive field after an op, where the op's own rule set none: a slice along the batch or channel axis keeps
  * the input's field (as the core's rule for Slice does); an op with no inputs (a constant) has none; any other op on a
- * tensor whose units stand for positions loses it (rfLost), and so does anything computed from a tensor that lost it.
+ * tensor whose units stand for positions loses it (rfLost), as does an op that makes image-like positions out of a
+ * tensor without them, and anything computed from a tensor that lost it.
  */
 function fieldAfterOp(name: string, inputs: ShapedTensor[], out: ShapedTensor, args: Value[]): ShapedTensor {
   if (inputs.some((t) => t.rfLost)) {
@@ -1417,7 +1418,11 @@ function fieldAfterOp(name: string, inputs: ShapedTensor[], out: ShapedTensor, a
   if (out.rf || out.positionsMixed || out.rfLost || inputs.length === 0) return out;
   const x = inputs[0];
   const rank = x.shape?.length ?? 0;
-  if (!inputs.some((t) => carriesPositions(t, t.shape?.length ?? 0))) return out;
+  if (!inputs.some((t) => carriesPositions(t, t.shape?.length ?? 0))) {
+    // A view or expand that makes an image-like tensor out of one whose units are not positions (a Linear's output
+    // viewed as [B, C, 7, 7]): its "positions" are not the input's, so later layers have no field to show.
+    return (out.shape?.length ?? 0) >= 4 ? { ...out, rfLost: true } : out;
+  }
   const axis = args[0]?.kind === 'num' ? args[0].value : -1;
   if (name === 'slice' && inputs.length === 1 && rank >= 3 && axis >= 0 && axis < 2) return { ...out, ...(x.rf ? { rf: x.rf } : {}), ...(x.positionsMixed ? { positionsMixed: true } : {}) };
   return { ...out, rfLost: true };
