@@ -470,6 +470,7 @@ export class Interpreter extends PythonExecution {
         return { kind: 'layer', type: 'Parameter', category: 'torch', args: new Map(t?.kind === 'tensor' ? [['data', t]] : []), children: [], own: p === null ? null : { params: p, trainable: trainable ? p : 0, buffers: 0 }, range, formula: p === null ? undefined : `Parameter: ${(t as TensorValue).shape!.join('·')} = ${p.toLocaleString('en-US')}`, reason: p === null ? `${range.file ? 'a Parameter' : `line ${range.line + 1}`}: the Parameter's shape is not known statically` : undefined } as LayerValue;
       }
       if (CONTAINERS.has(type)) return this.container(type, positional, keywords, range, splatUnknown);
+      if (type === 'TransformerEncoder' || type === 'TransformerDecoder') return this.transformerStack(type, positional, keywords, range, splatUnknown);
       if (type === 'Module') return unknown('nn.Module()', false);
       const layer: LayerValue = { kind: 'layer', type, category: 'torch', args: new Map(), children: [], own: null, range };
       if (splatUnknown) {
@@ -601,6 +602,75 @@ export class Interpreter extends PythonExecution {
       else if (src) layer.incomplete = `${at}: the ModuleDict's contents are ${src.kind === 'unknown' ? src.reason : 'not known statically'}`;
     }
     return layer;
+  }
+
+  /**
+   * nn.TransformerEncoder(layer, num_layers, norm) and nn.TransformerDecoder: PyTorch deep-copies the layer num_layers
+   * times into `layers` (a ModuleList; the layer passed in is not registered) and keeps `norm`; forward runs the
+   * copies in turn with the masks, then the norm (runStack).
+   */
+  private transformerStack(type: string, positional: Value[], keywords: Map<string, Value>, range: SourceRange, splatUnknown?: string): LayerValue {
+    const stack: LayerValue = { kind: 'layer', type, category: 'container', args: new Map(), children: [], own: { params: 0, trainable: 0, buffers: 0 }, range };
+    this.observer?.citedLine(range.line);
+    const at = `line ${range.line + 1}`;
+    const names = [type === 'TransformerEncoder' ? 'encoder_layer' : 'decoder_layer', 'num_layers', 'norm', 'enable_nested_tensor', 'mask_check'];
+    const arg = (k: number): Value | undefined => positional[k] ?? keywords.get(names[k]);
+    const extra = [...keywords.keys()].find((k) => !names.includes(k)) ?? (positional.length > names.length ? `argument ${names.length + 1}` : undefined);
+    const [layer, count, norm] = [arg(0), arg(1), arg(2) ?? ({ kind: 'none' } as Value)];
+    if (splatUnknown || extra) {
+      stack.incomplete = `${at}: nn.${type}(…): ${splatUnknown ?? `${extra} is not one of its arguments`}`;
+      return stack;
+    }
+    if (!layer || !isModuleValue(layer)) {
+      stack.incomplete = `${at}: the layer of nn.${type} is ${layer?.kind === 'unknown' ? layer.reason : 'not a module known statically'}`;
+      return stack;
+    }
+    if (!isInt(count) || count.value < 0 || count.value > MAX_LOOP) {
+      stack.incomplete = `${at}: num_layers of nn.${type} is ${count?.kind === 'unknown' ? count.reason : 'not an integer known statically'}`;
+      return stack;
+    }
+    const layers: LayerValue = { kind: 'layer', type: 'ModuleList', category: 'container', args: new Map(), children: [], own: { params: 0, trainable: 0, buffers: 0 }, range };
+    for (let k = 0; k < count.value; k++) layers.children.push([String(k), copyLayer(layer)]);
+    stack.children.push(['layers', layers]);
+    if (isModuleValue(norm)) stack.children.push(['norm', norm]);
+    else if (norm.kind !== 'none') stack.incomplete = `${at}: the norm of nn.${type} is ${norm.kind === 'unknown' ? norm.reason : 'not a module known statically'}`;
+    return stack;
+  }
+
+  /**
+   * The forward of nn.TransformerEncoder (src, mask, src_key_padding_mask) and nn.TransformerDecoder (tgt, memory and
+   * their masks), as PyTorch 1.13 writes it: each copy of the layer in turn, given the masks by name, then the norm.
+   */
+  private runStack(stack: LayerValue, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
+    const encoder = stack.type === 'TransformerEncoder';
+    const params = encoder ? ['src', 'mask', 'src_key_padding_mask'] : ['tgt', 'memory', 'tgt_mask', 'memory_mask', 'tgt_key_padding_mask', 'memory_key_padding_mask'];
+    const given = new Map<string, Value>();
+    for (let k = 0; k < positional.length; k++) {
+      if (k >= params.length) return { kind: 'tensor', shape: null, unknownBecause: `${this.lineOf(node)}: nn.${stack.type} takes ${params.length} arguments` } as ShapedTensor;
+      given.set(params[k], positional[k]);
+    }
+    for (const [k, v] of keywords) {
+      if (!params.includes(k)) return { kind: 'tensor', shape: null, unknownBecause: `${this.lineOf(node)}: nn.${stack.type} has no argument '${k}'` } as ShapedTensor;
+      given.set(k, v);
+    }
+    const input = given.get(params[0]);
+    if (!input || input.kind !== 'tensor') return { kind: 'tensor', shape: null };
+    const masks = new Map<string, Value>();
+    for (const [k, v] of given) {
+      if (k === params[0] || k === 'memory' || v.kind === 'none') continue;
+      masks.set(encoder ? (k === 'mask' ? 'src_mask' : k) : k, v);
+    }
+    if (stack.incomplete) return opaqueInput(stack, input);
+    let x: Value = input;
+    const layers = stack.children.find(([n]) => n === 'layers')?.[1];
+    for (const [, layer] of layers?.children ?? []) {
+      x = this.callLayer(layer, encoder ? [x] : [x, given.get('memory') ?? { kind: 'none' }], masks, node);
+      if (x.kind !== 'tensor') return { kind: 'tensor', shape: null };
+    }
+    const norm = stack.children.find(([n]) => n === 'norm')?.[1];
+    if (norm) x = this.callLayer(norm, [x], new Map(), node);
+    if (x.kind === 'tensor') this.trace(stack, input, x as ShapedTensor, { output: x as ShapedTensor, macs: null });
+    return x;
   }
 
   /** setattr, getattr, delattr and hasattr with names known statically act as the attribute syntax would. */
@@ -862,6 +932,7 @@ export class Interpreter extends PythonExecution {
       return { kind: 'tensor', shape: null };
     }
     if (layer.category === 'container') {
+      if (layer.type === 'TransformerEncoder' || layer.type === 'TransformerDecoder') return this.runStack(layer, positional, keywords, node);
       if (layer.type !== 'Sequential') return { kind: 'tensor', shape: null };
       let x: Value = opaqueInput(layer, input);
       for (const [, child] of layer.children) {

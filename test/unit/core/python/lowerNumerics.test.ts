@@ -69,6 +69,28 @@ print(json.dumps(y.flatten().tolist()))
 /** Float inputs are linspace(-1, 1); token models give their int64 ids. */
 const CASES: Array<{ name: string; source: string; variable: string; shape: number[]; tokens?: number[] }> = [
   {
+    name: 'nn.TransformerEncoder with a final norm and a causal mask, nn.TransformerDecoder over its memory',
+    variable: 'model',
+    shape: [2, 5, 8],
+    source: `import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        enc = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(enc, num_layers=2, norm=nn.LayerNorm(8))
+        dec = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=True)
+        self.decoder = nn.TransformerDecoder(dec, 2)
+        self.fc = nn.Linear(8, 3)
+    def forward(self, x):
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        m = self.encoder(x, mask=mask)
+        y = self.decoder(x, m, tgt_mask=mask)
+        return self.fc(y)
+model = Net()
+`,
+  },
+  {
     name: 'RMSNorm (pow, mean with keepdim by keyword and by position, rsqrt), a class token, a position table sliced in forward, basic indexing, split, reductions and *_like fills',
     variable: 'model',
     shape: [2, 6, 8],
