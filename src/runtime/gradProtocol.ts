@@ -20,9 +20,16 @@ export interface GradJobParam {
   sample: number[];
   /** Check this tensor along one direction (the default fast check); see core/autodiff/gradCheck.ts. */
   direction?: boolean;
-  /** The fast check's step along its unit direction (scaled to the tensor's weights by the front end). */
+  /**
+   * The fast check's step along its unit direction, scaled to the tensor's weights: sent with `values`; the worker
+   * computes it itself where it reads the values from the gradient graph's file.
+   */
   directionStep?: number;
-  /** The parameter's values, needed to perturb it; only sent when the tensor is checked. */
+  /**
+   * The parameter's values, needed to perturb it: sent for `--check N`. The default check leaves them out (they
+   * would cost 45 MB of IPC on ResNet-18); the worker reads them from the gradient graph's file only where the joint
+   * check inside the gradient graph does not pass.
+   */
   values?: Float32Array | Float64Array;
 }
 
@@ -53,6 +60,22 @@ export interface GradJob {
    * where that does not pass (core/autodiff/gradCheck.ts's jointCoefficients).
    */
   joint?: boolean;
+  /**
+   * The joint check's first stage inside the gradient graph (core/autodiff/jointCheckGraph.ts): the signs input the
+   * worker feeds (`fillSigns(signsLength, seed)`), and the outputs the gradient run then also gives: the losses at
+   * W ± eps·c·d, the analytic joint derivative, eps, and per tensor of `params` the coefficients and weight norms.
+   */
+  jointInGraph?: {
+    signs: string;
+    signsLength: number;
+    lossPlus: string;
+    lossMinus: string;
+    analytic: string;
+    step: string;
+    coefficients: string;
+    weightNorms: string;
+    params: string[];
+  };
   /** Seed of the fast check's random directions, so that runs repeat. */
   seed: number;
   bins: number;
@@ -94,10 +117,16 @@ export interface GradJobResult {
    * (then no per-tensor check ran).
    */
   joint?: { analytic: number; oneSided: [number, number]; step: number; noiseFloor: number; tensors: number; passed: boolean };
+  /** The weights' L2 norms that the gradient graph computed for its joint check, by parameter name. */
+  weightNorms?: Record<string, number>;
   /** Units exactly on a ReLU/Clip kink at the checked point (directional check only). */
   kinks?: number;
-  /** The check's time includes its own session's creation (`checkSessionMs`) and its `checkRuns` forward runs. */
-  timing: { sessionMs: number; runMs: number; checkMs: number; checkSessionMs: number; checkRuns: number };
+  /**
+   * The check's time includes its own session's creation (`checkSessionMs`) and its forward runs. `checkRuns` counts
+   * every forward pass the check made, including the joint check's two inside the gradient run (`checkRunsInRun`),
+   * whose time is part of `runMs`, not of `checkMs`.
+   */
+  timing: { sessionMs: number; runMs: number; checkMs: number; checkSessionMs: number; checkRuns: number; checkRunsInRun: number };
 }
 
 /** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */

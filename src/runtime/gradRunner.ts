@@ -3,7 +3,8 @@ import { MAX_NPY_BYTES } from '../core/limits';
 import { readRegularFile } from '../core/regularFile';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
-import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, directionStep, directionStepFraction, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
+import { addJointCheck } from '../core/autodiff/jointCheckGraph';
+import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
 import { l2Norm } from '../core/autodiff/gradStats';
 import { assembleGradReport, type GradDiagnosticOptions, type GradRun } from '../core/autodiff/gradReport';
 import { UserInputError } from '../core/errors';
@@ -11,7 +12,7 @@ import type { Model, Shape, Tensor } from '../core/ir/types';
 import { bitsPerElement } from '../core/ir/dtypes';
 import { readNpy } from '../core/npy/npy';
 import { writeOnnxFile } from '../core/onnx/writer';
-import { readTensorValues } from '../core/onnx/tensorBytes';
+import { readParameterValues } from '../core/onnx/tensorBytes';
 import type { GradReport } from '../core/reports';
 import { buildFeeds, type InputOptions } from './inputs';
 import type { Feed } from './protocol';
@@ -144,12 +145,6 @@ function targetFeed(name: string, dtype: string, target: GradTarget, classes: nu
     : { name, dtype: 'float32', dims: arr.shape, data: Float32Array.from(src) };
 }
 
-function paramValues(t: Tensor): Float32Array | Float64Array {
-  const v = readTensorValues(t);
-  if (t.dtype === 'float64') return Float64Array.from(v);
-  return v instanceof Float32Array ? Float32Array.from(v) : Float32Array.from(v);
-}
-
 /** The gradient worker: dist/gradWorker.js, or gradWorker.ts under tsx (tests). */
 export function resolveGradWorkerPath(): string {
   return resolveWorkerFile('gradWorker.js', 'gradWorker.ts', 'gradient worker');
@@ -162,6 +157,8 @@ interface PreparedGrad {
   weightNorms: Map<string, number>;
   /** The model's initializers by name, to read the weights whose norms are still missing. */
   initializers: Map<string, Tensor>;
+  /** The parameters whose weight norms the gradient graph's joint check computes (they come with the result). */
+  normsFromGraph: Set<string>;
   inputName: string | undefined;
 }
 
@@ -187,7 +184,6 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     const checkMode = options.check ?? DEFAULT_CHECK;
     const checkN = checkMode === 'fast' ? 0 : checkMode;
     const step = finiteDifferenceStep(backward.floatType);
-    const fraction = directionStepFraction(backward.floatType);
     const inits = new Map(m.graph.initializers.map((t) => [t.name, t]));
     const params: GradJobParam[] = [];
     const weightNorms = new Map<string, number>();
@@ -205,25 +201,23 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample });
         return;
       }
-      // The numerical check perturbs these values in the worker; their norm comes with them.
-      const values = paramValues(t);
-      const norm = l2Norm(values);
-      weightNorms.set(name, norm);
-      params.push({
-        name,
-        output: backward.gradNames.get(name)!,
-        dims: [...t.dims],
-        sample,
-        values,
-        ...(direction ? { direction: true, directionStep: directionStep(fraction, norm, count) } : {}),
-      });
+      if (direction) {
+        // The default check runs inside the gradient graph, which has the weights: none travel to the worker.
+        params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, direction: true });
+        return;
+      }
+      // The per-coordinate check perturbs these values in the worker; their norm comes with them.
+      const values = readParameterValues(t);
+      weightNorms.set(name, l2Norm(values));
+      params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, values });
     });
     const inputName = backward.inputs[0];
-    context = { backward, params, weightNorms, initializers: inits, inputName };
-    // The backward graph carries every weight, and the loss-only graph for the check carries them again.
+    const jointGraph = checkMode === 'fast' ? addJointCheck(m, backward, params.filter((p) => p.direction).map((p) => p.name)) : undefined;
+    context = { backward, params, weightNorms, initializers: inits, inputName, normsFromGraph: new Set(jointGraph?.params ?? []) };
+    // The backward graph carries every weight, and the loss-only graph for the check may carry some again.
     dir = makeProbeFolder(2 * weightBytes);
     const backwardPath = join(dir, 'backward.onnx');
-    writeOnnxFile(backward.model, backwardPath);
+    writeOnnxFile(jointGraph?.model ?? backward.model, backwardPath);
     let lossPath: string | undefined;
     let checkLossOutput: string | undefined;
     let checkKinksOutput: string | undefined;
@@ -260,6 +254,21 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       activations: backward.activations.map((a) => ({ name: a.name, output: backward.gradNames.get(a.name)! })),
       step,
       ...(checkMode === 'fast' ? { joint: true } : {}),
+      ...(jointGraph
+        ? {
+            jointInGraph: {
+              signs: jointGraph.signs,
+              signsLength: jointGraph.signsLength,
+              lossPlus: jointGraph.lossPlus,
+              lossMinus: jointGraph.lossMinus,
+              analytic: jointGraph.analytic,
+              step: jointGraph.step,
+              coefficients: jointGraph.coefficients,
+              weightNorms: jointGraph.weightNorms,
+              params: jointGraph.params,
+            },
+          }
+        : {}),
       seed: 1,
       floatType: backward.floatType,
       bins: options.bins ?? 32,
@@ -277,11 +286,14 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     await job.catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
     if (context) {
-      for (const p of context.params) if (!context.weightNorms.has(p.name)) context.weightNorms.set(p.name, l2Norm(paramValues(context.initializers.get(p.name)!)));
+      for (const p of context.params) {
+        if (!context.weightNorms.has(p.name) && !context.normsFromGraph.has(p.name)) context.weightNorms.set(p.name, l2Norm(readParameterValues(context.initializers.get(p.name)!)));
+      }
     }
     const result = await running;
     if (!context) throw new Error('the gradient probe finished without its backward graph');
     const { backward, params, weightNorms, inputName } = context;
+    for (const [name, l2] of Object.entries(result.weightNorms ?? {})) weightNorms.set(name, l2);
     const noise = finiteDifferenceNoise(result.loss, backward.floatType, finiteDifferenceStep(backward.floatType));
     const noiseOf = (k: number): number => {
       const h = result.params[k]!.directionStep;
@@ -314,6 +326,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         checkMs: result.timing.checkMs,
         checkSessionMs: result.timing.checkSessionMs,
         checkRuns: result.timing.checkRuns,
+        checkRunsInRun: result.timing.checkRunsInRun,
       },
     };
     const report = assembleGradReport(run, options);
