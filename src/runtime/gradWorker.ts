@@ -67,7 +67,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
   if (inGraph) {
     const n = inGraph.signsLength;
     const f64 = job.floatType === 'float64';
-    feeds[inGraph.signs] = new (ort().Tensor)(f64 ? 'float64' : 'float32', fillSigns(f64 ? new Float64Array(n) : new Float32Array(n), job.seed), [n]);
+    feeds[inGraph.signs] = new (ort().Tensor)(f64 ? 'float64' : 'float32', fillSigns(f64 ? new Float64Array(n) : new Float32Array(n), job.seed), [n, 1]);
   }
   const failures: { provider: string; message: string }[] = [];
   const t0 = performance.now();

@@ -21,7 +21,7 @@ import { directionStepFraction, JOINT_LOSS_CHANGE, JOINT_MAX_STRETCH } from './g
  */
 export interface JointCheckGraph {
   model: Model;
-  /** The graph input the worker feeds with `fillSigns(length, seed)`: random signs, in the model's float type. */
+  /** The graph input the worker feeds with `fillSigns(length, seed)` as [length, 1]: random signs, in the model's float type. */
   signs: string;
   signsLength: number;
   /** Scalar outputs: the loss at W + eps·c·d and at W - eps·c·d, the analytic joint derivative, and eps. */
@@ -65,25 +65,35 @@ export function addJointCheck(source: Model, backward: BackwardResult, params: r
   const counts = checked.map((p) => inits.get(p)!.dims.reduce((a, d) => a * d, 1));
   const signsLength = Math.max(...counts);
   const signs = e.fresh('check/signs');
-  const scalar = (x: string): string => e.op('Unsqueeze', [x, e.constI([0])]);
   const fraction = directionStepFraction(floatType);
 
-  // Per tensor: |g_t|, |W_t|, its own step h_t, its signs s_t and the analytic slope g_t·d_t.
+  // Per tensor: g_t, W_t and s_t as [1, n] rows, so that |g_t|, |W_t| and g_t·s_t come out as [1, 1] and join into
+  // [T] vectors. Everything per tensor after that is vector arithmetic: every node
+  // costs time when the session is created, and a per-tensor chain of scalar nodes cost ResNet-18 about 40 ms there.
   const parts = checked.map((name, k) => {
-    const dims = inits.get(name)!.dims;
     const n = counts[k]!;
     const g = backward.gradNames.get(name)!;
-    const gradL2 = e.op('ReduceL2', [g], { keepdims: 0 });
-    const weightL2 = e.op('ReduceL2', [name], { keepdims: 0 });
-    const step = e.op('Mul', [e.constF(fraction), e.op('Max', [weightL2, e.constF(1e-2 * Math.sqrt(n))])]);
-    const s = e.op('Reshape', [e.op('Slice', [signs, e.constI([0]), e.constI([n]), e.constI([0])]), e.constI(dims)]);
-    const rScale = e.constF(1 / Math.sqrt(n));
-    const slope = e.op('Add', [gradL2, e.op('Mul', [e.op('ReduceSum', [e.op('Mul', [g, s])], { keepdims: 0 }), rScale])]);
-    return { name, g, s, rScale, gradL2, weightL2, step, slope };
+    const row = e.op('Reshape', [g, e.constI([1, n])]);
+    const column = e.op('Slice', [signs, e.constI([0]), e.constI([n]), e.constI([0])]);
+    return {
+      name,
+      g,
+      s: e.op('Reshape', [column, e.constI(inits.get(name)!.dims)]),
+      gradL2: e.op('ReduceL2', [row], { keepdims: 1 }),
+      weightL2: e.op('ReduceL2', [e.op('Reshape', [name, e.constI([1, n])])], { keepdims: 1 }),
+      // Not a [1, n] x [n, 1] MatMul: onnxruntime packs the column first, which took ResNet-18 44 ms.
+      gs: e.op('ReduceSum', [e.op('Mul', [row, e.op('Reshape', [column, e.constI([1, n])])])], { keepdims: 1 }),
+    };
   });
-  const vector = (pick: (p: (typeof parts)[number]) => string): string => e.op('Concat', parts.map((p) => scalar(pick(p))), { axis: 0 });
-  const steps = vector((p) => p.step);
+  const vector = (pick: (p: (typeof parts)[number]) => string): string =>
+    e.op('Reshape', [e.op('Concat', parts.map(pick), { axis: 1 }), e.constI([checked.length])]);
   const gradL2s = vector((p) => p.gradL2);
+  const weightNorms = vector((p) => p.weightL2);
+  const rScales = e.constF(counts.map((n) => 1 / Math.sqrt(n)));
+  // directionStep: the fraction of the weights' RMS, with a floor for all-zero tensors.
+  const steps = e.op('Mul', [e.constF(fraction), e.op('Max', [weightNorms, e.constF(counts.map((n) => 1e-2 * Math.sqrt(n)))])]);
+  // The analytic slope along each d_t: g_t·(g_t/|g_t|) + g_t·s_t/sqrt(n_t).
+  const slopes = e.op('Add', [gradL2s, e.op('Mul', [vector((p) => p.gs), rScales])]);
 
   // jointCoefficients: each share h_t·|g_t| brought to the median of the positive finite shares.
   const shares = e.op('Abs', [e.op('Mul', [steps, gradL2s])]);
@@ -104,16 +114,18 @@ export function addJointCheck(source: Model, backward: BackwardResult, params: r
   const wanted = e.op('Div', [e.op('Mul', [e.constF(JOINT_LOSS_CHANGE), e.op('Max', [e.op('Abs', [backward.loss]), e.constF(1e-3)])]), estimate]);
   const usable = e.op('And', [e.op('Greater', [wanted, e.constF(0)]), e.op('Not', [e.op('IsInf', [wanted])])]);
   const eps = e.op('Where', [usable, e.op('Min', [wanted, e.constF(1)]), e.constF(1)]);
-  const analytic = e.op('ReduceSum', [e.op('Mul', [coefficients, vector((p) => p.slope)])], { keepdims: 0 });
+  const analytic = e.op('ReduceSum', [e.op('Mul', [coefficients, slopes])], { keepdims: 0 });
 
-  // The perturbed weights: delta_t = eps·c_t·(g_t/|g_t| + s_t/sqrt(n_t)).
+  // The perturbed weights: delta_t = a_t·g_t + b_t·s_t with a_t = eps·c_t/|g_t| and b_t = eps·c_t/sqrt(n_t). A zero
+  // gradient has no direction of its own (JavaScript's fillDirection takes 0 for g/|g| there too).
+  const scale = e.op('Mul', [eps, coefficients]);
+  const split = (v: string): string[] => e.node('Split', [v], { axis: 0, ...(backward.opset >= 18 ? { num_outputs: checked.length } : {}) }, checked.length);
+  const as = split(e.op('Div', [scale, e.op('Max', [gradL2s, e.constF(1e-37)])]));
+  const bs = split(e.op('Mul', [scale, rScales]));
   const plusOf = new Map<string, string>();
   const minusOf = new Map<string, string>();
   parts.forEach((p, t) => {
-    const scale = e.op('Mul', [eps, e.op('Gather', [coefficients, e.constI(t, [])], { axis: 0 })]);
-    // A zero gradient has no direction of its own (JavaScript's fillDirection takes 0 for g/|g| there too).
-    const a = e.op('Div', [scale, e.op('Max', [p.gradL2, e.constF(1e-37)])]);
-    const delta = e.op('Add', [e.op('Mul', [p.g, a]), e.op('Mul', [p.s, e.op('Mul', [scale, p.rScale])])]);
+    const delta = e.op('Add', [e.op('Mul', [p.g, as[t]!]), e.op('Mul', [p.s, bs[t]!])]);
     plusOf.set(p.name, e.op('Add', [p.name, delta], {}, `check/plus/${p.name}`));
     minusOf.set(p.name, e.op('Sub', [p.name, delta], {}, `check/minus/${p.name}`));
   });
@@ -132,7 +144,6 @@ export function addJointCheck(source: Model, backward: BackwardResult, params: r
   };
   const lossPlus = e.op('Identity', [copy(plusOf, 'check_plus')], {}, 'check/loss_plus');
   const lossMinus = e.op('Identity', [copy(minusOf, 'check_minus')], {}, 'check/loss_minus');
-  const weightNorms = vector((p) => p.weightL2);
   const scalarOut = (name: string) => ({ name, type: { kind: 'tensor' as const, tensor: { dtype: floatType, shape: [] } } });
   const vectorOut = (name: string) => ({ name, type: { kind: 'tensor' as const, tensor: { dtype: floatType, shape: [checked.length] } } });
   return {
@@ -141,7 +152,7 @@ export function addJointCheck(source: Model, backward: BackwardResult, params: r
       graph: {
         ...graph,
         nodes: [...graph.nodes, ...e.nodes],
-        inputs: [...graph.inputs, { name: signs, type: { kind: 'tensor', tensor: { dtype: floatType, shape: [signsLength] } } }],
+        inputs: [...graph.inputs, { name: signs, type: { kind: 'tensor', tensor: { dtype: floatType, shape: [signsLength, 1] } } }],
         outputs: [...graph.outputs, scalarOut(lossPlus), scalarOut(lossMinus), scalarOut(analytic), scalarOut(eps), vectorOut(coefficients), vectorOut(weightNorms)],
         initializers: [...graph.initializers, ...e.initializers],
       },
