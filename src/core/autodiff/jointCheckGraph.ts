@@ -80,7 +80,9 @@ export function addJointCheck(source: Model, backward: BackwardResult, params: r
       g,
       s: e.op('Reshape', [column, e.constI(inits.get(name)!.dims)]),
       gradL2: e.op('ReduceL2', [row], { keepdims: 1 }),
-      weightL2: e.op('ReduceL2', [e.op('Reshape', [name, e.constI([1, n])])], { keepdims: 1 }),
+      // Folded into a constant when the session is created; reduced in place, since a Reshape of the weights first
+      // would be folded into a copy of them.
+      weightL2: e.op('Reshape', [e.op('ReduceL2', [name], { keepdims: 1 }), e.constI([1])]),
       // Not a [1, n] x [n, 1] MatMul: onnxruntime packs the column first, which took ResNet-18 44 ms.
       gs: e.op('ReduceSum', [e.op('Mul', [row, e.op('Reshape', [column, e.constI([1, n])])])], { keepdims: 1 }),
     };
@@ -88,7 +90,7 @@ export function addJointCheck(source: Model, backward: BackwardResult, params: r
   const vector = (pick: (p: (typeof parts)[number]) => string): string =>
     e.op('Reshape', [e.op('Concat', parts.map(pick), { axis: 1 }), e.constI([checked.length])]);
   const gradL2s = vector((p) => p.gradL2);
-  const weightNorms = vector((p) => p.weightL2);
+  const weightNorms = e.op('Concat', parts.map((p) => p.weightL2), { axis: 0 });
   const rScales = e.constF(counts.map((n) => 1 / Math.sqrt(n)));
   // directionStep: the fraction of the weights' RMS, with a floor for all-zero tensors.
   const steps = e.op('Mul', [e.constF(fraction), e.op('Max', [weightNorms, e.constF(counts.map((n) => 1e-2 * Math.sqrt(n)))])]);
