@@ -133,7 +133,13 @@ export function checkSection(report: GradReport, doc: Document): HTMLElement {
   const check = report.check;
   if (!check) return h(doc, 'p', { class: 'grad-check none' }, 'The numerical check did not run (--check 0).');
   const verdict = check.verdict ?? 'uncomfortable';
-  const cost = typeof report.timing?.checkMs === 'number' ? ` The check took ${num(report.timing.checkMs)} ms.` : '';
+  const timing = report.timing;
+  const cost =
+    typeof timing?.checkMs !== 'number'
+      ? ''
+      : timing.checkRunsInRun
+        ? ` Its first ${timing.checkRunsInRun} forward runs ran inside the gradient run (${num(timing.runMs ?? 0)} ms with the backward pass); the rest of the check took ${num(timing.checkMs)} ms.`
+        : ` The check took ${num(timing.checkMs)} ms.`;
   const joint = check.joint;
   const text =
     check.method === 'joint' && joint

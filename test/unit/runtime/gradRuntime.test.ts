@@ -123,7 +123,7 @@ describe('runtime: gradient probe', function () {
     assert.equal(report.timing?.checkRuns, 2);
     assert.equal(report.timing?.checkSessionMs, 0);
     const text = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2']);
-    assert.match(text.out, /numerical check: one joint random direction over all 4 tensors, relative error .*: passed, so every tensor passed \(joint check; .*took \d+ ms of/);
+    assert.match(text.out, /numerical check: one joint random direction over all 4 tensors, relative error .*: passed, so every tensor passed \(joint check; .*its 2 forward runs ran inside the gradient run \(\d+ ms in all\), then it took \d+ ms, of \d+ ms\)/);
     const coords = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2', '--check', '3', '--json']);
     const byCoords = JSON.parse(coords.out) as GradReport;
     assert.equal(byCoords.check?.method, 'coordinates');
