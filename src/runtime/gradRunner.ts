@@ -314,12 +314,13 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     };
   });
   try {
-    const running = runGradJob(job, options);
-    // The weight norms that the job did not need are read while the worker creates its session and runs, once the
-    // job has been handed over (setImmediate lets a pending 'ready' message send it first).
+    let sent: () => void = () => undefined;
+    const handedOver = new Promise<void>((resolve) => (sent = resolve));
+    const running = runGradJob(job, { ...options, onSent: () => sent() });
+    // The weight norms that neither the job nor the gradient graph gives are read while the worker creates its session
+    // and runs: once the job has been handed over, since reading them first held the job back until they were done.
     running.catch(() => undefined);
-    await job.catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.race([handedOver, running.catch(() => undefined)]);
     if (context) {
       for (const p of context.params) {
         if (!context.weightNorms.has(p.name) && !context.normsFromGraph.has(p.name)) context.weightNorms.set(p.name, l2Norm(readParameterValues(context.initializers.get(p.name)!)));
@@ -374,7 +375,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
 /** Forks the gradient worker for one job; a crash, kill, timeout or cancel rejects with a clear error. */
 export function runGradJob(
   job: Omit<GradJob, 'type' | 'id'> | Promise<Omit<GradJob, 'type' | 'id'>>,
-  options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {},
+  options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> & { onSent?: () => void } = {},
 ): Promise<GradJobResult> {
   const kind = { type: 'grad', resolvePath: resolveGradWorkerPath, processName: 'gradient worker', jobName: 'gradient probe', defaultTimeoutMs: DEFAULT_GRAD_TIMEOUT_MS } as const;
   return startWorkerJob<GradJob, GradJobResult>(kind, job, options);

@@ -52,6 +52,8 @@ export interface WorkerJobOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, message: string) => void;
+  /** Called once the job has been handed to the worker, so that a front end can do its own work meanwhile. */
+  onSent?: () => void;
 }
 
 /**
@@ -108,7 +110,7 @@ export function runWorkerJob<J extends { id: number }, R>(job: J | Promise<J>, o
         jobReady.then(
           (j) => {
             id = j.id;
-            if (!settled) child.send(j);
+            if (!settled) child.send(j, () => options.onSent?.());
           },
           () => undefined,
         );
@@ -163,6 +165,7 @@ export interface JobRunOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   onProgress?: (done: number, total: number, message: string) => void;
+  onSent?: () => void;
   workerPath?: string;
 }
 
@@ -189,5 +192,6 @@ export function startWorkerJob<J extends { type: string; id: number }, R>(
     timeoutMs: options.timeoutMs ?? kind.defaultTimeoutMs,
     signal: options.signal,
     onProgress: options.onProgress,
+    onSent: options.onSent,
   });
 }
