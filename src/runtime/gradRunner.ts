@@ -368,7 +368,8 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     const report = assembleGradReport(run, options);
     return result.predicted ? { ...report, predictedClasses: result.predicted } : report;
   } finally {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // maxRetries: on Windows a worker being killed may still hold a file open for a moment.
+    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
