@@ -116,6 +116,8 @@ try {
     '  made by the kernel (copyFileSync), instead of streaming 46 MB through JavaScript into the graph (writeOnnxFile',
     '  took 35–80 ms of the preparation; the copy takes 15–30). The weight norms that neither the job nor the graph',
     '  gives (`--check 0`) are read once the job has gone to the worker; before, they held it back.',
+    '- The CLI no longer waits for the killed worker to be torn down (about 30 ms at exit), and the signs are written',
+    '  as float32 bit patterns (2.4 million in about 8 ms instead of 16–80).',
     '- \'disabled\' instead of \'basic\' graph optimisation for the gradient session: 50–80 ms less to create it, 30–50 ms',
     '  more to run it; whole processes 3–5% faster (three interleaved series of 9–11 at load averages 3.4–3.9).',
     'Tried and left: a symlink to the user\'s model as external data for the gradient graph\'s weights, to avoid the',
@@ -123,7 +125,7 @@ try {
     'not measured: activation gradients reduced to their L2 in the graph (about 24 MB less to hand over, but a',
     'non-finite element would turn the reported norm into Infinity or NaN, where today\'s figure leaves it out).',
     'The ratio rises with the machine\'s load, since onnxruntime\'s two threads share the 2 cores with other work: an',
-    'earlier build of this change (before the last four items above) measured 3.46× at a load average of 5.8.',
+    'earlier build of this change (before the last three items above) measured 3.46× at a load average of 5.8.',
   ];
   const section = lines.join('\n');
   console.log(section);
