@@ -1,5 +1,5 @@
 import type { GradSummary, SaliencyMap } from '../core/autodiff/gradStats';
-import type { DataType } from '../core/ir/types';
+import type { DataType, Tensor } from '../core/ir/types';
 import type { Feed } from './protocol';
 import type { ExecutionProviderChoice } from './providers';
 import type { WorkerEnvelope } from './workerProcess';
@@ -31,6 +31,8 @@ export interface GradJobParam {
    * check inside the gradient graph does not pass.
    */
   values?: Float32Array | Float64Array;
+  /** Otherwise, where the values lie: the model's initializer as a file range, without its bytes. */
+  weights?: Tensor;
 }
 
 export interface GradJob {

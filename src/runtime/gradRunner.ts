@@ -237,8 +237,11 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         return;
       }
       if (direction) {
-        // The default check runs inside the gradient graph, which has the weights: none travel to the worker.
-        params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, direction: true });
+        // The default check runs inside the gradient graph, which has the weights: none travel to the worker, only
+        // where they lie in the model's file, for the stages that run outside the graph when the joint one fails.
+        // Weights held in memory (a model lowered from Python source) travel as before.
+        const where = t.data.kind === 'file' ? { weights: t } : { values: readParameterValues(t) };
+        params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, direction: true, ...where });
         return;
       }
       // The per-coordinate check perturbs these values in the worker; their norm comes with them.

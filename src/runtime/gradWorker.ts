@@ -3,8 +3,7 @@ import { centralDifference, checkDirection, checkVerdict, fillDirection, fillSig
 import { predictedClasses } from '../core/autodiff/predictedClass';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
 import type { CheckMethod, DirectionalError } from '../core/autodiff/gradCheck';
-import type { DataType, Tensor } from '../core/ir/types';
-import { readOnnxFile } from '../core/onnx/reader';
+import type { DataType } from '../core/ir/types';
 import { readParameterValues } from '../core/onnx/tensorBytes';
 import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
@@ -145,15 +144,17 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
   let runs = 0;
   let runsInRun = 0;
   let checkSessionMs = 0;
-  // The default check sends no weights: where a run outside the gradient graph needs them, they are read from its file.
-  let fileWeights: Map<string, Tensor> | undefined;
-  const valuesOf = (p: GradJobParam): Float32Array | Float64Array => {
-    if (!p.values) {
-      fileWeights ??= new Map(readOnnxFile(job.backwardPath).graph.initializers.map((t) => [t.name, t]));
-      const t = fileWeights.get(p.name);
-      if (!t) throw new Error(`the gradient graph has no initializer '${p.name}' to check`);
-      p.values = readParameterValues(t);
+  // The default check sends no weights, only where they lie in the model's file: where a run outside the gradient
+  // graph needs them, they are read from there (loadWeights, before any such run).
+  const loadWeights = async (): Promise<void> => {
+    for (const p of job.params) {
+      if (p.values || !(p.direction || p.sample.length > 0)) continue;
+      if (!p.weights) throw new Error(`no weights were given for '${p.name}' to check`);
+      p.values = readParameterValues(p.weights);
     }
+  };
+  const valuesOf = (p: GradJobParam): Float32Array | Float64Array => {
+    if (!p.values) throw new Error(`the weights of '${p.name}' were not loaded for the numerical check`);
     return p.values;
   };
   const stepOf = (p: GradJobParam): number => {
@@ -168,6 +169,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     let opened: { check: Ort.InferenceSession; base: Record<string, Ort.Tensor> } | undefined;
     const openCheck = async (): Promise<{ check: Ort.InferenceSession; base: Record<string, Ort.Tensor> }> => {
       if (opened) return opened;
+      await loadWeights();
       await gradientSession?.release();
       gradientSession = undefined;
       const started = performance.now();
@@ -255,6 +257,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       // gradient graph, so the retry moves along the same direction as the first stage.
       const analyticAt = new Map<number, number>();
       const slopesAt = async (eps: number): Promise<[number, number]> => {
+        await loadWeights();
         const c = coefficientsNow();
         copies ??= { plus: ks.map(blank), minus: ks.map(blank) };
         let sum = 0;
@@ -279,6 +282,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
         first = [(baseLoss - measured.lossMinus) / start, (measured.lossPlus - baseLoss) / start];
       } else {
         // The step needs the analytic derivative's size: the gradient parts' sum estimates it before the first pass.
+        await loadWeights();
         const c = coefficientsNow();
         start = jointStep(baseLoss, norms.reduce((a, g, i) => a + g * c[i]!, 0));
       }
@@ -291,6 +295,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     for (let k = 0; k < job.params.length; k++) {
       const p = job.params[k]!;
       if (!(p.direction || p.sample.length > 0) || passedJointly.has(k)) continue;
+      await loadWeights();
       const values = valuesOf(p);
       const type = values instanceof Float64Array ? 'float64' : 'float32';
       const lossWith = async (perturbed: Float32Array | Float64Array): Promise<number> => {
