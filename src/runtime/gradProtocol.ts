@@ -1,4 +1,5 @@
 import type { GradSummary, SaliencyMap } from '../core/autodiff/gradStats';
+import type { JointCheckOutputs } from '../core/autodiff/jointCheckGraph';
 import type { DataType, Tensor } from '../core/ir/types';
 import type { Feed } from './protocol';
 import type { ExecutionProviderChoice } from './providers';
@@ -67,17 +68,7 @@ export interface GradJob {
    * worker feeds (`fillSigns(signsLength, seed)`), and the outputs the gradient run then also gives: the losses at
    * W ± eps·c·d, the analytic joint derivative, eps, and per tensor of `params` the coefficients and weight norms.
    */
-  jointInGraph?: {
-    signs: string;
-    signsLength: number;
-    lossPlus: string;
-    lossMinus: string;
-    analytic: string;
-    step: string;
-    coefficients: string;
-    weightNorms: string;
-    params: string[];
-  };
+  jointInGraph?: JointCheckOutputs;
   /** Seed of the fast check's random directions, so that runs repeat. */
   seed: number;
   bins: number;

@@ -3,7 +3,7 @@ import { MAX_NPY_BYTES } from '../core/limits';
 import { readRegularFile } from '../core/regularFile';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
-import { addJointCheck } from '../core/autodiff/jointCheckGraph';
+import { addJointCheck, type JointCheckGraph, type JointCheckOutputs } from '../core/autodiff/jointCheckGraph';
 import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
 import { l2Norm } from '../core/autodiff/gradStats';
 import { assembleGradReport, type GradDiagnosticOptions, type GradRun } from '../core/autodiff/gradReport';
@@ -145,6 +145,11 @@ function targetFeed(name: string, dtype: string, target: GradTarget, classes: nu
   return dtype === 'float64'
     ? { name, dtype: 'float64', dims: arr.shape, data: Float64Array.from(src) }
     : { name, dtype: 'float32', dims: arr.shape, data: Float32Array.from(src) };
+}
+
+/** What the worker needs of the joint check graph: its input and outputs, not the model. */
+function jointOutputs({ model: _model, ...outputs }: JointCheckGraph): JointCheckOutputs {
+  return outputs;
 }
 
 /** Weights below this size are written into the gradient graph itself. */
@@ -294,21 +299,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       activations: backward.activations.map((a) => ({ name: a.name, output: backward.gradNames.get(a.name)! })),
       step,
       ...(checkMode === 'fast' ? { joint: true } : {}),
-      ...(jointGraph
-        ? {
-            jointInGraph: {
-              signs: jointGraph.signs,
-              signsLength: jointGraph.signsLength,
-              lossPlus: jointGraph.lossPlus,
-              lossMinus: jointGraph.lossMinus,
-              analytic: jointGraph.analytic,
-              step: jointGraph.step,
-              coefficients: jointGraph.coefficients,
-              weightNorms: jointGraph.weightNorms,
-              params: jointGraph.params,
-            },
-          }
-        : {}),
+      ...(jointGraph ? { jointInGraph: jointOutputs(jointGraph) } : {}),
       seed: 1,
       floatType: backward.floatType,
       bins: options.bins ?? 32,

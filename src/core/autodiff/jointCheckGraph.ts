@@ -19,8 +19,12 @@ import { directionStepFraction, JOINT_LOSS_CHANGE, JOINT_MAX_STRETCH } from './g
  * along the joint direction aims at a loss change of JOINT_LOSS_CHANGE of the loss (`jointStep`), and the analytic
  * joint derivative is sum_t c_t·(g_t·d_t). Weights move by eps·c_t·d_t.
  */
-export interface JointCheckGraph {
+export interface JointCheckGraph extends JointCheckOutputs {
   model: Model;
+}
+
+/** The check's input and outputs in the gradient graph: what the worker feeds and reads. */
+export interface JointCheckOutputs {
   /** The graph input the worker feeds with `fillSigns(length, seed)` as [length, 1]: random signs, in the model's float type. */
   signs: string;
   signsLength: number;
