@@ -69,6 +69,11 @@ export interface GradJob {
    * W ± eps·c·d, the analytic joint derivative, eps, and per tensor of `params` the coefficients and weight norms.
    */
   jointInGraph?: JointCheckOutputs;
+  /**
+   * Files only the gradient session's creation reads (the weights copy its graph references): the worker removes them
+   * once the session exists, while it runs, instead of the front end after the result.
+   */
+  readOnlyBySession?: string[];
   /** Seed of the fast check's random directions, so that runs repeat. */
   seed: number;
   bins: number;

@@ -162,7 +162,7 @@ const REFERENCED_WEIGHT_BYTES = 1024;
  * from external data than from 46 MB of raw_data. Undefined, and the weights are written into the graph, where they do
  * not all come from one file (a model lowered from Python source) or the file holds much more than them.
  */
-function copyWeightsBeside(model: Model, dir: string): ((t: Tensor) => ExternalReference | undefined) | undefined {
+function copyWeightsBeside(model: Model, dir: string): { file: string; references: (t: Tensor) => ExternalReference | undefined } | undefined {
   const large = model.graph.initializers.filter((t) => t.data.kind !== 'strings' && (t.data.kind === 'inline' ? t.data.bytes.length : t.data.length) >= REFERENCED_WEIGHT_BYTES);
   const first = large[0]?.data;
   if (!first || first.kind !== 'file') return undefined;
@@ -180,9 +180,13 @@ function copyWeightsBeside(model: Model, dir: string): ((t: Tensor) => ExternalR
   const location = 'weights.bin';
   // A copy, not a link: onnxruntime refuses external data that resolves outside the model's folder, and a copy cannot
   // change under the probe. COPYFILE_FICLONE shares the blocks where the file system can.
-  copyFileSync(source, join(dir, location), constants.COPYFILE_FICLONE);
-  return (t) =>
-    t.data.kind === 'file' && t.data.path === source && t.data.length >= REFERENCED_WEIGHT_BYTES ? { location, offset: t.data.offset, length: t.data.length } : undefined;
+  const file = join(dir, location);
+  copyFileSync(source, file, constants.COPYFILE_FICLONE);
+  return {
+    file,
+    references: (t) =>
+      t.data.kind === 'file' && t.data.path === source && t.data.length >= REFERENCED_WEIGHT_BYTES ? { location, offset: t.data.offset, length: t.data.length } : undefined,
+  };
 }
 
 /** The gradient worker: dist/gradWorker.js, or gradWorker.ts under tsx (tests). */
@@ -261,8 +265,8 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     dir = makeProbeFolder(2 * weightBytes);
     const backwardPath = join(dir, 'backward.onnx');
     const gradientModel = jointGraph?.model ?? backward.model;
-    const references = copyWeightsBeside(gradientModel, dir);
-    writeOnnxFile(gradientModel, backwardPath, references ? { references } : {});
+    const copied = copyWeightsBeside(gradientModel, dir);
+    writeOnnxFile(gradientModel, backwardPath, copied ? { references: copied.references } : {});
     let lossPath: string | undefined;
     let checkLossOutput: string | undefined;
     let checkKinksOutput: string | undefined;
@@ -288,6 +292,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     prepared = performance.now();
     return {
       backwardPath,
+      ...(copied ? { readOnlyBySession: [copied.file] } : {}),
       ...(lossPath ? { lossPath, checkLossOutput, ...(checkKinksOutput ? { checkKinksOutput } : {}) } : {}),
       feeds,
       provider: options.provider ?? 'auto',

@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { centralDifference, checkDirection, checkVerdict, fillDirection, fillSigns, jointNoiseFloor, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, directionStep, directionStepFraction, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
 import { predictedClasses } from '../core/autodiff/predictedClass';
@@ -82,6 +83,9 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     spinning: false,
   });
   const t1 = performance.now();
+  // Removed by the thread pool while onnxruntime runs; where that fails (a file still mapped on Windows), the front end
+  // removes the probe folder afterwards anyway.
+  for (const file of job.readOnlyBySession ?? []) unlink(file, () => undefined);
   const predicted = job.predictedTarget ? await resolvePredictedTarget(session, feeds, job.predictedTarget) : undefined;
   const outputs = await runSession(session, feedsFor(session, feeds), 'the gradient graph');
   const t2 = performance.now();
