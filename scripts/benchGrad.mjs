@@ -104,7 +104,7 @@ try {
     '  (plain run, the build before issue 12\'s check work, this build, nine series, load average 2.1, 2026-12-05):',
     '  3.75× before, 2.95× now (medians 1183 ms and 843 ms against 315 ms).',
     '- The joint stage inside the gradient graph: no IPC of weights, no second session unless the joint stage fails (its',
-    '  retry and the per-tensor stage then read the weights from the gradient graph\'s file), one sign vector fed',
+    '  retry and the per-tensor stage then read the weights from the model\'s file), one sign vector fed',
     '  (2.4 million values), 2 forward passes in the run. g·s as Mul + ReduceSum, not a [1, n] × [n, 1] MatMul, which',
     '  onnxruntime ran by packing the column first (44 ms on one thread); per-tensor scalars joined into [T] vectors',
     '  (about 350 fewer nodes: every node costs time at session creation).',

@@ -22,14 +22,15 @@ export interface GradJobParam {
   /** Check this tensor along one direction (the default fast check); see core/autodiff/gradCheck.ts. */
   direction?: boolean;
   /**
-   * The fast check's step along its unit direction, scaled to the tensor's weights: sent with `values`; the worker
-   * computes it itself where it reads the values from the gradient graph's file.
+   * The fast check's step along its unit direction, scaled to the tensor's weights: the worker computes it from the
+   * values when a stage outside the gradient graph needs it.
    */
   directionStep?: number;
   /**
-   * The parameter's values, needed to perturb it: sent for `--check N`. The default check leaves them out (they
-   * would cost 45 MB of IPC on ResNet-18); the worker reads them from the gradient graph's file only where the joint
-   * check inside the gradient graph does not pass.
+   * The parameter's values, needed to perturb it: sent for `--check N`, and for weights held in memory (a model
+   * lowered from Python source). The default check otherwise leaves them out (they would cost 45 MB of IPC on
+   * ResNet-18); the worker reads them from the model's file (`weights`) only where the joint check inside the
+   * gradient graph does not pass.
    */
   values?: Float32Array | Float64Array;
   /** Otherwise, where the values lie: the model's initializer as a file range, without its bytes. */

@@ -144,7 +144,7 @@ describe('runtime: gradient probe', function () {
     const localised = (r: GradReport): void => {
       assert.equal(r.check?.joint?.passed, false, JSON.stringify(r.check));
       // The gradient graph's joint stage failed; the retry and the per-tensor stage ran in the loss graph's session,
-      // on weights the worker read from the gradient graph's file.
+      // on weights the worker read from the model's file.
       assert.equal(r.timing?.checkRunsInRun, 2);
       assert.ok(r.timing!.checkRuns! > 2 && r.timing!.checkSessionMs! > 0, JSON.stringify(r.timing));
       assert.equal(r.check?.method, 'direction');
