@@ -159,19 +159,25 @@ const REFERENCED_WEIGHT_BYTES = 1024;
  * The gradient graph's weights as a copy of the one file they were read from, put in the probe's folder, which the
  * graph then references as external data: a file copy by the kernel instead of streaming every weight through
  * JavaScript into the graph (on ResNet-18, 15-30 ms instead of 35-80), and onnxruntime also creates the session faster
- * from external data than from 46 MB of raw_data. Undefined, and the weights are written into the graph, where they do
- * not all come from one file (a model lowered from Python source) or the file holds much more than them.
+ * from external data than from 46 MB of raw_data. Weights from other files, and those held in memory (the backward
+ * graph's own constants, a model lowered from Python source), are written into the graph; undefined where no file
+ * holds any, or the file holds much more than them.
  */
-function copyWeightsBeside(model: Model, dir: string): { file: string; references: (t: Tensor) => ExternalReference | undefined } | undefined {
-  const large = model.graph.initializers.filter((t) => t.data.kind !== 'strings' && (t.data.kind === 'inline' ? t.data.bytes.length : t.data.length) >= REFERENCED_WEIGHT_BYTES);
-  const first = large[0]?.data;
-  if (!first || first.kind !== 'file') return undefined;
-  const source = first.path;
-  let bytes = 0;
-  for (const t of large) {
-    if (t.data.kind !== 'file' || t.data.path !== source) return undefined;
-    bytes += t.data.length;
+export function copyWeightsBeside(model: Model, dir: string): { file: string; references: (t: Tensor) => ExternalReference | undefined } | undefined {
+  // The file most of the weights come from: the model's own file, or its external data file.
+  const bySource = new Map<string, number>();
+  for (const t of model.graph.initializers) {
+    if (t.data.kind === 'file' && t.data.length >= REFERENCED_WEIGHT_BYTES) bySource.set(t.data.path, (bySource.get(t.data.path) ?? 0) + t.data.length);
   }
+  let source: string | undefined;
+  let bytes = 0;
+  for (const [file, n] of bySource) {
+    if (n > bytes) {
+      source = file;
+      bytes = n;
+    }
+  }
+  if (!source) return undefined;
   try {
     if (statSync(source).size > 2 * bytes + (1 << 20)) return undefined;
   } catch {
