@@ -101,8 +101,8 @@ try {
     '- Before: the check ran in a session of its own on a loss graph with the weights as inputs; the weights travelled to',
     '  the worker (45 MB over IPC) and JavaScript wrote both perturbed copies of all 11 million weights. That cost',
     '  0.81× a plain forward process over `--check 0` (3.99× in all at a load average of 5.4, 2026-12-04). Interleaved',
-    '  (plain run, the build before issue 12\'s check work, this build, nine series, load average 2.1, 2026-12-05):',
-    '  3.75× before, 2.95× now (medians 1183 ms and 843 ms against 315 ms).',
+    '  (plain run, the build before issue 12\'s check work, this build, nine series, load average 1.6, 2026-12-05):',
+    '  3.69× before, 2.63× now (medians 1093 ms and 752 ms against 286 ms).',
     '- The joint stage inside the gradient graph: no IPC of weights, no second session unless the joint stage fails (its',
     '  retry and the per-tensor stage then read the weights from the model\'s file), one sign vector fed',
     '  (2.4 million values), 2 forward passes in the run. g·s as Mul + ReduceSum, not a [1, n] × [n, 1] MatMul, which',
@@ -124,9 +124,9 @@ try {
     'copy (onnxruntime refuses external data that resolves outside the model\'s folder, rightly). Considered and left,',
     'not measured: activation gradients reduced to their L2 in the graph (about 24 MB less to hand over, but a',
     'non-finite element would turn the reported norm into Infinity or NaN, where today\'s figure leaves it out).',
-    'The ratio rises with the machine\'s load, since onnxruntime\'s two threads share the 2 cores with other work. Other',
-    'runs of this build on 2026-12-05 (11 pairs each): 2.81× at a load average of 2.5, 2.92× at 1.7, 3.06× at 4.3, and',
-    '3.11× at 1.8 while the plain run itself took 57 ms instead of 18 (the one-minute average lagged the load).',
+    'The ratio rises with the machine\'s load, since onnxruntime\'s two threads share the 2 cores with other work: the',
+    'build just before the weights copy applied to ResNet-18 (it was skipped there until its last fix) measured 2.81×',
+    'to 3.11× at load averages of 1.1 to 4.3 (2026-12-05).',
   ];
   const section = lines.join('\n');
   console.log(section);
