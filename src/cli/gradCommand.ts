@@ -130,7 +130,11 @@ export function formatGradReport(report: GradReport, floatType: 'float32' | 'flo
     const t = report.check.thresholds ?? checkThresholds(floatType);
     const verdict = report.check.verdict ?? checkVerdict(report.check.maxRelError, floatType);
     const joint = report.check.joint;
-    const cost = report.timing && typeof report.timing.checkMs === 'number' ? `, took ${formatDuration(report.timing.checkMs)} of ${formatDuration(report.timing.totalMs)}` : '';
+    const timing = report.timing;
+    // The default check's first runs are part of the gradient run, whose time cannot be split between them.
+    const cost = !timing || typeof timing.checkMs !== 'number' ? '' : timing.checkRunsInRun
+      ? `; its ${timing.checkRunsInRun} forward runs ran inside the gradient run (${formatDuration(timing.runMs ?? 0)} in all), then it took ${formatDuration(timing.checkMs)}, of ${formatDuration(timing.totalMs)}`
+      : `, took ${formatDuration(timing.checkMs)} of ${formatDuration(timing.totalMs)}`;
     const precision = floatType === 'float64' ? '' : ' in float32';
     lines.push('');
     if (report.check.method === 'joint' && joint) {

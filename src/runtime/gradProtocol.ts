@@ -1,5 +1,6 @@
 import type { GradSummary, SaliencyMap } from '../core/autodiff/gradStats';
-import type { DataType } from '../core/ir/types';
+import type { JointCheckOutputs } from '../core/autodiff/jointCheckGraph';
+import type { DataType, Tensor } from '../core/ir/types';
 import type { Feed } from './protocol';
 import type { ExecutionProviderChoice } from './providers';
 import type { WorkerEnvelope } from './workerProcess';
@@ -20,10 +21,20 @@ export interface GradJobParam {
   sample: number[];
   /** Check this tensor along one direction (the default fast check); see core/autodiff/gradCheck.ts. */
   direction?: boolean;
-  /** The fast check's step along its unit direction (scaled to the tensor's weights by the front end). */
+  /**
+   * The fast check's step along its unit direction, scaled to the tensor's weights: the worker computes it from the
+   * values when a stage outside the gradient graph needs it.
+   */
   directionStep?: number;
-  /** The parameter's values, needed to perturb it; only sent when the tensor is checked. */
+  /**
+   * The parameter's values, needed to perturb it: sent for `--check N`, and for weights held in memory (a model
+   * lowered from Python source). The default check otherwise leaves them out (they would cost 45 MB of IPC on
+   * ResNet-18); the worker reads them from the model's file (`weights`) only where the joint check inside the
+   * gradient graph does not pass.
+   */
   values?: Float32Array | Float64Array;
+  /** Otherwise, where the values lie: the model's initializer as a file range, without its bytes. */
+  weights?: Tensor;
 }
 
 export interface GradJob {
@@ -53,6 +64,17 @@ export interface GradJob {
    * where that does not pass (core/autodiff/gradCheck.ts's jointCoefficients).
    */
   joint?: boolean;
+  /**
+   * The joint check's first stage inside the gradient graph (core/autodiff/jointCheckGraph.ts): the signs input the
+   * worker feeds (`fillSigns(signsLength, seed)`), and the outputs the gradient run then also gives: the losses at
+   * W ± eps·c·d, the analytic joint derivative, eps, and per tensor of `params` the coefficients and weight norms.
+   */
+  jointInGraph?: JointCheckOutputs;
+  /**
+   * Files only the gradient session's creation reads (the weights copy its graph references): the worker removes them
+   * once the session exists, while it runs, instead of the front end after the result.
+   */
+  readOnlyBySession?: string[];
   /** Seed of the fast check's random directions, so that runs repeat. */
   seed: number;
   bins: number;
@@ -94,10 +116,16 @@ export interface GradJobResult {
    * (then no per-tensor check ran).
    */
   joint?: { analytic: number; oneSided: [number, number]; step: number; noiseFloor: number; tensors: number; passed: boolean };
+  /** The weights' L2 norms that the gradient graph computed for its joint check, by parameter name. */
+  weightNorms?: Record<string, number>;
   /** Units exactly on a ReLU/Clip kink at the checked point (directional check only). */
   kinks?: number;
-  /** The check's time includes its own session's creation (`checkSessionMs`) and its `checkRuns` forward runs. */
-  timing: { sessionMs: number; runMs: number; checkMs: number; checkSessionMs: number; checkRuns: number };
+  /**
+   * The check's time includes its own session's creation (`checkSessionMs`) and its forward runs. `checkRuns` counts
+   * every forward pass the check made, including the joint check's two inside the gradient run (`checkRunsInRun`),
+   * whose time is part of `runMs`, not of `checkMs`.
+   */
+  timing: { sessionMs: number; runMs: number; checkMs: number; checkSessionMs: number; checkRuns: number; checkRunsInRun: number };
 }
 
 /** The envelope every worker speaks (see runtime/workerProcess.ts), carrying this worker's result. */

@@ -1,17 +1,18 @@
-import { rmSync } from 'node:fs';
+import { constants, copyFileSync, rmSync, statSync } from 'node:fs';
 import { MAX_NPY_BYTES } from '../core/limits';
 import { readRegularFile } from '../core/regularFile';
 import { basename, join } from 'node:path';
 import { buildBackward, buildLossModel, type LossSpec } from '../core/autodiff';
-import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, directionStep, directionStepFraction, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
+import { addJointCheck, type JointCheckGraph, type JointCheckOutputs } from '../core/autodiff/jointCheckGraph';
+import { DEFAULT_CHECK, DIRECTION_NOISE_ULPS, finiteDifferenceNoise, finiteDifferenceStep, sampleIndices, type CheckSetting } from '../core/autodiff/gradCheck';
 import { l2Norm } from '../core/autodiff/gradStats';
 import { assembleGradReport, type GradDiagnosticOptions, type GradRun } from '../core/autodiff/gradReport';
 import { UserInputError } from '../core/errors';
 import type { Model, Shape, Tensor } from '../core/ir/types';
 import { bitsPerElement } from '../core/ir/dtypes';
 import { readNpy } from '../core/npy/npy';
-import { writeOnnxFile } from '../core/onnx/writer';
-import { readTensorValues } from '../core/onnx/tensorBytes';
+import { writeOnnxFile, type ExternalReference } from '../core/onnx/writer';
+import { readParameterValues } from '../core/onnx/tensorBytes';
 import type { GradReport } from '../core/reports';
 import { buildFeeds, type InputOptions } from './inputs';
 import type { Feed } from './protocol';
@@ -56,11 +57,13 @@ export interface GradProbeOptions extends InputOptions, GradDiagnosticOptions {
 export const DEFAULT_GRAD_TIMEOUT_MS = 15 * 60 * 1000;
 
 /**
- * 'basic', not onnxruntime's default 'all': a gradient probe creates its session once and runs it once, and on
- * ResNet-18 'all' (which adds the layout transforms) took about 130 ms longer to create a session than it saved in the
- * run.
+ * 'disabled', not onnxruntime's default 'all': a gradient probe creates its session once and runs it once. On
+ * ResNet-18, 'all' (which adds the layout transforms) took about 130 ms longer to create a session than it saved in
+ * the run; with the joint check inside the gradient graph, 'basic' took 50-80 ms longer to create it than 'disabled'
+ * and saved 30-50 ms of the run, and whole `layerscope grad` processes were 3-5% faster with 'disabled' (three
+ * interleaved series of 9-11, load averages 3.4-3.9).
  */
-export const DEFAULT_GRAD_OPTIMIZATION: GradJob['graphOptimizationLevel'] = 'basic';
+export const DEFAULT_GRAD_OPTIMIZATION: GradJob['graphOptimizationLevel'] = 'disabled';
 
 /** The loss spec for the options: `sum`/`mean` with a class target look at that one unit (saliency). */
 export function lossSpecFor(options: Pick<GradProbeOptions, 'loss' | 'target'>): LossSpec {
@@ -144,10 +147,52 @@ function targetFeed(name: string, dtype: string, target: GradTarget, classes: nu
     : { name, dtype: 'float32', dims: arr.shape, data: Float32Array.from(src) };
 }
 
-function paramValues(t: Tensor): Float32Array | Float64Array {
-  const v = readTensorValues(t);
-  if (t.dtype === 'float64') return Float64Array.from(v);
-  return v instanceof Float32Array ? Float32Array.from(v) : Float32Array.from(v);
+/** What the worker needs of the joint check graph: its input and outputs, not the model. */
+function jointOutputs({ model: _model, ...outputs }: JointCheckGraph): JointCheckOutputs {
+  return outputs;
+}
+
+/** Weights below this size are written into the gradient graph itself. */
+const REFERENCED_WEIGHT_BYTES = 1024;
+
+/**
+ * The gradient graph's weights as a copy of the one file they were read from, put in the probe's folder, which the
+ * graph then references as external data: a file copy by the kernel instead of streaming every weight through
+ * JavaScript into the graph (on ResNet-18, 15-30 ms instead of 35-80), and onnxruntime also creates the session faster
+ * from external data than from 46 MB of raw_data. Weights from other files, and those held in memory (the backward
+ * graph's own constants, a model lowered from Python source), are written into the graph; undefined where no file
+ * holds any, or the file holds much more than them.
+ */
+export function copyWeightsBeside(model: Model, dir: string): { file: string; references: (t: Tensor) => ExternalReference | undefined } | undefined {
+  // The file most of the weights come from: the model's own file, or its external data file.
+  const bySource = new Map<string, number>();
+  for (const t of model.graph.initializers) {
+    if (t.data.kind === 'file' && t.data.length >= REFERENCED_WEIGHT_BYTES) bySource.set(t.data.path, (bySource.get(t.data.path) ?? 0) + t.data.length);
+  }
+  let source: string | undefined;
+  let bytes = 0;
+  for (const [file, n] of bySource) {
+    if (n > bytes) {
+      source = file;
+      bytes = n;
+    }
+  }
+  if (!source) return undefined;
+  try {
+    if (statSync(source).size > 2 * bytes + (1 << 20)) return undefined;
+  } catch {
+    return undefined;
+  }
+  const location = 'weights.bin';
+  // A copy, not a link: onnxruntime refuses external data that resolves outside the model's folder, and a copy cannot
+  // change under the probe. COPYFILE_FICLONE shares the blocks where the file system can.
+  const file = join(dir, location);
+  copyFileSync(source, file, constants.COPYFILE_FICLONE);
+  return {
+    file,
+    references: (t) =>
+      t.data.kind === 'file' && t.data.path === source && t.data.length >= REFERENCED_WEIGHT_BYTES ? { location, offset: t.data.offset, length: t.data.length } : undefined,
+  };
 }
 
 /** The gradient worker: dist/gradWorker.js, or gradWorker.ts under tsx (tests). */
@@ -162,6 +207,8 @@ interface PreparedGrad {
   weightNorms: Map<string, number>;
   /** The model's initializers by name, to read the weights whose norms are still missing. */
   initializers: Map<string, Tensor>;
+  /** The parameters whose weight norms the gradient graph's joint check computes (they come with the result). */
+  normsFromGraph: Set<string>;
   inputName: string | undefined;
 }
 
@@ -187,7 +234,6 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     const checkMode = options.check ?? DEFAULT_CHECK;
     const checkN = checkMode === 'fast' ? 0 : checkMode;
     const step = finiteDifferenceStep(backward.floatType);
-    const fraction = directionStepFraction(backward.floatType);
     const inits = new Map(m.graph.initializers.map((t) => [t.name, t]));
     const params: GradJobParam[] = [];
     const weightNorms = new Map<string, number>();
@@ -205,25 +251,28 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample });
         return;
       }
-      // The numerical check perturbs these values in the worker; their norm comes with them.
-      const values = paramValues(t);
-      const norm = l2Norm(values);
-      weightNorms.set(name, norm);
-      params.push({
-        name,
-        output: backward.gradNames.get(name)!,
-        dims: [...t.dims],
-        sample,
-        values,
-        ...(direction ? { direction: true, directionStep: directionStep(fraction, norm, count) } : {}),
-      });
+      if (direction) {
+        // The default check runs inside the gradient graph, which has the weights: none travel to the worker, only
+        // where they lie in the model's file, for the stages that run outside the graph when the joint one fails.
+        // Weights held in memory (a model lowered from Python source) travel as before.
+        const where = t.data.kind === 'file' ? { weights: t } : { values: readParameterValues(t) };
+        params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, direction: true, ...where });
+        return;
+      }
+      // The per-coordinate check perturbs these values in the worker; their norm comes with them.
+      const values = readParameterValues(t);
+      weightNorms.set(name, l2Norm(values));
+      params.push({ name, output: backward.gradNames.get(name)!, dims: [...t.dims], sample, values });
     });
     const inputName = backward.inputs[0];
-    context = { backward, params, weightNorms, initializers: inits, inputName };
-    // The backward graph carries every weight, and the loss-only graph for the check carries them again.
+    const jointGraph = checkMode === 'fast' ? addJointCheck(m, backward, params.filter((p) => p.direction).map((p) => p.name)) : undefined;
+    context = { backward, params, weightNorms, initializers: inits, inputName, normsFromGraph: new Set(jointGraph?.params ?? []) };
+    // The backward graph carries every weight, and the loss-only graph for the check may carry some again.
     dir = makeProbeFolder(2 * weightBytes);
     const backwardPath = join(dir, 'backward.onnx');
-    writeOnnxFile(backward.model, backwardPath);
+    const gradientModel = jointGraph?.model ?? backward.model;
+    const copied = copyWeightsBeside(gradientModel, dir);
+    writeOnnxFile(gradientModel, backwardPath, copied ? { references: copied.references } : {});
     let lossPath: string | undefined;
     let checkLossOutput: string | undefined;
     let checkKinksOutput: string | undefined;
@@ -249,6 +298,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     prepared = performance.now();
     return {
       backwardPath,
+      ...(copied ? { readOnlyBySession: [copied.file] } : {}),
       ...(lossPath ? { lossPath, checkLossOutput, ...(checkKinksOutput ? { checkKinksOutput } : {}) } : {}),
       feeds,
       provider: options.provider ?? 'auto',
@@ -260,6 +310,7 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
       activations: backward.activations.map((a) => ({ name: a.name, output: backward.gradNames.get(a.name)! })),
       step,
       ...(checkMode === 'fast' ? { joint: true } : {}),
+      ...(jointGraph ? { jointInGraph: jointOutputs(jointGraph) } : {}),
       seed: 1,
       floatType: backward.floatType,
       bins: options.bins ?? 32,
@@ -270,18 +321,22 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
     };
   });
   try {
-    const running = runGradJob(job, options);
-    // The weight norms that the job did not need are read while the worker creates its session and runs, once the
-    // job has been handed over (setImmediate lets a pending 'ready' message send it first).
+    let sent: () => void = () => undefined;
+    const handedOver = new Promise<void>((resolve) => (sent = resolve));
+    const running = runGradJob(job, { ...options, onSent: () => sent() });
+    // The weight norms that neither the job nor the gradient graph gives are read while the worker creates its session
+    // and runs: once the job has been handed over, since reading them first held the job back until they were done.
     running.catch(() => undefined);
-    await job.catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.race([handedOver, running.catch(() => undefined)]);
     if (context) {
-      for (const p of context.params) if (!context.weightNorms.has(p.name)) context.weightNorms.set(p.name, l2Norm(paramValues(context.initializers.get(p.name)!)));
+      for (const p of context.params) {
+        if (!context.weightNorms.has(p.name) && !context.normsFromGraph.has(p.name)) context.weightNorms.set(p.name, l2Norm(readParameterValues(context.initializers.get(p.name)!)));
+      }
     }
     const result = await running;
     if (!context) throw new Error('the gradient probe finished without its backward graph');
     const { backward, params, weightNorms, inputName } = context;
+    for (const [name, l2] of Object.entries(result.weightNorms ?? {})) weightNorms.set(name, l2);
     const noise = finiteDifferenceNoise(result.loss, backward.floatType, finiteDifferenceStep(backward.floatType));
     const noiseOf = (k: number): number => {
       const h = result.params[k]!.directionStep;
@@ -314,19 +369,21 @@ export async function runGradProbe(model: Model | Promise<Model>, options: GradP
         checkMs: result.timing.checkMs,
         checkSessionMs: result.timing.checkSessionMs,
         checkRuns: result.timing.checkRuns,
+        checkRunsInRun: result.timing.checkRunsInRun,
       },
     };
     const report = assembleGradReport(run, options);
     return result.predicted ? { ...report, predictedClasses: result.predicted } : report;
   } finally {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // maxRetries: on Windows a worker being killed may still hold a file open for a moment.
+    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
 /** Forks the gradient worker for one job; a crash, kill, timeout or cancel rejects with a clear error. */
 export function runGradJob(
   job: Omit<GradJob, 'type' | 'id'> | Promise<Omit<GradJob, 'type' | 'id'>>,
-  options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> = {},
+  options: Pick<GradProbeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'workerPath'> & { onSent?: () => void } = {},
 ): Promise<GradJobResult> {
   const kind = { type: 'grad', resolvePath: resolveGradWorkerPath, processName: 'gradient worker', jobName: 'gradient probe', defaultTimeoutMs: DEFAULT_GRAD_TIMEOUT_MS } as const;
   return startWorkerJob<GradJob, GradJobResult>(kind, job, options);

@@ -1,10 +1,12 @@
+import { unlink } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
-import { centralDifference, checkDirection, checkVerdict, fillDirection, jointNoiseFloor, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
+import { centralDifference, checkDirection, checkVerdict, fillDirection, fillSigns, jointNoiseFloor, DIRECTION_NOISE_ULPS, DIRECTION_STEP_RETRY, directionalError, directionStep, directionStepFraction, dot, finiteDifferenceNoise, jointCoefficients, jointError, jointStep } from '../core/autodiff/gradCheck';
 import { predictedClasses } from '../core/autodiff/predictedClass';
 import { l2Norm, saliencyMap, summarizeGradient } from '../core/autodiff/gradStats';
 import type { CheckMethod, DirectionalError } from '../core/autodiff/gradCheck';
 import type { DataType } from '../core/ir/types';
-import type { GradJob, GradJobResult } from './gradProtocol';
+import { readParameterValues } from '../core/onnx/tensorBytes';
+import type { GradJob, GradJobParam, GradJobResult } from './gradProtocol';
 import { serveJobs, type ProgressSender } from './jobWorker';
 import { createSession, feedsFor, floatValues, ort, runSession, scalarValue, toOrtTensor, WorkerUserError } from './ortSession';
 import { providerAttempts } from './providers';
@@ -48,8 +50,9 @@ async function settleStep(
   errorAt: (step: number, slopes: [number, number]) => DirectionalError,
   method: CheckMethod,
   floatType: DataType,
+  measured?: [number, number],
 ): Promise<[number, [number, number]]> {
-  const slopes = await slopesAt(step);
+  const slopes = measured ?? (await slopesAt(step));
   const first = errorAt(step, slopes);
   if (checkVerdict(first.relError, floatType, method) === 'fine') return [step, slopes];
   const retry = first.kink ? step / DIRECTION_STEP_RETRY : step * DIRECTION_STEP_RETRY;
@@ -60,6 +63,12 @@ async function settleStep(
 async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobResult> {
   const feeds: Record<string, Ort.Tensor> = {};
   for (const f of job.feeds) feeds[f.name] = toOrtTensor(f);
+  const inGraph = job.jointInGraph;
+  if (inGraph) {
+    const n = inGraph.signsLength;
+    const f64 = job.floatType === 'float64';
+    feeds[inGraph.signs] = new (ort().Tensor)(f64 ? 'float64' : 'float32', fillSigns(f64 ? new Float64Array(n) : new Float32Array(n), job.seed), [n, 1]);
+  }
   const failures: { provider: string; message: string }[] = [];
   const t0 = performance.now();
   const { session, provider } = await createSession({
@@ -69,8 +78,14 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     graphOptimizationLevel: job.graphOptimizationLevel,
     failures,
     what: 'the gradient graph',
+    // The gradient run is long and mostly large kernels, and a developer's machine is rarely idle: on ResNet-18 with
+    // two cores shared with other work, sleeping threads ran it in about 400 ms where spinning ones took 640.
+    spinning: false,
   });
   const t1 = performance.now();
+  // Removed by the thread pool while onnxruntime runs; where that fails (a file still mapped on Windows), the front end
+  // removes the probe folder afterwards anyway.
+  for (const file of job.readOnlyBySession ?? []) unlink(file, () => undefined);
   const predicted = job.predictedTarget ? await resolvePredictedTarget(session, feeds, job.predictedTarget) : undefined;
   const outputs = await runSession(session, feedsFor(session, feeds), 'the gradient graph');
   const t2 = performance.now();
@@ -104,39 +119,92 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     return { name: p.name, summary: summarizeGradient(data, job.bins), analytic: p.sample.map((i) => data[i]!), numeric: [], lossAtCheck: loss };
   });
   const activations = job.activations.map((a) => ({ name: a.name, l2: l2Norm(floatValues(outputs[a.output] as Ort.Tensor, a.output)) }));
+  // The joint check's first stage ran inside the gradient graph: its two perturbed losses, the analytic derivative,
+  // its step, and per tensor the coefficient and the weight norm it used.
+  let graphJoint: { lossPlus: number; lossMinus: number; analytic: number; step: number; coefficients: Map<string, number> } | undefined;
+  let weightNorms: Record<string, number> | undefined;
+  if (inGraph) {
+    const vector = (name: string) => Array.from(floatValues(outputs[name] as Ort.Tensor, name));
+    const coefficients = vector(inGraph.coefficients);
+    const norms = vector(inGraph.weightNorms);
+    weightNorms = Object.fromEntries(inGraph.params.map((name, t) => [name, norms[t]!]));
+    const scalar = (name: string) => scalarValue(outputs[name] as Ort.Tensor);
+    graphJoint = {
+      lossPlus: scalar(inGraph.lossPlus),
+      lossMinus: scalar(inGraph.lossMinus),
+      analytic: scalar(inGraph.analytic),
+      step: scalar(inGraph.step),
+      coefficients: new Map(inGraph.params.map((name, t) => [name, coefficients[t]!])),
+    };
+  }
   for (const v of Object.values(outputs)) (v as Ort.Tensor).dispose?.();
-  await session.release();
+  // The gradient session is released only before another one opens: this process serves one job and is ended with
+  // it, and releasing ResNet-18's session took 10–25 ms before the result could go back.
+  let gradientSession: Ort.InferenceSession | undefined = session;
 
   const t3 = performance.now();
   let kinks: number | undefined;
   let joint: GradJobResult['joint'];
   let runs = 0;
+  let runsInRun = 0;
   let checkSessionMs = 0;
-  const checked = job.params.filter((p) => p.values && (p.direction || p.sample.length > 0));
-  if (job.lossPath && checked.length > 0) {
-    const { session: check } = await createSession({
-      modelPath: job.lossPath,
-      attempts: [provider],
-      deviceId: job.deviceId,
-      // The parameters are inputs of this graph, so its session takes little to create at any level (about 13 ms on
-      // ResNet-18); full optimisation pays where the per-tensor stage or --check N runs it many times.
-      graphOptimizationLevel: 'all',
-      failures,
-      what: 'the loss graph of the numerical check',
-    });
-    checkSessionMs = performance.now() - t3;
-    const lossName = job.checkLossOutput ?? job.lossOutput;
-    // Exposed parameters are inputs of the check model; every run feeds all of them, one perturbed.
-    const base: Record<string, Ort.Tensor> = {};
-    for (const name of check.inputNames) if (feeds[name]) base[name] = feeds[name]!;
+  // The default check sends no weights, only where they lie in the model's file: where a run outside the gradient
+  // graph needs them, they are read from there (loadWeights, before any such run).
+  const loadWeights = async (): Promise<void> => {
     for (const p of job.params) {
-      if (p.values && check.inputNames.includes(p.name)) base[p.name] = new (ort().Tensor)(p.values instanceof Float64Array ? 'float64' : 'float32', p.values, p.dims);
+      if (p.values || !(p.direction || p.sample.length > 0)) continue;
+      if (!p.weights) throw new Error(`no weights were given for '${p.name}' to check`);
+      p.values = readParameterValues(p.weights);
     }
+  };
+  const valuesOf = (p: GradJobParam): Float32Array | Float64Array => {
+    if (!p.values) throw new Error(`the weights of '${p.name}' were not loaded for the numerical check`);
+    return p.values;
+  };
+  const stepOf = (p: GradJobParam): number => {
+    p.directionStep ??= directionStep(directionStepFraction(job.floatType), l2Norm(valuesOf(p)), valuesOf(p).length);
+    return p.directionStep;
+  };
+  const checked = job.params.filter((p) => p.direction || p.sample.length > 0);
+  if (job.lossPath && checked.length > 0) {
+    const lossName = job.checkLossOutput ?? job.lossOutput;
+    // The loss graph's session, opened only when a run outside the gradient graph is needed. Exposed parameters are
+    // inputs of that graph; every run feeds all of them, one perturbed.
+    let opened: { check: Ort.InferenceSession; base: Record<string, Ort.Tensor> } | undefined;
+    const openCheck = async (): Promise<{ check: Ort.InferenceSession; base: Record<string, Ort.Tensor> }> => {
+      if (opened) return opened;
+      await loadWeights();
+      await gradientSession?.release();
+      gradientSession = undefined;
+      const started = performance.now();
+      const { session: check } = await createSession({
+        modelPath: job.lossPath!,
+        attempts: [provider],
+        deviceId: job.deviceId,
+        // The parameters are inputs of this graph, so its session takes little to create at any level (about 13 ms on
+        // ResNet-18); full optimisation pays where the per-tensor stage or --check N runs it many times.
+        graphOptimizationLevel: 'all',
+        failures,
+        what: 'the loss graph of the numerical check',
+        spinning: false,
+      });
+      checkSessionMs += performance.now() - started;
+      const base: Record<string, Ort.Tensor> = {};
+      for (const name of check.inputNames) if (feeds[name]) base[name] = feeds[name]!;
+      for (const p of job.params) {
+        if ((p.direction || p.sample.length > 0) && check.inputNames.includes(p.name)) {
+          const values = valuesOf(p);
+          base[p.name] = new (ort().Tensor)(values instanceof Float64Array ? 'float64' : 'float32', values, p.dims);
+        }
+      }
+      return (opened = { check, base });
+    };
     let total = checked.reduce((s, p) => s + (p.direction ? 1 : p.sample.length), 0);
     let done = 0;
-    const checkRun = (fed: Record<string, Ort.Tensor>, fetch: string[]) => {
+    const checkRun = async (perturbed: Record<string, Ort.Tensor>, fetch: string[]) => {
+      const { check, base } = await openCheck();
       runs++;
-      return runSession(check, fed, 'the loss graph of the numerical check', fetch);
+      return runSession(check, { ...base, ...perturbed }, 'the loss graph of the numerical check', fetch);
     };
     // The per-tensor directional check compares one-sided differences around the unperturbed loss, from this same
     // session, and counts the units on a kink there: one more run, made only when that check runs. The joint check
@@ -148,11 +216,11 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       if (baseRun) return;
       baseRun = true;
       const fetch = job.checkKinksOutput ? [lossName, job.checkKinksOutput] : [lossName];
-      const o = await checkRun(base, fetch);
+      const o = await checkRun({}, fetch);
       baseLoss = scalarValue(o[lossName] as Ort.Tensor);
       if (job.checkKinksOutput) kinks = scalarValue(o[job.checkKinksOutput] as Ort.Tensor);
     };
-    // Each tensor's direction for the per-tensor stage, drawn once: the joint one's part, normalised.
+    // Each tensor's direction for the per-tensor stage, drawn once.
     const directions = new Map<number, Float64Array>();
     const directionOf = (k: number): Float64Array => {
       let v = directions.get(k);
@@ -160,7 +228,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       return v;
     };
     const passedJointly = new Set<number>();
-    const jointly = job.joint ? job.params.flatMap((p, k) => (p.direction && p.values ? [k] : [])) : [];
+    const jointly = job.joint ? job.params.flatMap((p, k) => (p.direction ? [k] : [])) : [];
     if (jointly.length > 0) {
       total = total - jointly.length + 1;
       joint = await jointCheck(jointly);
@@ -171,51 +239,71 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     }
     async function jointCheck(ks: number[]): Promise<NonNullable<GradJobResult['joint']>> {
       const norms = ks.map((k) => params[k]!.summary.l2);
-      const coefficients = jointCoefficients(ks.map((k) => job.params[k]!.directionStep!), norms);
-      // Written whole by every pass, so allocated, not copied.
+      // The gradient graph's own first stage, where it covered exactly these tensors.
+      const measured = graphJoint && ks.length === graphJoint.coefficients.size && ks.every((k) => graphJoint.coefficients.has(job.params[k]!.name)) ? graphJoint : undefined;
+      let coefficients: number[] | undefined = measured ? ks.map((k) => measured.coefficients.get(job.params[k]!.name)!) : undefined;
+      const coefficientsNow = (): number[] => (coefficients ??= jointCoefficients(ks.map((k) => stepOf(job.params[k]!)), norms));
+      // Written whole by every pass, so allocated, not copied; only when a step runs outside the gradient graph.
+      let copies: { plus: (Float32Array | Float64Array)[]; minus: (Float32Array | Float64Array)[] } | undefined;
       const blank = (k: number): Float32Array | Float64Array => {
-        const v = job.params[k]!.values!;
+        const v = valuesOf(job.params[k]!);
         return v instanceof Float64Array ? new Float64Array(v.length) : new Float32Array(v.length);
       };
-      const plus = ks.map(blank);
-      const minus = ks.map(blank);
-      const feed = (copies: (Float32Array | Float64Array)[]): Record<string, Ort.Tensor> => {
-        const fed: Record<string, Ort.Tensor> = { ...base };
+      const lossOf = async (values: (Float32Array | Float64Array)[]): Promise<number> => {
+        const fed: Record<string, Ort.Tensor> = {};
         ks.forEach((k, i) => {
           const p = job.params[k]!;
-          fed[p.name] = new (ort().Tensor)(p.values instanceof Float64Array ? 'float64' : 'float32', copies[i]!, p.dims);
+          fed[p.name] = new (ort().Tensor)(values[i] instanceof Float64Array ? 'float64' : 'float32', values[i]!, p.dims);
         });
-        return fed;
+        return scalarValue((await checkRun(fed, [lossName]))[lossName] as Ort.Tensor);
       };
-      const lossOf = async (copies: (Float32Array | Float64Array)[]): Promise<number> => scalarValue((await checkRun(feed(copies), [lossName]))[lossName] as Ort.Tensor);
-      // Both perturbed copies and the analytic derivative come from one pass over the weights per step.
-      let analytic = NaN;
+      // The analytic derivative of each step tried; every tensor reads the same seeded signs (fillSigns), as in the
+      // gradient graph, so the retry moves along the same direction as the first stage.
+      const analyticAt = new Map<number, number>();
       const slopesAt = async (eps: number): Promise<[number, number]> => {
+        await loadWeights();
+        const c = coefficientsNow();
+        copies ??= { plus: ks.map(blank), minus: ks.map(blank) };
         let sum = 0;
         ks.forEach((k, i) => {
           const p = job.params[k]!;
-          sum += coefficients[i]! * fillDirection(plus[i]!, minus[i]!, p.values!, gradients.get(p.name)!, norms[i]!, job.seed + k, eps * coefficients[i]!);
+          sum += c[i]! * fillDirection(copies!.plus[i]!, copies!.minus[i]!, valuesOf(p), gradients.get(p.name)!, norms[i]!, job.seed, eps * c[i]!);
         });
-        analytic = sum;
-        const up = await lossOf(plus);
-        const down = await lossOf(minus);
+        analyticAt.set(eps, sum);
+        const up = await lossOf(copies.plus);
+        const down = await lossOf(copies.minus);
         return [(baseLoss - down) / eps, (up - baseLoss) / eps];
       };
       const errorAt = (eps: number, s: [number, number]) =>
-        jointError(analytic, s[0], s[1], jointNoiseFloor(baseLoss, job.floatType, eps), job.floatType);
-      // The step needs the analytic derivative's size: the gradient parts' sum estimates it before the first pass.
-      const [eps, oneSided] = await settleStep(jointStep(baseLoss, norms.reduce((a, g, i) => a + g * coefficients[i]!, 0)), slopesAt, errorAt, 'joint', job.floatType);
+        jointError(analyticAt.get(eps)!, s[0], s[1], jointNoiseFloor(baseLoss, job.floatType, eps), job.floatType);
+      let start: number;
+      let first: [number, number] | undefined;
+      if (measured) {
+        runs += 2;
+        runsInRun = 2;
+        start = measured.step;
+        analyticAt.set(start, measured.analytic);
+        first = [(baseLoss - measured.lossMinus) / start, (measured.lossPlus - baseLoss) / start];
+      } else {
+        // The step needs the analytic derivative's size: the gradient parts' sum estimates it before the first pass.
+        await loadWeights();
+        const c = coefficientsNow();
+        start = jointStep(baseLoss, norms.reduce((a, g, i) => a + g * c[i]!, 0));
+      }
+      const [eps, oneSided] = await settleStep(start, slopesAt, errorAt, 'joint', job.floatType, first);
       const noiseFloor = jointNoiseFloor(baseLoss, job.floatType, eps);
+      const analytic = analyticAt.get(eps)!;
       const passed = checkVerdict(jointError(analytic, oneSided[0], oneSided[1], noiseFloor, job.floatType).relError, job.floatType, 'joint') === 'fine';
       return { analytic, oneSided, step: eps, noiseFloor, tensors: ks.length, passed };
     }
     for (let k = 0; k < job.params.length; k++) {
       const p = job.params[k]!;
-      const values = p.values;
-      if (!values || !(p.direction || p.sample.length > 0) || passedJointly.has(k)) continue;
+      if (!(p.direction || p.sample.length > 0) || passedJointly.has(k)) continue;
+      await loadWeights();
+      const values = valuesOf(p);
       const type = values instanceof Float64Array ? 'float64' : 'float32';
       const lossWith = async (perturbed: Float32Array | Float64Array): Promise<number> => {
-        const o = await checkRun({ ...base, [p.name]: new (ort().Tensor)(type, perturbed, p.dims) }, [lossName]);
+        const o = await checkRun({ [p.name]: new (ort().Tensor)(type, perturbed, p.dims) }, [lossName]);
         return scalarValue(o[lossName] as Ort.Tensor);
       };
       if (p.direction) {
@@ -233,7 +321,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
         const analytic = dot(gradient, v);
         const errorAt = (step: number, s: [number, number]) =>
           directionalError(analytic, s[0], s[1], finiteDifferenceNoise(baseLoss, job.floatType, step, DIRECTION_NOISE_ULPS), job.floatType);
-        const [h, slopes] = await settleStep(p.directionStep!, slopesAt, errorAt, 'direction', job.floatType);
+        const [h, slopes] = await settleStep(stepOf(p), slopesAt, errorAt, 'direction', job.floatType);
         params[k]!.analytic = [analytic];
         params[k]!.numeric = [(slopes[0] + slopes[1]) / 2];
         params[k]!.oneSided = slopes;
@@ -253,7 +341,7 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
       }
       progress(done, total, `checked ${p.name}`);
     }
-    await check.release();
+    if (opened) await opened.check.release();
   }
   const t4 = performance.now();
   return {
@@ -264,9 +352,10 @@ async function runJob(job: GradJob, progress: ProgressSender): Promise<GradJobRe
     ...(input ? { input } : {}),
     params,
     activations,
+    ...(weightNorms ? { weightNorms } : {}),
     ...(kinks !== undefined ? { kinks } : {}),
     ...(joint ? { joint } : {}),
-    timing: { sessionMs: t1 - t0, runMs: t2 - t1, checkMs: t4 - t3, checkSessionMs, checkRuns: runs },
+    timing: { sessionMs: t1 - t0, runMs: t2 - t1, checkMs: t4 - t3, checkSessionMs, checkRuns: runs, checkRunsInRun: runsInRun },
   };
 }
 

@@ -55,6 +55,11 @@ export interface SessionRequest {
   what: string;
   /** Profile sessions on accelerator providers into files with this prefix (CPU fallback detection). */
   profilePrefix?: string;
+  /**
+   * Whether onnxruntime's intra-op threads spin while they wait for work (its default, true). false makes them sleep:
+   * on a machine that other work shares, spinning threads take turns away from the ones with work to do.
+   */
+  spinning?: boolean;
 }
 
 export interface OpenedSession {
@@ -74,6 +79,7 @@ export async function createSession(request: SessionRequest): Promise<OpenedSess
       executionProviders: [providerConfig(provider, request.deviceId) as Ort.InferenceSession.ExecutionProviderConfig],
       graphOptimizationLevel: request.graphOptimizationLevel,
       logSeverityLevel: 3,
+      ...(request.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     };
     if (profiled) {
       options.enableProfiling = true;

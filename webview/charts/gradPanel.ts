@@ -127,7 +127,13 @@ export function checkSection(report: GradReport, doc: Document): HTMLElement {
   const check = report.check;
   if (!check) return h(doc, 'p', { class: 'grad-check none' }, 'The numerical check did not run (--check 0).');
   const verdict = check.verdict ?? 'uncomfortable';
-  const cost = typeof report.timing?.checkMs === 'number' ? ` The check took ${formatDuration(report.timing.checkMs)}.` : '';
+  const timing = report.timing;
+  const cost =
+    typeof timing?.checkMs !== 'number'
+      ? ''
+      : timing.checkRunsInRun
+        ? ` Its first ${timing.checkRunsInRun} forward runs ran inside the gradient run (${formatDuration(timing.runMs ?? 0)} with the backward pass); the rest of the check took ${formatDuration(timing.checkMs)}.`
+        : ` The check took ${formatDuration(timing.checkMs)}.`;
   const joint = check.joint;
   const text =
     check.method === 'joint' && joint

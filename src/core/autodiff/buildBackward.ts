@@ -49,6 +49,8 @@ export interface BackwardResult {
   opset: number;
   /** The shape of the output the loss reads, as far as shape inference knows it (for checking class indices). */
   outputShape: Shape;
+  /** How many of the graph's first nodes are the forward pass and the loss (the numerical check copies them). */
+  forwardNodes: number;
 }
 
 /** Ops that changed meaning between opsets 13 and 16, which stop the builder from raising the opset. */
@@ -295,6 +297,7 @@ export function buildBackward(model: Model, options: BackwardOptions): BackwardR
     floatType,
     opset,
     outputShape: types.get(output)?.shape ?? null,
+    forwardNodes: allForward.length,
   };
 }
 

@@ -48,6 +48,15 @@ export function readTensorValues(tensor: Tensor): Float32Array | number[] {
   return decodeValues(tensor.dtype, bytes);
 }
 
+/**
+ * A float parameter's values in a typed array of its own (a copy, never a view on the file's bytes), float64 for
+ * float64 tensors and float32 otherwise: what the gradient probe perturbs and measures.
+ */
+export function readParameterValues(tensor: Tensor): Float32Array | Float64Array {
+  const values = readTensorValues(tensor);
+  return tensor.dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
+}
+
 /** A copy of the tensor with its data loaded inline (string tensors are returned unchanged). */
 export function inlineTensor(tensor: Tensor): Tensor {
   if (tensor.data.kind !== 'file') return tensor;

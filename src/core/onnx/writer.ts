@@ -76,6 +76,18 @@ export interface WriteOnnxFileOptions {
    * (default `<model file name>.data`). `true` takes both defaults.
    */
   externalData?: boolean | { location?: string; thresholdBytes?: number };
+  /**
+   * Initializers whose bytes already lie in a file beside the model (the caller put them there, a copy of the file
+   * they were read from, say): written as external-data references to that file instead of copying their bytes.
+   */
+  references?: (t: Tensor) => ExternalReference | undefined;
+}
+
+/** Where an initializer's bytes lie: `location` relative to the model's folder, at `offset`, `length` bytes. */
+export interface ExternalReference {
+  location: string;
+  offset: number;
+  length: number;
 }
 
 export function writeOnnxFile(model: Model, filePath: string, options: WriteOnnxFileOptions = {}): void {
@@ -95,11 +107,12 @@ export function writeOnnxFile(model: Model, filePath: string, options: WriteOnnx
   assertNotASource(model, target);
   let sink: ExternalSink | undefined;
   if (writeOptions.externalData) sink = new ExternalSink(writeOptions.externalData, model);
+  const references = options.references;
   // Write to a temporary name and rename, so that a failure never leaves a half-written model behind.
   const temporary = `${target}.tmp-${process.pid}`;
   let fd: number | undefined;
   try {
-    const enc = new OnnxEncoder(sink);
+    const enc = new OnnxEncoder(sink, references);
     enc.model(model);
     fd = fs.openSync(temporary, 'w');
     let position = 0;
@@ -207,7 +220,10 @@ class ExternalSink {
 class OnnxEncoder {
   readonly w = new ProtoWriter();
 
-  constructor(private readonly sink: ExternalSink | undefined) {}
+  constructor(
+    private readonly sink: ExternalSink | undefined,
+    private readonly references?: (t: Tensor) => ExternalReference | undefined,
+  ) {}
 
   model(m: Model): void {
     const w = this.w;
@@ -246,7 +262,7 @@ class OnnxEncoder {
     w.stringField(2, g.name);
     for (const t of g.initializers) {
       w.begin(5);
-      this.tensor(t, this.sink !== undefined);
+      this.tensor(t, this.sink !== undefined || this.references !== undefined);
       w.end();
     }
     if (g.docString !== undefined) w.stringField(10, g.docString);
@@ -374,11 +390,17 @@ class OnnxEncoder {
       for (const s of t.data.values) w.bytesField(6, s);
     }
     if (t.name) w.stringField(8, t.name);
-    let external: { offset: number; length: number } | undefined;
+    let external: { location: string; offset: number; length: number } | undefined;
     if (t.data.kind !== 'strings') {
       const length = t.data.kind === 'inline' ? t.data.bytes.length : t.data.length;
-      if (mayExternalize && this.sink && length >= this.sink.threshold) {
-        external = { offset: this.sink.appendTensor(t, length), length };
+      const reference = mayExternalize ? this.references?.(t) : undefined;
+      if (reference) {
+        if (path.isAbsolute(reference.location) || reference.location.split(/[\\/]+/).includes('..') || reference.length !== length) {
+          throw new Error(`tensor '${t.name}': bad external reference ${JSON.stringify(reference)}`);
+        }
+        external = reference;
+      } else if (mayExternalize && this.sink && length >= this.sink.threshold) {
+        external = { location: this.sink.location, offset: this.sink.appendTensor(t, length), length };
       } else if (t.data.kind === 'file') {
         // File-backed weights are read only when the output is assembled, one tensor at a time.
         w.tag(9, WIRE_LENGTH);
@@ -393,8 +415,8 @@ class OnnxEncoder {
       }
     }
     if (t.docString !== undefined) w.stringField(12, t.docString);
-    if (external && this.sink) {
-      this.entry(13, { key: 'location', value: this.sink.location });
+    if (external) {
+      this.entry(13, { key: 'location', value: external.location });
       this.entry(13, { key: 'offset', value: String(external.offset) });
       this.entry(13, { key: 'length', value: String(external.length) });
       w.int64Field(14, 1);

@@ -27,6 +27,11 @@ export interface StatsOptions {
   /** Histogram bins; 64 by default. */
   bins?: number;
   saturation?: Saturation;
+  /**
+   * Whether to find the percentiles (pass 3), true by default. A gradient probe's summaries show no percentiles, and
+   * skipping them saves about a third of the time over ResNet-18's 11 million gradients; p01, p50 and p99 are then NaN.
+   */
+  percentiles?: boolean;
 }
 
 export interface ValueStats {
@@ -38,6 +43,8 @@ export interface ValueStats {
 
 export const DEFAULT_BINS = 64;
 const PERCENTILES = [0.01, 0.5, 0.99] as const;
+/** What `percentiles: false` reports for p01, p50 and p99 (a Float64Array, like the computed ones; see below). */
+const NO_PERCENTILES = new Float64Array([NaN, NaN, NaN]);
 const SMALL = 2048;
 /** Gathered bins up to this size are sorted; larger ones are selected in. */
 const SORT_MAX = 16384;
@@ -138,7 +145,8 @@ export function computeTensorStats(input: Values | ArrayLike<number>, options: S
 
   // Float64Arrays, not arrays: an array holding only zeros (ReLU percentiles) and one holding fractions have different
   // element kinds, and alternating between them made the optimised code of this function bail out on every call.
-  const percentiles = finite > SMALL ? percentilesFromFineHistogram(gather, finite, fine, { zeros, negatives: scan.negatives }) : percentilesDirect(values, finite);
+  const percentiles =
+    options.percentiles === false ? NO_PERCENTILES : finite > SMALL ? percentilesFromFineHistogram(gather, finite, fine, { zeros, negatives: scan.negatives }) : percentilesDirect(values, finite);
 
   return {
     stats: {

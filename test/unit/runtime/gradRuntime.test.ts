@@ -118,8 +118,12 @@ describe('runtime: gradient probe', function () {
     // Every tensor says that the joint check judged it, and carries the joint error, not one of its own.
     assert.ok(report.params.every((p) => p.check?.verdict === 'fine' && p.check.method === 'joint' && p.check.maxRelError === report.check!.joint!.relError), JSON.stringify(report.params.map((p) => p.check)));
     assert.ok(typeof report.timing?.checkMs === 'number' && report.timing.checkMs > 0);
+    // Its two forward runs ran inside the gradient run, so no session of its own was opened.
+    assert.equal(report.timing?.checkRunsInRun, 2);
+    assert.equal(report.timing?.checkRuns, 2);
+    assert.equal(report.timing?.checkSessionMs, 0);
     const text = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2']);
-    assert.match(text.out, /numerical check: one joint random direction over all 4 tensors, relative error .*: passed, so every tensor passed \(joint check; .*took \d+(\.\d+)? m?s of/);
+    assert.match(text.out, /numerical check: one joint random direction over all 4 tensors, relative error .*: passed, so every tensor passed \(joint check; .*its 2 forward runs ran inside the gradient run \(\d+(\.\d+)? m?s in all\), then it took \d+(\.\d+)? m?s, of \d+(\.\d+)? m?s\)/);
     const coords = await grad(['convnet.onnx', '--random', 'normal', '--seed', '3', '--loss', 'cross-entropy', '--target', '2', '--check', '3', '--json']);
     const byCoords = JSON.parse(coords.out) as GradReport;
     assert.equal(byCoords.check?.method, 'coordinates');
@@ -139,6 +143,10 @@ describe('runtime: gradient probe', function () {
     });
     const localised = (r: GradReport): void => {
       assert.equal(r.check?.joint?.passed, false, JSON.stringify(r.check));
+      // The gradient graph's joint stage failed; the retry and the per-tensor stage ran in the loss graph's session,
+      // on weights the worker read from the model's file.
+      assert.equal(r.timing?.checkRunsInRun, 2);
+      assert.ok(r.timing!.checkRuns! > 2 && r.timing!.checkSessionMs! > 0, JSON.stringify(r.timing));
       assert.equal(r.check?.method, 'direction');
       assert.ok(r.params.every((p) => p.check?.method === 'direction'));
     };

@@ -154,6 +154,30 @@ describe('core/onnx round trip', () => {
     assert.deepStrictEqual(normalizeModel(readOnnxFile(ext)), normalizeModel(model));
   });
 
+  it('writes initializers as references into a copy of their file beside the model, and reads them back', () => {
+    const model = richModel();
+    model.graph.initializers.push(makeTensor('huge', 'float32', [3, 1000], Array.from({ length: 3000 }, (_, i) => i % 97)));
+    const source = path.join(tmp.dir, 'source.onnx');
+    fs.writeFileSync(source, writeOnnx(model));
+    const fromFile = readOnnxFile(source);
+    const out = path.join(tmp.dir, 'out');
+    fs.mkdirSync(out);
+    fs.copyFileSync(source, path.join(out, 'weights.bin'));
+    writeOnnxFile(fromFile, path.join(out, 'model.onnx'), {
+      references: (t) => (t.name === 'huge' && t.data.kind === 'file' ? { location: 'weights.bin', offset: t.data.offset, length: t.data.length } : undefined),
+    });
+    // The model holds the reference, not the 12 kB.
+    assert.ok(fs.statSync(path.join(out, 'model.onnx')).size < 12_000);
+    const back = readOnnxFile(path.join(out, 'model.onnx'));
+    const huge = back.graph.initializers.find((t) => t.name === 'huge')!;
+    assert.equal(huge.data.kind === 'file' && huge.data.external?.location, 'weights.bin');
+    assert.deepStrictEqual(normalizeModel(back), normalizeModel(model));
+    assert.throws(
+      () => writeOnnxFile(fromFile, path.join(out, 'bad.onnx'), { references: (t) => (t.name === 'huge' ? { location: '../source.onnx', offset: 0, length: 12_000 } : undefined) }),
+      /bad external reference/,
+    );
+  });
+
   it('pipeFileRange passes a range in pieces that join to the range', () => {
     const file = path.join(tmp.dir, 'bytes.bin');
     const bytes = new Uint8Array(10_000).map((_, i) => (i * 31) & 0xff);
