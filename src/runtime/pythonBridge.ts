@@ -232,7 +232,9 @@ export class PythonBridge {
     };
     running.fail = failed;
     child.on('error', (error) => failed(new PythonBridgeError(`cannot run ${this.options.python}: ${error.message}`, 'no-interpreter')));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of stderr been read, and its last line says why Python stopped (under load
+    // 'exit' came first and the "No module named torch" line was not there yet).
+    child.on('close', (code, signal) => {
       const last = running.stderr.trim().split('\n').filter((l) => l.trim() !== '').pop();
       if (!started && last && /No module named '?torch'?/.test(last)) {
         // An interpreter that died importing torch before the bridge could report it (a wrapper script, say).
