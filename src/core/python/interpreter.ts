@@ -13,7 +13,7 @@ import type { Frame } from './pythonExecution';
 import { rangeOf } from './trace';
 import type { ForwardEmitter, LayerTrace } from './trace';
 import { ownParamSizes } from './params';
-import type { ClassValue, LayerValue, ParamRef, SourceRange, TensorValue, Value } from './values';
+import type { ClassValue, LayerValue, ParamRef, SourceRange, TensorFill, TensorValue, Value } from './values';
 import { isInt, num, unknown } from './values';
 import type { Bound } from './tensorValues';
 import { binaryBound, isFloatType, isPoint, monotoneBound, point, toInteger } from './tensorValues';
@@ -503,7 +503,7 @@ export class Interpreter extends PythonExecution {
       const dtypeV = keywords.get('dtype');
       const dtype = dtypeV ? dtypeName(dtypeV) : 'float32';
       const fillV = fname === 'full' ? positional[1] ?? keywords.get('fill_value') : undefined;
-      const fill = fname === 'zeros' ? 0 : fname === 'ones' ? 1 : fname === 'randn' ? 'normal' : fname === 'rand' ? 'uniform' : fillV?.kind === 'num' ? fillV.value : undefined;
+      const fill: TensorFill | undefined = fname === 'zeros' ? { constant: 0 } : fname === 'ones' ? { constant: 1 } : fname === 'randn' ? { normal: 1 } : fname === 'rand' ? { uniform: [0, 1] } : fillV?.kind === 'num' ? { constant: fillV.value } : undefined;
       const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)), ...(dtype ? { dtype } : {}), ...(fill !== undefined ? { fill } : {}) };
       // Only constant fills become graph values; random and uninitialised tensors have no value the graph could hold.
       if (fname === 'zeros' || fname === 'ones') return this.emitOp(fname, [], out, [], keywords, node);
@@ -1091,6 +1091,8 @@ export class Interpreter extends PythonExecution {
     }
     const rf = mergeTensorRf([ta, tb].filter((t): t is ShapedTensor => t !== null), shape);
     if (rf) out.rf = rf;
+    const fill = this.buildingTensors && other?.kind === 'num' ? scaledFill((ta ?? tb)!.fill, op, other.value, ta !== null) : undefined;
+    if (fill) out.fill = fill;
     if ((ta as ShapedTensor | null)?.rfLost || (tb as ShapedTensor | null)?.rfLost) {
       delete out.rf;
       out.rfLost = true;
@@ -1473,6 +1475,28 @@ export class Interpreter extends PythonExecution {
     }
     return { kind: 'tensor', shape: null };
   }
+}
+
+/**
+ * A fill after `t op n` (or `n op t` when the tensor is on the right) with a Python number: constants follow the
+ * arithmetic; a normal draw scales by |n| (`torch.randn(…) * 0.02`); a uniform draw scales and shifts. Undefined where
+ * the result is not one of those (a normal draw shifted, a division of a number by a draw).
+ */
+function scaledFill(fill: TensorFill | undefined, op: string, n: number, tensorLeft: boolean): TensorFill | undefined {
+  if (!fill || !Number.isFinite(n)) return undefined;
+  if ('constant' in fill) {
+    const [a, b] = tensorLeft ? [fill.constant, n] : [n, fill.constant];
+    const v = op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' && b !== 0 ? a / b : NaN;
+    return Number.isFinite(v) ? { constant: v } : undefined;
+  }
+  const scale = op === '*' ? n : op === '/' && tensorLeft && n !== 0 ? 1 / n : null;
+  if ('normal' in fill) return scale !== null ? { normal: fill.normal * Math.abs(scale) } : undefined;
+  const [lo, hi] = fill.uniform;
+  if (scale !== null) return { uniform: scale >= 0 ? [lo * scale, hi * scale] : [hi * scale, lo * scale] };
+  if (op === '+') return { uniform: [lo + n, hi + n] };
+  if (op === '-' && tensorLeft) return { uniform: [lo - n, hi - n] };
+  if (op === '-') return { uniform: [n - hi, n - lo] };
+  return undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import { lowerGroupNorm, lowerInstanceNorm } from './lowerNorms';
 import { lowerRecurrent } from './lowerRecurrent';
 import { lowerSpatial } from './lowerSpatial';
 import { lowerDecoderLayer, lowerEncoderLayer, lowerMultiheadAttention } from './lowerTransformer';
-import type { LayerValue, SourceRange, TensorValue, Value } from './values';
+import type { LayerValue, SourceRange, TensorFill, Value } from './values';
 import { num } from './values';
 import { SeededRandom } from '../stats/random';
 
@@ -125,16 +125,21 @@ class Lowerer implements ForwardEmitter, LoweringContext {
 
   /**
    * An nn.Parameter that forward reads as a tensor, under its state-dict name (`cls_token`, `blocks.0.gamma`), filled
-   * as the tensor it wraps was made: torch.zeros, ones and full with their value, randn from N(0, 1), rand from U(0, 1),
-   * anything else (torch.empty, whose values PyTorch leaves undefined) with zeros.
+   * as the tensor it wraps was made: a constant (torch.zeros, ones, full, times a number), a scaled normal draw
+   * (torch.randn(…) * 0.02) or a uniform one; anything else (torch.empty, whose values PyTorch leaves undefined, or
+   * values set later by nn.init, which is not followed) with zeros.
    */
-  parameter(p: LayerValue, dims: number[], fill: TensorValue['fill']): string {
+  parameter(p: LayerValue, dims: number[], fill: TensorFill | undefined): string {
     let m = this.cache.get(p);
     if (!m) this.cache.set(p, (m = new Map()));
     const existing = m.get('*');
     if (existing) return existing;
     const size = dims.reduce((a, b) => a * b, 1);
-    const draw = this.shapesOnly || this.init === 'zeros' || fill === undefined ? () => 0 : fill === 'normal' ? () => this.rng.normal() : fill === 'uniform' ? () => this.rng.uniform() : () => fill;
+    let draw: () => number = () => 0;
+    if (this.shapesOnly || this.init === 'zeros' || !fill) draw = () => 0;
+    else if ('constant' in fill) draw = () => fill.constant;
+    else if ('normal' in fill) draw = () => this.rng.normal() * fill.normal;
+    else draw = () => fill.uniform[0] + this.rng.uniform() * (fill.uniform[1] - fill.uniform[0]);
     const out = this.initializer(p.path ?? 'parameter', dims, Float32Array.from({ length: size }, draw));
     m.set('*', out);
     return out;

@@ -2,7 +2,7 @@ import type { Dim } from '../ir/types';
 import { importedTrees } from './imports';
 import type { RfState, ShapedTensor } from './layerShapes';
 import type { SyntaxNode } from './syntax';
-import type { LayerValue, SourceRange, TensorValue, Value } from './values';
+import type { LayerValue, SourceRange, TensorFill, Value } from './values';
 
 /**
  * What the static interpreter reports as it runs, shared by the interpreter, the lowering (lowerContext.ts, lower.ts),
@@ -44,7 +44,7 @@ export interface ForwardEmitter {
   layer(layer: LayerValue, call: LayerCall, output: ShapedTensor): string | null;
   op(name: string, inputs: ShapedTensor[], output: ShapedTensor, args: Value[], keywords: Map<string, Value>, range: SourceRange): string | null;
   /** An nn.Parameter that forward reads as a tensor (`self.cls_token`): its graph value, made once per Parameter. */
-  parameter?(param: LayerValue, dims: number[], fill: TensorValue['fill']): string | null;
+  parameter?(param: LayerValue, dims: number[], fill: TensorFill | undefined): string | null;
   /** A user module's forward starts and ends: the ops it emits between them belong to that module (their names say so). */
   enterModule?(layer: LayerValue): void;
   exitModule?(layer: LayerValue): void;

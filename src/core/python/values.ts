@@ -97,11 +97,14 @@ export interface TensorValue {
   /** The element type when it is known (`float32`, `int64`, `bool`); buffers are counted only when it is. */
   dtype?: string;
   /**
-   * How its constructor fills it (torch.zeros: 0, torch.ones: 1, torch.full: the value, torch.randn: 'normal',
-   * torch.rand: 'uniform'), so that an nn.Parameter made from it starts as PyTorch's does when the model is lowered.
+   * How it was filled, where that is a constant (torch.zeros, ones, full) or a scaled draw (torch.randn · std,
+   * torch.rand · (high − low) + low), so that an nn.Parameter made from it starts as PyTorch's does when the model is
+   * lowered.
    */
-  fill?: number | 'normal' | 'uniform';
+  fill?: TensorFill;
 }
+
+export type TensorFill = { constant: number } | { normal: number } | { uniform: [number, number] };
 
 export type Value =
   | { kind: 'num'; value: number; isInt: boolean }

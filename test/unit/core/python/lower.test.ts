@@ -12,6 +12,33 @@ const samples = path.join(__dirname, '../../../../samples/python');
 const read = (f: string): string => fs.readFileSync(path.join(samples, f), 'utf8');
 
 describe('python/lower: source to IR', () => {
+  it('an nn.Parameter read in forward becomes an initializer under its name, filled as the tensor it wraps was made', async () => {
+    const a = await analyze(`import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1, 8) * 0.5)
+        self.pos = nn.Parameter(torch.randn(1, 4000) * 0.02)
+        self.bias = nn.Parameter(torch.rand(4000) * 2 - 1)
+        self.gamma = nn.Parameter(torch.empty(8))
+    def forward(self, x):
+        return x * self.scale * self.gamma + self.pos[:, :8] + self.bias[:8]
+model = Net()
+`);
+    const model = lowerModuleToModel(a.instances[0], { inputShape: [2, 8], interpreter: a.interpreter, seed: 3 });
+    const values = (name: string): number[] => [...inlineValues(model.graph.initializers.find((t) => t.name === name)!)!];
+    assert.deepEqual([...new Set(values('scale'))], [0.5]);
+    // torch.empty's values are undefined in PyTorch; the lowering starts them at zero.
+    assert.deepEqual([...new Set(values('gamma'))], [0]);
+    const pos = values('pos');
+    const std = Math.sqrt(pos.reduce((s, v) => s + v * v, 0) / pos.length);
+    assert.ok(Math.abs(std - 0.02) < 0.002, `std ${std}`);
+    const bias = values('bias');
+    assert.ok(Math.min(...bias) >= -1 && Math.max(...bias) <= 1 && Math.min(...bias) < -0.9 && Math.max(...bias) > 0.9, 'U(-1, 1)');
+    assert.equal(countParams(model.graph).totals.params, 8 + 4000 + 4000 + 8);
+  });
+
   it('DeeperBNConvNet lowers to Conv/BatchNormalization/Gemm with the same parameters as the source', async () => {
     const a = await analyze(read('lectureModels.py'));
     const m = a.modules.find((x) => x.name === 'DeeperBNConvNet')!;
