@@ -137,6 +137,7 @@ export class Interpreter extends PythonExecution {
         const e = this.evaluate(it, frame);
         if (e.kind === 'none') ix.push({ kind: 'none' });
         else if (e.kind === 'num' && e.isInt) ix.push({ kind: 'int', value: e.value });
+        else if (e.kind === 'tensor' && items.length === 1) return this.gatherIndex(x, e, node);
         else return opaque;
       }
     }
@@ -169,6 +170,17 @@ export class Interpreter extends PythonExecution {
     // In forward the index becomes graph ops (lower.ts basicIndex), read back from this encoding.
     const encoded = ix.map((i): Value => (i.kind === 'slice' ? { kind: 'seq', items: [{ kind: 'str', value: 'slice' }, ...i.bounds.map((b): Value => (b === null ? { kind: 'none' } : num(b, true)))], tuple: true } : i.kind === 'int' ? num(i.value, true) : i.kind === 'none' ? { kind: 'none' } : { kind: 'str', value: '...' }));
     return this.emitOp('index', [x], result, encoded, new Map(), node);
+  }
+
+  /**
+   * `table[index]` with one integer tensor (an embedding-style lookup along dim 0, as MaxViT's relative position bias
+   * reads its table): the index's shape followed by the table's other dims. A bool mask, or an index whose element
+   * type is not known to be an integer, gives a tensor of unknown shape, since a mask keeps a data-dependent count.
+   */
+  private gatherIndex(x: TensorValue, index: TensorValue, node: SyntaxNode): Value {
+    if (!x.shape || !index.shape || x.shape.length === 0 || !index.dtype || !/^u?int/.test(index.dtype)) return { kind: 'tensor', shape: null };
+    const out: ShapedTensor = { kind: 'tensor', shape: [...index.shape, ...x.shape.slice(1)], ...(x.dtype ? { dtype: x.dtype } : {}) };
+    return this.buildingTensors ? out : this.emitOp('gather', [x, index], out, [], new Map(), node);
   }
 
   protected override get inForward(): boolean {
@@ -803,6 +815,8 @@ export class Interpreter extends PythonExecution {
       target.incomplete ??= `${this.lineOf(node)}: the dtype of buffer '${nameV.value}' is not known statically`;
       return;
     }
+    // Forward reads it back as `self.name` (a mask, an index table), with the shape and dtype it was registered with.
+    target.attrs?.set(nameV.value, { kind: 'tensor', shape: [...tensor.shape], dtype: tensor.dtype });
     if (!/^(float|bfloat|complex)/.test(tensor.dtype)) return;
     target.own = { ...own, buffers: own.buffers + (tensor.shape as number[]).reduce((a, b) => a * b, 1) };
   }
@@ -1144,6 +1158,7 @@ export class Interpreter extends PythonExecution {
   private tensorFunction(path: string, positional: Value[], keywords: Map<string, Value>, node: SyntaxNode): Value {
     const fname = path.split('.').pop()!;
     const x = positional[0];
+    if (fname === 'einsum') return this.einsum(positional, node);
     if (this.buildingTensors) {
       const built = this.buildTensor(fname, positional, keywords, node);
       if (built) return built;
@@ -1329,6 +1344,44 @@ export class Interpreter extends PythonExecution {
   /** Records a tensor's element values when every one is known. */
   private setElements(t: TensorValue, els: Array<Bound | null> | undefined): void {
     if (els && els.every((e): e is Bound => e !== null)) this.elements.set(t, els);
+  }
+
+  /**
+   * torch.einsum(equation, *operands) (or the operands as one list): each letter stands for one dim, which every
+   * operand that has it must agree on; the output has the letters after `->`, or without one the letters used once,
+   * in alphabetical order, as PyTorch does. Equations with `...` give an unknown shape.
+   */
+  private einsum(positional: Value[], node: SyntaxNode): Value {
+    const [eqV, ...rest] = positional;
+    const operands = rest.length === 1 && rest[0].kind === 'seq' ? rest[0].items : rest;
+    const opaque: TensorValue = { kind: 'tensor', shape: null };
+    if (eqV?.kind !== 'str' || !operands.every((t) => t.kind === 'tensor')) return opaque;
+    const eq = eqV.value.replace(/\s+/g, '');
+    if (eq.includes('.') || !/^[a-zA-Z,]+(->[a-zA-Z]*)?$/.test(eq)) return opaque;
+    const [lhs, rhs] = eq.split('->');
+    const terms = lhs.split(',');
+    const tensors = operands as TensorValue[];
+    if (terms.length !== tensors.length) return opaque;
+    const dims = new Map<string, Dim>();
+    const counts = new Map<string, number>();
+    for (let k = 0; k < terms.length; k++) {
+      const shape = tensors[k].shape;
+      if (!shape || shape.length !== terms[k].length) return opaque;
+      for (let j = 0; j < shape.length; j++) {
+        const letter = terms[k][j];
+        counts.set(letter, (counts.get(letter) ?? 0) + 1);
+        const had = dims.get(letter);
+        if (had === undefined || had === null) dims.set(letter, shape[j]);
+        else if (shape[j] !== null && shape[j] !== had) {
+          this.diagnostics.push({ range: rangeOf(node), message: `einsum '${eqV.value}': ${letter} is ${had} in one operand and ${shape[j]} in another` });
+          return opaque;
+        }
+      }
+    }
+    const outLetters = rhs ?? [...counts.keys()].filter((l) => counts.get(l) === 1).sort().join('');
+    if (new Set(outLetters).size !== outLetters.length || [...outLetters].some((l) => !dims.has(l))) return opaque;
+    const dtype = tensors.every((t) => t.dtype === tensors[0].dtype) ? tensors[0].dtype : undefined;
+    return this.emitOp('einsum', tensors, { kind: 'tensor', shape: [...outLetters].map((l) => dims.get(l)!), ...(dtype ? { dtype } : {}) }, [eqV], new Map(), node);
   }
 
   /**
