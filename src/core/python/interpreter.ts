@@ -1,6 +1,6 @@
 import { UserInputError } from '../errors';
 import type { Dim } from '../ir/types';
-import { applyTorchLayer, broadcastTensorShapes, carriesPositions, flattenShape, mergeTensorRf, positionsAfterMerge } from './layerShapes';
+import { applyTorchLayer, broadcastTensorShapes, carriesPositions, flattenShape, mergeTensorRf, positionsAfterMerge, spatialAxisCount } from './layerShapes';
 import type { LayerApplication, ShapedTensor } from './layerShapes';
 import { CONTAINERS, bindForwardArgs, bindLayerArgs, forwardInputName, isKnownLayer, layerParams } from './layers';
 import { where } from './lowerContext';
@@ -519,7 +519,7 @@ export class Interpreter extends PythonExecution {
       const out: ShapedTensor = { kind: 'tensor', shape: dims.map((d) => (d.kind === 'num' && d.isInt ? d.value : null)), ...(dtype ? { dtype } : {}), ...(fill !== undefined ? { fill } : {}) };
       // Only constant fills become graph values; random and uninitialised tensors have no value the graph could hold.
       if (fname === 'zeros' || fname === 'ones') return this.emitOp(fname, [], out, [], keywords, node);
-      if (fname === 'full') return this.emitOp('full', [], out, [positional[1] ?? keywords.get('fill_value') ?? unknown('fill_value')], keywords, node);
+      if (fname === 'full') return this.emitOp('full', [], out, [fillV ?? unknown('fill_value')], keywords, node);
       return out;
     }
     if (path === 'torch.tensor') {
@@ -989,11 +989,8 @@ export class Interpreter extends PythonExecution {
     const input = bound.args.get(forwardInputName(layer.type));
     if (!input || input.kind !== 'tensor') return { kind: 'tensor', shape: null };
     let app = applyLayerRules(layer, input as ShapedTensor, bound.args, rangeOf(node));
-    if ((input as ShapedTensor).rfLost) {
-      // The input's positions were moved by an op without a field rule: this layer's field is not followed either.
-      const { rf: _rf, positionsMixed: _mixed, ...rest } = app.output;
-      app = { ...app, output: { ...rest, rfLost: true } };
-    }
+    // The input's positions were moved by an op without a field rule: this layer's field is not followed either.
+    if ((input as ShapedTensor).rfLost) app = { ...app, output: fieldLost(app.output) };
     if (app.mismatch) {
       // PyTorch would raise here too; the lowering says why instead of failing later on the missing output.
       if (this.emitter) throw new UserInputError(`${where(layer)}: on ${this.lineOf(node)}, ${app.mismatch}`);
@@ -1103,14 +1100,15 @@ export class Interpreter extends PythonExecution {
         if (els.every((e): e is Bound => e !== null)) this.elements.set(out, els);
       }
     }
-    const rf = mergeTensorRf([ta, tb].filter((t): t is ShapedTensor => t !== null), shape);
-    if (rf) out.rf = rf;
+    const operands = [ta, tb].filter((t): t is ShapedTensor => t !== null);
+    // A tensor whose field is not followed passes that on; otherwise the fields merge by the core's rule.
+    if (operands.some((t) => t.rfLost)) out.rfLost = true;
+    else {
+      const rf = mergeTensorRf(operands, shape);
+      if (rf) out.rf = rf;
+    }
     const fill = this.buildingTensors && other?.kind === 'num' ? scaledFill((ta ?? tb)!.fill, op, other.value, ta !== null) : undefined;
     if (fill) out.fill = fill;
-    if ((ta as ShapedTensor | null)?.rfLost || (tb as ShapedTensor | null)?.rfLost) {
-      delete out.rf;
-      out.rfLost = true;
-    }
     if (this.emitter) {
       const name = this.emitter.op(`binary${op}`, [ta, tb].filter((t): t is TensorValue => t !== null) as ShapedTensor[], out, [a, b], new Map(), rangeOf(node));
       if (name) out.irName = name;
@@ -1559,10 +1557,7 @@ function scaledFill(fill: TensorFill | undefined, op: string, n: number, tensorL
  * tensor without them, and anything computed from a tensor that lost it.
  */
 function fieldAfterOp(name: string, inputs: ShapedTensor[], out: ShapedTensor, args: Value[]): ShapedTensor {
-  if (inputs.some((t) => t.rfLost)) {
-    const { rf: _rf, positionsMixed: _mixed, ...rest } = out;
-    return { ...rest, rfLost: true };
-  }
+  if (inputs.some((t) => t.rfLost)) return fieldLost(out);
   if (out.rf || out.positionsMixed || out.rfLost || inputs.length === 0) return out;
   const x = inputs[0];
   const rank = x.shape?.length ?? 0;
@@ -1576,6 +1571,12 @@ function fieldAfterOp(name: string, inputs: ShapedTensor[], out: ShapedTensor, a
   return { ...out, rfLost: true };
 }
 
+/** `t` with its receptive field marked as not followed (and no field or mixed positions of its own). */
+function fieldLost(t: ShapedTensor): ShapedTensor {
+  const { rf: _rf, positionsMixed: _mixed, ...rest } = t;
+  return { ...rest, rfLost: true };
+}
+
 /**
  * The receptive field after a mean, sum or amax over `dims`: every position seen (global) when the reduction covers
  * all the spatial axes, the input's own field when it covers none of them and keeps the rank, not followed otherwise.
@@ -1586,7 +1587,7 @@ function reducedField(x: ShapedTensor, dims: number[], keepdim: boolean): Partia
   if (x.rf && 'global' in x.rf) return { rf: x.rf };
   if (!carriesPositions(x, rank)) return {};
   if (x.positionsMixed) return { rfLost: true };
-  const spatial = x.rf ? x.rf.size.length : rank - 2;
+  const spatial = spatialAxisCount(x, rank);
   const axes = Array.from({ length: spatial }, (_, k) => rank - spatial + k);
   if (axes.every((a) => dims.includes(a))) return { rf: { global: true } };
   if (keepdim && !axes.some((a) => dims.includes(a))) return x.rf ? { rf: x.rf } : {};

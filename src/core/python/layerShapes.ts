@@ -458,9 +458,14 @@ export function positionsAfterMerge(input: ShapedTensor): Partial<ShapedTensor> 
   const shape = input.shape;
   const rank = shape?.length ?? 0;
   if (!carriesPositions(input, rank)) return {};
-  const spatial = input.rf ? input.rf.size.length : input.positionsMixed ? 0 : rank - 2;
+  const spatial = spatialAxisCount(input, rank);
   if (shape && spatial > 0 && shape.slice(rank - spatial).every((d) => d === 1)) return {};
   return { positionsMixed: true };
+}
+
+/** How many trailing axes of a tensor that carries positions hold them: its field's, none once mixed, else all but N and C. */
+export function spatialAxisCount(t: ShapedTensor, rank: number): number {
+  return t.rf && !('global' in t.rf) ? t.rf.size.length : t.positionsMixed ? 0 : rank - 2;
 }
 
 export function formatShape(shape: readonly Dim[] | null): string {

@@ -88,11 +88,16 @@ class Lowerer implements ForwardEmitter, LoweringContext {
 
   /** A weight of the layer, created once per layer object so that a module called twice shares its parameters. */
   layerTensor(layer: LayerValue, key: string, dims: number[], draw: () => Float32Array): string {
+    return this.cachedInitializer(layer, key, `${layer.path ?? layer.type}.${key}`, dims, draw);
+  }
+
+  /** The initializer kept for `layer` under `key`, made (named `name`, drawn by `draw`) the first time it is asked for. */
+  private cachedInitializer(layer: LayerValue, key: string, name: string, dims: number[], draw: () => Float32Array): string {
     let m = this.cache.get(layer);
     if (!m) this.cache.set(layer, (m = new Map()));
     const existing = m.get(key);
     if (existing) return existing;
-    const out = this.initializer(`${layer.path ?? layer.type}.${key}`, dims, draw());
+    const out = this.initializer(name, dims, draw());
     m.set(key, out);
     return out;
   }
@@ -130,19 +135,13 @@ class Lowerer implements ForwardEmitter, LoweringContext {
    * values set later by nn.init, which is not followed) with zeros.
    */
   parameter(p: LayerValue, dims: number[], fill: TensorFill | undefined): string {
-    let m = this.cache.get(p);
-    if (!m) this.cache.set(p, (m = new Map()));
-    const existing = m.get('*');
-    if (existing) return existing;
-    const size = dims.reduce((a, b) => a * b, 1);
-    let draw: () => number = () => 0;
+    let draw: () => number;
     if (this.shapesOnly || this.init === 'zeros' || !fill) draw = () => 0;
     else if ('constant' in fill) draw = () => fill.constant;
     else if ('normal' in fill) draw = () => this.rng.normal() * fill.normal;
     else draw = () => fill.uniform[0] + this.rng.uniform() * (fill.uniform[1] - fill.uniform[0]);
-    const out = this.initializer(p.path ?? 'parameter', dims, Float32Array.from({ length: size }, draw));
-    m.set('*', out);
-    return out;
+    const size = dims.reduce((a, b) => a * b, 1);
+    return this.cachedInitializer(p, '*', p.path ?? 'parameter', dims, () => Float32Array.from({ length: size }, draw));
   }
 
   named(layer: LayerValue, key: string, dims: number[], fill: () => number): string {
